@@ -1,0 +1,100 @@
+// swift-tools-version: 6.1
+//
+// Skiff: a Kubernetes-style container orchestrator. See README.md and shared DESIGN.md.
+// Dependencies point one way: Wire <- Raft <- Api <- Agents; Bench and the executables sit on top.
+import PackageDescription
+
+let strict: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+// Release builds keep symbols and frame pointers so `perf record -g` shows Swift frames.
+let profiling: [LinkerSetting] = []
+let cProfiling: [CSetting] = [.unsafeFlags(["-fno-omit-frame-pointer"])]
+
+let package = Package(
+    name: "Skiff",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "agentctl", targets: ["AgentCtl"]),
+        .executable(name: "bench", targets: ["BenchCommand"]),
+        .executable(name: "skiff-protogen", targets: ["ProtoGen"]),
+        .executable(name: "skiff-uv-echo", targets: ["UVEcho"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-atomics", from: "1.3.0"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
+    ],
+    targets: [
+        // C libraries from Debian's -dev packages.
+        .systemLibrary(
+            name: "CLibUV", pkgConfig: "libuv",
+            providers: [.apt(["libuv1-dev"])]),
+        .systemLibrary(
+            name: "CProtobufC", pkgConfig: "libprotobuf-c",
+            providers: [.apt(["libprotobuf-c-dev"])]),
+        // protoc-c output for every file in proto/ (generated; see scripts/generate).
+        .target(name: "CSkiffProto", dependencies: ["CProtobufC"], cSettings: cProfiling),
+        // The plain C libuv echo pair that `bench wire` measures Skiff's wire against.
+        .executableTarget(name: "UVEcho", dependencies: ["CLibUV"], cSettings: cProfiling),
+
+        // Generates Swift model types from proto/ (see scripts/generate).
+        .executableTarget(name: "ProtoGen", swiftSettings: strict),
+
+        .target(
+            name: "Wire",
+            dependencies: [
+                "CLibUV", "CProtobufC", "CSkiffProto",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Atomics", package: "swift-atomics"),
+            ],
+            swiftSettings: strict),
+        .target(
+            name: "Raft",
+            dependencies: [
+                "Wire", "CSkiffProto", "CProtobufC",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict),
+        .target(
+            name: "Api",
+            dependencies: ["Wire", "Raft", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict),
+        .target(
+            name: "Agents",
+            dependencies: ["Wire", "Raft", "Api", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict),
+        .target(
+            name: "Bench",
+            dependencies: [
+                "Wire", "Raft", "Api", "Agents",
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict),
+        .executableTarget(
+            name: "AgentCtl",
+            dependencies: [
+                "Wire", "Raft", "Api", "Agents",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict),
+        .executableTarget(
+            name: "BenchCommand",
+            dependencies: [
+                "Bench",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strict),
+
+        .testTarget(name: "WireTests", dependencies: ["Wire", "CSkiffProto"], swiftSettings: strict),
+        .testTarget(name: "RaftTests", dependencies: ["Raft", "Wire"], swiftSettings: strict),
+        .testTarget(
+            name: "IntegrationTests", dependencies: ["Wire", "Raft", "Api", "Agents", "Bench"],
+            swiftSettings: strict),
+    ]
+)

@@ -1,0 +1,1 @@
+// Agents module: see DESIGN.md section 2.

@@ -1,0 +1,1 @@
+// Api module: see DESIGN.md section 5.

@@ -1,0 +1,1 @@
+// Bench module: see DESIGN.md section 2.

@@ -1,0 +1,1 @@
+// Raft module: see DESIGN.md section 2.
