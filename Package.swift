@@ -42,7 +42,8 @@ let package = Package(
         .executableTarget(name: "UVEcho", dependencies: ["CLibUV"], cSettings: cProfiling),
 
         // Generates Swift model types from proto/ (see scripts/generate).
-        .executableTarget(name: "ProtoGen", swiftSettings: strict),
+        .target(name: "ProtoGenCore", swiftSettings: strict),
+        .executableTarget(name: "ProtoGen", dependencies: ["ProtoGenCore"], swiftSettings: strict),
 
         .target(
             name: "Wire",
@@ -92,6 +93,7 @@ let package = Package(
             swiftSettings: strict),
 
         .testTarget(name: "WireTests", dependencies: ["Wire", "CSkiffProto"], swiftSettings: strict),
+        .testTarget(name: "ProtoGenTests", dependencies: ["ProtoGenCore"], swiftSettings: strict),
         .testTarget(name: "RaftTests", dependencies: ["Raft", "Wire"], swiftSettings: strict),
         .testTarget(
             name: "IntegrationTests", dependencies: ["Wire", "Raft", "Api", "Agents", "Bench"],
