@@ -30,6 +30,14 @@ public struct ProtoScratchArena {
         @usableFromInline var chunks: UnsafeMutableRawPointer?
         /// Size of the next malloc'd chunk; doubles per chunk up to `maximumChunkByteCount`.
         @usableFromInline var nextChunkByteCount: Int
+
+        @usableFromInline
+        init(next: Int, end: Int, chunks: UnsafeMutableRawPointer?, nextChunkByteCount: Int) {
+            self.next = next
+            self.end = end
+            self.chunks = chunks
+            self.nextChunkByteCount = nextChunkByteCount
+        }
     }
 
     /// Bytes taken from the stack per scope. At most 1024 so `withUnsafeTemporaryAllocation`
