@@ -44,8 +44,10 @@ public final class WatchHub {
         }
     }
 
-    /// The most events one catch-up response carries (a revision is never split, so a
-    /// transaction larger than this goes out whole).
+    /// A catch-up response closes at the first revision boundary once it holds this many
+    /// events: a revision is never split, so a response holds at most this many minus one plus
+    /// the largest transaction (bounded by `MVCCLimits.maximumTransactionOperations` puts, or
+    /// by the keys one delete range or lease revoke removes).
     public let maximumEventsPerResponse: Int
     /// The most history records one catch-up round reads for one watcher.
     public let maximumRecordsScannedPerRound: Int
