@@ -36,7 +36,7 @@ public enum MessageType: Int32, Sendable, Hashable, CaseIterable {
     case heartbeatResponse = 8
     /// InstallSnapshot, one chunk at a time (§7).
     case snapshotChunk = 9
-    /// index: bytes of the snapshot the follower holds so far (the next offset it expects).
+    /// snapshot_chunk.offset: bytes of that snapshot the follower holds (the next offset it expects).
     case snapshotChunkResponse = 10
     /// Leadership transfer (thesis §3.10): the target starts an election at once.
     case timeoutNow = 11

@@ -78,7 +78,7 @@ typedef enum _Skiff__Raft__MessageType {
    */
   SKIFF__RAFT__MESSAGE_TYPE__MESSAGE_TYPE_SNAPSHOT_CHUNK = 9,
   /*
-   * index: bytes of the snapshot the follower holds so far (the next offset it expects).
+   * snapshot_chunk.offset: bytes of that snapshot the follower holds (the next offset it expects).
    */
   SKIFF__RAFT__MESSAGE_TYPE__MESSAGE_TYPE_SNAPSHOT_CHUNK_RESPONSE = 10,
   /*
