@@ -100,6 +100,13 @@ struct MVCCWatchTests {
         _ = try hub.create(WatchCreateRequest(key: bytes("k"), startRevision: 4), sink: atCompacted)
         hub.publish()
         #expect(atCompacted.summary == ["PUT k=3@4", "PUT k=4@5", "PUT k=5@6"])
+        // A delete exactly at the compacted revision is kept for watchers that resume there.
+        try store.delete("k")  // 7
+        try store.compact(7)
+        let atDelete = RecordingSink()
+        _ = try hub.create(WatchCreateRequest(key: bytes("k"), startRevision: 7), sink: atDelete)
+        hub.publish()
+        #expect(atDelete.summary == ["DELETE k@7"])
     }
 
     @Test("progress: synced watchers learn the current revision; unsynced ones are skipped")
