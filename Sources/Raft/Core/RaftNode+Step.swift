@@ -271,8 +271,8 @@ extension RaftNode {
             transferTarget = nil
         }
         updateOwnProgress()
-        if maybeCommit() {
-            broadcastAppend()
-        }
+        _ = maybeCommit()
+        // New members hear from the leader at once; the others learn any new commit index.
+        broadcastAppend()
     }
 }
