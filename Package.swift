@@ -92,7 +92,9 @@ let package = Package(
             ],
             swiftSettings: strict),
 
-        .testTarget(name: "WireTests", dependencies: ["Wire", "CSkiffProto"], swiftSettings: strict),
+        .testTarget(
+            name: "WireTests", dependencies: ["Wire", "CSkiffProto"], exclude: ["Corpus"],
+            swiftSettings: strict),
         .testTarget(name: "ProtoGenTests", dependencies: ["ProtoGenCore"], swiftSettings: strict),
         .testTarget(name: "RaftTests", dependencies: ["Raft", "Wire"], swiftSettings: strict),
         .testTarget(

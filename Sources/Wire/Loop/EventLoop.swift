@@ -1,0 +1,253 @@
+import CLibUV
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// EventLoop is one libuv loop running on a thread of its own, and the executor of every actor
+/// pinned to it.
+///
+/// Work reaches the loop three ways:
+/// - I/O callbacks from libuv (reads, writes, timers), which run on the loop thread;
+/// - jobs enqueued by Swift concurrency (actors pinned here and tasks that prefer this loop);
+/// - closures passed to `execute(_:)` from any thread.
+///
+/// Jobs enqueued on the loop thread itself go to a lock-free local queue; jobs from other threads
+/// go through a mutex-protected queue and one `uv_async_send` (the only thread-safe libuv call).
+/// Both queues are drained before the loop blocks in poll, and then every connection that wrote
+/// during the turn is flushed once (`onTurnEnd`), so writes are batched per loop turn.
+public final class EventLoop: @unchecked Sendable {
+    // Safety of @unchecked Sendable: the mutable state below the `remote` mutex is touched only
+    // on the loop thread, which every accessor checks with `preconditionInLoop()`.
+
+    public let name: String
+    let uvLoop: UnsafeMutablePointer<uv_loop_t>
+    private let wakeup: UnsafeMutablePointer<uv_async_t>
+    private let turnEnd: UnsafeMutablePointer<uv_prepare_t>
+    private let remote = Mutex<RemoteQueue>(RemoteQueue())
+    private var localJobs: [Work] = []
+    private var turnEndCallbacks: [() -> Void] = []
+    private var thread: pthread_t? = nil
+    private let threadReady = Mutex<Bool>(false)
+    private let started = Atomic<Bool>(false)
+    /// One read buffer for every connection of the loop: reads are handled synchronously, one at
+    /// a time, and a frame split across reads is copied out by its connection's decoder.
+    let readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 256 << 10, alignment: 16)
+
+    /// Bound on the jobs run in one drain before the loop gets to poll for I/O again; it keeps a
+    /// job that re-enqueues itself from starving the network.
+    static let maximumJobsPerDrain = 65_536
+
+    enum Work: Sendable {
+        case job(UnownedJob)
+        case closure(@Sendable () -> Void)
+    }
+
+    struct RemoteQueue {
+        var work: [Work] = []
+        var stopping = false
+    }
+
+    /// Creates the loop and starts its thread.
+    public init(name: String) {
+        self.name = name
+        uvLoop = .allocate(capacity: 1)
+        precondition(uv_loop_init(uvLoop) == 0, "uv_loop_init failed")
+        wakeup = .allocate(capacity: 1)
+        turnEnd = .allocate(capacity: 1)
+        precondition(uv_async_init(uvLoop, wakeup, { handle in
+            EventLoop.from(handle!.pointee.data).drainAll()
+        }) == 0)
+        precondition(uv_prepare_init(uvLoop, turnEnd) == 0)
+        let opaque = Unmanaged.passUnretained(self).toOpaque()
+        wakeup.pointee.data = opaque
+        turnEnd.pointee.data = opaque
+        precondition(uv_prepare_start(turnEnd, { handle in
+            EventLoop.from(handle!.pointee.data).runTurnEnd()
+        }) == 0)
+        startThread()
+    }
+
+    private static func from(_ pointer: UnsafeMutableRawPointer?) -> EventLoop {
+        Unmanaged<EventLoop>.fromOpaque(pointer!).takeUnretainedValue()
+    }
+
+    private func startThread() {
+        let box = Unmanaged.passRetained(self)
+        var attributes = pthread_attr_t()
+        pthread_attr_init(&attributes)
+        // Swift code on the loop thread may recurse through async machinery; give it room.
+        pthread_attr_setstacksize(&attributes, 8 << 20)
+        var threadID = pthread_t()
+        let result = pthread_create(&threadID, &attributes, { argument in
+            let loop = Unmanaged<EventLoop>.fromOpaque(argument!).takeRetainedValue()
+            loop.runOnThread()
+            return nil
+        }, box.toOpaque())
+        pthread_attr_destroy(&attributes)
+        precondition(result == 0, "pthread_create failed: \(result)")
+        thread = threadID
+        // Wait until the thread has recorded itself so `inLoop` is right from the first call.
+        while !threadReady.withLock({ $0 }) { sched_yield() }
+    }
+
+    private var loopThreadID: pthread_t = pthread_t()
+
+    private func runOnThread() {
+        loopThreadID = pthread_self()
+        skiff_set_thread_name(name)
+        threadReady.withLock { $0 = true }
+        started.store(true, ordering: .releasing)
+        uv_run(uvLoop, UV_RUN_DEFAULT)
+        // The loop stops only after shutdown closed every handle.
+    }
+
+    /// True when the caller runs on this loop's thread.
+    public var inLoop: Bool {
+        pthread_equal(pthread_self(), loopThreadID) != 0
+    }
+
+    public func preconditionInLoop(file: StaticString = #fileID, line: UInt = #line) {
+        precondition(inLoop, "must run on event loop \(name)", file: file, line: line)
+    }
+
+    /// Runs `body` on the loop thread: now if the caller is on it (after the current callback,
+    /// before the loop next blocks), otherwise as soon as the loop wakes up.
+    public func execute(_ body: @escaping @Sendable () -> Void) {
+        enqueue(.closure(body))
+    }
+
+    /// Runs `body` on the loop thread and returns its result to the waiting task.
+    @discardableResult
+    public func submit<Result: Sendable>(_ body: @escaping @Sendable () -> Result) async -> Result {
+        if inLoop { return body() }
+        return await withUnsafeContinuation { continuation in
+            execute { continuation.resume(returning: body()) }
+        }
+    }
+
+    fileprivate func enqueue(_ work: Work) {
+        if inLoop {
+            localJobs.append(work)
+            return
+        }
+        let first = remote.withLock { queue -> Bool in
+            queue.work.append(work)
+            return queue.work.count == 1
+        }
+        if first { uv_async_send(wakeup) }
+    }
+
+    /// Registers `callback` to run once at the end of the current loop turn, just before the loop
+    /// blocks for I/O. Connections use it to flush their writes once per turn.
+    public func onTurnEnd(_ callback: @escaping () -> Void) {
+        preconditionInLoop()
+        turnEndCallbacks.append(callback)
+    }
+
+    private func drainAll() {
+        var ran = 0
+        while ran < EventLoop.maximumJobsPerDrain {
+            var batch = remote.withLock { queue -> [Work] in
+                let taken = queue.work
+                queue.work.removeAll(keepingCapacity: true)
+                return taken
+            }
+            if !localJobs.isEmpty {
+                batch.append(contentsOf: localJobs)
+                localJobs.removeAll(keepingCapacity: true)
+            }
+            if batch.isEmpty { return }
+            for work in batch { run(work) }
+            ran += batch.count
+        }
+        // Still busy: come back after one poll for I/O.
+        uv_async_send(wakeup)
+    }
+
+    private func run(_ work: Work) {
+        switch work {
+        case .job(let job):
+            job.runSynchronously(
+                isolatedTo: asUnownedSerialExecutor(), taskExecutor: asUnownedTaskExecutor())
+        case .closure(let body):
+            body()
+        }
+    }
+
+    private func runTurnEnd() {
+        // Jobs may produce writes and writes may resume jobs; alternate until both settle.
+        var rounds = 0
+        repeat {
+            drainAll()
+            let callbacks = turnEndCallbacks
+            turnEndCallbacks.removeAll(keepingCapacity: true)
+            for callback in callbacks { callback() }
+            rounds += 1
+        } while (!localJobs.isEmpty || !turnEndCallbacks.isEmpty) && rounds < 64
+        if !localJobs.isEmpty || !turnEndCallbacks.isEmpty { uv_async_send(wakeup) }
+    }
+
+    /// Stops the loop and joins its thread. Every handle other than the loop's own must have
+    /// been closed by its owner first; remaining ones are closed here.
+    public func shutdown() {
+        precondition(!inLoop, "shutdown must not be called from the loop itself")
+        let alreadyStopping = remote.withLock { queue -> Bool in
+            defer { queue.stopping = true }
+            return queue.stopping
+        }
+        if alreadyStopping { return }
+        execute { [self] in
+            uv_walk(uvLoop, { handle, _ in
+                if uv_is_closing(handle) == 0 { uv_close(handle, nil) }
+            }, nil)
+        }
+        if let thread { pthread_join(thread, nil) }
+        thread = nil
+    }
+
+    deinit {
+        // Reached only after shutdown(): the thread held a reference until uv_run returned.
+        uv_loop_close(uvLoop)
+        uvLoop.deallocate()
+        wakeup.deallocate()
+        turnEnd.deallocate()
+        readBuffer.deallocate()
+    }
+}
+
+extension EventLoop: SerialExecutor, TaskExecutor {
+    public func enqueue(_ job: consuming ExecutorJob) {
+        enqueue(.job(UnownedJob(job)))
+    }
+
+    public func asUnownedSerialExecutor() -> UnownedSerialExecutor {
+        UnownedSerialExecutor(ordinary: self)
+    }
+
+    public func asUnownedTaskExecutor() -> UnownedTaskExecutor {
+        UnownedTaskExecutor(ordinary: self)
+    }
+
+    public func checkIsolated() {
+        preconditionInLoop()
+    }
+
+    public func isSameExclusiveExecutionContext(other: EventLoop) -> Bool {
+        other === self
+    }
+}
+
+/// LoopBound is adopted by actors whose state lives on one event loop, so that libuv callbacks
+/// on that loop can enter them synchronously (`assumeIsolated`) instead of hopping through the
+/// global executor.
+public protocol LoopBound: Actor {
+    nonisolated var loop: EventLoop { get }
+}
+
+extension LoopBound {
+    public nonisolated var unownedExecutor: UnownedSerialExecutor {
+        loop.asUnownedSerialExecutor()
+    }
+}

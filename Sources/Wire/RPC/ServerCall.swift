@@ -1,0 +1,165 @@
+/// PeerIdentity is who is on the other end of a connection, as the handshake established it.
+public struct PeerIdentity: Sendable, Hashable, CustomStringConvertible {
+    /// What kind of component: "apiserver", "agentctl", "bench", a store member's peer link...
+    public var component: String
+    /// Which instance, e.g. a member or host name.
+    public var identity: String
+    /// "host:port" of the remote end.
+    public var address: String
+
+    public init(component: String, identity: String, address: String) {
+        self.component = component
+        self.identity = identity
+        self.address = address
+    }
+
+    public var description: String { "\(component)/\(identity) at \(address)" }
+}
+
+/// StreamSendResult tells a stream producer whether to keep going.
+public enum StreamSendResult: Sendable {
+    /// Queued; keep sending.
+    case sent
+    /// Queued, but the peer is behind: stop producing until `onWritable` runs.
+    case throttled
+    /// The stream is over (cancelled, finished, or the connection closed); nothing was sent.
+    case closed
+}
+
+/// ServerCall is one unary call or server stream in progress on a server connection. It lives on
+/// the connection's loop: every method must be called there, which is where handlers run.
+public final class ServerCall: @unchecked Sendable {
+    // Safety of @unchecked Sendable: every mutation checks `loop.preconditionInLoop()`.
+
+    public let streamID: UInt64
+    public let method: String
+    public let payload: [UInt8]
+    public let isStream: Bool
+    /// Monotonic nanoseconds after which the caller has given up; nil for no deadline.
+    public let deadline: UInt64?
+    public let peer: PeerIdentity
+    public let loop: EventLoop
+
+    /// Runs once if the caller cancels, the deadline passes or the connection closes before the
+    /// call finished. Handlers that hold resources for the call release them here.
+    public var onCancel: (() -> Void)?
+    /// Runs when a throttled stream's connection has drained and production may resume.
+    public var onWritable: (() -> Void)?
+
+    public private(set) var isFinished = false
+    weak var connection: ServerConnection?
+
+    init(
+        streamID: UInt64, method: String, payload: [UInt8], isStream: Bool, deadline: UInt64?,
+        peer: PeerIdentity, connection: ServerConnection
+    ) {
+        self.streamID = streamID
+        self.method = method
+        self.payload = payload
+        self.isStream = isStream
+        self.deadline = deadline
+        self.peer = peer
+        self.connection = connection
+        self.loop = connection.loop
+    }
+
+    /// Decodes the request payload as `Message`, or fails the call with INVALID_ARGUMENT and
+    /// returns nil.
+    public func decode<Message: ProtoMessage>(_ type: Message.Type) -> Message? {
+        do {
+            return try payload.withUnsafeBytes { bytes throws(ProtoDecodingError) in
+                try Message(protobuf: bytes)
+            }
+        } catch {
+            fail(WireError(.invalidArgument, "\(method): request is not a valid \(Message.self): \(error)"))
+            return nil
+        }
+    }
+
+    /// Answers a unary call.
+    public func respond(_ payload: [UInt8]) {
+        loop.preconditionInLoop()
+        precondition(!isStream, "respond is for unary calls; streams use send and finish")
+        guard finish() else { return }
+        var envelope = Envelope()
+        envelope.streamID = streamID
+        envelope.kind = .response
+        envelope.payload = payload
+        connection?.send(envelope)
+    }
+
+    public func respond<Message: ProtoMessage>(_ message: Message) {
+        respond(message.protobufBytes())
+    }
+
+    /// Fails a unary call or ends a stream with an error status.
+    public func fail(_ error: WireError) {
+        loop.preconditionInLoop()
+        precondition(error.code != .ok, "fail needs an error code")
+        guard finish() else { return }
+        var envelope = Envelope()
+        envelope.streamID = streamID
+        envelope.kind = isStream ? .streamEnd : .error
+        envelope.statusCode = error.code
+        envelope.statusMessage = error.message
+        connection?.send(envelope)
+    }
+
+    /// Sends one stream item.
+    @discardableResult
+    public func send(_ payload: [UInt8]) -> StreamSendResult {
+        loop.preconditionInLoop()
+        precondition(isStream, "send is for server streams; unary calls use respond")
+        guard !isFinished, let connection, !connection.isClosed else { return .closed }
+        var envelope = Envelope()
+        envelope.streamID = streamID
+        envelope.kind = .streamItem
+        envelope.payload = payload
+        connection.send(envelope)
+        return connection.isWritable ? .sent : .throttled
+    }
+
+    @discardableResult
+    public func send<Message: ProtoMessage>(_ message: Message) -> StreamSendResult {
+        send(message.protobufBytes())
+    }
+
+    /// Ends a stream normally.
+    public func finish(status message: String = "") {
+        loop.preconditionInLoop()
+        precondition(isStream, "finish is for server streams")
+        guard finish() else { return }
+        var envelope = Envelope()
+        envelope.streamID = streamID
+        envelope.kind = .streamEnd
+        envelope.statusCode = .ok
+        envelope.statusMessage = message
+        connection?.send(envelope)
+    }
+
+    /// True while a stream item would be queued without pushing the peer past its high watermark.
+    public var isWritable: Bool {
+        guard !isFinished, let connection else { return false }
+        return connection.isWritable
+    }
+
+    /// Marks the call finished; false if it already was (a late answer after cancel is dropped).
+    private func finish() -> Bool {
+        guard !isFinished else { return false }
+        isFinished = true
+        onCancel = nil
+        onWritable = nil
+        connection?.callFinished(streamID)
+        return true
+    }
+
+    /// Called by the connection when the caller is gone.
+    func cancel() {
+        guard !isFinished else { return }
+        isFinished = true
+        onWritable = nil
+        let handler = onCancel
+        onCancel = nil
+        handler?()
+    }
+}

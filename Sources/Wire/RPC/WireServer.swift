@@ -1,0 +1,392 @@
+import Logging
+
+/// WireService handles the calls of a server. `handle` runs on the server's loop thread, once per
+/// read batch, with every call that batch opened; an actor pinned to the same loop (`LoopBound`)
+/// enters itself with `assumeIsolated` instead of hopping.
+public protocol WireService: Sendable {
+    func handle(_ calls: [ServerCall])
+}
+
+/// MethodRouter dispatches calls by method name; unknown methods get UNIMPLEMENTED with the list
+/// of what the server offers.
+public final class MethodRouter: WireService, @unchecked Sendable {
+    // Safety of @unchecked Sendable: routes are registered before the server starts and only
+    // read afterwards.
+    private var routes: [String: (ServerCall) -> Void] = [:]
+
+    public init() {}
+
+    public func register(_ method: String, _ handler: @escaping (ServerCall) -> Void) {
+        precondition(routes[method] == nil, "method \(method) registered twice")
+        routes[method] = handler
+    }
+
+    public var methods: [String] { routes.keys.sorted() }
+
+    public func handle(_ calls: [ServerCall]) {
+        for call in calls {
+            if let route = routes[call.method] {
+                route(call)
+            } else {
+                call.fail(WireError(
+                    .unimplemented,
+                    "unknown method \"\(call.method)\"; this server offers: \(methods.joined(separator: ", "))"))
+            }
+        }
+    }
+}
+
+/// ServerConfiguration is what a wire server enforces.
+public struct ServerConfiguration: Sendable {
+    /// Sent to clients in the handshake answer.
+    public var identity: String
+    public var limits = TCPConnectionLimits()
+    /// Calls and streams open at once on one connection; more get RESOURCE_EXHAUSTED.
+    public var maximumInFlightCalls = 4096
+    /// Clients ping at this interval when idle; a connection silent for three intervals is closed.
+    public var keepaliveIntervalMilliseconds: UInt32 = 5000
+    /// A client that has not completed its handshake by then is disconnected.
+    public var handshakeTimeoutMilliseconds: UInt64 = 5000
+    /// Decides whether a handshake's credential is good; nil accepts, an error rejects.
+    public var authenticate: @Sendable (Handshake) -> WireError?
+
+    public init(identity: String, authenticate: @escaping @Sendable (Handshake) -> WireError?) {
+        self.identity = identity
+        self.authenticate = authenticate
+    }
+
+    /// Accepts exactly one bearer token.
+    public static func bearerToken(_ token: String) -> @Sendable (Handshake) -> WireError? {
+        return { handshake in
+            if handshake.credential.isEmpty {
+                return WireError(.unauthenticated, "no credential: pass the cluster's token")
+            }
+            if handshake.credential != token {
+                return WireError(.unauthenticated, "credential rejected for \(handshake.component)/\(handshake.identity): wrong token")
+            }
+            return nil
+        }
+    }
+}
+
+/// WireServer listens on one address and serves a `WireService` on one loop.
+public final class WireServer: @unchecked Sendable {
+    // Safety of @unchecked Sendable: state is touched on `loop` only.
+    public let loop: EventLoop
+    public let configuration: ServerConfiguration
+    let service: any WireService
+    let logger: Logger
+    private var listener: TCPListener?
+    private var connectionList: [ObjectIdentifier: ServerConnection] = [:]
+    private var sweepTimer: LoopTimer?
+
+    /// Starts listening; call on the loop (see `start(on:...)` for other threads).
+    public init(
+        loop: EventLoop, address: SocketAddress, configuration: ServerConfiguration,
+        service: any WireService, logger: Logger = Logger(label: "skiff.wire.server")
+    ) throws(WireError) {
+        loop.preconditionInLoop()
+        self.loop = loop
+        self.configuration = configuration
+        self.service = service
+        self.logger = logger
+        let limits = configuration.limits
+        var accepted: ((TCPConnection) -> Void)? = nil
+        listener = try TCPListener(loop: loop, address: address, limits: limits) { connection in
+            accepted?(connection)
+        }
+        accepted = { [unowned self] connection in self.accept(connection) }
+        let sweep = LoopTimer(loop: loop)
+        let interval = UInt64(max(configuration.keepaliveIntervalMilliseconds / 2, 50))
+        sweep.arm(milliseconds: interval, repeatMilliseconds: interval) { [unowned self] in
+            self.sweepIdleConnections()
+        }
+        sweepTimer = sweep
+    }
+
+    /// Starts a server from any thread.
+    public static func start(
+        on loop: EventLoop, address: SocketAddress, configuration: ServerConfiguration,
+        service: any WireService, logger: Logger = Logger(label: "skiff.wire.server")
+    ) async throws(WireError) -> WireServer {
+        let result = await loop.submit {
+            Result { () throws(WireError) in
+                try WireServer(
+                    loop: loop, address: address, configuration: configuration, service: service,
+                    logger: logger)
+            }
+        }
+        return try result.get()
+    }
+
+    /// The bound address (the actual port when started with port 0).
+    public var address: SocketAddress {
+        listener!.address
+    }
+
+    public var connectionCount: Int {
+        loop.preconditionInLoop()
+        return connectionList.count
+    }
+
+    private func accept(_ tcp: TCPConnection) {
+        let connection = ServerConnection(tcp: tcp, server: self)
+        connectionList[ObjectIdentifier(connection)] = connection
+    }
+
+    func connectionClosed(_ connection: ServerConnection) {
+        connectionList[ObjectIdentifier(connection)] = nil
+    }
+
+    private func sweepIdleConnections() {
+        let now = monotonicNanoseconds()
+        for connection in Array(connectionList.values) {
+            connection.checkLiveness(now: now)
+        }
+    }
+
+    /// Stops listening and closes every connection. Call on the loop.
+    public func close() {
+        loop.preconditionInLoop()
+        listener?.close()
+        listener = nil
+        sweepTimer?.cancel()
+        sweepTimer = nil
+        for connection in Array(connectionList.values) {
+            connection.close(WireError(.unavailable, "server \(configuration.identity) is shutting down"))
+        }
+    }
+
+    /// Stops the server from any thread.
+    public func shutdown() async {
+        await loop.submit { self.close() }
+    }
+}
+
+/// ServerConnection is the server side of one client connection: handshake, call table,
+/// deadlines, keepalive and limits.
+final class ServerConnection: TCPConnectionDelegate {
+    let tcp: TCPConnection
+    unowned let server: WireServer
+    var loop: EventLoop { tcp.loop }
+    private var peer: PeerIdentity?
+    private var calls: [UInt64: ServerCall] = [:]
+    private var deadlines = DeadlineQueue()
+    private var deadlineTimer: LoopTimer?
+    private let openedAt = monotonicNanoseconds()
+    private var lastFrameAt = monotonicNanoseconds()
+    private var opened: [ServerCall] = []
+
+    init(tcp: TCPConnection, server: WireServer) {
+        self.tcp = tcp
+        self.server = server
+        tcp.delegate = self
+    }
+
+    var isClosed: Bool { tcp.isClosed }
+    var isWritable: Bool { tcp.isWritable }
+
+    func send(_ envelope: Envelope) {
+        tcp.send(envelope)
+    }
+
+    // MARK: TCPConnectionDelegate
+
+    func connection(_ connection: TCPConnection, didRead envelopes: [Envelope]) {
+        lastFrameAt = monotonicNanoseconds()
+        opened.removeAll(keepingCapacity: true)
+        for envelope in envelopes {
+            guard !tcp.isClosed else { return }
+            if peer == nil {
+                acceptHandshake(envelope)
+                continue
+            }
+            switch envelope.kind {
+            case .request:
+                open(envelope)
+            case .cancel:
+                if let call = calls.removeValue(forKey: envelope.streamID) { call.cancel() }
+            case .ping:
+                var pong = Envelope()
+                pong.kind = .pong
+                tcp.send(pong)
+            case .pong:
+                break
+            default:
+                protocolError("unexpected \(envelope.kind) frame from a client (stream \(envelope.streamID))")
+            }
+        }
+        if !opened.isEmpty && !tcp.isClosed {
+            let batch = opened
+            opened.removeAll(keepingCapacity: true)
+            server.service.handle(batch)
+        }
+    }
+
+    func connection(_ connection: TCPConnection, didFail error: FrameError) {
+        // Tell the peer why before the transport closes; it cannot continue after a bad frame.
+        var envelope = Envelope()
+        envelope.kind = .error
+        envelope.statusCode = error.isTooLarge ? .resourceExhausted : .invalidArgument
+        envelope.statusMessage = error.description
+        tcp.send(envelope)
+        tcp.flush()
+        server.logger.warning("closing connection from \(tcp.peerDescription): \(error)")
+    }
+
+    func connection(_ connection: TCPConnection, writabilityChanged writable: Bool) {
+        guard writable else { return }
+        for call in Array(calls.values) where call.isStream {
+            if let resume = call.onWritable { resume() }
+        }
+    }
+
+    func connectionDidClose(_ connection: TCPConnection, reason: String) {
+        let open = calls
+        calls.removeAll()
+        for call in open.values { call.cancel() }
+        deadlineTimer?.cancel()
+        deadlineTimer = nil
+        server.connectionClosed(self)
+        server.logger.debug("connection from \(tcp.peerDescription) closed: \(reason)")
+    }
+
+    // MARK: Handshake
+
+    private func acceptHandshake(_ envelope: Envelope) {
+        guard envelope.kind == .handshake else {
+            reject(WireError(.failedPrecondition, "the first frame must be a handshake, got \(envelope.kind)"))
+            return
+        }
+        let handshake: Handshake
+        do {
+            handshake = try envelope.payload.withUnsafeBytes { bytes throws(ProtoDecodingError) in
+                try Handshake(protobuf: bytes)
+            }
+        } catch {
+            reject(WireError(.invalidArgument, "malformed handshake: \(error)"))
+            return
+        }
+        guard handshake.protocolVersion == Frame.protocolVersion else {
+            reject(WireError(
+                .failedPrecondition,
+                "protocol version \(handshake.protocolVersion) is not supported; this server speaks version \(Frame.protocolVersion)"))
+            return
+        }
+        if let error = server.configuration.authenticate(handshake) {
+            reject(error)
+            return
+        }
+        peer = PeerIdentity(
+            component: handshake.component, identity: handshake.identity, address: tcp.peerDescription)
+        var ack = HandshakeAck()
+        ack.protocolVersion = Frame.protocolVersion
+        ack.serverIdentity = server.configuration.identity
+        ack.maxFrameBytes = UInt32(server.configuration.limits.maximumFrameBytes)
+        ack.maxInFlightCalls = UInt32(server.configuration.maximumInFlightCalls)
+        ack.keepaliveIntervalMilliseconds = server.configuration.keepaliveIntervalMilliseconds
+        var reply = Envelope()
+        reply.kind = .handshakeAck
+        reply.payload = ack.protobufBytes()
+        tcp.send(reply)
+    }
+
+    private func reject(_ error: WireError) {
+        server.logger.info("rejected handshake from \(tcp.peerDescription): \(error.message)")
+        close(error)
+    }
+
+    // MARK: Calls
+
+    private func open(_ envelope: Envelope) {
+        let streamID = envelope.streamID
+        guard streamID != 0 else {
+            protocolError("request with stream id 0; stream ids start at 1")
+            return
+        }
+        guard calls[streamID] == nil else {
+            protocolError("stream id \(streamID) is already in use on this connection")
+            return
+        }
+        guard calls.count < server.configuration.maximumInFlightCalls else {
+            var error = Envelope()
+            error.streamID = streamID
+            error.kind = .error
+            error.statusCode = .resourceExhausted
+            error.statusMessage = "too many calls in flight on one connection (limit \(server.configuration.maximumInFlightCalls)); wait for answers before sending more"
+            tcp.send(error)
+            return
+        }
+        var deadline: UInt64? = nil
+        if envelope.deadlineMilliseconds > 0 {
+            let due = monotonicNanoseconds() + UInt64(envelope.deadlineMilliseconds) * 1_000_000
+            deadline = due
+            scheduleDeadline(due, streamID: streamID)
+        }
+        let call = ServerCall(
+            streamID: streamID, method: envelope.method, payload: envelope.payload,
+            isStream: envelope.flags & Frame.flagServerStream != 0, deadline: deadline, peer: peer!,
+            connection: self)
+        calls[streamID] = call
+        opened.append(call)
+    }
+
+    func callFinished(_ streamID: UInt64) {
+        calls[streamID] = nil
+    }
+
+    private func scheduleDeadline(_ due: UInt64, streamID: UInt64) {
+        let earliestBefore = deadlines.earliest
+        deadlines.insert(deadline: due, streamID: streamID)
+        if earliestBefore == nil || due < earliestBefore! { armDeadlineTimer() }
+    }
+
+    private func armDeadlineTimer() {
+        guard let earliest = deadlines.earliest else { return }
+        if deadlineTimer == nil { deadlineTimer = LoopTimer(loop: loop) }
+        let now = monotonicNanoseconds()
+        let delay = earliest > now ? (earliest - now + 999_999) / 1_000_000 : 0
+        deadlineTimer!.arm(milliseconds: delay) { [unowned self] in self.expireDeadlines() }
+    }
+
+    private func expireDeadlines() {
+        for streamID in deadlines.popDue(now: monotonicNanoseconds()) {
+            // The caller has given up and failed the call locally; stop the work, send nothing.
+            if let call = calls.removeValue(forKey: streamID) { call.cancel() }
+        }
+        armDeadlineTimer()
+    }
+
+    // MARK: Liveness and errors
+
+    func checkLiveness(now: UInt64) {
+        let interval = UInt64(server.configuration.keepaliveIntervalMilliseconds) * 1_000_000
+        if peer == nil && now - openedAt > server.configuration.handshakeTimeoutMilliseconds * 1_000_000 {
+            close(WireError(.deadlineExceeded, "no handshake within \(server.configuration.handshakeTimeoutMilliseconds) ms"))
+        } else if now - lastFrameAt > 3 * interval {
+            close(WireError(.unavailable, "no frame for \(3 * interval / 1_000_000) ms (keepalive timeout)"))
+        }
+    }
+
+    private func protocolError(_ message: String) {
+        server.logger.warning("protocol error from \(tcp.peerDescription): \(message)")
+        close(WireError(.invalidArgument, "protocol error: \(message)"))
+    }
+
+    /// Sends a connection-level error frame and closes.
+    func close(_ error: WireError) {
+        guard !tcp.isClosed else { return }
+        var envelope = Envelope()
+        envelope.kind = .error
+        envelope.statusCode = error.code
+        envelope.statusMessage = error.message
+        tcp.close(after: envelope, reason: error.message)
+    }
+}
+
+extension FrameError {
+    var isTooLarge: Bool {
+        if case .tooLarge = self { return true }
+        return false
+    }
+}

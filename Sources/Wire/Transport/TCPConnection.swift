@@ -1,0 +1,305 @@
+import CLibUV
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// TCPConnectionDelegate receives what happens on a connection, always on its loop thread.
+public protocol TCPConnectionDelegate: AnyObject {
+    /// Every frame decoded from one read, in order: the delegate is entered once per read batch.
+    func connection(_ connection: TCPConnection, didRead envelopes: [Envelope])
+    /// The peer sent bytes that are not frames; the connection closes after this call.
+    func connection(_ connection: TCPConnection, didFail error: FrameError)
+    /// The outbound buffer crossed the high watermark (false) or drained below the low one (true).
+    func connection(_ connection: TCPConnection, writabilityChanged writable: Bool)
+    /// The connection is closed; `reason` says why. Called exactly once.
+    func connectionDidClose(_ connection: TCPConnection, reason: String)
+}
+
+/// TCPConnectionLimits bound what one connection may hold in memory.
+public struct TCPConnectionLimits: Sendable {
+    /// Largest frame accepted from the peer.
+    public var maximumFrameBytes: Int = Frame.defaultMaximumBytes
+    /// Above this many unsent bytes the connection stops reading requests from its peer and
+    /// tells stream producers to pause.
+    public var highWatermarkBytes: Int = 8 << 20
+    /// Below this many unsent bytes, reading and producing resume.
+    public var lowWatermarkBytes: Int = 2 << 20
+    /// Above this many unsent bytes the peer is too slow: the connection is closed with a reason.
+    public var maximumOutboundBytes: Int = 64 << 20
+
+    public init() {}
+
+    func validated() -> TCPConnectionLimits {
+        precondition(lowWatermarkBytes < highWatermarkBytes)
+        precondition(highWatermarkBytes <= maximumOutboundBytes)
+        precondition(maximumFrameBytes > 0)
+        return self
+    }
+}
+
+/// TCPConnection is one libuv TCP stream carrying frames. It lives on one loop and every method
+/// must be called there.
+///
+/// Outbound frames are appended to `pending` and written once per loop turn (`flush`). A write
+/// the kernel does not take at once is copied to a malloc'd buffer for `uv_write`; while it is
+/// in flight new frames keep accumulating in `pending`.
+public final class TCPConnection: @unchecked Sendable {
+    // Safety of @unchecked Sendable: all state is touched on `loop` only (preconditionInLoop).
+
+    public let loop: EventLoop
+    public let limits: TCPConnectionLimits
+    public weak var delegate: (any TCPConnectionDelegate)?
+    /// "host:port" of the peer, for messages.
+    public private(set) var peerDescription: String = "unknown peer"
+
+    let handle: UnsafeMutablePointer<uv_tcp_t>
+    private var decoder: FrameDecoder
+    private var decoded: [Envelope] = []
+    private var pending: [UInt8] = []
+    private var inFlightBytes = 0
+    private var flushScheduled = false
+    private var reading = false
+    private var throttled = false
+    public private(set) var isClosed = false
+    /// Frames and bytes seen, for metrics and tests.
+    public private(set) var framesRead = 0
+    public private(set) var bytesRead = 0
+    public private(set) var bytesWritten = 0
+
+    init(loop: EventLoop, limits: TCPConnectionLimits) {
+        loop.preconditionInLoop()
+        self.loop = loop
+        self.limits = limits.validated()
+        self.decoder = FrameDecoder(maximumFrameBytes: limits.maximumFrameBytes)
+        handle = .allocate(capacity: 1)
+        precondition(uv_tcp_init(loop.uvLoop, handle) == 0)
+        // The handle owns one reference until its close callback runs.
+        handle.pointee.data = Unmanaged.passRetained(self).toOpaque()
+    }
+
+    static func from(_ handle: UnsafeMutableRawPointer?) -> TCPConnection {
+        let stream = handle!.assumingMemoryBound(to: uv_handle_t.self)
+        return Unmanaged<TCPConnection>.fromOpaque(stream.pointee.data).takeUnretainedValue()
+    }
+
+    var stream: UnsafeMutablePointer<uv_stream_t> {
+        UnsafeMutableRawPointer(handle).assumingMemoryBound(to: uv_stream_t.self)
+    }
+
+    /// Unsent bytes: queued plus handed to an unfinished `uv_write`.
+    public var outboundBytes: Int { pending.count + inFlightBytes }
+
+    /// False while the peer is not reading fast enough; producers should pause until told.
+    public var isWritable: Bool { !throttled && !isClosed }
+
+    func didConnect() {
+        loop.preconditionInLoop()
+        uv_tcp_nodelay(handle, 1)
+        peerDescription = Self.peerName(handle) ?? "unknown peer"
+        startReading()
+    }
+
+    // MARK: Reading
+
+    private func startReading() {
+        guard !reading, !isClosed else { return }
+        reading = true
+        let result = uv_read_start(stream, { handle, _, buffer in
+            let connection = TCPConnection.from(UnsafeMutableRawPointer(handle))
+            let loopBuffer = connection.loop.readBuffer
+            buffer!.pointee = uv_buf_init(
+                loopBuffer.baseAddress!.assumingMemoryBound(to: CChar.self),
+                UInt32(loopBuffer.count))
+        }, { stream, count, buffer in
+            TCPConnection.from(UnsafeMutableRawPointer(stream)).didRead(
+                count: count, base: buffer!.pointee.base)
+        })
+        if result != 0 { close(reason: "cannot read: \(uvError(result))") }
+    }
+
+    private func stopReading() {
+        guard reading else { return }
+        reading = false
+        uv_read_stop(stream)
+    }
+
+    private func didRead(count: Int, base: UnsafeMutablePointer<CChar>?) {
+        if count < 0 {
+            let reason = count == Int(UV_EOF.rawValue) ? "peer closed the connection" : uvError(Int32(count))
+            close(reason: reason)
+            return
+        }
+        guard count > 0, let base else { return }
+        bytesRead += count
+        let bytes = UnsafeRawBufferPointer(start: UnsafeRawPointer(base), count: count)
+        decoded.removeAll(keepingCapacity: true)
+        do {
+            try decoder.feed(bytes) { decoded.append($0) }
+        } catch {
+            deliver()
+            delegate?.connection(self, didFail: error)
+            close(reason: error.description)
+            return
+        }
+        deliver()
+    }
+
+    private func deliver() {
+        guard !decoded.isEmpty, !isClosed else { return }
+        framesRead += decoded.count
+        let batch = decoded
+        decoded.removeAll(keepingCapacity: true)
+        delegate?.connection(self, didRead: batch)
+    }
+
+    // MARK: Writing
+
+    /// Queues one frame; it is written at the end of this loop turn.
+    public func send(_ envelope: Envelope) {
+        loop.preconditionInLoop()
+        guard !isClosed else { return }
+        Frame.append(envelope, to: &pending)
+        afterQueueing()
+    }
+
+    /// Queues bytes that already hold whole frames (for example one watch event encoded once
+    /// and sent to many connections).
+    public func send(encodedFrames bytes: UnsafeRawBufferPointer) {
+        loop.preconditionInLoop()
+        guard !isClosed else { return }
+        pending.append(contentsOf: bytes)
+        afterQueueing()
+    }
+
+    private func afterQueueing() {
+        if outboundBytes > limits.maximumOutboundBytes {
+            close(reason: "peer is not reading: \(outboundBytes) bytes unsent exceed the limit of "
+                + "\(limits.maximumOutboundBytes) bytes")
+            return
+        }
+        if !throttled && outboundBytes > limits.highWatermarkBytes {
+            throttled = true
+            stopReading()
+            delegate?.connection(self, writabilityChanged: false)
+        }
+        if !flushScheduled {
+            flushScheduled = true
+            loop.onTurnEnd { [self] in flush() }
+        }
+    }
+
+    /// Writes what is queued now instead of at the end of the turn.
+    public func flush() {
+        flushScheduled = false
+        guard !isClosed, inFlightBytes == 0, !pending.isEmpty else { return }
+        let total = pending.count
+        let written = pending.withUnsafeMutableBytes { bytes -> Int32 in
+            var buffer = uv_buf_init(
+                bytes.baseAddress!.assumingMemoryBound(to: CChar.self), UInt32(bytes.count))
+            return uv_try_write(stream, &buffer, 1)
+        }
+        if written < 0 && written != UV_EAGAIN.rawValue {
+            close(reason: "write failed: \(uvError(written))")
+            return
+        }
+        let done = max(0, Int(written))
+        bytesWritten += done
+        if done == total {
+            pending.removeAll(keepingCapacity: pending.capacity <= 1 << 20)
+            updateWritability()
+            return
+        }
+        startWrite(skipping: done)
+    }
+
+    /// Hands what `uv_try_write` did not take to `uv_write`, from a private copy.
+    private func startWrite(skipping done: Int) {
+        let remaining = pending.count - done
+        let copy = UnsafeMutableRawPointer.allocate(byteCount: remaining, alignment: 1)
+        pending.withUnsafeBytes { bytes in
+            copy.copyMemory(from: bytes.baseAddress! + done, byteCount: remaining)
+        }
+        pending.removeAll(keepingCapacity: pending.capacity <= 1 << 20)
+        inFlightBytes = remaining
+        let request = UnsafeMutablePointer<uv_write_t>.allocate(capacity: 1)
+        request.pointee.data = copy
+        var buffer = uv_buf_init(copy.assumingMemoryBound(to: CChar.self), UInt32(remaining))
+        let result = uv_write(request, stream, &buffer, 1) { request, status in
+            let copy = request!.pointee.data
+            let connection = TCPConnection.from(UnsafeMutableRawPointer(request!.pointee.handle))
+            copy?.deallocate()
+            request!.deallocate()
+            connection.didWrite(status: status)
+        }
+        if result != 0 {
+            copy.deallocate()
+            request.deallocate()
+            inFlightBytes = 0
+            close(reason: "write failed: \(uvError(result))")
+        }
+    }
+
+    private func didWrite(status: Int32) {
+        bytesWritten += inFlightBytes
+        inFlightBytes = 0
+        if status < 0 {
+            close(reason: status == UV_ECANCELED.rawValue ? "closed" : "write failed: \(uvError(status))")
+            return
+        }
+        updateWritability()
+        flush()
+    }
+
+    private func updateWritability() {
+        if throttled && outboundBytes < limits.lowWatermarkBytes {
+            throttled = false
+            startReading()
+            delegate?.connection(self, writabilityChanged: true)
+        }
+    }
+
+    // MARK: Closing
+
+    /// Sends `envelope` if the socket takes it now, then closes: the way a peer learns why.
+    public func close(after envelope: Envelope, reason: String) {
+        send(envelope)
+        flush()
+        close(reason: reason)
+    }
+
+    /// Closes the connection; pending writes are dropped. The delegate hears once.
+    public func close(reason: String) {
+        loop.preconditionInLoop()
+        guard !isClosed else { return }
+        isClosed = true
+        stopReading()
+        uv_close(UnsafeMutableRawPointer(handle).assumingMemoryBound(to: uv_handle_t.self)) { handle in
+            let opaque = handle!.pointee.data!
+            handle!.withMemoryRebound(to: uv_tcp_t.self, capacity: 1) { $0.deallocate() }
+            Unmanaged<TCPConnection>.fromOpaque(opaque).release()
+        }
+        pending = []
+        delegate?.connectionDidClose(self, reason: reason)
+    }
+
+    private static func peerName(_ handle: UnsafeMutablePointer<uv_tcp_t>) -> String? {
+        var storage = sockaddr_storage()
+        var length = Int32(MemoryLayout<sockaddr_storage>.size)
+        let result = withUnsafeMutablePointer(to: &storage) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                uv_tcp_getpeername(handle, $0, &length)
+            }
+        }
+        guard result == 0 else { return nil }
+        return SocketAddress(storage)?.description
+    }
+}
+
+func uvError(_ code: Int32) -> String {
+    String(cString: uv_strerror(code))
+}
+
+func uvError(_ code: Int) -> String {
+    uvError(Int32(truncatingIfNeeded: code))
+}

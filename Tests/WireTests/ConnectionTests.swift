@@ -1,0 +1,372 @@
+import Foundation
+import Testing
+import Wire
+
+/// Loopback tests of the wire with a real server and client on their own loops.
+@Suite("Wire connections over loopback", .serialized)
+struct ConnectionTests {
+    @Test("unary calls echo, including a 4 MiB payload")
+    func unaryEcho() async throws {
+        let server = try await TestServer(router: makeRouter())
+        let client = TestClient(address: server.address)
+        do {
+            let small = try await client.client.call("test.Echo", [1, 2, 3])
+            #expect(small == [1, 2, 3])
+            let big = (0..<(4 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 13) }
+            let echoed = try await client.client.call("test.Echo", big)
+            #expect(echoed == big)
+            let empty = try await client.client.call("test.Echo", [])
+            #expect(empty.isEmpty)
+        }
+        await client.stop()
+        await server.stop()
+    }
+
+    @Test("an unknown method is UNIMPLEMENTED with the list of methods, and the connection goes on")
+    func unknownMethod() async throws {
+        let server = try await TestServer(router: makeRouter())
+        let client = TestClient(address: server.address)
+        await #expect {
+            _ = try await client.client.call("test.Missing", [])
+        } throws: { error in
+            let error = error as! WireError
+            return error.code == .unimplemented && error.message.contains("test.Missing")
+                && error.message.contains("test.Echo")
+        }
+        #expect(try await client.client.call("test.Echo", [9]) == [9])
+        await client.stop()
+        await server.stop()
+    }
+
+    @Test("a deadline fails the call on the client and cancels the handler on the server")
+    func deadline() async throws {
+        let router = MethodRouter()
+        let cancelled = Counter()
+        router.register("test.Slow") { call in call.onCancel = { cancelled.increment() } }
+        let server = try await TestServer(router: router)
+        let client = TestClient(address: server.address)
+        let start = ContinuousClock.now
+        await #expect {
+            _ = try await client.client.call("test.Slow", [], timeoutMilliseconds: 100)
+        } throws: { error in
+            (error as! WireError).code == .deadlineExceeded
+        }
+        #expect(ContinuousClock.now - start < .seconds(5))
+        try await eventually { cancelled.value == 1 }
+        await client.stop()
+        await server.stop()
+    }
+
+    @Test("cancelling the calling task cancels the call on both sides")
+    func taskCancellation() async throws {
+        let router = MethodRouter()
+        let started = Counter()
+        let cancelled = Counter()
+        router.register("test.Slow") { call in
+            started.increment()
+            call.onCancel = { cancelled.increment() }
+        }
+        let server = try await TestServer(router: router)
+        let client = TestClient(address: server.address)
+        let task = Task { try await client.client.call("test.Slow", []) }
+        try await eventually { started.value == 1 }
+        task.cancel()
+        let result = await task.result
+        guard case .failure(let error) = result else {
+            Issue.record("a cancelled call returned a value")
+            return
+        }
+        #expect((error as? WireError)?.code == .cancelled)
+        try await eventually { cancelled.value == 1 }
+        await client.stop()
+        await server.stop()
+    }
+
+    @Test("a server stream delivers items in order, ends with a status, and can be cancelled")
+    func serverStream() async throws {
+        let router = MethodRouter()
+        let cancelled = Counter()
+        router.register("test.Count") { call in
+            let count = Int(call.payload.first ?? 0)
+            for index in 0..<count { call.send([UInt8(index)]) }
+            call.finish()
+        }
+        router.register("test.Forever") { call in
+            call.send([1])
+            call.onCancel = { cancelled.increment() }
+        }
+        let server = try await TestServer(router: router)
+        let client = TestClient(address: server.address)
+        let received = await collect(client.client, "test.Count", [50])
+        #expect(received.items == (0..<50).map { [UInt8($0)] })
+        #expect(received.end == .some(nil))
+
+        let token = CallToken()
+        let firstItem = Counter()
+        let ended = Box<WireError?>()
+        await client.loop.submit {
+            client.client.openStream("test.Forever", [], token: token) { event in
+                switch event {
+                case .item: firstItem.increment()
+                case .end(let error): ended.value = error
+                }
+            }
+        }
+        try await eventually { firstItem.value == 1 }
+        await client.loop.submit { client.client.cancel(token) }
+        try await eventually { cancelled.value == 1 }
+        #expect(ended.value??.code == .cancelled)
+        await client.stop()
+        await server.stop()
+    }
+
+    @Test("a wrong credential is rejected at the handshake with a message")
+    func badCredential() async throws {
+        let server = try await TestServer(router: makeRouter())
+        let client = TestClient(address: server.address, token: "wrong")
+        await #expect {
+            _ = try await client.client.call("test.Echo", [1])
+        } throws: { error in
+            let error = error as! WireError
+            return error.code == .unauthenticated && error.message.contains("wrong token")
+        }
+        await client.stop()
+        await server.stop()
+    }
+
+    @Test("a wrong protocol version is rejected with an error frame, then the connection closes")
+    func wrongVersion() async throws {
+        let server = try await TestServer(router: makeRouter())
+        let socket = try RawSocket(server.address)
+        socket.handshake(version: 99)
+        let (bytes, closed) = socket.readUntilClosed()
+        let frames = decodeFrames(bytes)
+        #expect(closed)
+        #expect(frames.count == 1)
+        #expect(frames.first?.kind == .error)
+        #expect(frames.first?.statusCode == .failedPrecondition)
+        #expect(frames.first?.statusMessage.contains("version 99") == true)
+        await server.stop()
+    }
+
+    @Test("a call before the handshake is refused")
+    func callBeforeHandshake() async throws {
+        let server = try await TestServer(router: makeRouter())
+        let socket = try RawSocket(server.address)
+        socket.write(Frame.encode(request(1, "test.Echo", [1])))
+        let (bytes, closed) = socket.readUntilClosed()
+        #expect(closed)
+        #expect(decodeFrames(bytes).first?.statusMessage.contains("handshake") == true)
+        await server.stop()
+    }
+
+    @Test("oversized and garbage frames get an error frame and a close; other connections are fine")
+    func badFrames() async throws {
+        let server = try await TestServer(router: makeRouter()) { $0.limits.maximumFrameBytes = 1 << 20 }
+        let healthy = TestClient(address: server.address)
+        #expect(try await healthy.client.call("test.Echo", [1]) == [1])
+
+        let oversized = try RawSocket(server.address)
+        oversized.handshake()
+        oversized.write([0x10, 0, 0, 0])  // 256 MiB announced
+        let (oversizedBytes, oversizedClosed) = oversized.readUntilClosed()
+        let oversizedFrames = decodeFrames(oversizedBytes)
+        #expect(oversizedClosed)
+        #expect(oversizedFrames.last?.kind == .error)
+        #expect(oversizedFrames.last?.statusCode == .resourceExhausted)
+        #expect(oversizedFrames.last?.statusMessage.contains("exceeds the limit") == true)
+
+        let garbage = try RawSocket(server.address)
+        garbage.handshake()
+        garbage.write([0, 0, 0, 6, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF])
+        let (garbageBytes, garbageClosed) = garbage.readUntilClosed()
+        #expect(garbageClosed)
+        #expect(decodeFrames(garbageBytes).last?.statusCode == .invalidArgument)
+        #expect(decodeFrames(garbageBytes).last?.statusMessage.contains("malformed") == true)
+
+        let unknownKind = try RawSocket(server.address)
+        unknownKind.handshake()
+        unknownKind.write([0, 0, 0, 4, 0x08, 0x01, 0x10, 99])  // stream 1, kind 99
+        let (unknownBytes, unknownClosed) = unknownKind.readUntilClosed()
+        #expect(unknownClosed)
+        #expect(decodeFrames(unknownBytes).last?.kind == .error)
+
+        let truncated = try RawSocket(server.address)
+        truncated.handshake()
+        truncated.write([0, 0, 1, 0, 1, 2, 3])  // announces 256 bytes, sends 3, then hangs up
+        _ = truncated
+
+        #expect(try await healthy.client.call("test.Echo", [2]) == [2])
+        await healthy.stop()
+        await server.stop()
+    }
+
+    @Test("too many calls in flight get RESOURCE_EXHAUSTED while the connection stays up")
+    func inFlightLimit() async throws {
+        let server = try await TestServer(router: makeRouter()) { $0.maximumInFlightCalls = 4 }
+        let socket = try RawSocket(server.address)
+        socket.handshake()
+        var bytes: [UInt8] = []
+        for index in 0..<6 { bytes += Frame.encode(request(UInt64(index * 2 + 1), "test.Never")) }
+        var ping = Envelope()
+        ping.kind = .ping
+        bytes += Frame.encode(ping)
+        socket.write(bytes)
+        let frames = try socket.readFrames(4)  // ack, two refusals, pong
+        #expect(frames.first?.kind == .handshakeAck)
+        let refusals = frames.filter { $0.kind == .error && $0.statusCode == .resourceExhausted }
+        #expect(refusals.map(\.streamID) == [9, 11])
+        #expect(refusals.first?.statusMessage.contains("limit 4") == true)
+        #expect(frames.last?.kind == .pong, "the connection still answers after refusing calls")
+        await server.stop()
+    }
+
+    @Test("a reader that stops reading is throttled, then cut off, while others keep going")
+    func slowReader() async throws {
+        let router = makeRouter()
+        let throttledSeen = Counter()
+        let writableAgain = Counter()
+        router.register("test.Flood") { call in
+            let chunk = [UInt8](repeating: 7, count: 64 << 10)
+            // Produce until throttled, as a well-behaved producer would...
+            while call.send(chunk) == .sent {}
+            throttledSeen.increment()
+            call.onWritable = { writableAgain.increment() }
+            // ...then keep producing slowly, ignoring the back-pressure, as a broken producer
+            // would: once the kernel's buffers are full too, the connection must cut it off.
+            let timer = LoopTimer(loop: call.loop)
+            timer.arm(milliseconds: 5, repeatMilliseconds: 5) {
+                for _ in 0..<4 where call.send(chunk) == .closed {
+                    timer.cancel()
+                    return
+                }
+            }
+        }
+        let server = try await TestServer(router: router) { configuration in
+            configuration.limits.highWatermarkBytes = 1 << 20
+            configuration.limits.lowWatermarkBytes = 256 << 10
+            configuration.limits.maximumOutboundBytes = 8 << 20
+        }
+        let healthy = TestClient(address: server.address)
+        #expect(try await healthy.client.call("test.Echo", [1]) == [1])
+
+        let slow = try RawSocket(server.address)
+        slow.handshake()
+        slow.write(Frame.encode(request(1, "test.Flood", flags: Frame.flagServerStream)))
+        try await eventually { throttledSeen.value == 1 }
+        // The healthy client is served while the slow one is stuck.
+        for index in 0..<20 { #expect(try await healthy.client.call("test.Echo", [UInt8(index)]) == [UInt8(index)]) }
+        // The slow reader's connection was closed with its reason: draining it ends in EOF.
+        let (_, closed) = slow.readUntilClosed()
+        #expect(closed)
+        #expect(writableAgain.value == 0)
+        await healthy.stop()
+        await server.stop()
+    }
+
+    @Test("the client reconnects after the server restarts on the same port")
+    func reconnect() async throws {
+        let router = makeRouter()
+        var server = try await TestServer(router: router)
+        let port = server.address.port
+        let client = TestClient(address: server.address) { $0.reconnectMaximumDelayMilliseconds = 200 }
+        #expect(try await client.client.call("test.Echo", [1]) == [1])
+        await server.stop()
+        try await eventually { await client.loop.submit { client.client.state != .ready } }
+        server = try await TestServer(router: router, port: port)
+        try await client.client.waitUntilReady(timeoutMilliseconds: 10_000)
+        #expect(try await client.client.call("test.Echo", [2]) == [2])
+        await client.stop()
+        await server.stop()
+    }
+
+    @Test("calls in flight when the server dies fail with UNAVAILABLE")
+    func serverDiesWithCallsInFlight() async throws {
+        let router = makeRouter()
+        let server = try await TestServer(router: router)
+        let client = TestClient(address: server.address) { $0.waitForReady = false }
+        #expect(try await client.client.call("test.Echo", [1]) == [1])
+        let pending = Task { try await client.client.call("test.Never", []) }
+        try await Task.sleep(for: .milliseconds(100))
+        await server.stop()
+        let result = await pending.result
+        guard case .failure(let error) = result else {
+            Issue.record("call survived its server")
+            return
+        }
+        #expect((error as? WireError)?.code == .unavailable)
+        await client.stop()
+    }
+
+    @Test("a silent connection is closed by the server after three keepalive intervals")
+    func keepaliveTimeout() async throws {
+        let server = try await TestServer(router: makeRouter()) { $0.keepaliveIntervalMilliseconds = 100 }
+        let socket = try RawSocket(server.address)
+        socket.handshake()
+        let start = ContinuousClock.now
+        let (bytes, closed) = socket.readUntilClosed()
+        #expect(closed)
+        #expect(ContinuousClock.now - start < .seconds(4))
+        #expect(decodeFrames(bytes).last?.statusMessage.contains("keepalive") == true)
+        await server.stop()
+    }
+
+    @Test("a client keeps an idle connection alive with pings")
+    func keepalivePings() async throws {
+        let server = try await TestServer(router: makeRouter()) { $0.keepaliveIntervalMilliseconds = 100 }
+        let client = TestClient(address: server.address) { $0.keepaliveIntervalMilliseconds = 100 }
+        try await client.client.waitUntilReady()
+        try await Task.sleep(for: .milliseconds(700))
+        #expect(await client.loop.submit { client.client.state } == .ready)
+        #expect(try await client.client.call("test.Echo", [5]) == [5])
+        await client.stop()
+        await server.stop()
+    }
+}
+
+// MARK: Helpers
+
+final class Counter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var count = 0
+    func increment() { lock.withLock { count += 1 } }
+    var value: Int { lock.withLock { count } }
+}
+
+final class Box<Value>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: Value?
+    var value: Value? {
+        get { lock.withLock { stored } }
+        set { lock.withLock { stored = newValue } }
+    }
+}
+
+/// Waits until `condition` holds, checking every 10 ms, failing after `seconds`.
+func eventually(
+    seconds: Double = 10, _ condition: @Sendable () async throws -> Bool,
+    sourceLocation: SourceLocation = #_sourceLocation
+) async throws {
+    let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
+    while ContinuousClock.now < deadline {
+        if try await condition() { return }
+        try await Task.sleep(for: .milliseconds(10))
+    }
+    Issue.record("condition not met within \(seconds) s", sourceLocation: sourceLocation)
+    throw TestFailure("condition not met within \(seconds) s")
+}
+
+/// Opens a stream and collects its items until it ends.
+func collect(_ client: WireClient, _ method: String, _ payload: [UInt8]) async -> (items: [[UInt8]], end: WireError??) {
+    await withUnsafeContinuation { continuation in
+        client.loop.execute {
+            var items: [[UInt8]] = []
+            client.openStream(method, payload) { event in
+                switch event {
+                case .item(let bytes): items.append(bytes)
+                case .end(let error): continuation.resume(returning: (items, .some(error)))
+                }
+            }
+        }
+    }
+}
