@@ -322,9 +322,10 @@ public struct Parser {
         if isKeyword("group") {
             throw ProtoGenError("groups are not supported by skiff-protogen; expected a nested message", at: current.location)
         }
+        let typeLocation = current.location
         let typeName = try fullIdentifier("a field type", allowLeadingDot: true)
         let type: TypeReference = ScalarType(rawValue: typeName).map { .scalar($0) } ?? .named(typeName)
-        return try fieldRest(start: start, label: label, type: type)
+        return try fieldRest(start: start, label: label, type: type, typeLocation: typeLocation)
     }
 
     private mutating func mapField() throws(ProtoGenError) -> FieldDeclaration {
@@ -336,14 +337,17 @@ public struct Parser {
             throw ProtoGenError("map key type must be an integer, bool or string type, found '\(keyName)'", at: keyToken.location)
         }
         try expectSymbol(",")
+        let typeLocation = current.location
         let valueName = try fullIdentifier("a map value type", allowLeadingDot: true)
         let value: TypeReference = ScalarType(rawValue: valueName).map { .scalar($0) } ?? .named(valueName)
         try expectSymbol(">")
-        return try fieldRest(start: start, label: .repeated, type: .map(key: key, value: value))
+        return try fieldRest(start: start, label: .repeated, type: .map(key: key, value: value), typeLocation: typeLocation)
     }
 
     /// fieldRest parses `name = number [options];` after the type.
-    private mutating func fieldRest(start: Token, label: FieldLabel, type: TypeReference) throws(ProtoGenError) -> FieldDeclaration {
+    private mutating func fieldRest(
+        start: Token, label: FieldLabel, type: TypeReference, typeLocation: SourceLocation
+    ) throws(ProtoGenError) -> FieldDeclaration {
         let name = try expectIdentifier("a field name")
         try expectSymbol("=")
         let number = try integer("a field number")
@@ -371,7 +375,7 @@ public struct Parser {
         try expectSymbol(";")
         return FieldDeclaration(
             name: name.text, number: Int(number.value), label: label, type: type, hasDefault: hasDefault,
-            comment: start.leadingComment, location: name.location)
+            comment: start.leadingComment, location: name.location, typeLocation: typeLocation)
     }
 
     // MARK: Enum

@@ -254,9 +254,9 @@ struct Resolver {
             switch field.type {
             case .map(let key, let value):
                 let entry = "\(fullName).\(Naming.mapEntryName(field.name))"
-                shape = .map(key: key, value: try valueType(value, scope: fullName, file: file, location: field.location), entry: entry)
+                shape = .map(key: key, value: try valueType(value, scope: fullName, file: file, location: field.typeLocation), entry: entry)
             case .scalar, .named:
-                let value = try valueType(field.type, scope: fullName, file: file, location: field.location)
+                let value = try valueType(field.type, scope: fullName, file: file, location: field.typeLocation)
                 shape = field.label == .repeated ? .repeated(value) : .singular(value)
             }
             let resolved = ResolvedField(declaration: field, shape: shape)

@@ -45,7 +45,10 @@ public struct FieldDeclaration: Sendable, Hashable {
     /// True when the field has a `default = ...` option (proto2 only).
     public var hasDefault: Bool
     public var comment: [String]
+    /// Where the field name is.
     public var location: SourceLocation
+    /// Where the type is, for errors about the type.
+    public var typeLocation: SourceLocation
 }
 
 public struct EnumValueDeclaration: Sendable, Hashable {

@@ -3,5 +3,7 @@
 #define SKIFF_CSKIFFPROTO_H
 #include "raft/raft.pb-c.h"
 #include "store/store.pb-c.h"
+#include "wire/testing.pb-c.h"
+#include "wire/testing_proto3.pb-c.h"
 #include "wire/wire.pb-c.h"
 #endif
