@@ -65,7 +65,7 @@ struct MVCCSnapshotTests {
         _ = Self.run(Array(commands[..<500]), on: original)
         #expect(original.compactedRevision > 0)
         let snapshot = original.snapshot()
-        let restored = try MVCCStore(restoring: snapshot)
+        let restored = try MVCCStore(snapshotBytes: original.snapshotBytes())
         try Self.expectSameReads(original, restored)
         #expect(restored.snapshot() == snapshot)
         #expect(restored.liveKeyCount == original.liveKeyCount)
@@ -76,6 +76,7 @@ struct MVCCSnapshotTests {
 
     @Test("a snapshot that breaks the store's invariants is refused")
     func corruptSnapshot() throws {
+        #expect(throws: StoreError.self) { try MVCCStore(snapshotBytes: [0xff, 0xff, 0xff]) }
         let original = MVCCStore()
         _ = Self.run(Self.commands(seed: 2, count: 50), on: original)
         var reordered = original.snapshot()

@@ -125,15 +125,15 @@ public final class WatchHub {
     private func deliverToSynced(_ events: [Event]) {
         var withoutPrevious: [Event]?
         let header = ResponseHeader(revision: store.revision)
-        for id in synced.keys {
+        // Ids copied out so that updating `synced` below does not copy the dictionary.
+        for id in Array(synced.keys) {
             let watcher = synced[id]!
             var matching: [Event] = []
-            var matchesAll = true
             for event in events where event.kv!.modRevision >= watcher.nextRevision && watcher.matches(event) {
                 matching.append(event)
             }
             if matching.isEmpty { continue }
-            matchesAll = matching.count == events.count
+            let matchesAll = matching.count == events.count
             if !watcher.wantsPreviousKeyValue {
                 if matchesAll {
                     if withoutPrevious == nil { withoutPrevious = events.map(Self.withoutPrevious) }
@@ -210,7 +210,8 @@ public final class WatchHub {
             watcher.deliveredSinceProgress = true
         }
         watcher.nextRevision = scannedThrough + 1
-        if reachedEnd && store.pendingEvents.isEmpty || reachedEnd && store.revision + 1 == watcher.nextRevision {
+        // Synced from here: events not yet published are older than nextRevision and skipped.
+        if reachedEnd {
             unsynced[id] = nil
             synced[id] = watcher
         } else {
@@ -257,7 +258,7 @@ public final class WatchHub {
     @discardableResult
     public func notifyIdleWatchers() -> Int {
         publish()
-        for id in synced.keys where synced[id]!.deliveredSinceProgress {
+        for id in Array(synced.keys) where synced[id]!.deliveredSinceProgress {
             synced[id]!.deliveredSinceProgress = false
         }
         return sendProgress { watcher in watcher.progressNotify && !watcher.deliveredSinceProgress }
