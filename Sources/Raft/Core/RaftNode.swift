@@ -195,12 +195,19 @@ public struct RaftNode: Sendable {
         }
     }
 
+    /// canCompact tells whether `compact(upTo: index, ...)` is allowed now: the index is applied,
+    /// durable, newer than the current snapshot, and no received snapshot is still being written.
+    public func canCompact(upTo index: UInt64) -> Bool {
+        index > log.stable.snapshotMetadata.index && index <= log.applied && index <= log.stable.lastIndex
+            && log.unstable.snapshot == nil
+    }
+
     /// compact tells the core that the application took a snapshot (`data`) of its state at
-    /// `index` (at most the applied index): the log prefix up to there is discarded and the
-    /// snapshot is what lagging followers receive.
+    /// `index`, which `canCompact(upTo:)` must allow: the log prefix up to there is discarded
+    /// and the snapshot is what lagging followers receive.
     public mutating func compact(upTo index: UInt64, snapshotData data: [UInt8]) {
         guard index > log.stable.snapshotMetadata.index else { return }
-        precondition(index <= log.applied, "snapshot index \(index) beyond applied \(log.applied)")
+        precondition(canCompact(upTo: index), "compaction to \(index) is not allowed now (applied \(log.applied), durable \(log.stable.lastIndex))")
         let confState = configurationHistory.last { $0.index <= index }!.confState
         log.compact(upTo: index, confState: confState, data: data)
         let keepFrom = configurationHistory.lastIndex { $0.index <= index }!
