@@ -27,7 +27,9 @@ public protocol WatchSink: AnyObject {
 ///
 /// Not thread-safe: the owner of the store calls every method.
 public final class WatchHub {
-    struct Watcher {
+    /// Watcher is one watch. A class: the hub touches every synced watcher on every publish,
+    /// and a reference costs one retain where a struct of keys and a sink costs several.
+    final class Watcher {
         let id: Int64
         let interval: KeyInterval
         let wantsPreviousKeyValue: Bool
@@ -38,9 +40,24 @@ public final class WatchHub {
         var nextRevision: Int64
         var deliveredSinceProgress = false
 
-        func matches(_ event: Event) -> Bool {
-            if event.type == .put ? dropsPuts : dropsDeletes { return false }
-            return interval.contains(event.kv!.key)
+        init(
+            id: Int64, interval: KeyInterval, wantsPreviousKeyValue: Bool, dropsPuts: Bool, dropsDeletes: Bool,
+            progressNotify: Bool, sink: any WatchSink, nextRevision: Int64
+        ) {
+            self.id = id
+            self.interval = interval
+            self.wantsPreviousKeyValue = wantsPreviousKeyValue
+            self.dropsPuts = dropsPuts
+            self.dropsDeletes = dropsDeletes
+            self.progressNotify = progressNotify
+            self.sink = sink
+            self.nextRevision = nextRevision
+        }
+
+        @inline(__always)
+        func matches(key: [UInt8], revision: Int64, isDelete: Bool) -> Bool {
+            if revision < nextRevision || (isDelete ? dropsDeletes : dropsPuts) { return false }
+            return interval.contains(key)
         }
     }
 
@@ -125,35 +142,49 @@ public final class WatchHub {
     private func deliverToSynced(_ events: [Event]) {
         var withoutPrevious: [Event]?
         let header = ResponseHeader(revision: store.revision)
-        // Ids copied out so that updating `synced` below does not copy the dictionary.
-        for id in Array(synced.keys) {
-            let watcher = synced[id]!
-            var matching: [Event] = []
-            for event in events where event.kv!.modRevision >= watcher.nextRevision && watcher.matches(event) {
-                matching.append(event)
+        // The fields every watcher tests, pulled out once per batch.
+        let keys = events.map { $0.kv!.key }
+        let revisions = events.map { $0.kv!.modRevision }
+        let deletes = events.map { $0.type == .delete }
+        var fallenBehind: [Watcher] = []
+        for watcher in synced.values {
+            var matchCount = 0
+            for index in keys.indices
+            where watcher.matches(key: keys[index], revision: revisions[index], isDelete: deletes[index]) {
+                matchCount += 1
             }
-            if matching.isEmpty { continue }
-            let matchesAll = matching.count == events.count
-            if !watcher.wantsPreviousKeyValue {
-                if matchesAll {
+            if matchCount == 0 { continue }
+            var matching: [Event]
+            if matchCount == events.count {
+                // The common case shares one array between all watchers that take every event.
+                if watcher.wantsPreviousKeyValue {
+                    matching = events
+                } else {
                     if withoutPrevious == nil { withoutPrevious = events.map(Self.withoutPrevious) }
                     matching = withoutPrevious!
-                } else {
-                    matching = matching.map(Self.withoutPrevious)
+                }
+            } else {
+                matching = []
+                matching.reserveCapacity(matchCount)
+                for index in keys.indices
+                where watcher.matches(key: keys[index], revision: revisions[index], isDelete: deletes[index]) {
+                    matching.append(watcher.wantsPreviousKeyValue ? events[index] : Self.withoutPrevious(events[index]))
                 }
             }
             let firstRevision = matching[0].kv!.modRevision
-            let response = WatchResponse(header: header, watchID: id, events: matching)
-            switch watcher.sink.deliver(response) {
+            switch watcher.sink.deliver(WatchResponse(header: header, watchID: watcher.id, events: matching)) {
             case .accepted:
-                synced[id]!.nextRevision = store.revision + 1
-                synced[id]!.deliveredSinceProgress = true
+                watcher.nextRevision = store.revision + 1
+                watcher.deliveredSinceProgress = true
             case .full:
-                // etcd's victim path: fall behind and catch up from history later.
-                var behind = synced.removeValue(forKey: id)!
-                behind.nextRevision = firstRevision
-                unsynced[id] = behind
+                watcher.nextRevision = firstRevision
+                fallenBehind.append(watcher)
             }
+        }
+        // etcd's victim path: a watcher whose sink is full catches up from history later.
+        for watcher in fallenBehind {
+            synced[watcher.id] = nil
+            unsynced[watcher.id] = watcher
         }
     }
 
@@ -176,7 +207,7 @@ public final class WatchHub {
     }
 
     private func catchUp(_ id: Int64) {
-        var watcher = unsynced[id]!
+        let watcher = unsynced[id]!
         if watcher.nextRevision < store.compactedRevision {
             unsynced[id] = nil
             let response = WatchResponse(
@@ -258,8 +289,8 @@ public final class WatchHub {
     @discardableResult
     public func notifyIdleWatchers() -> Int {
         publish()
-        for id in Array(synced.keys) where synced[id]!.deliveredSinceProgress {
-            synced[id]!.deliveredSinceProgress = false
+        for watcher in synced.values where watcher.deliveredSinceProgress {
+            watcher.deliveredSinceProgress = false
         }
         return sendProgress { watcher in watcher.progressNotify && !watcher.deliveredSinceProgress }
     }
