@@ -47,7 +47,10 @@ public final class ServerCall: @unchecked Sendable {
     public var onWritable: (() -> Void)?
 
     public private(set) var isFinished = false
-    weak var connection: ServerConnection?
+    /// Strong on purpose: a handler may hold the call after the connection closed, and the
+    /// connection drops its reference to the call when the call finishes, so there is no cycle
+    /// once either side is done (a weak reference cost a side table per call on the hot path).
+    let connection: ServerConnection
 
     init(
         streamID: UInt64, method: String, payload: [UInt8], isStream: Bool, deadline: UInt64?,
@@ -85,7 +88,7 @@ public final class ServerCall: @unchecked Sendable {
         envelope.streamID = streamID
         envelope.kind = .response
         envelope.payload = payload
-        connection?.send(envelope)
+        connection.send(envelope)
     }
 
     public func respond<Message: ProtoMessage>(_ message: Message) {
@@ -102,7 +105,7 @@ public final class ServerCall: @unchecked Sendable {
         envelope.kind = isStream ? .streamEnd : .error
         envelope.statusCode = error.code
         envelope.statusMessage = error.message
-        connection?.send(envelope)
+        connection.send(envelope)
     }
 
     /// Sends one stream item.
@@ -110,7 +113,7 @@ public final class ServerCall: @unchecked Sendable {
     public func send(_ payload: [UInt8]) -> StreamSendResult {
         loop.preconditionInLoop()
         precondition(isStream, "send is for server streams; unary calls use respond")
-        guard !isFinished, let connection, !connection.isClosed else { return .closed }
+        guard !isFinished, !connection.isClosed else { return .closed }
         var envelope = Envelope()
         envelope.streamID = streamID
         envelope.kind = .streamItem
@@ -134,13 +137,12 @@ public final class ServerCall: @unchecked Sendable {
         envelope.kind = .streamEnd
         envelope.statusCode = .ok
         envelope.statusMessage = message
-        connection?.send(envelope)
+        connection.send(envelope)
     }
 
     /// True while a stream item would be queued without pushing the peer past its high watermark.
     public var isWritable: Bool {
-        guard !isFinished, let connection else { return false }
-        return connection.isWritable
+        return !isFinished && connection.isWritable
     }
 
     /// Marks the call finished; false if it already was (a late answer after cancel is dropped).
@@ -149,7 +151,7 @@ public final class ServerCall: @unchecked Sendable {
         isFinished = true
         onCancel = nil
         onWritable = nil
-        connection?.callFinished(streamID)
+        connection.callFinished(streamID)
         return true
     }
 

@@ -68,7 +68,9 @@ public final class WireClient: @unchecked Sendable {
     private var keepaliveTimer: LoopTimer?
     private var reconnectTimer: LoopTimer?
     private var failedAttempts = 0
-    private var lastSentAt: UInt64 = 0
+    /// Set by every send, cleared by the keepalive tick: pings go out only on idle connections
+    /// (a flag instead of a timestamp keeps the clock off the per-frame path).
+    private var sentSinceKeepaliveTick = false
     private var lastReceivedAt: UInt64 = 0
     private var serverLimits = HandshakeAck()
     private var random = SplitMix64(seed: monotonicNanoseconds())
@@ -313,7 +315,7 @@ public final class WireClient: @unchecked Sendable {
 
     private func send(_ envelope: Envelope) {
         guard let tcp else { return }
-        lastSentAt = monotonicNanoseconds()
+        sentSinceKeepaliveTick = true
         tcp.send(envelope)
     }
 
@@ -442,11 +444,12 @@ public final class WireClient: @unchecked Sendable {
             tcp.close(reason: "no answer from \(address) for \(2 * interval / 1_000_000) ms (keepalive timeout)")
             return
         }
-        if now - lastSentAt >= interval {
+        if !sentSinceKeepaliveTick {
             var ping = Envelope()
             ping.kind = .ping
             send(ping)
         }
+        sentSinceKeepaliveTick = false
     }
 
     /// Fails what was in flight on a lost connection and schedules the next attempt.

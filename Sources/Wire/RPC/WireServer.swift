@@ -205,7 +205,11 @@ final class ServerConnection: TCPConnectionDelegate {
             case .request:
                 open(envelope)
             case .cancel:
-                if let call = calls.removeValue(forKey: envelope.streamID) { call.cancel() }
+                if let call = calls.removeValue(forKey: envelope.streamID) {
+                    call.cancel()
+                } else if let index = opened.firstIndex(where: { $0.streamID == envelope.streamID }) {
+                    opened.remove(at: index).cancel()
+                }
             case .ping:
                 var pong = Envelope()
                 pong.kind = .pong
@@ -220,6 +224,16 @@ final class ServerConnection: TCPConnectionDelegate {
             let batch = opened
             opened.removeAll(keepingCapacity: true)
             server.service.handle(batch)
+            // Calls answered inside the handler never enter the table; the rest wait there
+            // for their answer, a cancel, their deadline or the end of the connection.
+            for call in batch where !call.isFinished {
+                if tcp.isClosed {
+                    call.cancel()
+                    continue
+                }
+                calls[call.streamID] = call
+                if let deadline = call.deadline { scheduleDeadline(deadline, streamID: call.streamID) }
+            }
         }
     }
 
@@ -245,6 +259,9 @@ final class ServerConnection: TCPConnectionDelegate {
         let open = calls
         calls.removeAll()
         for call in open.values { call.cancel() }
+        let unregistered = opened
+        opened.removeAll()
+        for call in unregistered { call.cancel() }
         deadlineTimer?.cancel()
         deadlineTimer = nil
         server.connectionClosed(self)
@@ -304,11 +321,11 @@ final class ServerConnection: TCPConnectionDelegate {
             protocolError("request with stream id 0; stream ids start at 1")
             return
         }
-        guard calls[streamID] == nil else {
+        guard calls[streamID] == nil, !opened.contains(where: { $0.streamID == streamID }) else {
             protocolError("stream id \(streamID) is already in use on this connection")
             return
         }
-        guard calls.count < server.configuration.maximumInFlightCalls else {
+        guard calls.count + opened.count < server.configuration.maximumInFlightCalls else {
             var error = Envelope()
             error.streamID = streamID
             error.kind = .error
@@ -319,15 +336,12 @@ final class ServerConnection: TCPConnectionDelegate {
         }
         var deadline: UInt64? = nil
         if envelope.deadlineMilliseconds > 0 {
-            let due = monotonicNanoseconds() + UInt64(envelope.deadlineMilliseconds) * 1_000_000
-            deadline = due
-            scheduleDeadline(due, streamID: streamID)
+            deadline = monotonicNanoseconds() + UInt64(envelope.deadlineMilliseconds) * 1_000_000
         }
         let call = ServerCall(
             streamID: streamID, method: envelope.method, payload: envelope.payload,
             isStream: envelope.flags & Frame.flagServerStream != 0, deadline: deadline, peer: peer!,
             connection: self)
-        calls[streamID] = call
         opened.append(call)
     }
 
