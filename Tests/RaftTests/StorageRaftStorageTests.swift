@@ -11,7 +11,7 @@ import Wire
     }
 
     private func smallSegments() -> RaftStorage.Options {
-        var options = RaftStorage.Options()
+        var options = RaftStorage.Options.forTests
         options.log.segmentSizeLimitBytes = 4096
         options.log.preallocation = .none
         return options
@@ -20,7 +20,7 @@ import Wire
     @Test func emptyDirectoryRecoversNothing() throws {
         let directory = TemporaryDirectory()
         let dataDirectory = directory.child("member")
-        let (storage, recovered) = try RaftStorage.open(dataDirectory: dataDirectory)
+        let (storage, recovered) = try RaftStorage.open(dataDirectory: dataDirectory, options: .forTests)
         #expect(recovered.hardState == HardState())
         #expect(recovered.snapshot == nil)
         #expect(recovered.entries.isEmpty)
@@ -31,14 +31,14 @@ import Wire
     @Test func entriesAndHardStateSurviveAReopen() throws {
         let directory = TemporaryDirectory()
         do {
-            let (storage, _) = try RaftStorage.open(dataDirectory: directory.path)
+            let (storage, _) = try RaftStorage.open(dataDirectory: directory.path, options: .forTests)
             storage.append(entries(1...10, term: 1))
             storage.setHardState(HardState(term: 1, vote: 2, commit: 8))
             try storage.sync()
             storage.append(entries(11...12, term: 1))
             // Not synced: lost, like a crash before the fdatasync.
         }
-        let (storage, recovered) = try RaftStorage.open(dataDirectory: directory.path)
+        let (storage, recovered) = try RaftStorage.open(dataDirectory: directory.path, options: .forTests)
         #expect(recovered.entries == entries(1...10, term: 1))
         #expect(recovered.hardState == HardState(term: 1, vote: 2, commit: 8))
         #expect(storage.lastIndex == 10)
@@ -47,7 +47,7 @@ import Wire
     @Test func conflictingAppendReplacesTheSuffixOnReplay() throws {
         let directory = TemporaryDirectory()
         do {
-            let (storage, _) = try RaftStorage.open(dataDirectory: directory.path)
+            let (storage, _) = try RaftStorage.open(dataDirectory: directory.path, options: .forTests)
             storage.append(entries(1...10, term: 1))
             try storage.sync()
             storage.append(entries(6...8, term: 2))
@@ -55,14 +55,14 @@ import Wire
             try storage.sync()
             #expect(storage.lastIndex == 8)
         }
-        let (_, recovered) = try RaftStorage.open(dataDirectory: directory.path)
+        let (_, recovered) = try RaftStorage.open(dataDirectory: directory.path, options: .forTests)
         #expect(recovered.entries == entries(1...5, term: 1) + entries(6...8, term: 2))
     }
 
     @Test func overwriteBelowTheSnapshotStillTruncatesTheOldSuffix() throws {
         let directory = TemporaryDirectory()
         do {
-            let (storage, _) = try RaftStorage.open(dataDirectory: directory.path)
+            let (storage, _) = try RaftStorage.open(dataDirectory: directory.path, options: .forTests)
             storage.append(entries(1...20, term: 1))
             try storage.sync()
             // A new leader replaces 10... with a shorter log; then the member compacts through 12.
@@ -70,7 +70,7 @@ import Wire
             try storage.sync()
             try storage.saveSnapshot(metadata: SnapshotMetadata(index: 12, term: 2), data: [12], replacesLog: false)
         }
-        let (storage, recovered) = try RaftStorage.open(dataDirectory: directory.path)
+        let (storage, recovered) = try RaftStorage.open(dataDirectory: directory.path, options: .forTests)
         #expect(recovered.snapshot?.metadata?.index == 12)
         #expect(recovered.entries.isEmpty, "entries 13...20 of term 1 were overwritten before the snapshot")
         #expect(storage.lastIndex == 12)
@@ -78,8 +78,8 @@ import Wire
 
     @Test func dataDirectoryInUseIsRefused() throws {
         let directory = TemporaryDirectory()
-        let (storage, _) = try RaftStorage.open(dataDirectory: directory.path)
-        let error = storageError { _ = try RaftStorage.open(dataDirectory: directory.path) }
+        let (storage, _) = try RaftStorage.open(dataDirectory: directory.path, options: .forTests)
+        let error = storageError { _ = try RaftStorage.open(dataDirectory: directory.path, options: .forTests) }
         guard case .directoryInUse(let path, _) = error else {
             Issue.record("expected directoryInUse, got \(String(describing: error))")
             return
@@ -123,34 +123,34 @@ import Wire
     @Test func installedSnapshotDiscardsTheLog() throws {
         let directory = TemporaryDirectory()
         do {
-            let (storage, _) = try RaftStorage.open(dataDirectory: directory.path)
+            let (storage, _) = try RaftStorage.open(dataDirectory: directory.path, options: .forTests)
             storage.append(entries(1...10, term: 1))
             try storage.sync()
             try storage.saveSnapshot(metadata: SnapshotMetadata(index: 7, term: 3), data: [7], replacesLog: true)
             #expect(storage.lastIndex == 7)
         }
         do {
-            let (storage, recovered) = try RaftStorage.open(dataDirectory: directory.path)
+            let (storage, recovered) = try RaftStorage.open(dataDirectory: directory.path, options: .forTests)
             #expect(recovered.snapshot?.metadata?.index == 7)
             #expect(recovered.entries.isEmpty)
             storage.append(entries(8...9, term: 3))
             try storage.sync()
         }
-        let (_, recovered) = try RaftStorage.open(dataDirectory: directory.path)
+        let (_, recovered) = try RaftStorage.open(dataDirectory: directory.path, options: .forTests)
         #expect(recovered.entries == entries(8...9, term: 3))
     }
 
     @Test func snapshotFileWithoutItsLogRecordKeepsOnlyAMatchingSuffix() throws {
         let directory = TemporaryDirectory()
         do {
-            let (storage, _) = try RaftStorage.open(dataDirectory: directory.path)
+            let (storage, _) = try RaftStorage.open(dataDirectory: directory.path, options: .forTests)
             storage.append(entries(1...10, term: 1))
             try storage.sync()
         }
         // A crash after the snapshot file was written but before its log record was synced.
         let metadata = SnapshotMetadata(index: 5, term: 2)
         try SnapshotFile(term: 2, index: 5, metadata: metadata.protobufBytes(), data: [5]).write(to: directory.child("snap"))
-        let (storage, recovered) = try RaftStorage.open(dataDirectory: directory.path)
+        let (storage, recovered) = try RaftStorage.open(dataDirectory: directory.path, options: .forTests)
         #expect(recovered.snapshot?.metadata == metadata)
         #expect(recovered.entries.isEmpty, "entry 5 has term 1, the snapshot says 2: entries after it are not its future")
         #expect(storage.lastIndex == 5)
@@ -159,7 +159,7 @@ import Wire
     @Test func corruptNewestSnapshotIsRefused() throws {
         let directory = TemporaryDirectory()
         do {
-            let (storage, _) = try RaftStorage.open(dataDirectory: directory.path)
+            let (storage, _) = try RaftStorage.open(dataDirectory: directory.path, options: .forTests)
             storage.append(entries(1...20, term: 1))
             try storage.sync()
             try storage.saveSnapshot(metadata: SnapshotMetadata(index: 5, term: 1), data: [5], replacesLog: false)
@@ -167,7 +167,7 @@ import Wire
         }
         let newest = directory.child("snap/0000000000000001-000000000000000a.snap")
         RawFile.flipByte(newest, at: 41)
-        let error = storageError { _ = try RaftStorage.open(dataDirectory: directory.path) }
+        let error = storageError { _ = try RaftStorage.open(dataDirectory: directory.path, options: .forTests) }
         guard case .corruptSnapshot(let path, _) = error else {
             Issue.record("expected corruptSnapshot, got \(String(describing: error))")
             return
@@ -175,7 +175,7 @@ import Wire
         #expect(path == newest)
         // The operator moves it aside: the older snapshot plus the log still cover everything.
         try FileManager.default.moveItem(atPath: newest, toPath: directory.child("damaged.snap"))
-        let (_, recovered) = try RaftStorage.open(dataDirectory: directory.path)
+        let (_, recovered) = try RaftStorage.open(dataDirectory: directory.path, options: .forTests)
         #expect(recovered.snapshot?.metadata?.index == 5)
         #expect(recovered.entries == entries(6...20, term: 1))
     }
@@ -183,13 +183,13 @@ import Wire
     @Test func missingInstalledSnapshotIsRefused() throws {
         let directory = TemporaryDirectory()
         do {
-            let (storage, _) = try RaftStorage.open(dataDirectory: directory.path)
+            let (storage, _) = try RaftStorage.open(dataDirectory: directory.path, options: .forTests)
             storage.append(entries(1...3, term: 1))
             try storage.sync()
             try storage.saveSnapshot(metadata: SnapshotMetadata(index: 50, term: 4), data: [50], replacesLog: true)
         }
         try FileManager.default.removeItem(atPath: directory.child("snap/0000000000000004-0000000000000032.snap"))
-        let error = storageError { _ = try RaftStorage.open(dataDirectory: directory.path) }
+        let error = storageError { _ = try RaftStorage.open(dataDirectory: directory.path, options: .forTests) }
         guard case .inconsistentLayout(_, let problem) = error else {
             Issue.record("expected inconsistentLayout, got \(String(describing: error))")
             return
@@ -200,13 +200,13 @@ import Wire
     @Test func missingWriteAheadLogWithSnapshotsIsRefused() throws {
         let directory = TemporaryDirectory()
         do {
-            let (storage, _) = try RaftStorage.open(dataDirectory: directory.path)
+            let (storage, _) = try RaftStorage.open(dataDirectory: directory.path, options: .forTests)
             storage.append(entries(1...3, term: 1))
             try storage.sync()
             try storage.saveSnapshot(metadata: SnapshotMetadata(index: 2, term: 1), data: [], replacesLog: false)
         }
         try FileManager.default.removeItem(atPath: directory.child("wal"))
-        let error = storageError { _ = try RaftStorage.open(dataDirectory: directory.path) }
+        let error = storageError { _ = try RaftStorage.open(dataDirectory: directory.path, options: .forTests) }
         guard case .inconsistentLayout(_, let problem) = error else {
             Issue.record("expected inconsistentLayout, got \(String(describing: error))")
             return
@@ -216,7 +216,7 @@ import Wire
 
     @Test func tornTailOfTheLastBatchIsDroppedOnOpen() throws {
         let directory = TemporaryDirectory()
-        var options = RaftStorage.Options()
+        var options = RaftStorage.Options.forTests
         options.log.preallocation = .none
         do {
             let (storage, _) = try RaftStorage.open(dataDirectory: directory.path, options: options)
@@ -237,13 +237,13 @@ import Wire
     @Test func corruptEntryInTheMiddleIsRefused() throws {
         let directory = TemporaryDirectory()
         do {
-            let (storage, _) = try RaftStorage.open(dataDirectory: directory.path)
+            let (storage, _) = try RaftStorage.open(dataDirectory: directory.path, options: .forTests)
             storage.append(entries(1...10, term: 1))
             try storage.sync()
         }
         let segment = directory.child("wal/0000000000000001-0000000000000001.wal")
         RawFile.flipByte(segment, at: 200)
-        let error = storageError { _ = try RaftStorage.open(dataDirectory: directory.path) }
+        let error = storageError { _ = try RaftStorage.open(dataDirectory: directory.path, options: .forTests) }
         guard case .corruptLog(let path, _, _) = error else {
             Issue.record("expected corruptLog, got \(String(describing: error))")
             return

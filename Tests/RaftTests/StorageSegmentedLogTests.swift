@@ -18,7 +18,7 @@ import Testing
     @Test func appendSyncReopenRoundTrip() throws {
         let directory = TemporaryDirectory()
         let wal = directory.child("wal")
-        try SegmentedLog.initializeDirectory(wal, firstIndex: 1, options: .init())
+        try SegmentedLog.initializeDirectory(wal, firstIndex: 1, options: .forTests)
         let payloads = (0..<100).map { testPayload($0, size: $0 * 13 % 700) }
         do {
             let (log, records) = try openLog(wal)
@@ -42,7 +42,7 @@ import Testing
     @Test func unsyncedRecordsAreNotWritten() throws {
         let directory = TemporaryDirectory()
         let wal = directory.child("wal")
-        try SegmentedLog.initializeDirectory(wal, firstIndex: 1, options: .init())
+        try SegmentedLog.initializeDirectory(wal, firstIndex: 1, options: .forTests)
         do {
             let (log, _) = try openLog(wal)
             log.append(type: .testRecord, payload: [1])
@@ -57,7 +57,7 @@ import Testing
     func rotationAcrossSegments(preallocation: SegmentedLog.Preallocation) throws {
         let directory = TemporaryDirectory()
         let wal = directory.child("wal")
-        var options = SegmentedLog.Options()
+        var options = SegmentedLog.Options.forTests
         options.segmentSizeLimitBytes = 4096
         options.preallocation = preallocation
         try SegmentedLog.initializeDirectory(wal, firstIndex: 1, options: options)
@@ -83,10 +83,38 @@ import Testing
         #expect(remaining.map(\.1) == Array(payloads.suffix(remaining.count)))
     }
 
+    @Test func spareSegmentFileIsPreparedAtHalfAndTakenAtRotation() throws {
+        let directory = TemporaryDirectory()
+        let wal = directory.child("wal")
+        var options = SegmentedLog.Options.forTests
+        options.segmentSizeLimitBytes = 64 << 10
+        try SegmentedLog.initializeDirectory(wal, firstIndex: 1, options: options)
+        do {
+            let (log, _) = try openLog(wal, options: options)
+            log.append(type: .testRecord, payload: testPayload(1, size: 1000))
+            try log.sync()
+            #expect(!log.hasSpare, "no spare below half a segment")
+            log.append(type: .testRecord, payload: testPayload(2, size: 40_000))
+            try log.sync()
+            #expect(log.hasSpare)
+            log.append(type: .testRecord, payload: testPayload(3, size: 10))
+            try log.rotate(firstIndex: 3)
+            #expect(!log.hasSpare)
+            #expect(RawFile.names(wal) == ["0000000000000001-0000000000000001.wal", "0000000000000002-0000000000000003.wal"])
+            #expect(RawFile.read(wal + "/0000000000000002-0000000000000003.wal").count == options.segmentSizeLimitBytes)
+            log.append(type: .testRecord, payload: testPayload(4, size: 40_000))
+            try log.sync()
+            #expect(log.hasSpare)
+        }
+        #expect(!RawFile.names(wal).contains { $0.hasSuffix(".tmp") }, "an untaken spare is removed with the log")
+        let (_, records) = try openLog(wal, options: options)
+        #expect(records.map(\.1) == [testPayload(1, size: 1000), testPayload(2, size: 40_000), testPayload(3, size: 10), testPayload(4, size: 40_000)])
+    }
+
     @Test func rotationCarriesBufferedRecordsIntoTheNewSegment() throws {
         let directory = TemporaryDirectory()
         let wal = directory.child("wal")
-        try SegmentedLog.initializeDirectory(wal, firstIndex: 1, options: .init())
+        try SegmentedLog.initializeDirectory(wal, firstIndex: 1, options: .forTests)
         do {
             let (log, _) = try openLog(wal)
             log.append(type: .testRecord, payload: [1])
@@ -119,7 +147,7 @@ import Testing
     @Test func tornTailTruncatedAtEveryByteOfTheLastRecord() throws {
         let directory = TemporaryDirectory()
         let wal = directory.child("wal")
-        var options = SegmentedLog.Options()
+        var options = SegmentedLog.Options.forTests
         options.preallocation = .none
         let (segment, last) = try writeSegment(wal, options: options, count: 5)
         let pristine = RawFile.read(segment)
@@ -146,7 +174,7 @@ import Testing
     @Test func tornTailInPreallocatedSpaceAtEveryByteOfTheLastRecord() throws {
         let directory = TemporaryDirectory()
         let wal = directory.child("wal")
-        var options = SegmentedLog.Options()
+        var options = SegmentedLog.Options.forTests
         options.segmentSizeLimitBytes = 16 << 10
         options.preallocation = .fallocate
         let (segment, last) = try writeSegment(wal, options: options, count: 5)
@@ -168,7 +196,7 @@ import Testing
     @Test func badChecksumOfTheLastRecordWithGarbageAfterIsATornTail() throws {
         let directory = TemporaryDirectory()
         let wal = directory.child("wal")
-        var options = SegmentedLog.Options()
+        var options = SegmentedLog.Options.forTests
         options.preallocation = .none
         let (segment, last) = try writeSegment(wal, options: options, count: 3)
         var bytes = RawFile.read(segment)
@@ -185,7 +213,7 @@ import Testing
     @Test func flippedByteInTheMiddleOfTheNewestSegmentIsRefused() throws {
         let directory = TemporaryDirectory()
         let wal = directory.child("wal")
-        let (segment, _) = try writeSegment(wal, options: .init(), count: 10)
+        let (segment, _) = try writeSegment(wal, options: .forTests, count: 10)
         // Record k starts at 44 + k * 312 (a 44-byte header record, then 12 + 300 per record).
         let recordStart = 44 + 4 * 312
         RawFile.flipByte(segment, at: recordStart + 150)
@@ -205,7 +233,7 @@ import Testing
     @Test func flippedLengthFieldIsRefused() throws {
         let directory = TemporaryDirectory()
         let wal = directory.child("wal")
-        let (segment, _) = try writeSegment(wal, options: .init(), count: 10)
+        let (segment, _) = try writeSegment(wal, options: .forTests, count: 10)
         let recordStart = 44 + 2 * 312
         RawFile.flipByte(segment, at: recordStart + 3)
         let error = storageError { _ = try openLog(wal) }
@@ -220,7 +248,7 @@ import Testing
     @Test func flippedByteInAnOlderSegmentIsRefusedEvenInItsLastRecord() throws {
         let directory = TemporaryDirectory()
         let wal = directory.child("wal")
-        let (segment, last) = try writeSegment(wal, options: .init(), count: 3)
+        let (segment, last) = try writeSegment(wal, options: .forTests, count: 3)
         do {
             let (log, _) = try openLog(wal)
             try log.rotate(firstIndex: 4)
@@ -240,7 +268,7 @@ import Testing
     @Test func truncatedOlderSegmentIsRefused() throws {
         let directory = TemporaryDirectory()
         let wal = directory.child("wal")
-        var options = SegmentedLog.Options()
+        var options = SegmentedLog.Options.forTests
         options.preallocation = .none
         let (segment, last) = try writeSegment(wal, options: options, count: 3)
         do {
@@ -259,7 +287,7 @@ import Testing
     @Test func missingSegmentIsRefused() throws {
         let directory = TemporaryDirectory()
         let wal = directory.child("wal")
-        try SegmentedLog.initializeDirectory(wal, firstIndex: 1, options: .init())
+        try SegmentedLog.initializeDirectory(wal, firstIndex: 1, options: .forTests)
         do {
             let (log, _) = try openLog(wal)
             for number in 0..<4 {
@@ -284,7 +312,7 @@ import Testing
     @Test func segmentWhoseHeaderDisagreesWithItsNameIsRefused() throws {
         let directory = TemporaryDirectory()
         let wal = directory.child("wal")
-        try SegmentedLog.initializeDirectory(wal, firstIndex: 1, options: .init())
+        try SegmentedLog.initializeDirectory(wal, firstIndex: 1, options: .forTests)
         try FileManager.default.moveItem(
             atPath: wal + "/0000000000000001-0000000000000001.wal", toPath: wal + "/0000000000000001-0000000000000005.wal")
         let error = storageError { _ = try openLog(wal) }
@@ -298,7 +326,7 @@ import Testing
     @Test func leftoverTemporarySegmentIsRemoved() throws {
         let directory = TemporaryDirectory()
         let wal = directory.child("wal")
-        try SegmentedLog.initializeDirectory(wal, firstIndex: 1, options: .init())
+        try SegmentedLog.initializeDirectory(wal, firstIndex: 1, options: .forTests)
         RawFile.write(wal + "/0000000000000002-0000000000000001.wal.tmp", [1, 2, 3])
         let (log, _) = try openLog(wal)
         #expect(log.segments.count == 1)

@@ -50,7 +50,7 @@ func testPayload(_ seed: Int, size: Int) -> [UInt8] {
 
 /// Opens the log at `directory` and returns it with every record it replayed.
 func openLog(
-    _ directory: String, options: SegmentedLog.Options = SegmentedLog.Options()
+    _ directory: String, options: SegmentedLog.Options = .forTests
 ) throws -> (SegmentedLog, [(LogRecordType, [UInt8])]) {
     var records: [(LogRecordType, [UInt8])] = []
     let log = try SegmentedLog.open(directory: directory, options: options) { type, payload, _ in
@@ -72,5 +72,22 @@ func storageError(_ body: () throws -> Void) -> StorageError? {
         return error
     } catch {
         return nil
+    }
+}
+
+extension SegmentedLog.Options {
+    /// Production defaults but 1 MiB segments, so zero-filling a segment takes milliseconds.
+    static var forTests: SegmentedLog.Options {
+        var options = SegmentedLog.Options()
+        options.segmentSizeLimitBytes = 1 << 20
+        return options
+    }
+}
+
+extension RaftStorage.Options {
+    static var forTests: RaftStorage.Options {
+        var options = RaftStorage.Options()
+        options.log = .forTests
+        return options
     }
 }

@@ -66,7 +66,7 @@ extension SegmentedLog {
         for name in try FileSystem.listDirectory(directory) {
             let path = FileSystem.join(directory, name)
             if name.hasSuffix(segmentSuffix + ".tmp") {
-                logger.notice("write-ahead log: removing a segment whose creation was interrupted", metadata: ["path": "\(path)"])
+                logger.notice("write-ahead log: removing an unfinished segment file", metadata: ["path": "\(path)"])
                 try FileSystem.removeFile(path)
                 continue
             }
@@ -157,9 +157,7 @@ extension SegmentedLog {
     /// of the interrupted batch can ever follow newer records, then preallocated again.
     private static func cutTornTail(_ tornTail: TornTail, descriptor: Int32, options: Options) throws(StorageError) {
         try FileSystem.truncateFile(descriptor, sizeBytes: tornTail.offsetBytes, path: tornTail.path)
-        if options.preallocation != .none {
-            _ = try FileSystem.preallocate(descriptor, sizeBytes: options.segmentSizeLimitBytes, path: tornTail.path)
-        }
+        try reserveSpace(descriptor, fromOffsetBytes: tornTail.offsetBytes, path: tornTail.path, options: options)
         try FileSystem.fullSync(descriptor, path: tornTail.path)
     }
 }
