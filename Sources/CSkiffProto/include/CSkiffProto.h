@@ -2,6 +2,7 @@
 #ifndef SKIFF_CSKIFFPROTO_H
 #define SKIFF_CSKIFFPROTO_H
 #include "raft/raft.pb-c.h"
+#include "store/cluster.pb-c.h"
 #include "store/store.pb-c.h"
 #include "wire/testing.pb-c.h"
 #include "wire/testing_proto3.pb-c.h"

@@ -129,6 +129,22 @@ public final class WatchHub {
         return removed
     }
 
+    /// cancelAll ends every watcher with a `canceled` response carrying `reason` (offered once;
+    /// a full sink misses it and its stream is closed by its owner). Used when the store under
+    /// the hub is replaced by a snapshot and the watchers' positions mean nothing any more.
+    public func cancelAll(reason: String) {
+        var sinks: [(Int64, any WatchSink)] = synced.map { ($0.key, $0.value.sink) } + unsynced.map { ($0.key, $0.value.sink) }
+        sinks += cancelingSinks.map { ($0.key, $0.value) }
+        synced.removeAll()
+        unsynced.removeAll()
+        canceling.removeAll()
+        cancelingSinks.removeAll()
+        for (id, sink) in sinks.sorted(by: { $0.0 < $1.0 }) {
+            _ = sink.deliver(WatchResponse(
+                header: ResponseHeader(revision: store.revision), watchID: id, canceled: true, cancelReason: reason))
+        }
+    }
+
     /// publish delivers the events of everything applied since the last call: one response per
     /// synced watcher with matching events. Then it runs one catch-up round for unsynced
     /// watchers. Call it once after each apply batch.

@@ -251,3 +251,8 @@ extension LoopBound {
         loop.asUnownedSerialExecutor()
     }
 }
+
+/// Names the calling thread (15 bytes are kept) so that perf and top -H show what it does.
+public func setCurrentThreadName(_ name: String) {
+    skiff_set_thread_name(name)
+}
