@@ -300,6 +300,8 @@ public final class SegmentedLog {
         case .fallocate:
             _ = try FileSystem.preallocate(descriptor, sizeBytes: options.segmentSizeLimitBytes, path: path)
         case .zeroFill:
+            // One MiB at a time, each flushed before the next: a single 64 MiB flush would sit in
+            // the device queue in front of the commit path's small fdatasyncs.
             let chunk = [UInt8](repeating: 0, count: 1 << 20)
             var offset = start
             while offset < options.segmentSizeLimitBytes {
@@ -308,6 +310,7 @@ public final class SegmentedLog {
                     try FileSystem.writeAll(
                         descriptor, UnsafeRawBufferPointer(rebasing: raw[0..<size]), offsetBytes: offset, path: path)
                 }
+                try FileSystem.dataSync(descriptor, path: path)
                 offset += size
             }
         }
