@@ -7,8 +7,9 @@ import Logging
 /// nothing about Raft: records are a type tag and bytes; `firstIndex` is a label its owner gives
 /// each segment (RaftStorage uses the Raft index of the first entry the segment was opened for).
 ///
-/// Group commit: `append` only copies into an in-memory buffer; `sync` makes everything buffered
-/// durable with one `pwrite` and one `fdatasync`. Nothing appended is durable before `sync`
+/// Group commit: `append` encodes the record straight into one contiguous in-memory buffer;
+/// `sync` makes everything buffered durable with one `pwrite` of that buffer (no gather list is
+/// needed, so no writev) and one `fdatasync`. No per-record system call. Nothing appended is durable before `sync`
 /// returns, and a batch that was not synced may be lost whole or in part on a crash.
 ///
 /// Ownership: one owner, no locks. Every method must be called by one thread at a time, and a
@@ -84,8 +85,10 @@ public final class SegmentedLog {
     /// The file for the next segment, being prepared in the background.
     private var spare: SegmentPreparation?
 
-    init(directory: String, options: Options, segments: [Segment], descriptor: Int32,
-                 writeOffsetBytes: Int, tornTail: TornTail?) {
+    init(
+        directory: String, options: Options, segments: [Segment], descriptor: Int32,
+        writeOffsetBytes: Int, tornTail: TornTail?
+    ) {
         self.directory = directory
         self.options = options
         self.segments = segments
