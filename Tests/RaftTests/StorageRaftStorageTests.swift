@@ -120,6 +120,47 @@ import Wire
         #expect(storage.snapshotIndex == 290)
     }
 
+    @Test func hardStateWrittenOnceSurvivesTheRemovalOfItsSegment() throws {
+        let directory = TemporaryDirectory()
+        let options = smallSegments()
+        let hardState = HardState(term: 4, vote: 2, commit: 1)
+        do {
+            let (storage, _) = try RaftStorage.open(dataDirectory: directory.path, options: options)
+            storage.append(entries(1...1, term: 4))
+            storage.setHardState(hardState)
+            try storage.sync()
+            for index in UInt64(2)...200 {
+                storage.append(entries(index...index, term: 4))
+                try storage.sync()
+            }
+            try storage.saveSnapshot(metadata: SnapshotMetadata(index: 150, term: 4), data: [], replacesLog: false)
+            try storage.saveSnapshot(metadata: SnapshotMetadata(index: 190, term: 4), data: [], replacesLog: false)
+            #expect(storage.segments.first!.sequence > 1, "the segment holding the only hard state record is gone")
+        }
+        let (_, recovered) = try RaftStorage.open(dataDirectory: directory.path, options: options)
+        #expect(recovered.hardState == hardState, "each new segment starts with the current hard state")
+        #expect(recovered.entries == entries(191...200, term: 4))
+    }
+
+    @Test func commitIndexBeyondTheLogIsRefused() throws {
+        let directory = TemporaryDirectory()
+        do {
+            let (storage, _) = try RaftStorage.open(dataDirectory: directory.path, options: .forTests)
+            storage.append(entries(1...3, term: 1))
+            try storage.sync()
+            // A hard state that claims more than the log holds cannot come from a correct driver
+            // and disk; storage refuses it rather than hand Raft a commit it cannot back.
+            storage.setHardState(HardState(term: 1, vote: 1, commit: 9))
+            try storage.sync()
+        }
+        let error = storageError { _ = try RaftStorage.open(dataDirectory: directory.path, options: .forTests) }
+        guard case .inconsistentLayout(_, let problem) = error else {
+            Issue.record("expected inconsistentLayout, got \(String(describing: error))")
+            return
+        }
+        #expect(problem.contains("commits index 9"))
+    }
+
     @Test func installedSnapshotDiscardsTheLog() throws {
         let directory = TemporaryDirectory()
         do {
