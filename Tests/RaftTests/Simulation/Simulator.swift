@@ -50,6 +50,16 @@ struct Simulator {
     var nextOperationID: UInt64 = 1
     var nextValue: Int64 = 1
     var statistics = Statistics()
+    /// scheduledCrashes: (step, member, term) crashes of freshly elected leaders, which leave
+    /// logs that diverge across terms (the histories of §5.4.2's Figure 8).
+    var scheduledCrashes: [(step: Int, member: UInt64, term: UInt64)] = []
+    var scheduledRestarts: [(step: Int, member: UInt64)] = []
+    /// Per-run limits drawn from the seed, so runs cover tiny and roomy appends and windows.
+    let appendBytes: UInt64
+    let inflightAppends: Int
+    let snapshotChunkBytes: UInt64
+    /// leaderCrashPercent: chance that a newly elected leader crashes within 20 steps.
+    let leaderCrashPercent: Int
 
     struct Statistics: CustomStringConvertible {
         var delivered = 0
@@ -73,6 +83,10 @@ struct Simulator {
         self.seed = seed
         self.options = options
         random = SeededRandomNumberGenerator(seed: seed)
+        appendBytes = [24, 64, 128, 1024].randomElement(using: &random)!
+        inflightAppends = [1, 2, 4, 16].randomElement(using: &random)!
+        snapshotChunkBytes = [7, 40, 4096].randomElement(using: &random)!
+        leaderCrashPercent = [0, 15, 50].randomElement(using: &random)!
         clients = Array(repeating: nil, count: options.clientCount)
         let ids = (1...UInt64(options.memberCount)).map { $0 }
         for id in ids {
@@ -88,10 +102,10 @@ struct Simulator {
         var configuration = RaftConfiguration(id: id, randomSeed: seed &* 31 &+ restart)
         configuration.electionTimeoutTicks = 10
         configuration.heartbeatIntervalTicks = 2
-        configuration.maximumAppendBytes = 128
-        configuration.maximumInflightAppends = 4
-        configuration.maximumInflightBytes = 512
-        configuration.snapshotChunkBytes = 40
+        configuration.maximumAppendBytes = appendBytes
+        configuration.maximumInflightAppends = inflightAppends
+        configuration.maximumInflightBytes = appendBytes * 4
+        configuration.snapshotChunkBytes = snapshotChunkBytes
         configuration.maximumUncommittedBytes = 4096
         configuration.maximumPendingReads = 64
         return configuration
@@ -139,10 +153,20 @@ struct Simulator {
     // MARK: - Faults
 
     mutating func injectFaults() {
-        guard chancePerMille(8) else { return }
+        let due = scheduledCrashes.filter { $0.step <= step }
+        scheduledCrashes.removeAll { $0.step <= step }
+        for crash in due where members[crash.member]!.node?.term == crash.term {
+            self.crash(crash.member)
+            scheduledRestarts.append((step + Int.random(in: 5...60, using: &random), crash.member))
+        }
+        for restart in scheduledRestarts where restart.step <= step && !members[restart.member]!.isUp {
+            self.restart(restart.member)
+        }
+        scheduledRestarts.removeAll { $0.step <= step }
+        guard chancePerMille(15) else { return }
         let ids = memberIDs
-        switch Int.random(in: 0..<10, using: &random) {
-        case 0:
+        switch Int.random(in: 0..<13, using: &random) {
+        case 0, 1:
             // Symmetric partition into two random sides.
             let shuffled = ids.shuffled(using: &random)
             let cut = Int.random(in: 1..<ids.count, using: &random)
@@ -153,29 +177,29 @@ struct Simulator {
                     blockedLinks.insert([from, to])
                 }
             }
-        case 1:
+        case 2:
             // One-way partition: a member can send but not hear (or the reverse).
             let member = ids.randomElement(using: &random)!
             let deaf = chance(50)
             for other in ids where other != member {
                 blockedLinks.insert(deaf ? [other, member] : [member, other])
             }
-        case 2, 3:
+        case 3, 4:
             blockedLinks = []
-        case 4:
-            let up = ids.filter { members[$0]!.isUp }
-            let down = ids.count - up.count
-            if down < (ids.count - 1) / 2, let victim = up.randomElement(using: &random) {
-                crash(victim)
-            }
-        case 5, 6:
+        case 5:
+            crashSomeone(preferLeader: false)
+        case 6:
+            // Crashing the leader while its own write is slow is what tests the rule that it
+            // counts itself only after its fsync.
+            crashSomeone(preferLeader: true)
+        case 7, 8:
             if let victim = ids.filter({ !members[$0]!.isUp }).randomElement(using: &random) {
                 restart(victim)
             }
-        case 7:
+        case 9, 10:
             let member = ids.randomElement(using: &random)!
             members[member]!.slowDisk.toggle()
-        case 8:
+        case 11:
             dropPercent = [0, 1, 5, 20].randomElement(using: &random)!
             duplicatePercent = [0, 2, 5].randomElement(using: &random)!
         default:
@@ -185,6 +209,16 @@ struct Simulator {
                     statistics.transfers += 1
                 }
             }
+        }
+    }
+
+    /// crashSomeone crashes one member while a majority stays up.
+    mutating func crashSomeone(preferLeader: Bool) {
+        let up = memberIDs.filter { members[$0]!.isUp }
+        guard memberIDs.count - up.count < (memberIDs.count - 1) / 2 + (preferLeader ? 1 : 0) else { return }
+        let leader = up.first { members[$0]!.node!.role == .leader }
+        if let victim = preferLeader ? leader : up.randomElement(using: &random) {
+            crash(victim)
         }
     }
 
@@ -292,6 +326,9 @@ struct Simulator {
             let ready = members[id]!.node!.ready()
             if ready.softState?.role == .leader {
                 statistics.elections += 1
+                if step < options.steps && chance(leaderCrashPercent) {
+                    scheduledCrashes.append((step + Int.random(in: 1...20, using: &random), id, node.term))
+                }
             }
             for message in ready.messages {
                 send(message)
