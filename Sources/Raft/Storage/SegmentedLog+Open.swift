@@ -9,19 +9,20 @@ extension SegmentedLog {
     ///
     /// Torn tail rule. Only the newest segment may end in a torn write: the records of a batch
     /// whose sync never returned. Let `o` be the offset of the first record of the newest
-    /// segment that does not parse (header cut short, length past the end of the file, zero or
-    /// unknown tag bits, checksum mismatch). If no well-formed record with a matching checksum
-    /// starts anywhere after `o`, the bytes from `o` to the end are a torn tail: the file is cut
-    /// at `o`, its preallocation restored, the event logged and reported in `tornTail`. If a
-    /// valid record does start after `o`, acknowledged data follows the damage, so it is
-    /// corruption. The rule is conservative: a crash that persisted a later record of the final
-    /// batch but not an earlier one is refused too, as is a bad header in a segment's first
-    /// record (segments are created complete, under a temporary name).
+    /// segment that does not parse (header cut short, length past the end of the file or above
+    /// the maximum, zero tag, non-zero reserved bytes, checksum mismatch). If no well-formed
+    /// record with a matching checksum starts at any byte offset after `o`, the bytes from `o`
+    /// to the end are a torn tail: the file is cut at `o`, its preallocation restored, the event
+    /// logged and reported in `tornTail`. If a valid record does start after `o`, acknowledged
+    /// data follows the damage, so it is corruption. The rule is conservative: a crash that
+    /// persisted a later record of the final batch but not an earlier one is refused too, as is
+    /// a bad header in a segment's first record (segments are created complete, under a
+    /// temporary name).
     ///
     /// Everything else throws with the file and byte offset: any bad record in an older segment,
     /// non-zero bytes after the end of an older segment's records, a gap in the sequence numbers,
-    /// a header that disagrees with the file name. Leftover `<name>.wal.tmp` files (a rotation cut
-    /// short before its rename) are removed.
+    /// a header that disagrees with the file name. Leftover `.wal.tmp` files (a rotation cut short
+    /// before its rename, a spare segment file being prepared) are removed.
     public static func open(
         directory: String, options: Options = Options(),
         logger: Logger = Logger(label: "skiff.raft.storage"),
