@@ -230,7 +230,9 @@ extension RaftNode {
             return
         }
         restoreSnapshot(Snapshot(metadata: metadata, data: assembly.data))
-        send(Message(type: .appendResponse, to: message.from, index: log.lastIndex))
+        // Only the prefix up to the snapshot is known to match the leader: entries this member
+        // kept after it (when it already held the snapshot's last entry) may be stale.
+        send(Message(type: .appendResponse, to: message.from, index: metadata.index))
     }
 
     /// restoreSnapshot installs a complete snapshot unless the log already holds its last entry,

@@ -101,6 +101,24 @@ import Testing
         #expect(cluster.appliedCommands(4) == ["later"])
     }
 
+    @Test func section7_aSnapshotWhoseLastEntryIsPresentAcknowledgesOnlyThatPrefix() {
+        // The follower holds entries 1-3 of term 1 and a stale entry 4 of term 2; the leader's
+        // snapshot ends at 3/t1. Only index 3 may be acknowledged, never the stale entry 4.
+        let conf = ConfState(voters: [1, 2, 3])
+        let snapshot = Snapshot(metadata: SnapshotMetadata(confState: conf, index: 1, term: 1), data: [])
+        let entries = [Entry(term: 1, index: 2), Entry(term: 1, index: 3), Entry(term: 2, index: 4)]
+        var follower = try! RaftNode(configuration: TestCluster.configuration(2), storage: RestoredState(
+            hardState: HardState(term: 2, vote: 0, commit: 1), snapshot: snapshot, entries: entries))
+        let metadata = SnapshotMetadata(confState: conf, index: 3, term: 1)
+        follower.step(Message(type: .snapshotChunk, from: 1, to: 2, term: 3,
+                              snapshotChunk: SnapshotChunk(metadata: metadata, offset: 0, totalBytes: 2, data: [1, 2])))
+        let ready = follower.ready()
+        let answer = ready.messagesAfterPersist.first { $0.type == .appendResponse }
+        #expect(answer?.index == 3)
+        #expect(answer?.reject == false)
+        #expect(follower.log.committed == 3)
+    }
+
     @Test func section7_aLostChunkIsResentFromTheAcknowledgedOffset() throws {
         var cluster = TestCluster(voters: [1, 2]) { $0.snapshotChunkBytes = 3 }
         cluster.campaign(1)
