@@ -285,10 +285,10 @@ struct SwiftEmitter {
         line("    ProtoScratchArena.with { arena in")
         line("        let message = arena.message(self)")
         if symbol.isTopLevel {
-            line("        ProtoEncoding.append(byteCount: \(prefix)__get_packed_size(message), to: &buffer) {")
+            line("        ProtoEncoding.append(byteCount: \(prefix)__get_packed_size(message), to: &buffer, arena: arena) {")
             line("            \(prefix)__pack(message, $0)")
         } else {
-            line("        ProtoEncoding.append(byteCount: ProtoEncoding.packedSize(message), to: &buffer) {")
+            line("        ProtoEncoding.append(byteCount: ProtoEncoding.packedSize(message), to: &buffer, arena: arena) {")
             line("            ProtoEncoding.pack(message, into: $0)")
         }
         line("        }")
@@ -317,9 +317,20 @@ struct SwiftEmitter {
         line("")
         line("public init(protobufC source: UnsafePointer<ProtobufCStruct>) throws(ProtoDecodingError) {")
         indentation += 1
-        line("self.init()")
-        for field in info.fields {
-            emitDecode(field, message: symbol)
+        if info.fields.isEmpty {
+            line("self.init()")
+        } else {
+            line("self.init(")
+            indentation += 1
+            for (index, field) in info.fields.enumerated() {
+                let separator = index + 1 < info.fields.count ? "," : ")"
+                let expression = decodeExpression(field, message: symbol).split(separator: "\n").map(String.init)
+                for (lineIndex, text) in expression.enumerated() {
+                    let start = lineIndex == 0 ? "\(field.swiftName): " : ""
+                    line(start + text + (lineIndex + 1 == expression.count ? separator : ""))
+                }
+            }
+            indentation -= 1
         }
         indentation -= 1
         line("}")
@@ -396,27 +407,23 @@ struct SwiftEmitter {
             line("    \(target) = \(cArray(value, swift))")
             line("}")
         case .map(let key, let value, let entry):
-            let entryStruct = Naming.cStructName(entry)
             let proto2 = file.syntax == .proto2
-            let order = key == .bool ? "{ !$0.key && $1.key }" : "{ $0.key < $1.key }"
+            let order: String
+            switch key {
+            case .string: order = "ProtoEncoding.cStringPrecedes($0.pointee.key, $1.pointee.key)"
+            default: order = "$0.pointee.key < $1.pointee.key"
+            }
             line("if !\(swift).isEmpty {")
             indentation += 1
-            line("// Sorted by key so that equal maps encode to equal bytes.")
-            line("let entries = arena.allocate(\(entryStruct).self, count: \(swift).count)")
-            line("let pointers = arena.allocate(UnsafeMutablePointer<\(entryStruct)>?.self, count: \(swift).count)")
-            line("for (index, element) in \(swift).sorted(by: \(order)).enumerated() {")
-            indentation += 1
-            line("let entry = entries + index")
-            line("\(Naming.cFunctionPrefix(entry))__init(entry)")
-            if proto2 && hasPresenceFlag(.scalar(key)) { line("entry.pointee.has_key = 1") }
-            line("entry.pointee.key = \(cValue(.scalar(key), "element.key"))")
-            if proto2 && hasPresenceFlag(value) { line("entry.pointee.has_value = 1") }
-            line("entry.pointee.value = \(cValue(value, "element.value"))")
-            line("pointers[index] = entry")
-            indentation -= 1
-            line("}")
             line("target.pointee.n_\(field.cName) = \(swift).count")
-            line("\(target) = pointers")
+            line("\(target) = arena.mapEntries(\(swift), initialize: \(Naming.cFunctionPrefix(entry))__init) { entry, key, value in")
+            indentation += 1
+            if proto2 && hasPresenceFlag(.scalar(key)) { line("entry.pointee.has_key = 1") }
+            line("entry.pointee.key = \(cValue(.scalar(key), "key"))")
+            if proto2 && hasPresenceFlag(value) { line("entry.pointee.has_value = 1") }
+            line("entry.pointee.value = \(cValue(value, "value"))")
+            indentation -= 1
+            line("} areInIncreasingOrder: { \(order) }")
             indentation -= 1
             line("}")
         }
@@ -458,8 +465,9 @@ struct SwiftEmitter {
         }
     }
 
-    private mutating func emitDecode(_ field: ResolvedField, message: TypeSymbol) {
-        let swift = "self.\(field.swiftName)"
+    /// decodeExpression is the Swift expression for one field of `source`, the unpacked C
+    /// struct; all fields go into one memberwise `self.init(...)` so the value is built once.
+    private func decodeExpression(_ field: ResolvedField, message: TypeSymbol) -> String {
         let source = "source.pointee.\(field.cName)"
         let names = names(field, message)
         switch field.shape {
@@ -467,37 +475,37 @@ struct SwiftEmitter {
             switch (field.declaration.label, value) {
             case (.optional, .scalar(.string)):
                 // protoc-c leaves a field with a `default` option pointing at the default text
-                // when it is absent; a fresh __init'd struct tells us that address.
-                let absent = field.declaration.hasDefault ? "ProtoDecoding.defaultPointer(of: \\.\(field.cName), initialize: \(message.cFunctionPrefix)__init)" : "nil"
-                line("\(swift) = try ProtoDecoding.optionalString(\(source), absentPointer: \(absent), \(names))")
+                // when it is absent; a freshly initialized struct tells us that address.
+                let absent = field.declaration.hasDefault
+                    ? "ProtoDecoding.defaultPointer(of: \\.\(field.cName), initialize: \(message.cFunctionPrefix)__init)"
+                    : "nil"
+                return "try ProtoDecoding.optionalString(\(source), absentPointer: \(absent), \(names))"
             case (.optional, .message), (.singular, .message):
-                line("\(swift) = \(swiftValue(value, source, names: names))")
+                return swiftValue(value, source, names: names)
             case (.optional, _):
-                line("if source.pointee.has_\(field.cName) != 0 { \(swift) = \(swiftValue(value, source, names: names)) }")
+                // `try` must lead the whole conditional expression, not one branch.
+                let present = swiftValue(value, source, names: names)
+                let tryPrefix = present.hasPrefix("try ") ? "try " : ""
+                return "\(tryPrefix)source.pointee.has_\(field.cName) != 0 ? \(present.dropFirst(tryPrefix.count)) : nil"
             case (_, .message(let symbol)):
-                line("\(swift) = \(swiftValue(value, source, names: names)) ?? \(symbol.swiftName(from: module))()")
+                return "\(swiftValue(value, source, names: names)) ?? \(symbol.swiftName(from: module))()"
             default:
-                line("\(swift) = \(swiftValue(value, source, names: names))")
+                return swiftValue(value, source, names: names)
             }
         case .repeated(let value):
-            line("\(swift) = \(swiftArray(value, source, count: "source.pointee.n_\(field.cName)", names: names))")
+            return swiftArray(value, source, count: "source.pointee.n_\(field.cName)", names: names)
         case .map(let key, let value, _):
-            line("if let entries = \(source) {")
-            indentation += 1
-            line("\(swift).reserveCapacity(source.pointee.n_\(field.cName))")
-            line("for index in 0..<source.pointee.n_\(field.cName) {")
-            indentation += 1
-            line("guard let entry = entries[index] else { preconditionFailure(\"protoc-c unpacked a NULL map entry\") }")
-            line("let key = \(swiftValue(.scalar(key), "entry.pointee.key", names: names))")
+            var valueExpression = swiftValue(value, "entry.pointee.value", names: names)
             if case .message(let symbol) = value {
-                line("\(swift)[key] = \(swiftValue(value, "entry.pointee.value", names: names)) ?? \(symbol.swiftName(from: module))()")
-            } else {
-                line("\(swift)[key] = \(swiftValue(value, "entry.pointee.value", names: names))")
+                valueExpression += " ?? \(symbol.swiftName(from: module))()"
             }
-            indentation -= 1
-            line("}")
-            indentation -= 1
-            line("}")
+            let keyExpression = swiftValue(.scalar(key), "entry.pointee.key", names: names)
+            return "try ProtoDecoding.map(\(source), count: source.pointee.n_\(field.cName)) {"
+                + " (entry) throws(ProtoDecodingError) in\n"
+                + "    (\(keyExpression),\n"
+                + "     \(valueExpression))\n"
+                + "}"
         }
     }
+
 }

@@ -274,7 +274,7 @@ extension Member: ProtobufCRepresentable {
     public func appendProtobuf(to buffer: inout [UInt8]) {
         ProtoScratchArena.with { arena in
             let message = arena.message(self)
-            ProtoEncoding.append(byteCount: skiff__store__member__get_packed_size(message), to: &buffer) {
+            ProtoEncoding.append(byteCount: skiff__store__member__get_packed_size(message), to: &buffer, arena: arena) {
                 skiff__store__member__pack(message, $0)
             }
         }
@@ -297,12 +297,12 @@ extension Member: ProtobufCRepresentable {
     }
 
     public init(protobufC source: UnsafePointer<ProtobufCStruct>) throws(ProtoDecodingError) {
-        self.init()
-        self.id = source.pointee.id
-        self.name = try ProtoDecoding.string(source.pointee.name, validatingUTF8: true, message: "skiff.store.Member", field: "name")
-        self.peerAddress = try ProtoDecoding.string(source.pointee.peer_address, validatingUTF8: true, message: "skiff.store.Member", field: "peer_address")
-        self.clientAddress = try ProtoDecoding.string(source.pointee.client_address, validatingUTF8: true, message: "skiff.store.Member", field: "client_address")
-        self.isLearner = source.pointee.is_learner != 0
+        self.init(
+            id: source.pointee.id,
+            name: try ProtoDecoding.string(source.pointee.name, validatingUTF8: true, message: "skiff.store.Member", field: "name"),
+            peerAddress: try ProtoDecoding.string(source.pointee.peer_address, validatingUTF8: true, message: "skiff.store.Member", field: "peer_address"),
+            clientAddress: try ProtoDecoding.string(source.pointee.client_address, validatingUTF8: true, message: "skiff.store.Member", field: "client_address"),
+            isLearner: source.pointee.is_learner != 0)
     }
 }
 
@@ -318,7 +318,7 @@ extension MemberListRequest: ProtobufCRepresentable {
     public func appendProtobuf(to buffer: inout [UInt8]) {
         ProtoScratchArena.with { arena in
             let message = arena.message(self)
-            ProtoEncoding.append(byteCount: skiff__store__member_list_request__get_packed_size(message), to: &buffer) {
+            ProtoEncoding.append(byteCount: skiff__store__member_list_request__get_packed_size(message), to: &buffer, arena: arena) {
                 skiff__store__member_list_request__pack(message, $0)
             }
         }
@@ -352,7 +352,7 @@ extension MemberListResponse: ProtobufCRepresentable {
     public func appendProtobuf(to buffer: inout [UInt8]) {
         ProtoScratchArena.with { arena in
             let message = arena.message(self)
-            ProtoEncoding.append(byteCount: skiff__store__member_list_response__get_packed_size(message), to: &buffer) {
+            ProtoEncoding.append(byteCount: skiff__store__member_list_response__get_packed_size(message), to: &buffer, arena: arena) {
                 skiff__store__member_list_response__pack(message, $0)
             }
         }
@@ -375,9 +375,9 @@ extension MemberListResponse: ProtobufCRepresentable {
     }
 
     public init(protobufC source: UnsafePointer<ProtobufCStruct>) throws(ProtoDecodingError) {
-        self.init()
-        self.header = try ProtoDecoding.message(source.pointee.header, as: ResponseHeader.self)
-        self.members = try ProtoDecoding.messages(source.pointee.members, count: source.pointee.n_members, as: Member.self)
+        self.init(
+            header: try ProtoDecoding.message(source.pointee.header, as: ResponseHeader.self),
+            members: try ProtoDecoding.messages(source.pointee.members, count: source.pointee.n_members, as: Member.self))
     }
 }
 
@@ -393,7 +393,7 @@ extension MemberAddRequest: ProtobufCRepresentable {
     public func appendProtobuf(to buffer: inout [UInt8]) {
         ProtoScratchArena.with { arena in
             let message = arena.message(self)
-            ProtoEncoding.append(byteCount: skiff__store__member_add_request__get_packed_size(message), to: &buffer) {
+            ProtoEncoding.append(byteCount: skiff__store__member_add_request__get_packed_size(message), to: &buffer, arena: arena) {
                 skiff__store__member_add_request__pack(message, $0)
             }
         }
@@ -414,10 +414,10 @@ extension MemberAddRequest: ProtobufCRepresentable {
     }
 
     public init(protobufC source: UnsafePointer<ProtobufCStruct>) throws(ProtoDecodingError) {
-        self.init()
-        self.name = try ProtoDecoding.string(source.pointee.name, validatingUTF8: true, message: "skiff.store.MemberAddRequest", field: "name")
-        self.peerAddress = try ProtoDecoding.string(source.pointee.peer_address, validatingUTF8: true, message: "skiff.store.MemberAddRequest", field: "peer_address")
-        self.isLearner = source.pointee.is_learner != 0
+        self.init(
+            name: try ProtoDecoding.string(source.pointee.name, validatingUTF8: true, message: "skiff.store.MemberAddRequest", field: "name"),
+            peerAddress: try ProtoDecoding.string(source.pointee.peer_address, validatingUTF8: true, message: "skiff.store.MemberAddRequest", field: "peer_address"),
+            isLearner: source.pointee.is_learner != 0)
     }
 }
 
@@ -433,7 +433,7 @@ extension MemberAddResponse: ProtobufCRepresentable {
     public func appendProtobuf(to buffer: inout [UInt8]) {
         ProtoScratchArena.with { arena in
             let message = arena.message(self)
-            ProtoEncoding.append(byteCount: skiff__store__member_add_response__get_packed_size(message), to: &buffer) {
+            ProtoEncoding.append(byteCount: skiff__store__member_add_response__get_packed_size(message), to: &buffer, arena: arena) {
                 skiff__store__member_add_response__pack(message, $0)
             }
         }
@@ -457,10 +457,10 @@ extension MemberAddResponse: ProtobufCRepresentable {
     }
 
     public init(protobufC source: UnsafePointer<ProtobufCStruct>) throws(ProtoDecodingError) {
-        self.init()
-        self.header = try ProtoDecoding.message(source.pointee.header, as: ResponseHeader.self)
-        self.member = try ProtoDecoding.message(source.pointee.member, as: Member.self)
-        self.members = try ProtoDecoding.messages(source.pointee.members, count: source.pointee.n_members, as: Member.self)
+        self.init(
+            header: try ProtoDecoding.message(source.pointee.header, as: ResponseHeader.self),
+            member: try ProtoDecoding.message(source.pointee.member, as: Member.self),
+            members: try ProtoDecoding.messages(source.pointee.members, count: source.pointee.n_members, as: Member.self))
     }
 }
 
@@ -476,7 +476,7 @@ extension MemberRemoveRequest: ProtobufCRepresentable {
     public func appendProtobuf(to buffer: inout [UInt8]) {
         ProtoScratchArena.with { arena in
             let message = arena.message(self)
-            ProtoEncoding.append(byteCount: skiff__store__member_remove_request__get_packed_size(message), to: &buffer) {
+            ProtoEncoding.append(byteCount: skiff__store__member_remove_request__get_packed_size(message), to: &buffer, arena: arena) {
                 skiff__store__member_remove_request__pack(message, $0)
             }
         }
@@ -495,8 +495,8 @@ extension MemberRemoveRequest: ProtobufCRepresentable {
     }
 
     public init(protobufC source: UnsafePointer<ProtobufCStruct>) throws(ProtoDecodingError) {
-        self.init()
-        self.id = source.pointee.id
+        self.init(
+            id: source.pointee.id)
     }
 }
 
@@ -512,7 +512,7 @@ extension MemberRemoveResponse: ProtobufCRepresentable {
     public func appendProtobuf(to buffer: inout [UInt8]) {
         ProtoScratchArena.with { arena in
             let message = arena.message(self)
-            ProtoEncoding.append(byteCount: skiff__store__member_remove_response__get_packed_size(message), to: &buffer) {
+            ProtoEncoding.append(byteCount: skiff__store__member_remove_response__get_packed_size(message), to: &buffer, arena: arena) {
                 skiff__store__member_remove_response__pack(message, $0)
             }
         }
@@ -535,9 +535,9 @@ extension MemberRemoveResponse: ProtobufCRepresentable {
     }
 
     public init(protobufC source: UnsafePointer<ProtobufCStruct>) throws(ProtoDecodingError) {
-        self.init()
-        self.header = try ProtoDecoding.message(source.pointee.header, as: ResponseHeader.self)
-        self.members = try ProtoDecoding.messages(source.pointee.members, count: source.pointee.n_members, as: Member.self)
+        self.init(
+            header: try ProtoDecoding.message(source.pointee.header, as: ResponseHeader.self),
+            members: try ProtoDecoding.messages(source.pointee.members, count: source.pointee.n_members, as: Member.self))
     }
 }
 
@@ -553,7 +553,7 @@ extension MemberPromoteRequest: ProtobufCRepresentable {
     public func appendProtobuf(to buffer: inout [UInt8]) {
         ProtoScratchArena.with { arena in
             let message = arena.message(self)
-            ProtoEncoding.append(byteCount: skiff__store__member_promote_request__get_packed_size(message), to: &buffer) {
+            ProtoEncoding.append(byteCount: skiff__store__member_promote_request__get_packed_size(message), to: &buffer, arena: arena) {
                 skiff__store__member_promote_request__pack(message, $0)
             }
         }
@@ -572,8 +572,8 @@ extension MemberPromoteRequest: ProtobufCRepresentable {
     }
 
     public init(protobufC source: UnsafePointer<ProtobufCStruct>) throws(ProtoDecodingError) {
-        self.init()
-        self.id = source.pointee.id
+        self.init(
+            id: source.pointee.id)
     }
 }
 
@@ -589,7 +589,7 @@ extension MemberPromoteResponse: ProtobufCRepresentable {
     public func appendProtobuf(to buffer: inout [UInt8]) {
         ProtoScratchArena.with { arena in
             let message = arena.message(self)
-            ProtoEncoding.append(byteCount: skiff__store__member_promote_response__get_packed_size(message), to: &buffer) {
+            ProtoEncoding.append(byteCount: skiff__store__member_promote_response__get_packed_size(message), to: &buffer, arena: arena) {
                 skiff__store__member_promote_response__pack(message, $0)
             }
         }
@@ -612,9 +612,9 @@ extension MemberPromoteResponse: ProtobufCRepresentable {
     }
 
     public init(protobufC source: UnsafePointer<ProtobufCStruct>) throws(ProtoDecodingError) {
-        self.init()
-        self.header = try ProtoDecoding.message(source.pointee.header, as: ResponseHeader.self)
-        self.members = try ProtoDecoding.messages(source.pointee.members, count: source.pointee.n_members, as: Member.self)
+        self.init(
+            header: try ProtoDecoding.message(source.pointee.header, as: ResponseHeader.self),
+            members: try ProtoDecoding.messages(source.pointee.members, count: source.pointee.n_members, as: Member.self))
     }
 }
 
@@ -630,7 +630,7 @@ extension StatusRequest: ProtobufCRepresentable {
     public func appendProtobuf(to buffer: inout [UInt8]) {
         ProtoScratchArena.with { arena in
             let message = arena.message(self)
-            ProtoEncoding.append(byteCount: skiff__store__status_request__get_packed_size(message), to: &buffer) {
+            ProtoEncoding.append(byteCount: skiff__store__status_request__get_packed_size(message), to: &buffer, arena: arena) {
                 skiff__store__status_request__pack(message, $0)
             }
         }
@@ -664,7 +664,7 @@ extension StatusResponse: ProtobufCRepresentable {
     public func appendProtobuf(to buffer: inout [UInt8]) {
         ProtoScratchArena.with { arena in
             let message = arena.message(self)
-            ProtoEncoding.append(byteCount: skiff__store__status_response__get_packed_size(message), to: &buffer) {
+            ProtoEncoding.append(byteCount: skiff__store__status_response__get_packed_size(message), to: &buffer, arena: arena) {
                 skiff__store__status_response__pack(message, $0)
             }
         }
@@ -697,19 +697,19 @@ extension StatusResponse: ProtobufCRepresentable {
     }
 
     public init(protobufC source: UnsafePointer<ProtobufCStruct>) throws(ProtoDecodingError) {
-        self.init()
-        self.header = try ProtoDecoding.message(source.pointee.header, as: ResponseHeader.self)
-        self.version = try ProtoDecoding.string(source.pointee.version, validatingUTF8: true, message: "skiff.store.StatusResponse", field: "version")
-        self.name = try ProtoDecoding.string(source.pointee.name, validatingUTF8: true, message: "skiff.store.StatusResponse", field: "name")
-        self.leader = source.pointee.leader
-        self.raftTerm = source.pointee.raft_term
-        self.raftIndex = source.pointee.raft_index
-        self.raftAppliedIndex = source.pointee.raft_applied_index
-        self.raftCommitIndex = source.pointee.raft_commit_index
-        self.dataSizeBytes = source.pointee.data_size_bytes
-        self.keyCount = source.pointee.key_count
-        self.isLearner = source.pointee.is_learner != 0
-        self.errors = try ProtoDecoding.strings(source.pointee.errors, count: source.pointee.n_errors, validatingUTF8: true, message: "skiff.store.StatusResponse", field: "errors")
+        self.init(
+            header: try ProtoDecoding.message(source.pointee.header, as: ResponseHeader.self),
+            version: try ProtoDecoding.string(source.pointee.version, validatingUTF8: true, message: "skiff.store.StatusResponse", field: "version"),
+            name: try ProtoDecoding.string(source.pointee.name, validatingUTF8: true, message: "skiff.store.StatusResponse", field: "name"),
+            leader: source.pointee.leader,
+            raftTerm: source.pointee.raft_term,
+            raftIndex: source.pointee.raft_index,
+            raftAppliedIndex: source.pointee.raft_applied_index,
+            raftCommitIndex: source.pointee.raft_commit_index,
+            dataSizeBytes: source.pointee.data_size_bytes,
+            keyCount: source.pointee.key_count,
+            isLearner: source.pointee.is_learner != 0,
+            errors: try ProtoDecoding.strings(source.pointee.errors, count: source.pointee.n_errors, validatingUTF8: true, message: "skiff.store.StatusResponse", field: "errors"))
     }
 }
 
@@ -725,7 +725,7 @@ extension SnapshotRequest: ProtobufCRepresentable {
     public func appendProtobuf(to buffer: inout [UInt8]) {
         ProtoScratchArena.with { arena in
             let message = arena.message(self)
-            ProtoEncoding.append(byteCount: skiff__store__snapshot_request__get_packed_size(message), to: &buffer) {
+            ProtoEncoding.append(byteCount: skiff__store__snapshot_request__get_packed_size(message), to: &buffer, arena: arena) {
                 skiff__store__snapshot_request__pack(message, $0)
             }
         }
@@ -759,7 +759,7 @@ extension StoreSnapshotChunk: ProtobufCRepresentable {
     public func appendProtobuf(to buffer: inout [UInt8]) {
         ProtoScratchArena.with { arena in
             let message = arena.message(self)
-            ProtoEncoding.append(byteCount: skiff__store__store_snapshot_chunk__get_packed_size(message), to: &buffer) {
+            ProtoEncoding.append(byteCount: skiff__store__store_snapshot_chunk__get_packed_size(message), to: &buffer, arena: arena) {
                 skiff__store__store_snapshot_chunk__pack(message, $0)
             }
         }
@@ -784,14 +784,14 @@ extension StoreSnapshotChunk: ProtobufCRepresentable {
     }
 
     public init(protobufC source: UnsafePointer<ProtobufCStruct>) throws(ProtoDecodingError) {
-        self.init()
-        self.offset = source.pointee.offset
-        self.totalBytes = source.pointee.total_bytes
-        self.data = ProtoDecoding.bytes(source.pointee.data)
-        self.last = source.pointee.last != 0
-        self.crc32c = source.pointee.crc32c
-        self.revision = source.pointee.revision
-        self.raftIndex = source.pointee.raft_index
+        self.init(
+            offset: source.pointee.offset,
+            totalBytes: source.pointee.total_bytes,
+            data: ProtoDecoding.bytes(source.pointee.data),
+            last: source.pointee.last != 0,
+            crc32c: source.pointee.crc32c,
+            revision: source.pointee.revision,
+            raftIndex: source.pointee.raft_index)
     }
 }
 
@@ -807,7 +807,7 @@ extension MessageBatch: ProtobufCRepresentable {
     public func appendProtobuf(to buffer: inout [UInt8]) {
         ProtoScratchArena.with { arena in
             let message = arena.message(self)
-            ProtoEncoding.append(byteCount: skiff__store__message_batch__get_packed_size(message), to: &buffer) {
+            ProtoEncoding.append(byteCount: skiff__store__message_batch__get_packed_size(message), to: &buffer, arena: arena) {
                 skiff__store__message_batch__pack(message, $0)
             }
         }
@@ -829,8 +829,8 @@ extension MessageBatch: ProtobufCRepresentable {
     }
 
     public init(protobufC source: UnsafePointer<ProtobufCStruct>) throws(ProtoDecodingError) {
-        self.init()
-        self.messages = try ProtoDecoding.messages(source.pointee.messages, count: source.pointee.n_messages, as: Message.self)
+        self.init(
+            messages: try ProtoDecoding.messages(source.pointee.messages, count: source.pointee.n_messages, as: Message.self))
     }
 }
 
@@ -846,7 +846,7 @@ extension MessageBatchAck: ProtobufCRepresentable {
     public func appendProtobuf(to buffer: inout [UInt8]) {
         ProtoScratchArena.with { arena in
             let message = arena.message(self)
-            ProtoEncoding.append(byteCount: skiff__store__message_batch_ack__get_packed_size(message), to: &buffer) {
+            ProtoEncoding.append(byteCount: skiff__store__message_batch_ack__get_packed_size(message), to: &buffer, arena: arena) {
                 skiff__store__message_batch_ack__pack(message, $0)
             }
         }
@@ -880,7 +880,7 @@ extension MemberStateSnapshot: ProtobufCRepresentable {
     public func appendProtobuf(to buffer: inout [UInt8]) {
         ProtoScratchArena.with { arena in
             let message = arena.message(self)
-            ProtoEncoding.append(byteCount: skiff__store__member_state_snapshot__get_packed_size(message), to: &buffer) {
+            ProtoEncoding.append(byteCount: skiff__store__member_state_snapshot__get_packed_size(message), to: &buffer, arena: arena) {
                 skiff__store__member_state_snapshot__pack(message, $0)
             }
         }
@@ -903,9 +903,9 @@ extension MemberStateSnapshot: ProtobufCRepresentable {
     }
 
     public init(protobufC source: UnsafePointer<ProtobufCStruct>) throws(ProtoDecodingError) {
-        self.init()
-        self.members = try ProtoDecoding.messages(source.pointee.members, count: source.pointee.n_members, as: Member.self)
-        self.store = ProtoDecoding.bytes(source.pointee.store)
+        self.init(
+            members: try ProtoDecoding.messages(source.pointee.members, count: source.pointee.n_members, as: Member.self),
+            store: ProtoDecoding.bytes(source.pointee.store))
     }
 }
 
@@ -921,7 +921,7 @@ extension PeerLeaseRequest: ProtobufCRepresentable {
     public func appendProtobuf(to buffer: inout [UInt8]) {
         ProtoScratchArena.with { arena in
             let message = arena.message(self)
-            ProtoEncoding.append(byteCount: skiff__store__peer_lease_request__get_packed_size(message), to: &buffer) {
+            ProtoEncoding.append(byteCount: skiff__store__peer_lease_request__get_packed_size(message), to: &buffer, arena: arena) {
                 skiff__store__peer_lease_request__pack(message, $0)
             }
         }
@@ -941,8 +941,8 @@ extension PeerLeaseRequest: ProtobufCRepresentable {
     }
 
     public init(protobufC source: UnsafePointer<ProtobufCStruct>) throws(ProtoDecodingError) {
-        self.init()
-        self.keepAlive = try ProtoDecoding.message(source.pointee.keep_alive, as: LeaseKeepAliveRequest.self)
-        self.timeToLive = try ProtoDecoding.message(source.pointee.time_to_live, as: LeaseTimeToLiveRequest.self)
+        self.init(
+            keepAlive: try ProtoDecoding.message(source.pointee.keep_alive, as: LeaseKeepAliveRequest.self),
+            timeToLive: try ProtoDecoding.message(source.pointee.time_to_live, as: LeaseTimeToLiveRequest.self))
     }
 }

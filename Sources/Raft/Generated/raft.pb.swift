@@ -221,7 +221,7 @@ extension Entry: ProtobufCRepresentable {
     public func appendProtobuf(to buffer: inout [UInt8]) {
         ProtoScratchArena.with { arena in
             let message = arena.message(self)
-            ProtoEncoding.append(byteCount: skiff__raft__entry__get_packed_size(message), to: &buffer) {
+            ProtoEncoding.append(byteCount: skiff__raft__entry__get_packed_size(message), to: &buffer, arena: arena) {
                 skiff__raft__entry__pack(message, $0)
             }
         }
@@ -243,11 +243,11 @@ extension Entry: ProtobufCRepresentable {
     }
 
     public init(protobufC source: UnsafePointer<ProtobufCStruct>) throws(ProtoDecodingError) {
-        self.init()
-        self.term = source.pointee.term
-        self.index = source.pointee.index
-        self.type = try ProtoDecoding.enumeration(source.pointee.type.rawValue, as: EntryType.self, message: "skiff.raft.Entry", field: "type")
-        self.data = ProtoDecoding.bytes(source.pointee.data)
+        self.init(
+            term: source.pointee.term,
+            index: source.pointee.index,
+            type: try ProtoDecoding.enumeration(source.pointee.type.rawValue, as: EntryType.self, message: "skiff.raft.Entry", field: "type"),
+            data: ProtoDecoding.bytes(source.pointee.data))
     }
 }
 
@@ -263,7 +263,7 @@ extension HardState: ProtobufCRepresentable {
     public func appendProtobuf(to buffer: inout [UInt8]) {
         ProtoScratchArena.with { arena in
             let message = arena.message(self)
-            ProtoEncoding.append(byteCount: skiff__raft__hard_state__get_packed_size(message), to: &buffer) {
+            ProtoEncoding.append(byteCount: skiff__raft__hard_state__get_packed_size(message), to: &buffer, arena: arena) {
                 skiff__raft__hard_state__pack(message, $0)
             }
         }
@@ -284,10 +284,10 @@ extension HardState: ProtobufCRepresentable {
     }
 
     public init(protobufC source: UnsafePointer<ProtobufCStruct>) throws(ProtoDecodingError) {
-        self.init()
-        self.term = source.pointee.term
-        self.vote = source.pointee.vote
-        self.commit = source.pointee.commit
+        self.init(
+            term: source.pointee.term,
+            vote: source.pointee.vote,
+            commit: source.pointee.commit)
     }
 }
 
@@ -303,7 +303,7 @@ extension ConfState: ProtobufCRepresentable {
     public func appendProtobuf(to buffer: inout [UInt8]) {
         ProtoScratchArena.with { arena in
             let message = arena.message(self)
-            ProtoEncoding.append(byteCount: skiff__raft__conf_state__get_packed_size(message), to: &buffer) {
+            ProtoEncoding.append(byteCount: skiff__raft__conf_state__get_packed_size(message), to: &buffer, arena: arena) {
                 skiff__raft__conf_state__pack(message, $0)
             }
         }
@@ -329,9 +329,9 @@ extension ConfState: ProtobufCRepresentable {
     }
 
     public init(protobufC source: UnsafePointer<ProtobufCStruct>) throws(ProtoDecodingError) {
-        self.init()
-        self.voters = ProtoDecoding.array(source.pointee.voters, count: source.pointee.n_voters)
-        self.learners = ProtoDecoding.array(source.pointee.learners, count: source.pointee.n_learners)
+        self.init(
+            voters: ProtoDecoding.array(source.pointee.voters, count: source.pointee.n_voters),
+            learners: ProtoDecoding.array(source.pointee.learners, count: source.pointee.n_learners))
     }
 }
 
@@ -347,7 +347,7 @@ extension SnapshotMetadata: ProtobufCRepresentable {
     public func appendProtobuf(to buffer: inout [UInt8]) {
         ProtoScratchArena.with { arena in
             let message = arena.message(self)
-            ProtoEncoding.append(byteCount: skiff__raft__snapshot_metadata__get_packed_size(message), to: &buffer) {
+            ProtoEncoding.append(byteCount: skiff__raft__snapshot_metadata__get_packed_size(message), to: &buffer, arena: arena) {
                 skiff__raft__snapshot_metadata__pack(message, $0)
             }
         }
@@ -368,10 +368,10 @@ extension SnapshotMetadata: ProtobufCRepresentable {
     }
 
     public init(protobufC source: UnsafePointer<ProtobufCStruct>) throws(ProtoDecodingError) {
-        self.init()
-        self.confState = try ProtoDecoding.message(source.pointee.conf_state, as: ConfState.self)
-        self.index = source.pointee.index
-        self.term = source.pointee.term
+        self.init(
+            confState: try ProtoDecoding.message(source.pointee.conf_state, as: ConfState.self),
+            index: source.pointee.index,
+            term: source.pointee.term)
     }
 }
 
@@ -387,7 +387,7 @@ extension ConfChange: ProtobufCRepresentable {
     public func appendProtobuf(to buffer: inout [UInt8]) {
         ProtoScratchArena.with { arena in
             let message = arena.message(self)
-            ProtoEncoding.append(byteCount: skiff__raft__conf_change__get_packed_size(message), to: &buffer) {
+            ProtoEncoding.append(byteCount: skiff__raft__conf_change__get_packed_size(message), to: &buffer, arena: arena) {
                 skiff__raft__conf_change__pack(message, $0)
             }
         }
@@ -408,10 +408,10 @@ extension ConfChange: ProtobufCRepresentable {
     }
 
     public init(protobufC source: UnsafePointer<ProtobufCStruct>) throws(ProtoDecodingError) {
-        self.init()
-        self.type = try ProtoDecoding.enumeration(source.pointee.type.rawValue, as: ConfChangeType.self, message: "skiff.raft.ConfChange", field: "type")
-        self.nodeID = source.pointee.node_id
-        self.context = ProtoDecoding.bytes(source.pointee.context)
+        self.init(
+            type: try ProtoDecoding.enumeration(source.pointee.type.rawValue, as: ConfChangeType.self, message: "skiff.raft.ConfChange", field: "type"),
+            nodeID: source.pointee.node_id,
+            context: ProtoDecoding.bytes(source.pointee.context))
     }
 }
 
@@ -427,7 +427,7 @@ extension Snapshot: ProtobufCRepresentable {
     public func appendProtobuf(to buffer: inout [UInt8]) {
         ProtoScratchArena.with { arena in
             let message = arena.message(self)
-            ProtoEncoding.append(byteCount: skiff__raft__snapshot__get_packed_size(message), to: &buffer) {
+            ProtoEncoding.append(byteCount: skiff__raft__snapshot__get_packed_size(message), to: &buffer, arena: arena) {
                 skiff__raft__snapshot__pack(message, $0)
             }
         }
@@ -447,9 +447,9 @@ extension Snapshot: ProtobufCRepresentable {
     }
 
     public init(protobufC source: UnsafePointer<ProtobufCStruct>) throws(ProtoDecodingError) {
-        self.init()
-        self.metadata = try ProtoDecoding.message(source.pointee.metadata, as: SnapshotMetadata.self)
-        self.data = ProtoDecoding.bytes(source.pointee.data)
+        self.init(
+            metadata: try ProtoDecoding.message(source.pointee.metadata, as: SnapshotMetadata.self),
+            data: ProtoDecoding.bytes(source.pointee.data))
     }
 }
 
@@ -465,7 +465,7 @@ extension SnapshotChunk: ProtobufCRepresentable {
     public func appendProtobuf(to buffer: inout [UInt8]) {
         ProtoScratchArena.with { arena in
             let message = arena.message(self)
-            ProtoEncoding.append(byteCount: skiff__raft__snapshot_chunk__get_packed_size(message), to: &buffer) {
+            ProtoEncoding.append(byteCount: skiff__raft__snapshot_chunk__get_packed_size(message), to: &buffer, arena: arena) {
                 skiff__raft__snapshot_chunk__pack(message, $0)
             }
         }
@@ -487,11 +487,11 @@ extension SnapshotChunk: ProtobufCRepresentable {
     }
 
     public init(protobufC source: UnsafePointer<ProtobufCStruct>) throws(ProtoDecodingError) {
-        self.init()
-        self.metadata = try ProtoDecoding.message(source.pointee.metadata, as: SnapshotMetadata.self)
-        self.offset = source.pointee.offset
-        self.totalBytes = source.pointee.total_bytes
-        self.data = ProtoDecoding.bytes(source.pointee.data)
+        self.init(
+            metadata: try ProtoDecoding.message(source.pointee.metadata, as: SnapshotMetadata.self),
+            offset: source.pointee.offset,
+            totalBytes: source.pointee.total_bytes,
+            data: ProtoDecoding.bytes(source.pointee.data))
     }
 }
 
@@ -507,7 +507,7 @@ extension Message: ProtobufCRepresentable {
     public func appendProtobuf(to buffer: inout [UInt8]) {
         ProtoScratchArena.with { arena in
             let message = arena.message(self)
-            ProtoEncoding.append(byteCount: skiff__raft__message__get_packed_size(message), to: &buffer) {
+            ProtoEncoding.append(byteCount: skiff__raft__message__get_packed_size(message), to: &buffer, arena: arena) {
                 skiff__raft__message__pack(message, $0)
             }
         }
@@ -542,20 +542,20 @@ extension Message: ProtobufCRepresentable {
     }
 
     public init(protobufC source: UnsafePointer<ProtobufCStruct>) throws(ProtoDecodingError) {
-        self.init()
-        self.type = try ProtoDecoding.enumeration(source.pointee.type.rawValue, as: MessageType.self, message: "skiff.raft.Message", field: "type")
-        self.from = source.pointee.from
-        self.to = source.pointee.to
-        self.term = source.pointee.term
-        self.logTerm = source.pointee.log_term
-        self.index = source.pointee.index
-        self.entries = try ProtoDecoding.messages(source.pointee.entries, count: source.pointee.n_entries, as: Entry.self)
-        self.commit = source.pointee.commit
-        self.reject = source.pointee.reject != 0
-        self.rejectHint = source.pointee.reject_hint
-        self.readRound = source.pointee.read_round
-        self.context = ProtoDecoding.bytes(source.pointee.context)
-        self.leadershipTransfer = source.pointee.leadership_transfer != 0
-        self.snapshotChunk = try ProtoDecoding.message(source.pointee.snapshot_chunk, as: SnapshotChunk.self)
+        self.init(
+            type: try ProtoDecoding.enumeration(source.pointee.type.rawValue, as: MessageType.self, message: "skiff.raft.Message", field: "type"),
+            from: source.pointee.from,
+            to: source.pointee.to,
+            term: source.pointee.term,
+            logTerm: source.pointee.log_term,
+            index: source.pointee.index,
+            entries: try ProtoDecoding.messages(source.pointee.entries, count: source.pointee.n_entries, as: Entry.self),
+            commit: source.pointee.commit,
+            reject: source.pointee.reject != 0,
+            rejectHint: source.pointee.reject_hint,
+            readRound: source.pointee.read_round,
+            context: ProtoDecoding.bytes(source.pointee.context),
+            leadershipTransfer: source.pointee.leadership_transfer != 0,
+            snapshotChunk: try ProtoDecoding.message(source.pointee.snapshot_chunk, as: SnapshotChunk.self))
     }
 }

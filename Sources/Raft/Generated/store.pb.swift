@@ -788,7 +788,7 @@ extension KeyValue: ProtobufCRepresentable {
     public func appendProtobuf(to buffer: inout [UInt8]) {
         ProtoScratchArena.with { arena in
             let message = arena.message(self)
-            ProtoEncoding.append(byteCount: skiff__store__key_value__get_packed_size(message), to: &buffer) {
+            ProtoEncoding.append(byteCount: skiff__store__key_value__get_packed_size(message), to: &buffer, arena: arena) {
                 skiff__store__key_value__pack(message, $0)
             }
         }
@@ -812,13 +812,13 @@ extension KeyValue: ProtobufCRepresentable {
     }
 
     public init(protobufC source: UnsafePointer<ProtobufCStruct>) throws(ProtoDecodingError) {
-        self.init()
-        self.key = ProtoDecoding.bytes(source.pointee.key)
-        self.createRevision = source.pointee.create_revision
-        self.modRevision = source.pointee.mod_revision
-        self.version = source.pointee.version
-        self.value = ProtoDecoding.bytes(source.pointee.value)
-        self.lease = source.pointee.lease
+        self.init(
+            key: ProtoDecoding.bytes(source.pointee.key),
+            createRevision: source.pointee.create_revision,
+            modRevision: source.pointee.mod_revision,
+            version: source.pointee.version,
+            value: ProtoDecoding.bytes(source.pointee.value),
+            lease: source.pointee.lease)
     }
 }
 
@@ -834,7 +834,7 @@ extension ResponseHeader: ProtobufCRepresentable {
     public func appendProtobuf(to buffer: inout [UInt8]) {
         ProtoScratchArena.with { arena in
             let message = arena.message(self)
-            ProtoEncoding.append(byteCount: skiff__store__response_header__get_packed_size(message), to: &buffer) {
+            ProtoEncoding.append(byteCount: skiff__store__response_header__get_packed_size(message), to: &buffer, arena: arena) {
                 skiff__store__response_header__pack(message, $0)
             }
         }
@@ -856,11 +856,11 @@ extension ResponseHeader: ProtobufCRepresentable {
     }
 
     public init(protobufC source: UnsafePointer<ProtobufCStruct>) throws(ProtoDecodingError) {
-        self.init()
-        self.clusterID = source.pointee.cluster_id
-        self.memberID = source.pointee.member_id
-        self.revision = source.pointee.revision
-        self.raftTerm = source.pointee.raft_term
+        self.init(
+            clusterID: source.pointee.cluster_id,
+            memberID: source.pointee.member_id,
+            revision: source.pointee.revision,
+            raftTerm: source.pointee.raft_term)
     }
 }
 
@@ -876,7 +876,7 @@ extension RangeRequest: ProtobufCRepresentable {
     public func appendProtobuf(to buffer: inout [UInt8]) {
         ProtoScratchArena.with { arena in
             let message = arena.message(self)
-            ProtoEncoding.append(byteCount: skiff__store__range_request__get_packed_size(message), to: &buffer) {
+            ProtoEncoding.append(byteCount: skiff__store__range_request__get_packed_size(message), to: &buffer, arena: arena) {
                 skiff__store__range_request__pack(message, $0)
             }
         }
@@ -907,20 +907,20 @@ extension RangeRequest: ProtobufCRepresentable {
     }
 
     public init(protobufC source: UnsafePointer<ProtobufCStruct>) throws(ProtoDecodingError) {
-        self.init()
-        self.key = ProtoDecoding.bytes(source.pointee.key)
-        self.rangeEnd = ProtoDecoding.bytes(source.pointee.range_end)
-        self.limit = source.pointee.limit
-        self.revision = source.pointee.revision
-        self.sortOrder = try ProtoDecoding.enumeration(source.pointee.sort_order.rawValue, as: SortOrder.self, message: "skiff.store.RangeRequest", field: "sort_order")
-        self.sortTarget = try ProtoDecoding.enumeration(source.pointee.sort_target.rawValue, as: SortTarget.self, message: "skiff.store.RangeRequest", field: "sort_target")
-        self.serializable = source.pointee.serializable != 0
-        self.keysOnly = source.pointee.keys_only != 0
-        self.countOnly = source.pointee.count_only != 0
-        self.minModRevision = source.pointee.min_mod_revision
-        self.maxModRevision = source.pointee.max_mod_revision
-        self.minCreateRevision = source.pointee.min_create_revision
-        self.maxCreateRevision = source.pointee.max_create_revision
+        self.init(
+            key: ProtoDecoding.bytes(source.pointee.key),
+            rangeEnd: ProtoDecoding.bytes(source.pointee.range_end),
+            limit: source.pointee.limit,
+            revision: source.pointee.revision,
+            sortOrder: try ProtoDecoding.enumeration(source.pointee.sort_order.rawValue, as: SortOrder.self, message: "skiff.store.RangeRequest", field: "sort_order"),
+            sortTarget: try ProtoDecoding.enumeration(source.pointee.sort_target.rawValue, as: SortTarget.self, message: "skiff.store.RangeRequest", field: "sort_target"),
+            serializable: source.pointee.serializable != 0,
+            keysOnly: source.pointee.keys_only != 0,
+            countOnly: source.pointee.count_only != 0,
+            minModRevision: source.pointee.min_mod_revision,
+            maxModRevision: source.pointee.max_mod_revision,
+            minCreateRevision: source.pointee.min_create_revision,
+            maxCreateRevision: source.pointee.max_create_revision)
     }
 }
 
@@ -936,7 +936,7 @@ extension RangeResponse: ProtobufCRepresentable {
     public func appendProtobuf(to buffer: inout [UInt8]) {
         ProtoScratchArena.with { arena in
             let message = arena.message(self)
-            ProtoEncoding.append(byteCount: skiff__store__range_response__get_packed_size(message), to: &buffer) {
+            ProtoEncoding.append(byteCount: skiff__store__range_response__get_packed_size(message), to: &buffer, arena: arena) {
                 skiff__store__range_response__pack(message, $0)
             }
         }
@@ -961,11 +961,11 @@ extension RangeResponse: ProtobufCRepresentable {
     }
 
     public init(protobufC source: UnsafePointer<ProtobufCStruct>) throws(ProtoDecodingError) {
-        self.init()
-        self.header = try ProtoDecoding.message(source.pointee.header, as: ResponseHeader.self)
-        self.kvs = try ProtoDecoding.messages(source.pointee.kvs, count: source.pointee.n_kvs, as: KeyValue.self)
-        self.more = source.pointee.more != 0
-        self.count = source.pointee.count
+        self.init(
+            header: try ProtoDecoding.message(source.pointee.header, as: ResponseHeader.self),
+            kvs: try ProtoDecoding.messages(source.pointee.kvs, count: source.pointee.n_kvs, as: KeyValue.self),
+            more: source.pointee.more != 0,
+            count: source.pointee.count)
     }
 }
 
@@ -981,7 +981,7 @@ extension PutRequest: ProtobufCRepresentable {
     public func appendProtobuf(to buffer: inout [UInt8]) {
         ProtoScratchArena.with { arena in
             let message = arena.message(self)
-            ProtoEncoding.append(byteCount: skiff__store__put_request__get_packed_size(message), to: &buffer) {
+            ProtoEncoding.append(byteCount: skiff__store__put_request__get_packed_size(message), to: &buffer, arena: arena) {
                 skiff__store__put_request__pack(message, $0)
             }
         }
@@ -1005,13 +1005,13 @@ extension PutRequest: ProtobufCRepresentable {
     }
 
     public init(protobufC source: UnsafePointer<ProtobufCStruct>) throws(ProtoDecodingError) {
-        self.init()
-        self.key = ProtoDecoding.bytes(source.pointee.key)
-        self.value = ProtoDecoding.bytes(source.pointee.value)
-        self.lease = source.pointee.lease
-        self.prevKv = source.pointee.prev_kv != 0
-        self.ignoreValue = source.pointee.ignore_value != 0
-        self.ignoreLease = source.pointee.ignore_lease != 0
+        self.init(
+            key: ProtoDecoding.bytes(source.pointee.key),
+            value: ProtoDecoding.bytes(source.pointee.value),
+            lease: source.pointee.lease,
+            prevKv: source.pointee.prev_kv != 0,
+            ignoreValue: source.pointee.ignore_value != 0,
+            ignoreLease: source.pointee.ignore_lease != 0)
     }
 }
 
@@ -1027,7 +1027,7 @@ extension PutResponse: ProtobufCRepresentable {
     public func appendProtobuf(to buffer: inout [UInt8]) {
         ProtoScratchArena.with { arena in
             let message = arena.message(self)
-            ProtoEncoding.append(byteCount: skiff__store__put_response__get_packed_size(message), to: &buffer) {
+            ProtoEncoding.append(byteCount: skiff__store__put_response__get_packed_size(message), to: &buffer, arena: arena) {
                 skiff__store__put_response__pack(message, $0)
             }
         }
@@ -1047,9 +1047,9 @@ extension PutResponse: ProtobufCRepresentable {
     }
 
     public init(protobufC source: UnsafePointer<ProtobufCStruct>) throws(ProtoDecodingError) {
-        self.init()
-        self.header = try ProtoDecoding.message(source.pointee.header, as: ResponseHeader.self)
-        self.prevKv = try ProtoDecoding.message(source.pointee.prev_kv, as: KeyValue.self)
+        self.init(
+            header: try ProtoDecoding.message(source.pointee.header, as: ResponseHeader.self),
+            prevKv: try ProtoDecoding.message(source.pointee.prev_kv, as: KeyValue.self))
     }
 }
 
@@ -1065,7 +1065,7 @@ extension DeleteRangeRequest: ProtobufCRepresentable {
     public func appendProtobuf(to buffer: inout [UInt8]) {
         ProtoScratchArena.with { arena in
             let message = arena.message(self)
-            ProtoEncoding.append(byteCount: skiff__store__delete_range_request__get_packed_size(message), to: &buffer) {
+            ProtoEncoding.append(byteCount: skiff__store__delete_range_request__get_packed_size(message), to: &buffer, arena: arena) {
                 skiff__store__delete_range_request__pack(message, $0)
             }
         }
@@ -1086,10 +1086,10 @@ extension DeleteRangeRequest: ProtobufCRepresentable {
     }
 
     public init(protobufC source: UnsafePointer<ProtobufCStruct>) throws(ProtoDecodingError) {
-        self.init()
-        self.key = ProtoDecoding.bytes(source.pointee.key)
-        self.rangeEnd = ProtoDecoding.bytes(source.pointee.range_end)
-        self.prevKv = source.pointee.prev_kv != 0
+        self.init(
+            key: ProtoDecoding.bytes(source.pointee.key),
+            rangeEnd: ProtoDecoding.bytes(source.pointee.range_end),
+            prevKv: source.pointee.prev_kv != 0)
     }
 }
 
@@ -1105,7 +1105,7 @@ extension DeleteRangeResponse: ProtobufCRepresentable {
     public func appendProtobuf(to buffer: inout [UInt8]) {
         ProtoScratchArena.with { arena in
             let message = arena.message(self)
-            ProtoEncoding.append(byteCount: skiff__store__delete_range_response__get_packed_size(message), to: &buffer) {
+            ProtoEncoding.append(byteCount: skiff__store__delete_range_response__get_packed_size(message), to: &buffer, arena: arena) {
                 skiff__store__delete_range_response__pack(message, $0)
             }
         }
@@ -1129,10 +1129,10 @@ extension DeleteRangeResponse: ProtobufCRepresentable {
     }
 
     public init(protobufC source: UnsafePointer<ProtobufCStruct>) throws(ProtoDecodingError) {
-        self.init()
-        self.header = try ProtoDecoding.message(source.pointee.header, as: ResponseHeader.self)
-        self.deleted = source.pointee.deleted
-        self.prevKvs = try ProtoDecoding.messages(source.pointee.prev_kvs, count: source.pointee.n_prev_kvs, as: KeyValue.self)
+        self.init(
+            header: try ProtoDecoding.message(source.pointee.header, as: ResponseHeader.self),
+            deleted: source.pointee.deleted,
+            prevKvs: try ProtoDecoding.messages(source.pointee.prev_kvs, count: source.pointee.n_prev_kvs, as: KeyValue.self))
     }
 }
 
@@ -1148,7 +1148,7 @@ extension Compare: ProtobufCRepresentable {
     public func appendProtobuf(to buffer: inout [UInt8]) {
         ProtoScratchArena.with { arena in
             let message = arena.message(self)
-            ProtoEncoding.append(byteCount: skiff__store__compare__get_packed_size(message), to: &buffer) {
+            ProtoEncoding.append(byteCount: skiff__store__compare__get_packed_size(message), to: &buffer, arena: arena) {
                 skiff__store__compare__pack(message, $0)
             }
         }
@@ -1175,16 +1175,16 @@ extension Compare: ProtobufCRepresentable {
     }
 
     public init(protobufC source: UnsafePointer<ProtobufCStruct>) throws(ProtoDecodingError) {
-        self.init()
-        self.result = try ProtoDecoding.enumeration(source.pointee.result.rawValue, as: CompareResult.self, message: "skiff.store.Compare", field: "result")
-        self.target = try ProtoDecoding.enumeration(source.pointee.target.rawValue, as: CompareTarget.self, message: "skiff.store.Compare", field: "target")
-        self.key = ProtoDecoding.bytes(source.pointee.key)
-        self.version = source.pointee.version
-        self.createRevision = source.pointee.create_revision
-        self.modRevision = source.pointee.mod_revision
-        self.value = ProtoDecoding.bytes(source.pointee.value)
-        self.lease = source.pointee.lease
-        self.rangeEnd = ProtoDecoding.bytes(source.pointee.range_end)
+        self.init(
+            result: try ProtoDecoding.enumeration(source.pointee.result.rawValue, as: CompareResult.self, message: "skiff.store.Compare", field: "result"),
+            target: try ProtoDecoding.enumeration(source.pointee.target.rawValue, as: CompareTarget.self, message: "skiff.store.Compare", field: "target"),
+            key: ProtoDecoding.bytes(source.pointee.key),
+            version: source.pointee.version,
+            createRevision: source.pointee.create_revision,
+            modRevision: source.pointee.mod_revision,
+            value: ProtoDecoding.bytes(source.pointee.value),
+            lease: source.pointee.lease,
+            rangeEnd: ProtoDecoding.bytes(source.pointee.range_end))
     }
 }
 
@@ -1200,7 +1200,7 @@ extension RequestOp: ProtobufCRepresentable {
     public func appendProtobuf(to buffer: inout [UInt8]) {
         ProtoScratchArena.with { arena in
             let message = arena.message(self)
-            ProtoEncoding.append(byteCount: skiff__store__request_op__get_packed_size(message), to: &buffer) {
+            ProtoEncoding.append(byteCount: skiff__store__request_op__get_packed_size(message), to: &buffer, arena: arena) {
                 skiff__store__request_op__pack(message, $0)
             }
         }
@@ -1222,11 +1222,11 @@ extension RequestOp: ProtobufCRepresentable {
     }
 
     public init(protobufC source: UnsafePointer<ProtobufCStruct>) throws(ProtoDecodingError) {
-        self.init()
-        self.requestRange = try ProtoDecoding.message(source.pointee.request_range, as: RangeRequest.self)
-        self.requestPut = try ProtoDecoding.message(source.pointee.request_put, as: PutRequest.self)
-        self.requestDeleteRange = try ProtoDecoding.message(source.pointee.request_delete_range, as: DeleteRangeRequest.self)
-        self.requestTxn = try ProtoDecoding.message(source.pointee.request_txn, as: TxnRequest.self)
+        self.init(
+            requestRange: try ProtoDecoding.message(source.pointee.request_range, as: RangeRequest.self),
+            requestPut: try ProtoDecoding.message(source.pointee.request_put, as: PutRequest.self),
+            requestDeleteRange: try ProtoDecoding.message(source.pointee.request_delete_range, as: DeleteRangeRequest.self),
+            requestTxn: try ProtoDecoding.message(source.pointee.request_txn, as: TxnRequest.self))
     }
 }
 
@@ -1242,7 +1242,7 @@ extension ResponseOp: ProtobufCRepresentable {
     public func appendProtobuf(to buffer: inout [UInt8]) {
         ProtoScratchArena.with { arena in
             let message = arena.message(self)
-            ProtoEncoding.append(byteCount: skiff__store__response_op__get_packed_size(message), to: &buffer) {
+            ProtoEncoding.append(byteCount: skiff__store__response_op__get_packed_size(message), to: &buffer, arena: arena) {
                 skiff__store__response_op__pack(message, $0)
             }
         }
@@ -1264,11 +1264,11 @@ extension ResponseOp: ProtobufCRepresentable {
     }
 
     public init(protobufC source: UnsafePointer<ProtobufCStruct>) throws(ProtoDecodingError) {
-        self.init()
-        self.responseRange = try ProtoDecoding.message(source.pointee.response_range, as: RangeResponse.self)
-        self.responsePut = try ProtoDecoding.message(source.pointee.response_put, as: PutResponse.self)
-        self.responseDeleteRange = try ProtoDecoding.message(source.pointee.response_delete_range, as: DeleteRangeResponse.self)
-        self.responseTxn = try ProtoDecoding.message(source.pointee.response_txn, as: TxnResponse.self)
+        self.init(
+            responseRange: try ProtoDecoding.message(source.pointee.response_range, as: RangeResponse.self),
+            responsePut: try ProtoDecoding.message(source.pointee.response_put, as: PutResponse.self),
+            responseDeleteRange: try ProtoDecoding.message(source.pointee.response_delete_range, as: DeleteRangeResponse.self),
+            responseTxn: try ProtoDecoding.message(source.pointee.response_txn, as: TxnResponse.self))
     }
 }
 
@@ -1284,7 +1284,7 @@ extension TxnRequest: ProtobufCRepresentable {
     public func appendProtobuf(to buffer: inout [UInt8]) {
         ProtoScratchArena.with { arena in
             let message = arena.message(self)
-            ProtoEncoding.append(byteCount: skiff__store__txn_request__get_packed_size(message), to: &buffer) {
+            ProtoEncoding.append(byteCount: skiff__store__txn_request__get_packed_size(message), to: &buffer, arena: arena) {
                 skiff__store__txn_request__pack(message, $0)
             }
         }
@@ -1314,10 +1314,10 @@ extension TxnRequest: ProtobufCRepresentable {
     }
 
     public init(protobufC source: UnsafePointer<ProtobufCStruct>) throws(ProtoDecodingError) {
-        self.init()
-        self.compare = try ProtoDecoding.messages(source.pointee.compare, count: source.pointee.n_compare, as: Compare.self)
-        self.success = try ProtoDecoding.messages(source.pointee.success, count: source.pointee.n_success, as: RequestOp.self)
-        self.failure = try ProtoDecoding.messages(source.pointee.failure, count: source.pointee.n_failure, as: RequestOp.self)
+        self.init(
+            compare: try ProtoDecoding.messages(source.pointee.compare, count: source.pointee.n_compare, as: Compare.self),
+            success: try ProtoDecoding.messages(source.pointee.success, count: source.pointee.n_success, as: RequestOp.self),
+            failure: try ProtoDecoding.messages(source.pointee.failure, count: source.pointee.n_failure, as: RequestOp.self))
     }
 }
 
@@ -1333,7 +1333,7 @@ extension TxnResponse: ProtobufCRepresentable {
     public func appendProtobuf(to buffer: inout [UInt8]) {
         ProtoScratchArena.with { arena in
             let message = arena.message(self)
-            ProtoEncoding.append(byteCount: skiff__store__txn_response__get_packed_size(message), to: &buffer) {
+            ProtoEncoding.append(byteCount: skiff__store__txn_response__get_packed_size(message), to: &buffer, arena: arena) {
                 skiff__store__txn_response__pack(message, $0)
             }
         }
@@ -1357,10 +1357,10 @@ extension TxnResponse: ProtobufCRepresentable {
     }
 
     public init(protobufC source: UnsafePointer<ProtobufCStruct>) throws(ProtoDecodingError) {
-        self.init()
-        self.header = try ProtoDecoding.message(source.pointee.header, as: ResponseHeader.self)
-        self.succeeded = source.pointee.succeeded != 0
-        self.responses = try ProtoDecoding.messages(source.pointee.responses, count: source.pointee.n_responses, as: ResponseOp.self)
+        self.init(
+            header: try ProtoDecoding.message(source.pointee.header, as: ResponseHeader.self),
+            succeeded: source.pointee.succeeded != 0,
+            responses: try ProtoDecoding.messages(source.pointee.responses, count: source.pointee.n_responses, as: ResponseOp.self))
     }
 }
 
@@ -1376,7 +1376,7 @@ extension CompactionRequest: ProtobufCRepresentable {
     public func appendProtobuf(to buffer: inout [UInt8]) {
         ProtoScratchArena.with { arena in
             let message = arena.message(self)
-            ProtoEncoding.append(byteCount: skiff__store__compaction_request__get_packed_size(message), to: &buffer) {
+            ProtoEncoding.append(byteCount: skiff__store__compaction_request__get_packed_size(message), to: &buffer, arena: arena) {
                 skiff__store__compaction_request__pack(message, $0)
             }
         }
@@ -1396,9 +1396,9 @@ extension CompactionRequest: ProtobufCRepresentable {
     }
 
     public init(protobufC source: UnsafePointer<ProtobufCStruct>) throws(ProtoDecodingError) {
-        self.init()
-        self.revision = source.pointee.revision
-        self.physical = source.pointee.physical != 0
+        self.init(
+            revision: source.pointee.revision,
+            physical: source.pointee.physical != 0)
     }
 }
 
@@ -1414,7 +1414,7 @@ extension CompactionResponse: ProtobufCRepresentable {
     public func appendProtobuf(to buffer: inout [UInt8]) {
         ProtoScratchArena.with { arena in
             let message = arena.message(self)
-            ProtoEncoding.append(byteCount: skiff__store__compaction_response__get_packed_size(message), to: &buffer) {
+            ProtoEncoding.append(byteCount: skiff__store__compaction_response__get_packed_size(message), to: &buffer, arena: arena) {
                 skiff__store__compaction_response__pack(message, $0)
             }
         }
@@ -1433,8 +1433,8 @@ extension CompactionResponse: ProtobufCRepresentable {
     }
 
     public init(protobufC source: UnsafePointer<ProtobufCStruct>) throws(ProtoDecodingError) {
-        self.init()
-        self.header = try ProtoDecoding.message(source.pointee.header, as: ResponseHeader.self)
+        self.init(
+            header: try ProtoDecoding.message(source.pointee.header, as: ResponseHeader.self))
     }
 }
 
@@ -1450,7 +1450,7 @@ extension Event: ProtobufCRepresentable {
     public func appendProtobuf(to buffer: inout [UInt8]) {
         ProtoScratchArena.with { arena in
             let message = arena.message(self)
-            ProtoEncoding.append(byteCount: skiff__store__event__get_packed_size(message), to: &buffer) {
+            ProtoEncoding.append(byteCount: skiff__store__event__get_packed_size(message), to: &buffer, arena: arena) {
                 skiff__store__event__pack(message, $0)
             }
         }
@@ -1471,10 +1471,10 @@ extension Event: ProtobufCRepresentable {
     }
 
     public init(protobufC source: UnsafePointer<ProtobufCStruct>) throws(ProtoDecodingError) {
-        self.init()
-        self.type = try ProtoDecoding.enumeration(source.pointee.type.rawValue, as: EventType.self, message: "skiff.store.Event", field: "type")
-        self.kv = try ProtoDecoding.message(source.pointee.kv, as: KeyValue.self)
-        self.prevKv = try ProtoDecoding.message(source.pointee.prev_kv, as: KeyValue.self)
+        self.init(
+            type: try ProtoDecoding.enumeration(source.pointee.type.rawValue, as: EventType.self, message: "skiff.store.Event", field: "type"),
+            kv: try ProtoDecoding.message(source.pointee.kv, as: KeyValue.self),
+            prevKv: try ProtoDecoding.message(source.pointee.prev_kv, as: KeyValue.self))
     }
 }
 
@@ -1490,7 +1490,7 @@ extension WatchCreateRequest: ProtobufCRepresentable {
     public func appendProtobuf(to buffer: inout [UInt8]) {
         ProtoScratchArena.with { arena in
             let message = arena.message(self)
-            ProtoEncoding.append(byteCount: skiff__store__watch_create_request__get_packed_size(message), to: &buffer) {
+            ProtoEncoding.append(byteCount: skiff__store__watch_create_request__get_packed_size(message), to: &buffer, arena: arena) {
                 skiff__store__watch_create_request__pack(message, $0)
             }
         }
@@ -1519,15 +1519,15 @@ extension WatchCreateRequest: ProtobufCRepresentable {
     }
 
     public init(protobufC source: UnsafePointer<ProtobufCStruct>) throws(ProtoDecodingError) {
-        self.init()
-        self.key = ProtoDecoding.bytes(source.pointee.key)
-        self.rangeEnd = ProtoDecoding.bytes(source.pointee.range_end)
-        self.startRevision = source.pointee.start_revision
-        self.progressNotify = source.pointee.progress_notify != 0
-        self.filters = try ProtoDecoding.enumerations(source.pointee.filters, count: source.pointee.n_filters, as: WatchFilterType.self, message: "skiff.store.WatchCreateRequest", field: "filters")
-        self.prevKv = source.pointee.prev_kv != 0
-        self.watchID = source.pointee.watch_id
-        self.fragment = source.pointee.fragment != 0
+        self.init(
+            key: ProtoDecoding.bytes(source.pointee.key),
+            rangeEnd: ProtoDecoding.bytes(source.pointee.range_end),
+            startRevision: source.pointee.start_revision,
+            progressNotify: source.pointee.progress_notify != 0,
+            filters: try ProtoDecoding.enumerations(source.pointee.filters, count: source.pointee.n_filters, as: WatchFilterType.self, message: "skiff.store.WatchCreateRequest", field: "filters"),
+            prevKv: source.pointee.prev_kv != 0,
+            watchID: source.pointee.watch_id,
+            fragment: source.pointee.fragment != 0)
     }
 }
 
@@ -1543,7 +1543,7 @@ extension WatchCancelRequest: ProtobufCRepresentable {
     public func appendProtobuf(to buffer: inout [UInt8]) {
         ProtoScratchArena.with { arena in
             let message = arena.message(self)
-            ProtoEncoding.append(byteCount: skiff__store__watch_cancel_request__get_packed_size(message), to: &buffer) {
+            ProtoEncoding.append(byteCount: skiff__store__watch_cancel_request__get_packed_size(message), to: &buffer, arena: arena) {
                 skiff__store__watch_cancel_request__pack(message, $0)
             }
         }
@@ -1562,8 +1562,8 @@ extension WatchCancelRequest: ProtobufCRepresentable {
     }
 
     public init(protobufC source: UnsafePointer<ProtobufCStruct>) throws(ProtoDecodingError) {
-        self.init()
-        self.watchID = source.pointee.watch_id
+        self.init(
+            watchID: source.pointee.watch_id)
     }
 }
 
@@ -1579,7 +1579,7 @@ extension WatchProgressRequest: ProtobufCRepresentable {
     public func appendProtobuf(to buffer: inout [UInt8]) {
         ProtoScratchArena.with { arena in
             let message = arena.message(self)
-            ProtoEncoding.append(byteCount: skiff__store__watch_progress_request__get_packed_size(message), to: &buffer) {
+            ProtoEncoding.append(byteCount: skiff__store__watch_progress_request__get_packed_size(message), to: &buffer, arena: arena) {
                 skiff__store__watch_progress_request__pack(message, $0)
             }
         }
@@ -1613,7 +1613,7 @@ extension WatchRequest: ProtobufCRepresentable {
     public func appendProtobuf(to buffer: inout [UInt8]) {
         ProtoScratchArena.with { arena in
             let message = arena.message(self)
-            ProtoEncoding.append(byteCount: skiff__store__watch_request__get_packed_size(message), to: &buffer) {
+            ProtoEncoding.append(byteCount: skiff__store__watch_request__get_packed_size(message), to: &buffer, arena: arena) {
                 skiff__store__watch_request__pack(message, $0)
             }
         }
@@ -1634,10 +1634,10 @@ extension WatchRequest: ProtobufCRepresentable {
     }
 
     public init(protobufC source: UnsafePointer<ProtobufCStruct>) throws(ProtoDecodingError) {
-        self.init()
-        self.createRequest = try ProtoDecoding.message(source.pointee.create_request, as: WatchCreateRequest.self)
-        self.cancelRequest = try ProtoDecoding.message(source.pointee.cancel_request, as: WatchCancelRequest.self)
-        self.progressRequest = try ProtoDecoding.message(source.pointee.progress_request, as: WatchProgressRequest.self)
+        self.init(
+            createRequest: try ProtoDecoding.message(source.pointee.create_request, as: WatchCreateRequest.self),
+            cancelRequest: try ProtoDecoding.message(source.pointee.cancel_request, as: WatchCancelRequest.self),
+            progressRequest: try ProtoDecoding.message(source.pointee.progress_request, as: WatchProgressRequest.self))
     }
 }
 
@@ -1653,7 +1653,7 @@ extension WatchResponse: ProtobufCRepresentable {
     public func appendProtobuf(to buffer: inout [UInt8]) {
         ProtoScratchArena.with { arena in
             let message = arena.message(self)
-            ProtoEncoding.append(byteCount: skiff__store__watch_response__get_packed_size(message), to: &buffer) {
+            ProtoEncoding.append(byteCount: skiff__store__watch_response__get_packed_size(message), to: &buffer, arena: arena) {
                 skiff__store__watch_response__pack(message, $0)
             }
         }
@@ -1682,15 +1682,15 @@ extension WatchResponse: ProtobufCRepresentable {
     }
 
     public init(protobufC source: UnsafePointer<ProtobufCStruct>) throws(ProtoDecodingError) {
-        self.init()
-        self.header = try ProtoDecoding.message(source.pointee.header, as: ResponseHeader.self)
-        self.watchID = source.pointee.watch_id
-        self.created = source.pointee.created != 0
-        self.canceled = source.pointee.canceled != 0
-        self.compactRevision = source.pointee.compact_revision
-        self.cancelReason = try ProtoDecoding.string(source.pointee.cancel_reason, validatingUTF8: true, message: "skiff.store.WatchResponse", field: "cancel_reason")
-        self.fragment = source.pointee.fragment != 0
-        self.events = try ProtoDecoding.messages(source.pointee.events, count: source.pointee.n_events, as: Event.self)
+        self.init(
+            header: try ProtoDecoding.message(source.pointee.header, as: ResponseHeader.self),
+            watchID: source.pointee.watch_id,
+            created: source.pointee.created != 0,
+            canceled: source.pointee.canceled != 0,
+            compactRevision: source.pointee.compact_revision,
+            cancelReason: try ProtoDecoding.string(source.pointee.cancel_reason, validatingUTF8: true, message: "skiff.store.WatchResponse", field: "cancel_reason"),
+            fragment: source.pointee.fragment != 0,
+            events: try ProtoDecoding.messages(source.pointee.events, count: source.pointee.n_events, as: Event.self))
     }
 }
 
@@ -1706,7 +1706,7 @@ extension LeaseGrantRequest: ProtobufCRepresentable {
     public func appendProtobuf(to buffer: inout [UInt8]) {
         ProtoScratchArena.with { arena in
             let message = arena.message(self)
-            ProtoEncoding.append(byteCount: skiff__store__lease_grant_request__get_packed_size(message), to: &buffer) {
+            ProtoEncoding.append(byteCount: skiff__store__lease_grant_request__get_packed_size(message), to: &buffer, arena: arena) {
                 skiff__store__lease_grant_request__pack(message, $0)
             }
         }
@@ -1726,9 +1726,9 @@ extension LeaseGrantRequest: ProtobufCRepresentable {
     }
 
     public init(protobufC source: UnsafePointer<ProtobufCStruct>) throws(ProtoDecodingError) {
-        self.init()
-        self.ttl = source.pointee.ttl
-        self.id = source.pointee.id
+        self.init(
+            ttl: source.pointee.ttl,
+            id: source.pointee.id)
     }
 }
 
@@ -1744,7 +1744,7 @@ extension LeaseGrantResponse: ProtobufCRepresentable {
     public func appendProtobuf(to buffer: inout [UInt8]) {
         ProtoScratchArena.with { arena in
             let message = arena.message(self)
-            ProtoEncoding.append(byteCount: skiff__store__lease_grant_response__get_packed_size(message), to: &buffer) {
+            ProtoEncoding.append(byteCount: skiff__store__lease_grant_response__get_packed_size(message), to: &buffer, arena: arena) {
                 skiff__store__lease_grant_response__pack(message, $0)
             }
         }
@@ -1766,11 +1766,11 @@ extension LeaseGrantResponse: ProtobufCRepresentable {
     }
 
     public init(protobufC source: UnsafePointer<ProtobufCStruct>) throws(ProtoDecodingError) {
-        self.init()
-        self.header = try ProtoDecoding.message(source.pointee.header, as: ResponseHeader.self)
-        self.id = source.pointee.id
-        self.ttl = source.pointee.ttl
-        self.error = try ProtoDecoding.string(source.pointee.error, validatingUTF8: true, message: "skiff.store.LeaseGrantResponse", field: "error")
+        self.init(
+            header: try ProtoDecoding.message(source.pointee.header, as: ResponseHeader.self),
+            id: source.pointee.id,
+            ttl: source.pointee.ttl,
+            error: try ProtoDecoding.string(source.pointee.error, validatingUTF8: true, message: "skiff.store.LeaseGrantResponse", field: "error"))
     }
 }
 
@@ -1786,7 +1786,7 @@ extension LeaseRevokeRequest: ProtobufCRepresentable {
     public func appendProtobuf(to buffer: inout [UInt8]) {
         ProtoScratchArena.with { arena in
             let message = arena.message(self)
-            ProtoEncoding.append(byteCount: skiff__store__lease_revoke_request__get_packed_size(message), to: &buffer) {
+            ProtoEncoding.append(byteCount: skiff__store__lease_revoke_request__get_packed_size(message), to: &buffer, arena: arena) {
                 skiff__store__lease_revoke_request__pack(message, $0)
             }
         }
@@ -1805,8 +1805,8 @@ extension LeaseRevokeRequest: ProtobufCRepresentable {
     }
 
     public init(protobufC source: UnsafePointer<ProtobufCStruct>) throws(ProtoDecodingError) {
-        self.init()
-        self.id = source.pointee.id
+        self.init(
+            id: source.pointee.id)
     }
 }
 
@@ -1822,7 +1822,7 @@ extension LeaseRevokeResponse: ProtobufCRepresentable {
     public func appendProtobuf(to buffer: inout [UInt8]) {
         ProtoScratchArena.with { arena in
             let message = arena.message(self)
-            ProtoEncoding.append(byteCount: skiff__store__lease_revoke_response__get_packed_size(message), to: &buffer) {
+            ProtoEncoding.append(byteCount: skiff__store__lease_revoke_response__get_packed_size(message), to: &buffer, arena: arena) {
                 skiff__store__lease_revoke_response__pack(message, $0)
             }
         }
@@ -1841,8 +1841,8 @@ extension LeaseRevokeResponse: ProtobufCRepresentable {
     }
 
     public init(protobufC source: UnsafePointer<ProtobufCStruct>) throws(ProtoDecodingError) {
-        self.init()
-        self.header = try ProtoDecoding.message(source.pointee.header, as: ResponseHeader.self)
+        self.init(
+            header: try ProtoDecoding.message(source.pointee.header, as: ResponseHeader.self))
     }
 }
 
@@ -1858,7 +1858,7 @@ extension LeaseKeepAliveRequest: ProtobufCRepresentable {
     public func appendProtobuf(to buffer: inout [UInt8]) {
         ProtoScratchArena.with { arena in
             let message = arena.message(self)
-            ProtoEncoding.append(byteCount: skiff__store__lease_keep_alive_request__get_packed_size(message), to: &buffer) {
+            ProtoEncoding.append(byteCount: skiff__store__lease_keep_alive_request__get_packed_size(message), to: &buffer, arena: arena) {
                 skiff__store__lease_keep_alive_request__pack(message, $0)
             }
         }
@@ -1877,8 +1877,8 @@ extension LeaseKeepAliveRequest: ProtobufCRepresentable {
     }
 
     public init(protobufC source: UnsafePointer<ProtobufCStruct>) throws(ProtoDecodingError) {
-        self.init()
-        self.id = source.pointee.id
+        self.init(
+            id: source.pointee.id)
     }
 }
 
@@ -1894,7 +1894,7 @@ extension LeaseKeepAliveResponse: ProtobufCRepresentable {
     public func appendProtobuf(to buffer: inout [UInt8]) {
         ProtoScratchArena.with { arena in
             let message = arena.message(self)
-            ProtoEncoding.append(byteCount: skiff__store__lease_keep_alive_response__get_packed_size(message), to: &buffer) {
+            ProtoEncoding.append(byteCount: skiff__store__lease_keep_alive_response__get_packed_size(message), to: &buffer, arena: arena) {
                 skiff__store__lease_keep_alive_response__pack(message, $0)
             }
         }
@@ -1915,10 +1915,10 @@ extension LeaseKeepAliveResponse: ProtobufCRepresentable {
     }
 
     public init(protobufC source: UnsafePointer<ProtobufCStruct>) throws(ProtoDecodingError) {
-        self.init()
-        self.header = try ProtoDecoding.message(source.pointee.header, as: ResponseHeader.self)
-        self.id = source.pointee.id
-        self.ttl = source.pointee.ttl
+        self.init(
+            header: try ProtoDecoding.message(source.pointee.header, as: ResponseHeader.self),
+            id: source.pointee.id,
+            ttl: source.pointee.ttl)
     }
 }
 
@@ -1934,7 +1934,7 @@ extension LeaseTimeToLiveRequest: ProtobufCRepresentable {
     public func appendProtobuf(to buffer: inout [UInt8]) {
         ProtoScratchArena.with { arena in
             let message = arena.message(self)
-            ProtoEncoding.append(byteCount: skiff__store__lease_time_to_live_request__get_packed_size(message), to: &buffer) {
+            ProtoEncoding.append(byteCount: skiff__store__lease_time_to_live_request__get_packed_size(message), to: &buffer, arena: arena) {
                 skiff__store__lease_time_to_live_request__pack(message, $0)
             }
         }
@@ -1954,9 +1954,9 @@ extension LeaseTimeToLiveRequest: ProtobufCRepresentable {
     }
 
     public init(protobufC source: UnsafePointer<ProtobufCStruct>) throws(ProtoDecodingError) {
-        self.init()
-        self.id = source.pointee.id
-        self.keys = source.pointee.keys != 0
+        self.init(
+            id: source.pointee.id,
+            keys: source.pointee.keys != 0)
     }
 }
 
@@ -1972,7 +1972,7 @@ extension LeaseTimeToLiveResponse: ProtobufCRepresentable {
     public func appendProtobuf(to buffer: inout [UInt8]) {
         ProtoScratchArena.with { arena in
             let message = arena.message(self)
-            ProtoEncoding.append(byteCount: skiff__store__lease_time_to_live_response__get_packed_size(message), to: &buffer) {
+            ProtoEncoding.append(byteCount: skiff__store__lease_time_to_live_response__get_packed_size(message), to: &buffer, arena: arena) {
                 skiff__store__lease_time_to_live_response__pack(message, $0)
             }
         }
@@ -1998,12 +1998,12 @@ extension LeaseTimeToLiveResponse: ProtobufCRepresentable {
     }
 
     public init(protobufC source: UnsafePointer<ProtobufCStruct>) throws(ProtoDecodingError) {
-        self.init()
-        self.header = try ProtoDecoding.message(source.pointee.header, as: ResponseHeader.self)
-        self.id = source.pointee.id
-        self.ttl = source.pointee.ttl
-        self.grantedTtl = source.pointee.granted_ttl
-        self.keys = ProtoDecoding.binaryDataArray(source.pointee.keys, count: source.pointee.n_keys)
+        self.init(
+            header: try ProtoDecoding.message(source.pointee.header, as: ResponseHeader.self),
+            id: source.pointee.id,
+            ttl: source.pointee.ttl,
+            grantedTtl: source.pointee.granted_ttl,
+            keys: ProtoDecoding.binaryDataArray(source.pointee.keys, count: source.pointee.n_keys))
     }
 }
 
@@ -2019,7 +2019,7 @@ extension LeaseLeasesRequest: ProtobufCRepresentable {
     public func appendProtobuf(to buffer: inout [UInt8]) {
         ProtoScratchArena.with { arena in
             let message = arena.message(self)
-            ProtoEncoding.append(byteCount: skiff__store__lease_leases_request__get_packed_size(message), to: &buffer) {
+            ProtoEncoding.append(byteCount: skiff__store__lease_leases_request__get_packed_size(message), to: &buffer, arena: arena) {
                 skiff__store__lease_leases_request__pack(message, $0)
             }
         }
@@ -2053,7 +2053,7 @@ extension LeaseStatus: ProtobufCRepresentable {
     public func appendProtobuf(to buffer: inout [UInt8]) {
         ProtoScratchArena.with { arena in
             let message = arena.message(self)
-            ProtoEncoding.append(byteCount: skiff__store__lease_status__get_packed_size(message), to: &buffer) {
+            ProtoEncoding.append(byteCount: skiff__store__lease_status__get_packed_size(message), to: &buffer, arena: arena) {
                 skiff__store__lease_status__pack(message, $0)
             }
         }
@@ -2072,8 +2072,8 @@ extension LeaseStatus: ProtobufCRepresentable {
     }
 
     public init(protobufC source: UnsafePointer<ProtobufCStruct>) throws(ProtoDecodingError) {
-        self.init()
-        self.id = source.pointee.id
+        self.init(
+            id: source.pointee.id)
     }
 }
 
@@ -2089,7 +2089,7 @@ extension LeaseLeasesResponse: ProtobufCRepresentable {
     public func appendProtobuf(to buffer: inout [UInt8]) {
         ProtoScratchArena.with { arena in
             let message = arena.message(self)
-            ProtoEncoding.append(byteCount: skiff__store__lease_leases_response__get_packed_size(message), to: &buffer) {
+            ProtoEncoding.append(byteCount: skiff__store__lease_leases_response__get_packed_size(message), to: &buffer, arena: arena) {
                 skiff__store__lease_leases_response__pack(message, $0)
             }
         }
@@ -2112,9 +2112,9 @@ extension LeaseLeasesResponse: ProtobufCRepresentable {
     }
 
     public init(protobufC source: UnsafePointer<ProtobufCStruct>) throws(ProtoDecodingError) {
-        self.init()
-        self.header = try ProtoDecoding.message(source.pointee.header, as: ResponseHeader.self)
-        self.leases = try ProtoDecoding.messages(source.pointee.leases, count: source.pointee.n_leases, as: LeaseStatus.self)
+        self.init(
+            header: try ProtoDecoding.message(source.pointee.header, as: ResponseHeader.self),
+            leases: try ProtoDecoding.messages(source.pointee.leases, count: source.pointee.n_leases, as: LeaseStatus.self))
     }
 }
 
@@ -2130,7 +2130,7 @@ extension Command: ProtobufCRepresentable {
     public func appendProtobuf(to buffer: inout [UInt8]) {
         ProtoScratchArena.with { arena in
             let message = arena.message(self)
-            ProtoEncoding.append(byteCount: skiff__store__command__get_packed_size(message), to: &buffer) {
+            ProtoEncoding.append(byteCount: skiff__store__command__get_packed_size(message), to: &buffer, arena: arena) {
                 skiff__store__command__pack(message, $0)
             }
         }
@@ -2155,14 +2155,14 @@ extension Command: ProtobufCRepresentable {
     }
 
     public init(protobufC source: UnsafePointer<ProtobufCStruct>) throws(ProtoDecodingError) {
-        self.init()
-        self.requestID = source.pointee.request_id
-        self.put = try ProtoDecoding.message(source.pointee.put, as: PutRequest.self)
-        self.deleteRange = try ProtoDecoding.message(source.pointee.delete_range, as: DeleteRangeRequest.self)
-        self.txn = try ProtoDecoding.message(source.pointee.txn, as: TxnRequest.self)
-        self.compaction = try ProtoDecoding.message(source.pointee.compaction, as: CompactionRequest.self)
-        self.leaseGrant = try ProtoDecoding.message(source.pointee.lease_grant, as: LeaseGrantRequest.self)
-        self.leaseRevoke = try ProtoDecoding.message(source.pointee.lease_revoke, as: LeaseRevokeRequest.self)
+        self.init(
+            requestID: source.pointee.request_id,
+            put: try ProtoDecoding.message(source.pointee.put, as: PutRequest.self),
+            deleteRange: try ProtoDecoding.message(source.pointee.delete_range, as: DeleteRangeRequest.self),
+            txn: try ProtoDecoding.message(source.pointee.txn, as: TxnRequest.self),
+            compaction: try ProtoDecoding.message(source.pointee.compaction, as: CompactionRequest.self),
+            leaseGrant: try ProtoDecoding.message(source.pointee.lease_grant, as: LeaseGrantRequest.self),
+            leaseRevoke: try ProtoDecoding.message(source.pointee.lease_revoke, as: LeaseRevokeRequest.self))
     }
 }
 
@@ -2178,7 +2178,7 @@ extension CommandResponse: ProtobufCRepresentable {
     public func appendProtobuf(to buffer: inout [UInt8]) {
         ProtoScratchArena.with { arena in
             let message = arena.message(self)
-            ProtoEncoding.append(byteCount: skiff__store__command_response__get_packed_size(message), to: &buffer) {
+            ProtoEncoding.append(byteCount: skiff__store__command_response__get_packed_size(message), to: &buffer, arena: arena) {
                 skiff__store__command_response__pack(message, $0)
             }
         }
@@ -2203,14 +2203,14 @@ extension CommandResponse: ProtobufCRepresentable {
     }
 
     public init(protobufC source: UnsafePointer<ProtobufCStruct>) throws(ProtoDecodingError) {
-        self.init()
-        self.requestID = source.pointee.request_id
-        self.put = try ProtoDecoding.message(source.pointee.put, as: PutResponse.self)
-        self.deleteRange = try ProtoDecoding.message(source.pointee.delete_range, as: DeleteRangeResponse.self)
-        self.txn = try ProtoDecoding.message(source.pointee.txn, as: TxnResponse.self)
-        self.compaction = try ProtoDecoding.message(source.pointee.compaction, as: CompactionResponse.self)
-        self.leaseGrant = try ProtoDecoding.message(source.pointee.lease_grant, as: LeaseGrantResponse.self)
-        self.leaseRevoke = try ProtoDecoding.message(source.pointee.lease_revoke, as: LeaseRevokeResponse.self)
+        self.init(
+            requestID: source.pointee.request_id,
+            put: try ProtoDecoding.message(source.pointee.put, as: PutResponse.self),
+            deleteRange: try ProtoDecoding.message(source.pointee.delete_range, as: DeleteRangeResponse.self),
+            txn: try ProtoDecoding.message(source.pointee.txn, as: TxnResponse.self),
+            compaction: try ProtoDecoding.message(source.pointee.compaction, as: CompactionResponse.self),
+            leaseGrant: try ProtoDecoding.message(source.pointee.lease_grant, as: LeaseGrantResponse.self),
+            leaseRevoke: try ProtoDecoding.message(source.pointee.lease_revoke, as: LeaseRevokeResponse.self))
     }
 }
 
@@ -2226,7 +2226,7 @@ extension StoreSnapshotRecord: ProtobufCRepresentable {
     public func appendProtobuf(to buffer: inout [UInt8]) {
         ProtoScratchArena.with { arena in
             let message = arena.message(self)
-            ProtoEncoding.append(byteCount: skiff__store__store_snapshot_record__get_packed_size(message), to: &buffer) {
+            ProtoEncoding.append(byteCount: skiff__store__store_snapshot_record__get_packed_size(message), to: &buffer, arena: arena) {
                 skiff__store__store_snapshot_record__pack(message, $0)
             }
         }
@@ -2246,9 +2246,9 @@ extension StoreSnapshotRecord: ProtobufCRepresentable {
     }
 
     public init(protobufC source: UnsafePointer<ProtobufCStruct>) throws(ProtoDecodingError) {
-        self.init()
-        self.kv = try ProtoDecoding.message(source.pointee.kv, as: KeyValue.self)
-        self.subRevision = source.pointee.sub_revision
+        self.init(
+            kv: try ProtoDecoding.message(source.pointee.kv, as: KeyValue.self),
+            subRevision: source.pointee.sub_revision)
     }
 }
 
@@ -2264,7 +2264,7 @@ extension StoreSnapshotLease: ProtobufCRepresentable {
     public func appendProtobuf(to buffer: inout [UInt8]) {
         ProtoScratchArena.with { arena in
             let message = arena.message(self)
-            ProtoEncoding.append(byteCount: skiff__store__store_snapshot_lease__get_packed_size(message), to: &buffer) {
+            ProtoEncoding.append(byteCount: skiff__store__store_snapshot_lease__get_packed_size(message), to: &buffer, arena: arena) {
                 skiff__store__store_snapshot_lease__pack(message, $0)
             }
         }
@@ -2284,9 +2284,9 @@ extension StoreSnapshotLease: ProtobufCRepresentable {
     }
 
     public init(protobufC source: UnsafePointer<ProtobufCStruct>) throws(ProtoDecodingError) {
-        self.init()
-        self.id = source.pointee.id
-        self.ttl = source.pointee.ttl
+        self.init(
+            id: source.pointee.id,
+            ttl: source.pointee.ttl)
     }
 }
 
@@ -2302,7 +2302,7 @@ extension StoreSnapshot: ProtobufCRepresentable {
     public func appendProtobuf(to buffer: inout [UInt8]) {
         ProtoScratchArena.with { arena in
             let message = arena.message(self)
-            ProtoEncoding.append(byteCount: skiff__store__store_snapshot__get_packed_size(message), to: &buffer) {
+            ProtoEncoding.append(byteCount: skiff__store__store_snapshot__get_packed_size(message), to: &buffer, arena: arena) {
                 skiff__store__store_snapshot__pack(message, $0)
             }
         }
@@ -2332,12 +2332,12 @@ extension StoreSnapshot: ProtobufCRepresentable {
     }
 
     public init(protobufC source: UnsafePointer<ProtobufCStruct>) throws(ProtoDecodingError) {
-        self.init()
-        self.formatVersion = source.pointee.format_version
-        self.revision = source.pointee.revision
-        self.compactedRevision = source.pointee.compacted_revision
-        self.consistentIndex = source.pointee.consistent_index
-        self.records = try ProtoDecoding.messages(source.pointee.records, count: source.pointee.n_records, as: StoreSnapshotRecord.self)
-        self.leases = try ProtoDecoding.messages(source.pointee.leases, count: source.pointee.n_leases, as: StoreSnapshotLease.self)
+        self.init(
+            formatVersion: source.pointee.format_version,
+            revision: source.pointee.revision,
+            compactedRevision: source.pointee.compacted_revision,
+            consistentIndex: source.pointee.consistent_index,
+            records: try ProtoDecoding.messages(source.pointee.records, count: source.pointee.n_records, as: StoreSnapshotRecord.self),
+            leases: try ProtoDecoding.messages(source.pointee.leases, count: source.pointee.n_leases, as: StoreSnapshotLease.self))
     }
 }

@@ -175,7 +175,7 @@ extension Proto2TestObject: ProtobufCRepresentable {
     public func appendProtobuf(to buffer: inout [UInt8]) {
         ProtoScratchArena.with { arena in
             let message = arena.message(self)
-            ProtoEncoding.append(byteCount: skiff__wire__testing__proto2_test_object__get_packed_size(message), to: &buffer) {
+            ProtoEncoding.append(byteCount: skiff__wire__testing__proto2_test_object__get_packed_size(message), to: &buffer, arena: arena) {
                 skiff__wire__testing__proto2_test_object__pack(message, $0)
             }
         }
@@ -237,32 +237,18 @@ extension Proto2TestObject: ProtobufCRepresentable {
             target.pointee.finalizers = arena.cStrings(self.finalizers)
         }
         if !self.labels.isEmpty {
-            // Sorted by key so that equal maps encode to equal bytes.
-            let entries = arena.allocate(Skiff__Wire__Testing__Proto2TestObject__LabelsEntry.self, count: self.labels.count)
-            let pointers = arena.allocate(UnsafeMutablePointer<Skiff__Wire__Testing__Proto2TestObject__LabelsEntry>?.self, count: self.labels.count)
-            for (index, element) in self.labels.sorted(by: { $0.key < $1.key }).enumerated() {
-                let entry = entries + index
-                skiff__wire__testing__proto2_test_object__labels_entry__init(entry)
-                entry.pointee.key = arena.cString(element.key)
-                entry.pointee.value = arena.cString(element.value)
-                pointers[index] = entry
-            }
             target.pointee.n_labels = self.labels.count
-            target.pointee.labels = pointers
+            target.pointee.labels = arena.mapEntries(self.labels, initialize: skiff__wire__testing__proto2_test_object__labels_entry__init) { entry, key, value in
+                entry.pointee.key = arena.cString(key)
+                entry.pointee.value = arena.cString(value)
+            } areInIncreasingOrder: { ProtoEncoding.cStringPrecedes($0.pointee.key, $1.pointee.key) }
         }
         if !self.containersByName.isEmpty {
-            // Sorted by key so that equal maps encode to equal bytes.
-            let entries = arena.allocate(Skiff__Wire__Testing__Proto2TestObject__ContainersByNameEntry.self, count: self.containersByName.count)
-            let pointers = arena.allocate(UnsafeMutablePointer<Skiff__Wire__Testing__Proto2TestObject__ContainersByNameEntry>?.self, count: self.containersByName.count)
-            for (index, element) in self.containersByName.sorted(by: { $0.key < $1.key }).enumerated() {
-                let entry = entries + index
-                skiff__wire__testing__proto2_test_object__containers_by_name_entry__init(entry)
-                entry.pointee.key = arena.cString(element.key)
-                entry.pointee.value = arena.message(element.value)
-                pointers[index] = entry
-            }
             target.pointee.n_containers_by_name = self.containersByName.count
-            target.pointee.containers_by_name = pointers
+            target.pointee.containers_by_name = arena.mapEntries(self.containersByName, initialize: skiff__wire__testing__proto2_test_object__containers_by_name_entry__init) { entry, key, value in
+                entry.pointee.key = arena.cString(key)
+                entry.pointee.value = arena.message(value)
+            } areInIncreasingOrder: { ProtoEncoding.cStringPrecedes($0.pointee.key, $1.pointee.key) }
         }
         if let value = self.mainContainer {
             target.pointee.main_container = arena.message(value)
@@ -289,51 +275,30 @@ extension Proto2TestObject: ProtobufCRepresentable {
             target.pointee.chunks = arena.binaryDataArray(self.chunks)
         }
         if !self.blobs.isEmpty {
-            // Sorted by key so that equal maps encode to equal bytes.
-            let entries = arena.allocate(Skiff__Wire__Testing__Proto2TestObject__BlobsEntry.self, count: self.blobs.count)
-            let pointers = arena.allocate(UnsafeMutablePointer<Skiff__Wire__Testing__Proto2TestObject__BlobsEntry>?.self, count: self.blobs.count)
-            for (index, element) in self.blobs.sorted(by: { $0.key < $1.key }).enumerated() {
-                let entry = entries + index
-                skiff__wire__testing__proto2_test_object__blobs_entry__init(entry)
-                entry.pointee.has_key = 1
-                entry.pointee.key = element.key
-                entry.pointee.has_value = 1
-                entry.pointee.value = arena.binaryData(element.value)
-                pointers[index] = entry
-            }
             target.pointee.n_blobs = self.blobs.count
-            target.pointee.blobs = pointers
+            target.pointee.blobs = arena.mapEntries(self.blobs, initialize: skiff__wire__testing__proto2_test_object__blobs_entry__init) { entry, key, value in
+                entry.pointee.has_key = 1
+                entry.pointee.key = key
+                entry.pointee.has_value = 1
+                entry.pointee.value = arena.binaryData(value)
+            } areInIncreasingOrder: { $0.pointee.key < $1.pointee.key }
         }
         if !self.toggles.isEmpty {
-            // Sorted by key so that equal maps encode to equal bytes.
-            let entries = arena.allocate(Skiff__Wire__Testing__Proto2TestObject__TogglesEntry.self, count: self.toggles.count)
-            let pointers = arena.allocate(UnsafeMutablePointer<Skiff__Wire__Testing__Proto2TestObject__TogglesEntry>?.self, count: self.toggles.count)
-            for (index, element) in self.toggles.sorted(by: { !$0.key && $1.key }).enumerated() {
-                let entry = entries + index
-                skiff__wire__testing__proto2_test_object__toggles_entry__init(entry)
-                entry.pointee.has_key = 1
-                entry.pointee.key = element.key ? 1 : 0
-                entry.pointee.value = arena.cString(element.value)
-                pointers[index] = entry
-            }
             target.pointee.n_toggles = self.toggles.count
-            target.pointee.toggles = pointers
+            target.pointee.toggles = arena.mapEntries(self.toggles, initialize: skiff__wire__testing__proto2_test_object__toggles_entry__init) { entry, key, value in
+                entry.pointee.has_key = 1
+                entry.pointee.key = key ? 1 : 0
+                entry.pointee.value = arena.cString(value)
+            } areInIncreasingOrder: { $0.pointee.key < $1.pointee.key }
         }
         if !self.counters.isEmpty {
-            // Sorted by key so that equal maps encode to equal bytes.
-            let entries = arena.allocate(Skiff__Wire__Testing__Proto2TestObject__CountersEntry.self, count: self.counters.count)
-            let pointers = arena.allocate(UnsafeMutablePointer<Skiff__Wire__Testing__Proto2TestObject__CountersEntry>?.self, count: self.counters.count)
-            for (index, element) in self.counters.sorted(by: { $0.key < $1.key }).enumerated() {
-                let entry = entries + index
-                skiff__wire__testing__proto2_test_object__counters_entry__init(entry)
-                entry.pointee.has_key = 1
-                entry.pointee.key = element.key
-                entry.pointee.has_value = 1
-                entry.pointee.value = element.value
-                pointers[index] = entry
-            }
             target.pointee.n_counters = self.counters.count
-            target.pointee.counters = pointers
+            target.pointee.counters = arena.mapEntries(self.counters, initialize: skiff__wire__testing__proto2_test_object__counters_entry__init) { entry, key, value in
+                entry.pointee.has_key = 1
+                entry.pointee.key = key
+                entry.pointee.has_value = 1
+                entry.pointee.value = value
+            } areInIncreasingOrder: { $0.pointee.key < $1.pointee.key }
         }
         if let value = self.delta32 {
             target.pointee.has_delta32 = 1
@@ -382,79 +347,59 @@ extension Proto2TestObject: ProtobufCRepresentable {
     }
 
     public init(protobufC source: UnsafePointer<ProtobufCStruct>) throws(ProtoDecodingError) {
-        self.init()
-        self.name = try ProtoDecoding.optionalString(source.pointee.name, absentPointer: nil, message: "skiff.wire.testing.Proto2TestObject", field: "name")
-        self.uid = source.pointee.uid
-        self.namespace = try ProtoDecoding.optionalString(source.pointee.namespace_, absentPointer: ProtoDecoding.defaultPointer(of: \.namespace_, initialize: skiff__wire__testing__proto2_test_object__init), message: "skiff.wire.testing.Proto2TestObject", field: "namespace")
-        if source.pointee.has_replicas != 0 { self.replicas = source.pointee.replicas }
-        if source.pointee.has_generation != 0 { self.generation = source.pointee.generation }
-        if source.pointee.has_paused != 0 { self.paused = source.pointee.paused != 0 }
-        if source.pointee.has_ratio != 0 { self.ratio = source.pointee.ratio }
-        if source.pointee.has_weight != 0 { self.weight = source.pointee.weight }
-        if source.pointee.has_data != 0 { self.data = ProtoDecoding.bytes(source.pointee.data) }
-        if source.pointee.has_phase != 0 { self.phase = try ProtoDecoding.enumeration(source.pointee.phase.rawValue, as: Proto2TestObject.Phase.self, message: "skiff.wire.testing.Proto2TestObject", field: "phase") }
-        self.requiredPhase = try ProtoDecoding.enumeration(source.pointee.required_phase.rawValue, as: Proto2TestObject.Phase.self, message: "skiff.wire.testing.Proto2TestObject", field: "required_phase")
-        self.kind = try ProtoDecoding.string(source.pointee.kind, validatingUTF8: false, message: "skiff.wire.testing.Proto2TestObject", field: "kind")
-        self.requiredData = ProtoDecoding.bytes(source.pointee.required_data)
-        self.finalizers = try ProtoDecoding.strings(source.pointee.finalizers, count: source.pointee.n_finalizers, validatingUTF8: false, message: "skiff.wire.testing.Proto2TestObject", field: "finalizers")
-        if let entries = source.pointee.labels {
-            self.labels.reserveCapacity(source.pointee.n_labels)
-            for index in 0..<source.pointee.n_labels {
-                guard let entry = entries[index] else { preconditionFailure("protoc-c unpacked a NULL map entry") }
-                let key = try ProtoDecoding.string(entry.pointee.key, validatingUTF8: false, message: "skiff.wire.testing.Proto2TestObject", field: "labels")
-                self.labels[key] = try ProtoDecoding.string(entry.pointee.value, validatingUTF8: false, message: "skiff.wire.testing.Proto2TestObject", field: "labels")
-            }
-        }
-        if let entries = source.pointee.containers_by_name {
-            self.containersByName.reserveCapacity(source.pointee.n_containers_by_name)
-            for index in 0..<source.pointee.n_containers_by_name {
-                guard let entry = entries[index] else { preconditionFailure("protoc-c unpacked a NULL map entry") }
-                let key = try ProtoDecoding.string(entry.pointee.key, validatingUTF8: false, message: "skiff.wire.testing.Proto2TestObject", field: "containers_by_name")
-                self.containersByName[key] = try ProtoDecoding.message(entry.pointee.value, as: Proto2TestObject.Container.self) ?? Proto2TestObject.Container()
-            }
-        }
-        self.mainContainer = try ProtoDecoding.message(source.pointee.main_container, as: Proto2TestObject.Container.self)
-        self.requiredContainer = try ProtoDecoding.message(source.pointee.required_container, as: Proto2TestObject.Container.self) ?? Proto2TestObject.Container()
-        self.containers = try ProtoDecoding.messages(source.pointee.containers, count: source.pointee.n_containers, as: Proto2TestObject.Container.self)
-        self.history = try ProtoDecoding.enumerations(source.pointee.history, count: source.pointee.n_history, as: Proto2TestObject.Phase.self, message: "skiff.wire.testing.Proto2TestObject", field: "history")
-        self.numbers = ProtoDecoding.array(source.pointee.numbers, count: source.pointee.n_numbers)
-        self.flags = ProtoDecoding.booleans(source.pointee.flags, count: source.pointee.n_flags)
-        self.chunks = ProtoDecoding.binaryDataArray(source.pointee.chunks, count: source.pointee.n_chunks)
-        if let entries = source.pointee.blobs {
-            self.blobs.reserveCapacity(source.pointee.n_blobs)
-            for index in 0..<source.pointee.n_blobs {
-                guard let entry = entries[index] else { preconditionFailure("protoc-c unpacked a NULL map entry") }
-                let key = entry.pointee.key
-                self.blobs[key] = ProtoDecoding.bytes(entry.pointee.value)
-            }
-        }
-        if let entries = source.pointee.toggles {
-            self.toggles.reserveCapacity(source.pointee.n_toggles)
-            for index in 0..<source.pointee.n_toggles {
-                guard let entry = entries[index] else { preconditionFailure("protoc-c unpacked a NULL map entry") }
-                let key = entry.pointee.key != 0
-                self.toggles[key] = try ProtoDecoding.string(entry.pointee.value, validatingUTF8: false, message: "skiff.wire.testing.Proto2TestObject", field: "toggles")
-            }
-        }
-        if let entries = source.pointee.counters {
-            self.counters.reserveCapacity(source.pointee.n_counters)
-            for index in 0..<source.pointee.n_counters {
-                guard let entry = entries[index] else { preconditionFailure("protoc-c unpacked a NULL map entry") }
-                let key = entry.pointee.key
-                self.counters[key] = entry.pointee.value
-            }
-        }
-        if source.pointee.has_delta32 != 0 { self.delta32 = source.pointee.delta32 }
-        if source.pointee.has_delta64 != 0 { self.delta64 = source.pointee.delta64 }
-        if source.pointee.has_fixed_small != 0 { self.fixedSmall = source.pointee.fixed_small }
-        if source.pointee.has_fixed_large != 0 { self.fixedLarge = source.pointee.fixed_large }
-        if source.pointee.has_signed_fixed_small != 0 { self.signedFixedSmall = source.pointee.signed_fixed_small }
-        if source.pointee.has_signed_fixed_large != 0 { self.signedFixedLarge = source.pointee.signed_fixed_large }
-        if source.pointee.has_small != 0 { self.small = source.pointee.small }
-        self.envelope = try ProtoDecoding.message(source.pointee.envelope, as: Envelope.self)
-        self.class = try ProtoDecoding.optionalString(source.pointee.class_, absentPointer: nil, message: "skiff.wire.testing.Proto2TestObject", field: "class")
-        self.samples = ProtoDecoding.array(source.pointee.samples, count: source.pointee.n_samples)
-        if source.pointee.has_default_protocol != 0 { self.defaultProtocol = try ProtoDecoding.enumeration(source.pointee.default_protocol.rawValue, as: Proto2TestObject.Container.Protocol_.self, message: "skiff.wire.testing.Proto2TestObject", field: "default_protocol") }
+        self.init(
+            name: try ProtoDecoding.optionalString(source.pointee.name, absentPointer: nil, message: "skiff.wire.testing.Proto2TestObject", field: "name"),
+            uid: source.pointee.uid,
+            namespace: try ProtoDecoding.optionalString(source.pointee.namespace_, absentPointer: ProtoDecoding.defaultPointer(of: \.namespace_, initialize: skiff__wire__testing__proto2_test_object__init), message: "skiff.wire.testing.Proto2TestObject", field: "namespace"),
+            replicas: source.pointee.has_replicas != 0 ? source.pointee.replicas : nil,
+            generation: source.pointee.has_generation != 0 ? source.pointee.generation : nil,
+            paused: source.pointee.has_paused != 0 ? source.pointee.paused != 0 : nil,
+            ratio: source.pointee.has_ratio != 0 ? source.pointee.ratio : nil,
+            weight: source.pointee.has_weight != 0 ? source.pointee.weight : nil,
+            data: source.pointee.has_data != 0 ? ProtoDecoding.bytes(source.pointee.data) : nil,
+            phase: try source.pointee.has_phase != 0 ? ProtoDecoding.enumeration(source.pointee.phase.rawValue, as: Proto2TestObject.Phase.self, message: "skiff.wire.testing.Proto2TestObject", field: "phase") : nil,
+            requiredPhase: try ProtoDecoding.enumeration(source.pointee.required_phase.rawValue, as: Proto2TestObject.Phase.self, message: "skiff.wire.testing.Proto2TestObject", field: "required_phase"),
+            kind: try ProtoDecoding.string(source.pointee.kind, validatingUTF8: false, message: "skiff.wire.testing.Proto2TestObject", field: "kind"),
+            requiredData: ProtoDecoding.bytes(source.pointee.required_data),
+            finalizers: try ProtoDecoding.strings(source.pointee.finalizers, count: source.pointee.n_finalizers, validatingUTF8: false, message: "skiff.wire.testing.Proto2TestObject", field: "finalizers"),
+            labels: try ProtoDecoding.map(source.pointee.labels, count: source.pointee.n_labels) { (entry) throws(ProtoDecodingError) in
+                (try ProtoDecoding.string(entry.pointee.key, validatingUTF8: false, message: "skiff.wire.testing.Proto2TestObject", field: "labels"),
+                 try ProtoDecoding.string(entry.pointee.value, validatingUTF8: false, message: "skiff.wire.testing.Proto2TestObject", field: "labels"))
+            },
+            containersByName: try ProtoDecoding.map(source.pointee.containers_by_name, count: source.pointee.n_containers_by_name) { (entry) throws(ProtoDecodingError) in
+                (try ProtoDecoding.string(entry.pointee.key, validatingUTF8: false, message: "skiff.wire.testing.Proto2TestObject", field: "containers_by_name"),
+                 try ProtoDecoding.message(entry.pointee.value, as: Proto2TestObject.Container.self) ?? Proto2TestObject.Container())
+            },
+            mainContainer: try ProtoDecoding.message(source.pointee.main_container, as: Proto2TestObject.Container.self),
+            requiredContainer: try ProtoDecoding.message(source.pointee.required_container, as: Proto2TestObject.Container.self) ?? Proto2TestObject.Container(),
+            containers: try ProtoDecoding.messages(source.pointee.containers, count: source.pointee.n_containers, as: Proto2TestObject.Container.self),
+            history: try ProtoDecoding.enumerations(source.pointee.history, count: source.pointee.n_history, as: Proto2TestObject.Phase.self, message: "skiff.wire.testing.Proto2TestObject", field: "history"),
+            numbers: ProtoDecoding.array(source.pointee.numbers, count: source.pointee.n_numbers),
+            flags: ProtoDecoding.booleans(source.pointee.flags, count: source.pointee.n_flags),
+            chunks: ProtoDecoding.binaryDataArray(source.pointee.chunks, count: source.pointee.n_chunks),
+            blobs: try ProtoDecoding.map(source.pointee.blobs, count: source.pointee.n_blobs) { (entry) throws(ProtoDecodingError) in
+                (entry.pointee.key,
+                 ProtoDecoding.bytes(entry.pointee.value))
+            },
+            toggles: try ProtoDecoding.map(source.pointee.toggles, count: source.pointee.n_toggles) { (entry) throws(ProtoDecodingError) in
+                (entry.pointee.key != 0,
+                 try ProtoDecoding.string(entry.pointee.value, validatingUTF8: false, message: "skiff.wire.testing.Proto2TestObject", field: "toggles"))
+            },
+            counters: try ProtoDecoding.map(source.pointee.counters, count: source.pointee.n_counters) { (entry) throws(ProtoDecodingError) in
+                (entry.pointee.key,
+                 entry.pointee.value)
+            },
+            delta32: source.pointee.has_delta32 != 0 ? source.pointee.delta32 : nil,
+            delta64: source.pointee.has_delta64 != 0 ? source.pointee.delta64 : nil,
+            fixedSmall: source.pointee.has_fixed_small != 0 ? source.pointee.fixed_small : nil,
+            fixedLarge: source.pointee.has_fixed_large != 0 ? source.pointee.fixed_large : nil,
+            signedFixedSmall: source.pointee.has_signed_fixed_small != 0 ? source.pointee.signed_fixed_small : nil,
+            signedFixedLarge: source.pointee.has_signed_fixed_large != 0 ? source.pointee.signed_fixed_large : nil,
+            small: source.pointee.has_small != 0 ? source.pointee.small : nil,
+            envelope: try ProtoDecoding.message(source.pointee.envelope, as: Envelope.self),
+            class: try ProtoDecoding.optionalString(source.pointee.class_, absentPointer: nil, message: "skiff.wire.testing.Proto2TestObject", field: "class"),
+            samples: ProtoDecoding.array(source.pointee.samples, count: source.pointee.n_samples),
+            defaultProtocol: try source.pointee.has_default_protocol != 0 ? ProtoDecoding.enumeration(source.pointee.default_protocol.rawValue, as: Proto2TestObject.Container.Protocol_.self, message: "skiff.wire.testing.Proto2TestObject", field: "default_protocol") : nil)
     }
 }
 
@@ -470,7 +415,7 @@ extension Proto2TestObject.Container: ProtobufCRepresentable {
     public func appendProtobuf(to buffer: inout [UInt8]) {
         ProtoScratchArena.with { arena in
             let message = arena.message(self)
-            ProtoEncoding.append(byteCount: ProtoEncoding.packedSize(message), to: &buffer) {
+            ProtoEncoding.append(byteCount: ProtoEncoding.packedSize(message), to: &buffer, arena: arena) {
                 ProtoEncoding.pack(message, into: $0)
             }
         }
@@ -508,35 +453,24 @@ extension Proto2TestObject.Container: ProtobufCRepresentable {
             target.pointee.protocol = arena.enumeration(value, as: Skiff__Wire__Testing__Proto2TestObject__Container__Protocol.self)
         }
         if !self.env.isEmpty {
-            // Sorted by key so that equal maps encode to equal bytes.
-            let entries = arena.allocate(Skiff__Wire__Testing__Proto2TestObject__Container__EnvEntry.self, count: self.env.count)
-            let pointers = arena.allocate(UnsafeMutablePointer<Skiff__Wire__Testing__Proto2TestObject__Container__EnvEntry>?.self, count: self.env.count)
-            for (index, element) in self.env.sorted(by: { $0.key < $1.key }).enumerated() {
-                let entry = entries + index
-                skiff__wire__testing__proto2_test_object__container__env_entry__init(entry)
-                entry.pointee.key = arena.cString(element.key)
-                entry.pointee.value = arena.cString(element.value)
-                pointers[index] = entry
-            }
             target.pointee.n_env = self.env.count
-            target.pointee.env = pointers
+            target.pointee.env = arena.mapEntries(self.env, initialize: skiff__wire__testing__proto2_test_object__container__env_entry__init) { entry, key, value in
+                entry.pointee.key = arena.cString(key)
+                entry.pointee.value = arena.cString(value)
+            } areInIncreasingOrder: { ProtoEncoding.cStringPrecedes($0.pointee.key, $1.pointee.key) }
         }
     }
 
     public init(protobufC source: UnsafePointer<ProtobufCStruct>) throws(ProtoDecodingError) {
-        self.init()
-        self.name = try ProtoDecoding.optionalString(source.pointee.name, absentPointer: nil, message: "skiff.wire.testing.Proto2TestObject.Container", field: "name")
-        self.image = try ProtoDecoding.optionalString(source.pointee.image, absentPointer: nil, message: "skiff.wire.testing.Proto2TestObject.Container", field: "image")
-        self.args = try ProtoDecoding.strings(source.pointee.args, count: source.pointee.n_args, validatingUTF8: false, message: "skiff.wire.testing.Proto2TestObject.Container", field: "args")
-        if source.pointee.has_port != 0 { self.port = source.pointee.port }
-        if source.pointee.has_protocol != 0 { self.protocol = try ProtoDecoding.enumeration(source.pointee.protocol.rawValue, as: Proto2TestObject.Container.Protocol_.self, message: "skiff.wire.testing.Proto2TestObject.Container", field: "protocol") }
-        if let entries = source.pointee.env {
-            self.env.reserveCapacity(source.pointee.n_env)
-            for index in 0..<source.pointee.n_env {
-                guard let entry = entries[index] else { preconditionFailure("protoc-c unpacked a NULL map entry") }
-                let key = try ProtoDecoding.string(entry.pointee.key, validatingUTF8: false, message: "skiff.wire.testing.Proto2TestObject.Container", field: "env")
-                self.env[key] = try ProtoDecoding.string(entry.pointee.value, validatingUTF8: false, message: "skiff.wire.testing.Proto2TestObject.Container", field: "env")
-            }
-        }
+        self.init(
+            name: try ProtoDecoding.optionalString(source.pointee.name, absentPointer: nil, message: "skiff.wire.testing.Proto2TestObject.Container", field: "name"),
+            image: try ProtoDecoding.optionalString(source.pointee.image, absentPointer: nil, message: "skiff.wire.testing.Proto2TestObject.Container", field: "image"),
+            args: try ProtoDecoding.strings(source.pointee.args, count: source.pointee.n_args, validatingUTF8: false, message: "skiff.wire.testing.Proto2TestObject.Container", field: "args"),
+            port: source.pointee.has_port != 0 ? source.pointee.port : nil,
+            protocol: try source.pointee.has_protocol != 0 ? ProtoDecoding.enumeration(source.pointee.protocol.rawValue, as: Proto2TestObject.Container.Protocol_.self, message: "skiff.wire.testing.Proto2TestObject.Container", field: "protocol") : nil,
+            env: try ProtoDecoding.map(source.pointee.env, count: source.pointee.n_env) { (entry) throws(ProtoDecodingError) in
+                (try ProtoDecoding.string(entry.pointee.key, validatingUTF8: false, message: "skiff.wire.testing.Proto2TestObject.Container", field: "env"),
+                 try ProtoDecoding.string(entry.pointee.value, validatingUTF8: false, message: "skiff.wire.testing.Proto2TestObject.Container", field: "env"))
+            })
     }
 }

@@ -136,7 +136,7 @@ extension Proto3TestObject: ProtobufCRepresentable {
     public func appendProtobuf(to buffer: inout [UInt8]) {
         ProtoScratchArena.with { arena in
             let message = arena.message(self)
-            ProtoEncoding.append(byteCount: skiff__wire__testing__proto3_test_object__get_packed_size(message), to: &buffer) {
+            ProtoEncoding.append(byteCount: skiff__wire__testing__proto3_test_object__get_packed_size(message), to: &buffer, arena: arena) {
                 skiff__wire__testing__proto3_test_object__pack(message, $0)
             }
         }
@@ -181,46 +181,25 @@ extension Proto3TestObject: ProtobufCRepresentable {
             target.pointee.colors = arena.enumerations(self.colors, as: Skiff__Wire__Testing__Proto3TestObject__Color.self)
         }
         if !self.labels.isEmpty {
-            // Sorted by key so that equal maps encode to equal bytes.
-            let entries = arena.allocate(Skiff__Wire__Testing__Proto3TestObject__LabelsEntry.self, count: self.labels.count)
-            let pointers = arena.allocate(UnsafeMutablePointer<Skiff__Wire__Testing__Proto3TestObject__LabelsEntry>?.self, count: self.labels.count)
-            for (index, element) in self.labels.sorted(by: { $0.key < $1.key }).enumerated() {
-                let entry = entries + index
-                skiff__wire__testing__proto3_test_object__labels_entry__init(entry)
-                entry.pointee.key = arena.cString(element.key)
-                entry.pointee.value = arena.cString(element.value)
-                pointers[index] = entry
-            }
             target.pointee.n_labels = self.labels.count
-            target.pointee.labels = pointers
+            target.pointee.labels = arena.mapEntries(self.labels, initialize: skiff__wire__testing__proto3_test_object__labels_entry__init) { entry, key, value in
+                entry.pointee.key = arena.cString(key)
+                entry.pointee.value = arena.cString(value)
+            } areInIncreasingOrder: { ProtoEncoding.cStringPrecedes($0.pointee.key, $1.pointee.key) }
         }
         if !self.childrenByName.isEmpty {
-            // Sorted by key so that equal maps encode to equal bytes.
-            let entries = arena.allocate(Skiff__Wire__Testing__Proto3TestObject__ChildrenByNameEntry.self, count: self.childrenByName.count)
-            let pointers = arena.allocate(UnsafeMutablePointer<Skiff__Wire__Testing__Proto3TestObject__ChildrenByNameEntry>?.self, count: self.childrenByName.count)
-            for (index, element) in self.childrenByName.sorted(by: { $0.key < $1.key }).enumerated() {
-                let entry = entries + index
-                skiff__wire__testing__proto3_test_object__children_by_name_entry__init(entry)
-                entry.pointee.key = arena.cString(element.key)
-                entry.pointee.value = arena.message(element.value)
-                pointers[index] = entry
-            }
             target.pointee.n_children_by_name = self.childrenByName.count
-            target.pointee.children_by_name = pointers
+            target.pointee.children_by_name = arena.mapEntries(self.childrenByName, initialize: skiff__wire__testing__proto3_test_object__children_by_name_entry__init) { entry, key, value in
+                entry.pointee.key = arena.cString(key)
+                entry.pointee.value = arena.message(value)
+            } areInIncreasingOrder: { ProtoEncoding.cStringPrecedes($0.pointee.key, $1.pointee.key) }
         }
         if !self.colorsByNumber.isEmpty {
-            // Sorted by key so that equal maps encode to equal bytes.
-            let entries = arena.allocate(Skiff__Wire__Testing__Proto3TestObject__ColorsByNumberEntry.self, count: self.colorsByNumber.count)
-            let pointers = arena.allocate(UnsafeMutablePointer<Skiff__Wire__Testing__Proto3TestObject__ColorsByNumberEntry>?.self, count: self.colorsByNumber.count)
-            for (index, element) in self.colorsByNumber.sorted(by: { $0.key < $1.key }).enumerated() {
-                let entry = entries + index
-                skiff__wire__testing__proto3_test_object__colors_by_number_entry__init(entry)
-                entry.pointee.key = element.key
-                entry.pointee.value = arena.enumeration(element.value, as: Skiff__Wire__Testing__Proto3TestObject__Color.self)
-                pointers[index] = entry
-            }
             target.pointee.n_colors_by_number = self.colorsByNumber.count
-            target.pointee.colors_by_number = pointers
+            target.pointee.colors_by_number = arena.mapEntries(self.colorsByNumber, initialize: skiff__wire__testing__proto3_test_object__colors_by_number_entry__init) { entry, key, value in
+                entry.pointee.key = key
+                entry.pointee.value = arena.enumeration(value, as: Skiff__Wire__Testing__Proto3TestObject__Color.self)
+            } areInIncreasingOrder: { $0.pointee.key < $1.pointee.key }
         }
         if let value = self.envelope { target.pointee.envelope = arena.message(value) }
         if !self.chunks.isEmpty {
@@ -251,59 +230,47 @@ extension Proto3TestObject: ProtobufCRepresentable {
     }
 
     public init(protobufC source: UnsafePointer<ProtobufCStruct>) throws(ProtoDecodingError) {
-        self.init()
-        self.doubleValue = source.pointee.double_value
-        self.floatValue = source.pointee.float_value
-        self.int32Value = source.pointee.int32_value
-        self.int64Value = source.pointee.int64_value
-        self.uint32Value = source.pointee.uint32_value
-        self.uint64Value = source.pointee.uint64_value
-        self.sint32Value = source.pointee.sint32_value
-        self.sint64Value = source.pointee.sint64_value
-        self.fixed32Value = source.pointee.fixed32_value
-        self.fixed64Value = source.pointee.fixed64_value
-        self.sfixed32Value = source.pointee.sfixed32_value
-        self.sfixed64Value = source.pointee.sfixed64_value
-        self.boolValue = source.pointee.bool_value != 0
-        self.stringValue = try ProtoDecoding.string(source.pointee.string_value, validatingUTF8: true, message: "skiff.wire.testing.Proto3TestObject", field: "string_value")
-        self.bytesValue = ProtoDecoding.bytes(source.pointee.bytes_value)
-        self.color = try ProtoDecoding.enumeration(source.pointee.color.rawValue, as: Proto3TestObject.Color.self, message: "skiff.wire.testing.Proto3TestObject", field: "color")
-        self.child = try ProtoDecoding.message(source.pointee.child, as: Proto3TestObject.Child.self)
-        self.children = try ProtoDecoding.messages(source.pointee.children, count: source.pointee.n_children, as: Proto3TestObject.Child.self)
-        self.names = try ProtoDecoding.strings(source.pointee.names, count: source.pointee.n_names, validatingUTF8: true, message: "skiff.wire.testing.Proto3TestObject", field: "names")
-        self.colors = try ProtoDecoding.enumerations(source.pointee.colors, count: source.pointee.n_colors, as: Proto3TestObject.Color.self, message: "skiff.wire.testing.Proto3TestObject", field: "colors")
-        if let entries = source.pointee.labels {
-            self.labels.reserveCapacity(source.pointee.n_labels)
-            for index in 0..<source.pointee.n_labels {
-                guard let entry = entries[index] else { preconditionFailure("protoc-c unpacked a NULL map entry") }
-                let key = try ProtoDecoding.string(entry.pointee.key, validatingUTF8: true, message: "skiff.wire.testing.Proto3TestObject", field: "labels")
-                self.labels[key] = try ProtoDecoding.string(entry.pointee.value, validatingUTF8: true, message: "skiff.wire.testing.Proto3TestObject", field: "labels")
-            }
-        }
-        if let entries = source.pointee.children_by_name {
-            self.childrenByName.reserveCapacity(source.pointee.n_children_by_name)
-            for index in 0..<source.pointee.n_children_by_name {
-                guard let entry = entries[index] else { preconditionFailure("protoc-c unpacked a NULL map entry") }
-                let key = try ProtoDecoding.string(entry.pointee.key, validatingUTF8: true, message: "skiff.wire.testing.Proto3TestObject", field: "children_by_name")
-                self.childrenByName[key] = try ProtoDecoding.message(entry.pointee.value, as: Proto3TestObject.Child.self) ?? Proto3TestObject.Child()
-            }
-        }
-        if let entries = source.pointee.colors_by_number {
-            self.colorsByNumber.reserveCapacity(source.pointee.n_colors_by_number)
-            for index in 0..<source.pointee.n_colors_by_number {
-                guard let entry = entries[index] else { preconditionFailure("protoc-c unpacked a NULL map entry") }
-                let key = entry.pointee.key
-                self.colorsByNumber[key] = try ProtoDecoding.enumeration(entry.pointee.value.rawValue, as: Proto3TestObject.Color.self, message: "skiff.wire.testing.Proto3TestObject", field: "colors_by_number")
-            }
-        }
-        self.envelope = try ProtoDecoding.message(source.pointee.envelope, as: Envelope.self)
-        self.chunks = ProtoDecoding.binaryDataArray(source.pointee.chunks, count: source.pointee.n_chunks)
-        self.deltas = ProtoDecoding.array(source.pointee.deltas, count: source.pointee.n_deltas)
-        self.flags = ProtoDecoding.booleans(source.pointee.flags, count: source.pointee.n_flags)
-        self.floats = ProtoDecoding.array(source.pointee.floats, count: source.pointee.n_floats)
-        self.fixedValues = ProtoDecoding.array(source.pointee.fixed_values, count: source.pointee.n_fixed_values)
-        self.default = source.pointee.default_
-        self.nodeIDs = ProtoDecoding.array(source.pointee.node_ids, count: source.pointee.n_node_ids)
+        self.init(
+            doubleValue: source.pointee.double_value,
+            floatValue: source.pointee.float_value,
+            int32Value: source.pointee.int32_value,
+            int64Value: source.pointee.int64_value,
+            uint32Value: source.pointee.uint32_value,
+            uint64Value: source.pointee.uint64_value,
+            sint32Value: source.pointee.sint32_value,
+            sint64Value: source.pointee.sint64_value,
+            fixed32Value: source.pointee.fixed32_value,
+            fixed64Value: source.pointee.fixed64_value,
+            sfixed32Value: source.pointee.sfixed32_value,
+            sfixed64Value: source.pointee.sfixed64_value,
+            boolValue: source.pointee.bool_value != 0,
+            stringValue: try ProtoDecoding.string(source.pointee.string_value, validatingUTF8: true, message: "skiff.wire.testing.Proto3TestObject", field: "string_value"),
+            bytesValue: ProtoDecoding.bytes(source.pointee.bytes_value),
+            color: try ProtoDecoding.enumeration(source.pointee.color.rawValue, as: Proto3TestObject.Color.self, message: "skiff.wire.testing.Proto3TestObject", field: "color"),
+            child: try ProtoDecoding.message(source.pointee.child, as: Proto3TestObject.Child.self),
+            children: try ProtoDecoding.messages(source.pointee.children, count: source.pointee.n_children, as: Proto3TestObject.Child.self),
+            names: try ProtoDecoding.strings(source.pointee.names, count: source.pointee.n_names, validatingUTF8: true, message: "skiff.wire.testing.Proto3TestObject", field: "names"),
+            colors: try ProtoDecoding.enumerations(source.pointee.colors, count: source.pointee.n_colors, as: Proto3TestObject.Color.self, message: "skiff.wire.testing.Proto3TestObject", field: "colors"),
+            labels: try ProtoDecoding.map(source.pointee.labels, count: source.pointee.n_labels) { (entry) throws(ProtoDecodingError) in
+                (try ProtoDecoding.string(entry.pointee.key, validatingUTF8: true, message: "skiff.wire.testing.Proto3TestObject", field: "labels"),
+                 try ProtoDecoding.string(entry.pointee.value, validatingUTF8: true, message: "skiff.wire.testing.Proto3TestObject", field: "labels"))
+            },
+            childrenByName: try ProtoDecoding.map(source.pointee.children_by_name, count: source.pointee.n_children_by_name) { (entry) throws(ProtoDecodingError) in
+                (try ProtoDecoding.string(entry.pointee.key, validatingUTF8: true, message: "skiff.wire.testing.Proto3TestObject", field: "children_by_name"),
+                 try ProtoDecoding.message(entry.pointee.value, as: Proto3TestObject.Child.self) ?? Proto3TestObject.Child())
+            },
+            colorsByNumber: try ProtoDecoding.map(source.pointee.colors_by_number, count: source.pointee.n_colors_by_number) { (entry) throws(ProtoDecodingError) in
+                (entry.pointee.key,
+                 try ProtoDecoding.enumeration(entry.pointee.value.rawValue, as: Proto3TestObject.Color.self, message: "skiff.wire.testing.Proto3TestObject", field: "colors_by_number"))
+            },
+            envelope: try ProtoDecoding.message(source.pointee.envelope, as: Envelope.self),
+            chunks: ProtoDecoding.binaryDataArray(source.pointee.chunks, count: source.pointee.n_chunks),
+            deltas: ProtoDecoding.array(source.pointee.deltas, count: source.pointee.n_deltas),
+            flags: ProtoDecoding.booleans(source.pointee.flags, count: source.pointee.n_flags),
+            floats: ProtoDecoding.array(source.pointee.floats, count: source.pointee.n_floats),
+            fixedValues: ProtoDecoding.array(source.pointee.fixed_values, count: source.pointee.n_fixed_values),
+            default: source.pointee.default_,
+            nodeIDs: ProtoDecoding.array(source.pointee.node_ids, count: source.pointee.n_node_ids))
     }
 }
 
@@ -319,7 +286,7 @@ extension Proto3TestObject.Child: ProtobufCRepresentable {
     public func appendProtobuf(to buffer: inout [UInt8]) {
         ProtoScratchArena.with { arena in
             let message = arena.message(self)
-            ProtoEncoding.append(byteCount: ProtoEncoding.packedSize(message), to: &buffer) {
+            ProtoEncoding.append(byteCount: ProtoEncoding.packedSize(message), to: &buffer, arena: arena) {
                 ProtoEncoding.pack(message, into: $0)
             }
         }
@@ -342,8 +309,8 @@ extension Proto3TestObject.Child: ProtobufCRepresentable {
     }
 
     public init(protobufC source: UnsafePointer<ProtobufCStruct>) throws(ProtoDecodingError) {
-        self.init()
-        self.name = try ProtoDecoding.string(source.pointee.name, validatingUTF8: true, message: "skiff.wire.testing.Proto3TestObject.Child", field: "name")
-        self.values = ProtoDecoding.array(source.pointee.values, count: source.pointee.n_values)
+        self.init(
+            name: try ProtoDecoding.string(source.pointee.name, validatingUTF8: true, message: "skiff.wire.testing.Proto3TestObject.Child", field: "name"),
+            values: ProtoDecoding.array(source.pointee.values, count: source.pointee.n_values))
     }
 }

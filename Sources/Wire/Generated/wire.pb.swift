@@ -144,7 +144,7 @@ extension Envelope: ProtobufCRepresentable {
     public func appendProtobuf(to buffer: inout [UInt8]) {
         ProtoScratchArena.with { arena in
             let message = arena.message(self)
-            ProtoEncoding.append(byteCount: skiff__wire__envelope__get_packed_size(message), to: &buffer) {
+            ProtoEncoding.append(byteCount: skiff__wire__envelope__get_packed_size(message), to: &buffer, arena: arena) {
                 skiff__wire__envelope__pack(message, $0)
             }
         }
@@ -170,15 +170,15 @@ extension Envelope: ProtobufCRepresentable {
     }
 
     public init(protobufC source: UnsafePointer<ProtobufCStruct>) throws(ProtoDecodingError) {
-        self.init()
-        self.streamID = source.pointee.stream_id
-        self.kind = try ProtoDecoding.enumeration(source.pointee.kind.rawValue, as: FrameKind.self, message: "skiff.wire.Envelope", field: "kind")
-        self.method = try ProtoDecoding.string(source.pointee.method, validatingUTF8: true, message: "skiff.wire.Envelope", field: "method")
-        self.statusCode = try ProtoDecoding.enumeration(source.pointee.status_code.rawValue, as: StatusCode.self, message: "skiff.wire.Envelope", field: "status_code")
-        self.statusMessage = try ProtoDecoding.string(source.pointee.status_message, validatingUTF8: true, message: "skiff.wire.Envelope", field: "status_message")
-        self.payload = ProtoDecoding.bytes(source.pointee.payload)
-        self.deadlineMilliseconds = source.pointee.deadline_milliseconds
-        self.flags = source.pointee.flags
+        self.init(
+            streamID: source.pointee.stream_id,
+            kind: try ProtoDecoding.enumeration(source.pointee.kind.rawValue, as: FrameKind.self, message: "skiff.wire.Envelope", field: "kind"),
+            method: try ProtoDecoding.string(source.pointee.method, validatingUTF8: true, message: "skiff.wire.Envelope", field: "method"),
+            statusCode: try ProtoDecoding.enumeration(source.pointee.status_code.rawValue, as: StatusCode.self, message: "skiff.wire.Envelope", field: "status_code"),
+            statusMessage: try ProtoDecoding.string(source.pointee.status_message, validatingUTF8: true, message: "skiff.wire.Envelope", field: "status_message"),
+            payload: ProtoDecoding.bytes(source.pointee.payload),
+            deadlineMilliseconds: source.pointee.deadline_milliseconds,
+            flags: source.pointee.flags)
     }
 }
 
@@ -194,7 +194,7 @@ extension Handshake: ProtobufCRepresentable {
     public func appendProtobuf(to buffer: inout [UInt8]) {
         ProtoScratchArena.with { arena in
             let message = arena.message(self)
-            ProtoEncoding.append(byteCount: skiff__wire__handshake__get_packed_size(message), to: &buffer) {
+            ProtoEncoding.append(byteCount: skiff__wire__handshake__get_packed_size(message), to: &buffer, arena: arena) {
                 skiff__wire__handshake__pack(message, $0)
             }
         }
@@ -216,11 +216,11 @@ extension Handshake: ProtobufCRepresentable {
     }
 
     public init(protobufC source: UnsafePointer<ProtobufCStruct>) throws(ProtoDecodingError) {
-        self.init()
-        self.protocolVersion = source.pointee.protocol_version
-        self.component = try ProtoDecoding.string(source.pointee.component, validatingUTF8: true, message: "skiff.wire.Handshake", field: "component")
-        self.identity = try ProtoDecoding.string(source.pointee.identity, validatingUTF8: true, message: "skiff.wire.Handshake", field: "identity")
-        self.credential = try ProtoDecoding.string(source.pointee.credential, validatingUTF8: true, message: "skiff.wire.Handshake", field: "credential")
+        self.init(
+            protocolVersion: source.pointee.protocol_version,
+            component: try ProtoDecoding.string(source.pointee.component, validatingUTF8: true, message: "skiff.wire.Handshake", field: "component"),
+            identity: try ProtoDecoding.string(source.pointee.identity, validatingUTF8: true, message: "skiff.wire.Handshake", field: "identity"),
+            credential: try ProtoDecoding.string(source.pointee.credential, validatingUTF8: true, message: "skiff.wire.Handshake", field: "credential"))
     }
 }
 
@@ -236,7 +236,7 @@ extension HandshakeAck: ProtobufCRepresentable {
     public func appendProtobuf(to buffer: inout [UInt8]) {
         ProtoScratchArena.with { arena in
             let message = arena.message(self)
-            ProtoEncoding.append(byteCount: skiff__wire__handshake_ack__get_packed_size(message), to: &buffer) {
+            ProtoEncoding.append(byteCount: skiff__wire__handshake_ack__get_packed_size(message), to: &buffer, arena: arena) {
                 skiff__wire__handshake_ack__pack(message, $0)
             }
         }
@@ -259,11 +259,11 @@ extension HandshakeAck: ProtobufCRepresentable {
     }
 
     public init(protobufC source: UnsafePointer<ProtobufCStruct>) throws(ProtoDecodingError) {
-        self.init()
-        self.protocolVersion = source.pointee.protocol_version
-        self.serverIdentity = try ProtoDecoding.string(source.pointee.server_identity, validatingUTF8: true, message: "skiff.wire.HandshakeAck", field: "server_identity")
-        self.maxFrameBytes = source.pointee.max_frame_bytes
-        self.maxInFlightCalls = source.pointee.max_in_flight_calls
-        self.keepaliveIntervalMilliseconds = source.pointee.keepalive_interval_milliseconds
+        self.init(
+            protocolVersion: source.pointee.protocol_version,
+            serverIdentity: try ProtoDecoding.string(source.pointee.server_identity, validatingUTF8: true, message: "skiff.wire.HandshakeAck", field: "server_identity"),
+            maxFrameBytes: source.pointee.max_frame_bytes,
+            maxInFlightCalls: source.pointee.max_in_flight_calls,
+            keepaliveIntervalMilliseconds: source.pointee.keepalive_interval_milliseconds)
     }
 }

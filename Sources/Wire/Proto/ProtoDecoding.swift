@@ -13,6 +13,7 @@ import Darwin
 /// protobuf names that go into errors.
 public enum ProtoDecoding {
     /// string copies a NUL-terminated string; NULL (an absent proto2 field) becomes "".
+    /// protoc-c hands strings over NUL-terminated, so text after an embedded U+0000 is lost.
     /// With `validatingUTF8` (proto3) invalid UTF-8 throws; otherwise it is repaired with
     /// U+FFFD, as proto2 does not require valid UTF-8.
     @inlinable
@@ -20,10 +21,10 @@ public enum ProtoDecoding {
         _ pointer: UnsafePointer<CChar>?, validatingUTF8: Bool, message: StaticString, field: StaticString
     ) throws(ProtoDecodingError) -> String {
         guard let pointer, pointer.pointee != 0 else { return "" }
-        let bytes = UnsafeRawPointer(pointer).assumingMemoryBound(to: UInt8.self)
-        let buffer = UnsafeBufferPointer(start: bytes, count: strlen(pointer))
-        guard validatingUTF8 else { return String(decoding: buffer, as: UTF8.self) }
-        guard let string = String(validating: buffer, as: UTF8.self) else {
+        // The C-string initializers are not generic over the encoding, which keeps generic
+        // metadata lookups out of the per-field cost.
+        guard validatingUTF8 else { return String(cString: pointer) }
+        guard let string = String(validatingCString: pointer) else {
             throw ProtoDecodingError(messageName: "\(message)", fieldName: "\(field)", reason: .invalidUTF8)
         }
         return string
@@ -126,6 +127,26 @@ public enum ProtoDecoding {
                 preconditionFailure("protoc-c unpacked a NULL element of a repeated message field")
             }
             values.append(try Message(protobufC: element))
+        }
+        return values
+    }
+
+    /// map decodes a map field: protoc-c's array of pointers to entry structs, each converted by
+    /// `convert`. A key that repeats keeps its last value, as protobuf specifies.
+    @inlinable
+    public static func map<Entry, Key: Hashable, Value>(
+        _ pointer: UnsafePointer<UnsafeMutablePointer<Entry>?>?, count: Int,
+        convert: (UnsafeMutablePointer<Entry>) throws(ProtoDecodingError) -> (Key, Value)
+    ) throws(ProtoDecodingError) -> [Key: Value] {
+        guard count > 0, let pointer else { return [:] }
+        var values: [Key: Value] = [:]
+        values.reserveCapacity(count)
+        for index in 0..<count {
+            guard let entry = pointer[index] else {
+                preconditionFailure("protoc-c unpacked a NULL map entry")
+            }
+            let (key, value) = try convert(entry)
+            values[key] = value
         }
         return values
     }

@@ -1,5 +1,13 @@
 import CProtobufC
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Copies of Swift values into an arena in the layout protoc-c structs expect. Used by
 /// generated `fillProtobufC` implementations.
 extension ProtoScratchArena {
@@ -86,6 +94,34 @@ extension ProtoScratchArena {
         return target
     }
 
+    /// mapEntries builds protoc-c's representation of a map field: an array of pointers to
+    /// entry structs, each set up by `initialize` (the entry's `__init`) and `fill`. Entries are
+    /// sorted with `areInIncreasingOrder` so that equal maps encode to equal bytes; sorting the
+    /// C pointers in place avoids copying the dictionary into a sorted Swift array.
+    @inlinable
+    public func mapEntries<Key, Value, Entry>(
+        _ map: [Key: Value], initialize: (UnsafeMutablePointer<Entry>) -> Void,
+        fill: (UnsafeMutablePointer<Entry>, Key, Value) -> Void,
+        areInIncreasingOrder: (UnsafeMutablePointer<Entry>, UnsafeMutablePointer<Entry>) -> Bool
+    ) -> UnsafeMutablePointer<UnsafeMutablePointer<Entry>?> {
+        let count = map.count
+        let entries = allocate(Entry.self, count: count)
+        let pointers = allocate(UnsafeMutablePointer<Entry>?.self, count: count)
+        var index = 0
+        for (key, value) in map {
+            let entry = entries + index
+            initialize(entry)
+            fill(entry, key, value)
+            pointers[index] = entry
+            index += 1
+        }
+        var sorted = UnsafeMutableBufferPointer(start: pointers, count: count)
+        sorted.sort { left, right in
+            areInIncreasingOrder(left.unsafelyUnwrapped, right.unsafelyUnwrapped)
+        }
+        return pointers
+    }
+
     /// message allocates and fills the C struct of a sub-message.
     @inlinable
     public func message<Message: ProtobufCRepresentable>(_ value: Message) -> UnsafeMutablePointer<Message.ProtobufCStruct> {
@@ -112,12 +148,26 @@ extension ProtoScratchArena {
 
 /// ProtoEncoding holds the last step of generated `appendProtobuf(to:)` implementations.
 public enum ProtoEncoding {
+    /// cStringPrecedes orders map keys by their UTF-8 bytes (code point order), as Go's
+    /// deterministic protobuf marshalling does; cheaper than Unicode-aware String comparison.
+    @inlinable
+    public static func cStringPrecedes(_ left: UnsafePointer<CChar>?, _ right: UnsafePointer<CChar>?) -> Bool {
+        guard let left, let right else { return left == nil && right != nil }
+        return strcmp(left, right) < 0
+    }
+
+    /// Messages up to this size are packed into the arena and copied into the buffer with one
+    /// memcpy, which measured faster than zero-filling the buffer's new tail and packing into
+    /// it; larger ones are packed in place to avoid holding a second copy.
+    public static let packInArenaMaximumByteCount = 4096
+
     /// append grows `buffer` by `byteCount` bytes and lets `pack` (protoc-c's `__pack`) write
     /// them. `pack` must write exactly `byteCount` bytes: the size came from `__get_packed_size`
     /// of the same struct.
     @inlinable
     public static func append(
-        byteCount: Int, to buffer: inout [UInt8], pack: (UnsafeMutablePointer<UInt8>) -> Int
+        byteCount: Int, to buffer: inout [UInt8], arena: ProtoScratchArena,
+        pack: (UnsafeMutablePointer<UInt8>) -> Int
     ) {
         guard byteCount > 0 else { return }
         if buffer.isEmpty && buffer.capacity < byteCount {
@@ -126,13 +176,18 @@ public enum ProtoEncoding {
                 precondition(written == byteCount, "protoc-c packed \(written) bytes, expected \(byteCount)")
                 initializedCount = byteCount
             }
-            return
-        }
-        let oldCount = buffer.count
-        buffer.append(contentsOf: repeatElement(0, count: byteCount))
-        buffer.withUnsafeMutableBufferPointer { storage in
-            let written = pack(storage.baseAddress.unsafelyUnwrapped + oldCount)
+        } else if byteCount <= packInArenaMaximumByteCount {
+            let packed = arena.allocate(UInt8.self, count: byteCount)
+            let written = pack(packed)
             precondition(written == byteCount, "protoc-c packed \(written) bytes, expected \(byteCount)")
+            buffer.append(contentsOf: UnsafeBufferPointer(start: packed, count: byteCount))
+        } else {
+            let oldCount = buffer.count
+            buffer.append(contentsOf: repeatElement(0, count: byteCount))
+            buffer.withUnsafeMutableBufferPointer { storage in
+                let written = pack(storage.baseAddress.unsafelyUnwrapped + oldCount)
+                precondition(written == byteCount, "protoc-c packed \(written) bytes, expected \(byteCount)")
+            }
         }
     }
 

@@ -15,14 +15,20 @@ public protocol ProtoMessage: Sendable, Hashable {
 
 extension ProtoMessage {
     /// Decodes one message from all of `bytes`.
+    @inlinable
     public init(protobuf bytes: [UInt8]) throws(ProtoDecodingError) {
-        let result = bytes.withUnsafeBytes { raw in
-            Result { () throws(ProtoDecodingError) in try Self(protobuf: raw) }
+        // Array.withUnsafeBytes only rethrows untyped errors; the closure throws nothing else.
+        do {
+            self = try bytes.withUnsafeBytes { raw in try Self(protobuf: raw) }
+        } catch let error as ProtoDecodingError {
+            throw error
+        } catch {
+            preconditionFailure("init(protobuf:) threw \(error), which is not a ProtoDecodingError")
         }
-        self = try result.get()
     }
 
     /// The encoding of this message in a new array of exactly `protobufSize` bytes.
+    @inlinable
     public func protobufBytes() -> [UInt8] {
         var bytes: [UInt8] = []
         appendProtobuf(to: &bytes)
