@@ -8,6 +8,9 @@ struct StoreCommand: AsyncParsableCommand {
         subcommands: [StoreRun.self] + adminVerbs)
 
     /// The etcdctl-like admin verbs (put, get, ls, del, watch, txn, lease, compact, member,
-    /// status, snapshot).
-    static let adminVerbs: [any ParsableCommand.Type] = []
+    /// status, snapshot). Every one takes the options of `StoreGlobalOptions`.
+    static let adminVerbs: [any ParsableCommand.Type] = [
+        StorePut.self, StoreGet.self, StoreList.self, StoreDelete.self, StoreWatchCommand.self, StoreTxn.self,
+        StoreLease.self, StoreCompact.self, StoreMemberCommand.self, StoreStatusCommand.self, StoreSnapshotCommand.self,
+    ]
 }

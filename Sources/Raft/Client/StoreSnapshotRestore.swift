@@ -10,8 +10,7 @@ import Wire
 /// exactly where a freshly bootstrapped cluster stands after its N membership entries (see
 /// `RaftNode.bootstrap`), so every restored member starts from an identical committed state and
 /// an ordinary election follows. The store's consistent index is set to N for the same reason.
-/// The snapshot data is a `MemberStateSnapshot` (the member table plus the store), the layout the
-/// member itself writes.
+/// The snapshot data is a bare `StoreSnapshot`; the members come from `--initial-cluster`.
 public enum StoreSnapshotRestore {
     public struct Result: Sendable, Hashable {
         public var dataDirectory: String
@@ -66,7 +65,10 @@ public enum StoreSnapshotRestore {
         let members = initialCluster.map {
             Member(id: StoreMemberIdentity.id(name: $0.name), name: $0.name, peerAddress: $0.peerAddress.description)
         }
-        let data = MemberStateSnapshot(members: members, store: snapshot.protobufBytes()).protobufBytes()
+        // A bare StoreSnapshot, not a MemberStateSnapshot: each member then takes the member
+        // table from its own --initial-cluster and flags, including its client address, which a
+        // table written here could not know (cluster.proto allows exactly this).
+        let data = snapshot.protobufBytes()
         let metadata = SnapshotMetadata(
             confState: ConfState(voters: members.map(\.id).sorted()), index: index, term: 1)
         do {
