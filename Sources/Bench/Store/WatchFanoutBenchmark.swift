@@ -86,7 +86,11 @@ extension StoreBenchmark {
             if done { break }
             try await Task.sleep(for: .milliseconds(20))
         }
-        let snapshot = await target.loop.submit { state.summary() }
+        let snapshot = await target.loop.submit { () -> (deliveries: Int, p50: Double, p90: Double, p99: Double, max: Double, eventsPerMessage: Double, lastDeliveryNanoseconds: UInt64) in
+            state.finished = true
+            return state.summary()
+        }
+        let failure = await target.loop.submit { state.failure }
         let expected = options.watchers * expectedPerWatcher
         let lastDelivery = snapshot.lastDeliveryNanoseconds
         let span = Double(max(lastDelivery, writeSummary.firstPut + 1) - writeSummary.firstPut) / 1e9
@@ -103,7 +107,8 @@ extension StoreBenchmark {
              ("p50_us", .rounded(snapshot.p50, 1)), ("p90_us", .rounded(snapshot.p90, 1)),
              ("p99_us", .rounded(snapshot.p99, 1)), ("max_us", .rounded(snapshot.max, 1)),
              ("events_per_msg", .rounded(snapshot.eventsPerMessage, 2)),
-             ("put_p50_us", .rounded(puts.p50, 1)), ("put_p99_us", .rounded(puts.p99, 1))]
+             ("put_p50_us", .rounded(puts.p50, 1)), ("put_p99_us", .rounded(puts.p99, 1)),
+             ("watch_failure", failure.map { .string($0) } ?? .null)]
                 + probe.fields())
     }
 }
@@ -118,6 +123,8 @@ final class FanoutState: @unchecked Sendable {
     var lastDeliveryNanoseconds: UInt64 = 0
     var histogram = Histogram<UInt64>(highestTrackableValue: 600_000_000_000, numberOfSignificantValueDigits: .three)
     var onAllCreated: (() -> Void)?
+    /// Set once the measurement is over, before the connections close.
+    var finished = false
     var onFailure: ((String) -> Void)?
 
     init(watchers: Int) {
@@ -135,7 +142,11 @@ final class FanoutState: @unchecked Sendable {
             }
             if response.created {
                 created += 1
-                if created == delivered.count { onAllCreated?(); onAllCreated = nil }
+                if created == delivered.count, let onAllCreated {
+                    self.onAllCreated = nil
+                    onFailure = nil
+                    onAllCreated()
+                }
                 return
             }
             if response.canceled { fail("watch canceled: \(response.cancelReason)"); return }
@@ -153,11 +164,16 @@ final class FanoutState: @unchecked Sendable {
             deliveries += response.events.count
             lastDeliveryNanoseconds = now
         case .end(let error):
-            if let error { fail("watch ended: \(error)") }
+            // Ends during shutdown are expected; before that, any end is a failure.
+            if let error, !finished { fail("watch ended: \(error)") }
         }
     }
 
+    /// The first thing that went wrong with a watch, reported in the result.
+    var failure: String?
+
     private func fail(_ reason: String) {
+        if failure == nil { failure = reason }
         if let onFailure {
             self.onFailure = nil
             onAllCreated = nil
