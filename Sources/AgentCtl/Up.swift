@@ -1,0 +1,66 @@
+import ArgumentParser
+import Foundation
+import Logging
+import Raft
+import Wire
+
+/// `agentctl up`: the local single-node cluster with embedded defaults (what `scripts/cluster`
+/// runs). Today that is one store member; each component joins it as it is built.
+struct Up: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run a local single-node cluster in the foreground (Ctrl-C stops it).")
+
+    @Option(help: "Folder for the cluster's data and credentials.")
+    var dataDir = ".skiff/local"
+    @Option(help: "host:port of the store's client port.")
+    var storeListen = "127.0.0.1:2379"
+    @Option(help: "host:port of the store's peer port.")
+    var storePeerListen = "127.0.0.1:2380"
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel = "info"
+
+    func run() async throws {
+        guard let level = Logger.Level(rawValue: logLevel) else {
+            throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical")
+        }
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        try FileManager.default.createDirectory(atPath: dataDir, withIntermediateDirectories: true)
+        let token = try Self.storeToken(in: dataDir)
+        let client = try SocketAddress(parsing: storeListen)
+        let peer = try SocketAddress(parsing: storePeerListen)
+        let configuration = StoreMemberConfiguration(
+            name: "local", dataDirectory: dataDir + "/store", clientAddress: client, peerAddress: peer,
+            initialCluster: [("local", peer)], token: token)
+        let member = try await StoreMember.start(configuration)
+        let tokenPath = dataDir + "/store-token"
+        // Written unbuffered so that it shows at once when stdout is a file or a pipe.
+        FileHandle.standardOutput.write(Data("""
+            Skiff local cluster is up.
+              store: \(client) (token in \(tokenPath))
+            Try:
+              .build/release/agentctl store put /hello world --token-file \(tokenPath) --endpoints \(client)
+              .build/release/agentctl store get /hello --token-file \(tokenPath) --endpoints \(client)
+            Ctrl-C stops it; data stays in \(dataDir).
+
+            """.utf8))
+        await waitForTermination()
+        await member.stop()
+    }
+
+    /// The local store token: created once (random, readable by the owner only), then reused.
+    static func storeToken(in folder: String) throws -> String {
+        let path = folder + "/store-token"
+        if FileManager.default.fileExists(atPath: path) {
+            return try TokenOptions.read(path, flag: "the local token file")
+        }
+        var generator = SystemRandomNumberGenerator()
+        let token = (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
+        try token.write(toFile: path, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: path)
+        return token
+    }
+}
