@@ -86,7 +86,7 @@ struct StoreTxn: AsyncParsableCommand {
 
               del /lock
             Compare targets: value, mod, create, version, lease; operators =, !=, <, >.
-            Operations: put KEY VALUE [--lease=ID], get KEY [END] [--prefix], del KEY [END] [--prefix].
+            Operations: put KEY VALUE [--lease=HEX_ID], get KEY [END] [--prefix], del KEY [END] [--prefix].
             Prints SUCCESS or FAILURE, then each operation's result.
             """)
 

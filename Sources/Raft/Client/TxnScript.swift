@@ -10,7 +10,7 @@
 ///
 /// Compare targets: `value`/`val`, `mod`/`m`, `create`/`c`, `version`/`ver`, `lease`; operators
 /// `=`, `!=`, `<`, `>`. Numbers may be quoted (etcdctl writes `mod("k") > "0"`) or bare.
-/// Operations: `put KEY VALUE [--lease=ID] [--prev-kv]`, `get KEY [RANGE_END] [--prefix]
+/// Operations: `put KEY VALUE [--lease=HEX_ID] [--prev-kv]`, `get KEY [RANGE_END] [--prefix]
 /// [--limit=N] [--rev=N] [--keys-only] [--count-only]`, `del KEY [RANGE_END] [--prefix]
 /// [--prev-kv]`. Tokens are bare words or double-quoted strings with \" \\ \n \t \xNN escapes.
 /// Every error names the line and what is expected there.
@@ -22,7 +22,8 @@ public enum TxnScript {
         var request = TxnRequest()
         var section = 0
         var lineNumber = 0
-        for rawLine in text.split(separator: "\n", omittingEmptySubsequences: false) {
+        // "\r\n" is one Character in Swift, so it must be named as a separator of its own.
+        for rawLine in text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }) {
             lineNumber += 1
             if lineNumber > maximumLines {
                 throw .invalidArgument("txn: more than \(maximumLines) lines; split the work into several transactions")
@@ -42,7 +43,8 @@ public enum TxnScript {
             case 2:
                 request.failure.append(try parseOperation(String(line), line: lineNumber))
             default:
-                throw .invalidArgument("txn line \(lineNumber): text after the failure operations; a transaction has three parts separated by single blank lines (compares, success operations, failure operations)")
+                throw TokenScanner(String(line), line: lineNumber).error(
+                    "text after the failure operations; a transaction has three parts separated by single blank lines (compares, success operations, failure operations)")
             }
         }
         return request
@@ -131,7 +133,7 @@ public enum TxnScript {
             guard arguments.count == 2, !arguments[0].isEmpty else {
                 throw scanner.error("put takes a key and a value: put KEY VALUE (quote values with spaces)")
             }
-            let lease = try integerFlag(flags, "lease", scanner) ?? 0
+            let lease = try leaseFlag(flags, scanner)
             return RequestOp(requestPut: PutRequest(key: arguments[0], value: arguments[1], lease: lease, prevKv: flags["prev-kv"] != nil))
         case "get":
             try check(flags, allowed: ["prefix", "limit", "rev", "keys-only", "count-only"], verb: "get", scanner)
@@ -169,6 +171,16 @@ public enum TxnScript {
             let list = allowed.sorted().map { "--" + $0 }.joined(separator: ", ")
             throw scanner.error("\(verb) does not take --\(flag); it takes \(list)")
         }
+    }
+
+    /// leaseFlag reads --lease=ID in hexadecimal, the way `lease grant` prints ids (etcdctl's rule).
+    private static func leaseFlag(_ flags: [String: String], _ scanner: TokenScanner) throws(StoreClientError) -> Int64 {
+        guard let text = flags["lease"] else { return 0 }
+        let digits = text.hasPrefix("0x") ? String(text.dropFirst(2)) : text
+        guard !digits.isEmpty, digits.count <= 16, let value = UInt64(digits, radix: 16) else {
+            throw scanner.error("--lease=\(text) is not a lease id (up to 16 hexadecimal digits, as `lease grant` prints it)")
+        }
+        return Int64(bitPattern: value)
     }
 
     private static func integerFlag(_ flags: [String: String], _ name: String, _ scanner: TokenScanner) throws(StoreClientError) -> Int64? {
