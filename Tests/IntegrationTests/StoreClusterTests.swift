@@ -164,8 +164,13 @@ final class ClusterHarness: @unchecked Sendable {
 
     init(members: Int) async throws {
         cluster = try StoreCluster(memberCount: members, agentctl: BuildProducts.directory.appendingPathComponent("agentctl").path)
-        try cluster.start(extraArguments: ["--snapshot-entries", "200"])
-        try await waitForLeader()
+        do {
+            try cluster.start(extraArguments: ["--snapshot-entries", "200"])
+            try await waitForLeader()
+        } catch {
+            stop()
+            throw error
+        }
     }
 
     func stop() {

@@ -29,6 +29,21 @@ public final class LoopTimer: @unchecked Sendable {
         }, milliseconds, repeatMilliseconds)
     }
 
+    /// Like `arm`, for a timer that belongs to `owner`: the action gets the owner, and once the
+    /// owner is gone (released without cancelling its timers) the timer cancels itself instead
+    /// of touching freed memory.
+    public func arm<Owner: AnyObject>(
+        milliseconds: UInt64, repeatMilliseconds: UInt64 = 0, owner: Owner, _ action: @escaping (Owner) -> Void
+    ) {
+        arm(milliseconds: milliseconds, repeatMilliseconds: repeatMilliseconds) { [weak owner, unowned self] in
+            guard let owner else {
+                self.cancel()
+                return
+            }
+            action(owner)
+        }
+    }
+
     /// Stops the schedule; the timer can be armed again.
     public func stop() {
         loop.preconditionInLoop()

@@ -339,7 +339,7 @@ public final class WireClient: @unchecked Sendable {
         if deadlineTimer == nil { deadlineTimer = LoopTimer(loop: loop) }
         let now = monotonicNanoseconds()
         let delay = earliest > now ? (earliest - now + 999_999) / 1_000_000 : 0
-        deadlineTimer!.arm(milliseconds: delay) { [unowned self] in self.expireDeadlines() }
+        deadlineTimer!.arm(milliseconds: delay, owner: self) { $0.expireDeadlines() }
     }
 
     private func expireDeadlines() {
@@ -431,9 +431,7 @@ public final class WireClient: @unchecked Sendable {
         if keepaliveTimer == nil { keepaliveTimer = LoopTimer(loop: loop) }
         let interval = configuration.keepaliveIntervalMilliseconds
         let check = max(interval / 2, 10)
-        keepaliveTimer!.arm(milliseconds: check, repeatMilliseconds: check) { [unowned self] in
-            self.keepaliveTick()
-        }
+        keepaliveTimer!.arm(milliseconds: check, repeatMilliseconds: check, owner: self) { $0.keepaliveTick() }
     }
 
     private func keepaliveTick() {
@@ -483,8 +481,8 @@ public final class WireClient: @unchecked Sendable {
         let jitter = base / 4 == 0 ? 0 : random.next() % (base / 4 + 1)
         failedAttempts += 1
         if reconnectTimer == nil { reconnectTimer = LoopTimer(loop: loop) }
-        reconnectTimer!.arm(milliseconds: base + jitter) { [unowned self] in
-            if self.state == .waitingToReconnect { self.attemptConnection() }
+        reconnectTimer!.arm(milliseconds: base + jitter, owner: self) { client in
+            if client.state == .waitingToReconnect { client.attemptConnection() }
         }
     }
 

@@ -95,12 +95,13 @@ public final class WireServer: @unchecked Sendable {
         listener = try TCPListener(loop: loop, address: address, limits: limits) { connection in
             accepted?(connection)
         }
-        accepted = { [unowned self] connection in self.accept(connection) }
+        accepted = { [weak self] connection in
+            guard let self else { return connection.close(reason: "server is gone") }
+            self.accept(connection)
+        }
         let sweep = LoopTimer(loop: loop)
         let interval = UInt64(max(configuration.keepaliveIntervalMilliseconds / 2, 50))
-        sweep.arm(milliseconds: interval, repeatMilliseconds: interval) { [unowned self] in
-            self.sweepIdleConnections()
-        }
+        sweep.arm(milliseconds: interval, repeatMilliseconds: interval, owner: self) { $0.sweepIdleConnections() }
         sweepTimer = sweep
     }
 
@@ -167,7 +168,12 @@ public final class WireServer: @unchecked Sendable {
 /// deadlines, keepalive and limits.
 final class ServerConnection: TCPConnectionDelegate {
     let tcp: TCPConnection
-    unowned let server: WireServer
+    /// Weak: a server released without `close()` must not leave its connections pointing at
+    /// freed memory; they then close at their next event.
+    weak var server: WireServer?
+    let configuration: ServerConfiguration
+    let service: any WireService
+    let logger: Logger
     var loop: EventLoop { tcp.loop }
     private var peer: PeerIdentity?
     private var calls: [UInt64: ServerCall] = [:]
@@ -180,6 +186,9 @@ final class ServerConnection: TCPConnectionDelegate {
     init(tcp: TCPConnection, server: WireServer) {
         self.tcp = tcp
         self.server = server
+        configuration = server.configuration
+        service = server.service
+        logger = server.logger
         tcp.delegate = self
     }
 
@@ -223,7 +232,7 @@ final class ServerConnection: TCPConnectionDelegate {
         if !opened.isEmpty && !tcp.isClosed {
             let batch = opened
             opened.removeAll(keepingCapacity: true)
-            server.service.handle(batch)
+            service.handle(batch)
             // Calls answered inside the handler never enter the table; the rest wait there
             // for their answer, a cancel, their deadline or the end of the connection.
             for call in batch where !call.isFinished {
@@ -245,7 +254,7 @@ final class ServerConnection: TCPConnectionDelegate {
         envelope.statusMessage = error.description
         tcp.send(envelope)
         tcp.flush()
-        server.logger.warning("closing connection from \(tcp.peerDescription): \(error)")
+        logger.warning("closing connection from \(tcp.peerDescription): \(error)")
     }
 
     func connection(_ connection: TCPConnection, writabilityChanged writable: Bool) {
@@ -264,8 +273,8 @@ final class ServerConnection: TCPConnectionDelegate {
         for call in unregistered { call.cancel() }
         deadlineTimer?.cancel()
         deadlineTimer = nil
-        server.connectionClosed(self)
-        server.logger.debug("connection from \(tcp.peerDescription) closed: \(reason)")
+        server?.connectionClosed(self)
+        logger.debug("connection from \(tcp.peerDescription) closed: \(reason)")
     }
 
     // MARK: Handshake
@@ -290,7 +299,7 @@ final class ServerConnection: TCPConnectionDelegate {
                 "protocol version \(handshake.protocolVersion) is not supported; this server speaks version \(Frame.protocolVersion)"))
             return
         }
-        if let error = server.configuration.authenticate(handshake) {
+        if let error = configuration.authenticate(handshake) {
             reject(error)
             return
         }
@@ -298,10 +307,10 @@ final class ServerConnection: TCPConnectionDelegate {
             component: handshake.component, identity: handshake.identity, address: tcp.peerDescription)
         var ack = HandshakeAck()
         ack.protocolVersion = Frame.protocolVersion
-        ack.serverIdentity = server.configuration.identity
-        ack.maxFrameBytes = UInt32(server.configuration.limits.maximumFrameBytes)
-        ack.maxInFlightCalls = UInt32(server.configuration.maximumInFlightCalls)
-        ack.keepaliveIntervalMilliseconds = server.configuration.keepaliveIntervalMilliseconds
+        ack.serverIdentity = configuration.identity
+        ack.maxFrameBytes = UInt32(configuration.limits.maximumFrameBytes)
+        ack.maxInFlightCalls = UInt32(configuration.maximumInFlightCalls)
+        ack.keepaliveIntervalMilliseconds = configuration.keepaliveIntervalMilliseconds
         var reply = Envelope()
         reply.kind = .handshakeAck
         reply.payload = ack.protobufBytes()
@@ -309,7 +318,7 @@ final class ServerConnection: TCPConnectionDelegate {
     }
 
     private func reject(_ error: WireError) {
-        server.logger.info("rejected handshake from \(tcp.peerDescription): \(error.message)")
+        logger.info("rejected handshake from \(tcp.peerDescription): \(error.message)")
         close(error)
     }
 
@@ -325,12 +334,12 @@ final class ServerConnection: TCPConnectionDelegate {
             protocolError("stream id \(streamID) is already in use on this connection")
             return
         }
-        guard calls.count + opened.count < server.configuration.maximumInFlightCalls else {
+        guard calls.count + opened.count < configuration.maximumInFlightCalls else {
             var error = Envelope()
             error.streamID = streamID
             error.kind = .error
             error.statusCode = .resourceExhausted
-            error.statusMessage = "too many calls in flight on one connection (limit \(server.configuration.maximumInFlightCalls)); wait for answers before sending more"
+            error.statusMessage = "too many calls in flight on one connection (limit \(configuration.maximumInFlightCalls)); wait for answers before sending more"
             tcp.send(error)
             return
         }
@@ -360,7 +369,7 @@ final class ServerConnection: TCPConnectionDelegate {
         if deadlineTimer == nil { deadlineTimer = LoopTimer(loop: loop) }
         let now = monotonicNanoseconds()
         let delay = earliest > now ? (earliest - now + 999_999) / 1_000_000 : 0
-        deadlineTimer!.arm(milliseconds: delay) { [unowned self] in self.expireDeadlines() }
+        deadlineTimer!.arm(milliseconds: delay, owner: self) { $0.expireDeadlines() }
     }
 
     private func expireDeadlines() {
@@ -374,16 +383,16 @@ final class ServerConnection: TCPConnectionDelegate {
     // MARK: Liveness and errors
 
     func checkLiveness(now: UInt64) {
-        let interval = UInt64(server.configuration.keepaliveIntervalMilliseconds) * 1_000_000
-        if peer == nil && now - openedAt > server.configuration.handshakeTimeoutMilliseconds * 1_000_000 {
-            close(WireError(.deadlineExceeded, "no handshake within \(server.configuration.handshakeTimeoutMilliseconds) ms"))
+        let interval = UInt64(configuration.keepaliveIntervalMilliseconds) * 1_000_000
+        if peer == nil && now - openedAt > configuration.handshakeTimeoutMilliseconds * 1_000_000 {
+            close(WireError(.deadlineExceeded, "no handshake within \(configuration.handshakeTimeoutMilliseconds) ms"))
         } else if now - lastFrameAt > 3 * interval {
             close(WireError(.unavailable, "no frame for \(3 * interval / 1_000_000) ms (keepalive timeout)"))
         }
     }
 
     private func protocolError(_ message: String) {
-        server.logger.warning("protocol error from \(tcp.peerDescription): \(message)")
+        logger.warning("protocol error from \(tcp.peerDescription): \(message)")
         close(WireError(.invalidArgument, "protocol error: \(message)"))
     }
 
