@@ -120,6 +120,7 @@ public final class StoreMember: @unchecked Sendable {
             let state = try Self.decodeSnapshot(snapshot.data, dataDirectory: configuration.dataDirectory)
             store = state.store
             for member in state.members { members[member.id] = member }
+            members[id]?.clientAddress = configuration.clientAddress.description
             lastSnapshotIndex = snapshot.metadata?.index ?? 0
             appliedIndex = lastSnapshotIndex
             appliedTerm = snapshot.metadata?.term ?? 0
@@ -133,6 +134,13 @@ public final class StoreMember: @unchecked Sendable {
             node.bootstrap(voters: voters)
             logger.info("bootstrapped a new cluster of \(voters.count) members")
         }
+    }
+
+    /// Takes the member table from a snapshot, keeping this member's own client address: the
+    /// snapshot may predate a restart with a different --listen.
+    func adoptMembers(_ snapshotMembers: [Member]) {
+        for member in snapshotMembers { members[member.id] = member }
+        members[id]?.clientAddress = configuration.clientAddress.description
     }
 
     static func decodeSnapshot(_ data: [UInt8], dataDirectory: String) throws -> (store: MVCCStore, members: [Member]) {
@@ -378,7 +386,7 @@ public final class StoreMember: @unchecked Sendable {
         do {
             let state = try Self.decodeSnapshot(snapshot.data, dataDirectory: configuration.dataDirectory)
             store = state.store
-            for member in state.members { members[member.id] = member }
+            adoptMembers(state.members)
         } catch {
             logger.critical("the leader sent a snapshot this member cannot load: \(error)")
             exit(70)
