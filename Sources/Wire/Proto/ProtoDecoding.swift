@@ -23,7 +23,10 @@ public enum ProtoDecoding {
         guard let pointer, pointer.pointee != 0 else { return "" }
         // The C-string initializers are not generic over the encoding, which keeps generic
         // metadata lookups out of the per-field cost.
-        guard validatingUTF8 else { return String(cString: pointer) }
+        guard validatingUTF8 else {
+            let bytes = UnsafeRawPointer(pointer).assumingMemoryBound(to: UInt8.self)
+            return String(decoding: UnsafeBufferPointer(start: bytes, count: strlen(pointer)), as: UTF8.self)
+        }
         guard let string = String(validatingCString: pointer) else {
             throw ProtoDecodingError(messageName: "\(message)", fieldName: "\(field)", reason: .invalidUTF8)
         }
