@@ -125,7 +125,7 @@ public struct FollowerProgress: Sendable, Hashable {
         switch state {
         case .replicate:
             if entryCount > 0 {
-                precondition(lastIndex + 1 > next || lastIndex >= next - 1)
+                precondition(lastIndex >= next, "an append carries entries from next \(next) on, not up to \(lastIndex)")
                 next = lastIndex + 1
                 inflights.add(lastIndex: lastIndex, bytes: bytes)
             }
