@@ -34,8 +34,11 @@ struct StoreRun: AsyncParsableCommand {
     var snapshotEntries: UInt64 = 100_000
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "info"
+    @Option(help: ArgumentHelp("Stop when the process with this PID exits (tests and benchmarks).", visibility: .hidden))
+    var exitWithParent: Int32?
 
     func run() async throws {
+        if let exitWithParent { stopWhenParentExits(exitWithParent) }
         let configuration = try makeConfiguration()
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
@@ -135,5 +138,17 @@ final class OnceFlag: @unchecked Sendable {
             claimed = true
             return true
         }
+    }
+}
+
+/// Sends this process SIGTERM once `parent` is no longer its parent (it exited, even by a
+/// crash): members a test or benchmark starts must not outlive it. Polled, because the kernel's
+/// parent-death signal follows the spawning thread, which a thread pool may retire early.
+func stopWhenParentExits(_ parent: Int32) {
+    Task.detached {
+        while getppid() == parent {
+            try? await Task.sleep(for: .milliseconds(500))
+        }
+        kill(getpid(), SIGTERM)
     }
 }

@@ -73,7 +73,7 @@ public final class StoreCluster: @unchecked Sendable {
             "store", "run", "--name", member.name, "--data-dir", member.dataDirectory,
             "--listen", member.clientAddress.description, "--peer-listen", member.peerAddress.description,
             "--initial-cluster", initialCluster, "--initial-cluster-state", clusterState,
-            "--token-file", workDirectory + "/token",
+            "--token-file", workDirectory + "/token", "--exit-with-parent", String(getpid()),
         ] + extraArguments
         _ = FileManager.default.createFile(atPath: member.logPath, contents: nil)
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: member.logPath))
