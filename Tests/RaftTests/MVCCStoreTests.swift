@@ -221,7 +221,7 @@ struct MVCCStoreTests {
         let store = MVCCStore()
         let limit = MVCCLimits.maximumValueBytes
         #expect(limit == 1_572_864)
-        try store.apply(Command(put: PutRequest(key: bytes("big"), value: [UInt8](repeating: 1, count: limit))), index: store.nextIndex)
+        _ = try store.apply(Command(put: PutRequest(key: bytes("big"), value: [UInt8](repeating: 1, count: limit))), index: store.nextIndex)
         let tooBig = [UInt8](repeating: 1, count: limit + 1)
         do {
             _ = try store.apply(Command(put: PutRequest(key: bytes("bigger"), value: tooBig)), index: store.nextIndex)

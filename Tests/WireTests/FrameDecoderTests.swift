@@ -69,6 +69,28 @@ struct FrameDecoderTests {
         #expect(decoded == [big])
     }
 
+    @Test("a fan-out stream item is byte for byte what protoc-c encodes")
+    func fanOutStreamItem() throws {
+        for (streamID, prefix, shared) in [
+            (UInt64(1), [UInt8](), [UInt8]()), (UInt64(0), [UInt8](), [UInt8]()),
+            (UInt64(77), [0x10, 0x05], Array(repeating: UInt8(9), count: 300)),
+            (UInt64.max, Array(repeating: UInt8(1), count: 200), Array(repeating: UInt8(2), count: 70_000)),
+        ] {
+            var envelope = Envelope()
+            envelope.streamID = streamID
+            envelope.kind = .streamItem
+            envelope.payload = prefix + shared
+            var handmade: [UInt8] = []
+            prefix.withUnsafeBytes { p in
+                shared.withUnsafeBytes { s in
+                    Frame.appendStreamItem(streamID: streamID, payloadPrefix: p, payloadShared: s, to: &handmade)
+                }
+            }
+            #expect(handmade == Frame.encode(envelope), "stream \(streamID), payload \(prefix.count)+\(shared.count)")
+            #expect(decodeFrames(handmade) == [envelope])
+        }
+    }
+
     @Test("a length above the limit is refused before the body arrives")
     func oversizedLength() {
         var decoder = FrameDecoder(maximumFrameBytes: 1024)

@@ -12,6 +12,16 @@ public enum WatchDelivery: Sendable {
 /// into the hub.
 public protocol WatchSink: AnyObject {
     func deliver(_ response: WatchResponse) -> WatchDelivery
+    /// Like `deliver(_:)`, for a response whose header and events many watchers get alike in
+    /// one publish: equal `sharedEventsKey`s mean equal header and events (only the watch id
+    /// differs), so a sink may encode them once and reuse the bytes. Keys are never reused.
+    func deliver(_ response: WatchResponse, sharedEventsKey: UInt64) -> WatchDelivery
+}
+
+extension WatchSink {
+    public func deliver(_ response: WatchResponse, sharedEventsKey: UInt64) -> WatchDelivery {
+        deliver(response)
+    }
 }
 
 /// WatchHub runs the watchers of one store (etcd's watchable store). A synced watcher gets the
@@ -76,6 +86,8 @@ public final class WatchHub {
     private var canceling: [Int64: WatchResponse] = [:]
     private var cancelingSinks: [Int64: any WatchSink] = [:]
     private var nextWatchID: Int64 = 1
+    /// Counts deliveries to synced watchers; names their shared events (see WatchSink).
+    private var publishSequence: UInt64 = 0
 
     public init(store: MVCCStore, maximumEventsPerResponse: Int = 1000, maximumRecordsScannedPerRound: Int = 100_000) {
         precondition(maximumEventsPerResponse > 0 && maximumRecordsScannedPerRound > 0, "WatchHub: bounds must be positive")
@@ -156,6 +168,7 @@ public final class WatchHub {
     }
 
     private func deliverToSynced(_ events: [Event]) {
+        publishSequence += 1
         var withoutPrevious: [Event]?
         let header = ResponseHeader(revision: store.revision)
         // The fields every watcher tests, pulled out once per batch.
@@ -188,7 +201,17 @@ public final class WatchHub {
                 }
             }
             let firstRevision = matching[0].kv!.modRevision
-            switch watcher.sink.deliver(WatchResponse(header: header, watchID: watcher.id, events: matching)) {
+            let response = WatchResponse(header: header, watchID: watcher.id, events: matching)
+            let delivery: WatchDelivery
+            if matchCount == events.count {
+                // Every watcher taking all events with the same prev_kv choice gets the same
+                // header and events: say so, so that the sink can encode them once.
+                delivery = watcher.sink.deliver(
+                    response, sharedEventsKey: publishSequence << 1 | (watcher.wantsPreviousKeyValue ? 1 : 0))
+            } else {
+                delivery = watcher.sink.deliver(response)
+            }
+            switch delivery {
             case .accepted:
                 watcher.nextRevision = store.revision + 1
                 watcher.deliveredSinceProgress = true

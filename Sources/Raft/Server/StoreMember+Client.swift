@@ -225,7 +225,7 @@ extension StoreMember {
     // MARK: Watch
 
     private func openWatch(_ request: WatchCreateRequest, _ call: ServerCall) {
-        let sink = StreamWatchSink(call: call)
+        let sink = StreamWatchSink(call: call, encodings: sharedWatchEncodings)
         let created: WatchResponse
         do {
             created = try watchHub.create(request, sink: sink)
@@ -286,9 +286,11 @@ extension StoreMember {
 /// history: the connection's buffer stays bounded and nothing is lost.
 final class StreamWatchSink: WatchSink {
     let call: ServerCall
+    let encodings: SharedWatchEncodings
 
-    init(call: ServerCall) {
+    init(call: ServerCall, encodings: SharedWatchEncodings) {
         self.call = call
+        self.encodings = encodings
     }
 
     func deliver(_ response: WatchResponse) -> WatchDelivery {
@@ -296,5 +298,36 @@ final class StreamWatchSink: WatchSink {
         call.send(response)
         if response.canceled { call.finish(status: response.cancelReason) }
         return .accepted
+    }
+
+    func deliver(_ response: WatchResponse, sharedEventsKey: UInt64) -> WatchDelivery {
+        guard call.isWritable else { return call.isFinished ? .accepted : .full }
+        let shared = encodings.bytes(for: response, key: sharedEventsKey)
+        var prefix: [UInt8] = [0x10]  // WatchResponse field 2 (watch_id), varint
+        Frame.appendVarint(UInt64(bitPattern: response.watchID), to: &prefix)
+        call.send(prefix: prefix, shared: shared)
+        return .accepted
+    }
+}
+
+/// SharedWatchEncodings encodes the header and events that many watchers receive alike once
+/// per publish; each watcher's response is then its watch id followed by those bytes (protobuf
+/// fields may come in any order, and the fields do not overlap).
+final class SharedWatchEncodings {
+    private var key: UInt64?
+    private var encoded: [UInt8] = []
+
+    /// Forgets the cached bytes; needed when the watch hub (and so its key sequence) is replaced.
+    func reset() {
+        key = nil
+        encoded = []
+    }
+
+    func bytes(for response: WatchResponse, key newKey: UInt64) -> [UInt8] {
+        if key != newKey {
+            key = newKey
+            encoded = WatchResponse(header: response.header, events: response.events).protobufBytes()
+        }
+        return encoded
     }
 }

@@ -29,6 +29,7 @@ public final class StoreMember: @unchecked Sendable {
     let disk: DiskWriter
     var store: MVCCStore
     var watchHub: WatchHub
+    let sharedWatchEncodings = SharedWatchEncodings()
     var leases = LeaseExpiryTracker()
     var members: [UInt64: Member] = [:]
     var peers: [UInt64: PeerLink] = [:]
@@ -394,6 +395,7 @@ public final class StoreMember: @unchecked Sendable {
         // Watchers followed the old state; they must start again from the new one.
         watchHub.cancelAll(reason: "this member installed a snapshot from the leader; watch again from the current revision")
         watchHub = WatchHub(store: store)
+        sharedWatchEncodings.reset()
         appliedIndex = snapshot.metadata?.index ?? appliedIndex
         appliedTerm = snapshot.metadata?.term ?? appliedTerm
         lastSnapshotIndex = appliedIndex

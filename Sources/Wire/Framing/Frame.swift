@@ -23,6 +23,47 @@ public enum Frame {
         buffer[start + 3] = UInt8(truncatingIfNeeded: length)
     }
 
+    /// Appends a STREAM_ITEM frame whose payload is `payloadPrefix` followed by `payloadShared`,
+    /// without building an Envelope: the fan-out path, where one encoded body goes to many
+    /// streams. The bytes are exactly the protobuf encoding of
+    /// `Envelope(streamID:, kind: .streamItem, payload: prefix + shared)` (fields 1, 2 and 6 in
+    /// field order, as protoc-c writes them), which a test checks against protoc-c.
+    public static func appendStreamItem(
+        streamID: UInt64, payloadPrefix: UnsafeRawBufferPointer, payloadShared: UnsafeRawBufferPointer,
+        to buffer: inout [UInt8]
+    ) {
+        let payloadCount = payloadPrefix.count + payloadShared.count
+        let start = buffer.count
+        buffer.append(contentsOf: [0, 0, 0, 0] as [UInt8])
+        if streamID != 0 {
+            buffer.append(0x08)  // field 1, varint
+            appendVarint(streamID, to: &buffer)
+        }
+        buffer.append(0x10)  // field 2, varint
+        buffer.append(UInt8(FrameKind.streamItem.rawValue))
+        if payloadCount > 0 {
+            buffer.append(0x32)  // field 6, length-delimited
+            appendVarint(UInt64(payloadCount), to: &buffer)
+            buffer.append(contentsOf: payloadPrefix)
+            buffer.append(contentsOf: payloadShared)
+        }
+        let length = UInt32(buffer.count - start - headerBytes)
+        buffer[start] = UInt8(truncatingIfNeeded: length >> 24)
+        buffer[start + 1] = UInt8(truncatingIfNeeded: length >> 16)
+        buffer[start + 2] = UInt8(truncatingIfNeeded: length >> 8)
+        buffer[start + 3] = UInt8(truncatingIfNeeded: length)
+    }
+
+    /// Appends `value` as a protobuf base-128 varint.
+    public static func appendVarint(_ value: UInt64, to buffer: inout [UInt8]) {
+        var rest = value
+        while rest >= 0x80 {
+            buffer.append(UInt8(truncatingIfNeeded: rest) | 0x80)
+            rest >>= 7
+        }
+        buffer.append(UInt8(rest))
+    }
+
     /// One frame's bytes, for tests and tools.
     public static func encode(_ envelope: Envelope) -> [UInt8] {
         var buffer: [UInt8] = []

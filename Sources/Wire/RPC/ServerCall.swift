@@ -122,6 +122,21 @@ public final class ServerCall: @unchecked Sendable {
         return connection.isWritable ? .sent : .throttled
     }
 
+    /// Sends one stream item whose payload is `prefix` followed by `shared`: for fan-out, where
+    /// `shared` is encoded once and goes to many streams.
+    @discardableResult
+    public func send(prefix: [UInt8], shared: [UInt8]) -> StreamSendResult {
+        loop.preconditionInLoop()
+        precondition(isStream, "send is for server streams; unary calls use respond")
+        guard !isFinished, !connection.isClosed else { return .closed }
+        prefix.withUnsafeBytes { prefixBytes in
+            shared.withUnsafeBytes { sharedBytes in
+                connection.tcp.sendStreamItem(streamID: streamID, payloadPrefix: prefixBytes, payloadShared: sharedBytes)
+            }
+        }
+        return connection.isWritable ? .sent : .throttled
+    }
+
     @discardableResult
     public func send<Message: ProtoMessage>(_ message: Message) -> StreamSendResult {
         send(message.protobufBytes())

@@ -163,6 +163,17 @@ public final class TCPConnection: @unchecked Sendable {
         afterQueueing()
     }
 
+    /// Queues a stream item built from two payload parts (see `Frame.appendStreamItem`).
+    public func sendStreamItem(
+        streamID: UInt64, payloadPrefix: UnsafeRawBufferPointer, payloadShared: UnsafeRawBufferPointer
+    ) {
+        loop.preconditionInLoop()
+        guard !isClosed else { return }
+        Frame.appendStreamItem(
+            streamID: streamID, payloadPrefix: payloadPrefix, payloadShared: payloadShared, to: &pending)
+        afterQueueing()
+    }
+
     /// Queues bytes that already hold whole frames (for example one watch event encoded once
     /// and sent to many connections).
     public func send(encodedFrames bytes: UnsafeRawBufferPointer) {
