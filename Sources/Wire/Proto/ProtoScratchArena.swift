@@ -19,6 +19,12 @@ import Darwin
 /// covers a typical Envelope; larger messages continue in malloc'd chunks freed when the scope
 /// of `with(_:)` ends. An arena is only valid inside that scope and on that thread, which is why
 /// it is not Sendable and has no public initializer.
+///
+/// Per call rather than per thread: a variant keeping a 64 KiB chunk per thread (found through a
+/// pthread key, rewound after each use) counted 1.5% more instructions for an Envelope round trip
+/// and 0.3% to 1.5% fewer for a 1.3 KB object with 55 map entries (callgrind); wall-clock times
+/// were equal within noise. The per-call arena needs no thread state and nothing to clean up
+/// when a thread exits.
 public struct ProtoScratchArena {
     @usableFromInline
     struct State {
