@@ -148,6 +148,7 @@ struct Resolver {
         enumeration: EnumDeclaration, scope: String, swiftPath: [String], file: ProtoFile, module: String
     ) throws(ProtoGenError) {
         try checkTypeName(enumeration.name, location: enumeration.location)
+        try checkEnumValues(enumeration)
         try add(
             TypeSymbol(
                 fullName: Self.join(scope, enumeration.name), kind: .enumeration(enumeration), file: file,
@@ -167,6 +168,40 @@ struct Resolver {
     private func checkTypeName(_ name: String, location: SourceLocation) throws(ProtoGenError) {
         if Self.reservedTypeNames.contains(name) || mappings.contains(where: { $0.module == name }) {
             throw ProtoGenError("type name '\(name)' clashes with a Swift or Skiff name the generated code uses; expected another name", at: location)
+        }
+    }
+
+    /// Member names every generated enum or struct already has; a case or field with one of
+    /// these Swift names would not compile or would shadow the conformance.
+    static let reservedMemberNames: Set<String> = [
+        "allCases", "appendProtobuf", "fillProtobufC", "hashValue", "init", "protobufBytes",
+        "protobufSize", "rawValue", "self", "Type", "Protocol",
+    ]
+
+    /// checkEnumValues rejects what a Swift enum with raw values cannot express: two values
+    /// with one number (protobuf's allow_alias) or two values that become one Swift case name.
+    private func checkEnumValues(_ enumeration: EnumDeclaration) throws(ProtoGenError) {
+        var numbers: [Int32: EnumValueDeclaration] = [:]
+        var caseNames: [String: EnumValueDeclaration] = [:]
+        for value in enumeration.values {
+            if let other = numbers[value.number] {
+                throw ProtoGenError(
+                    "\(value.name) has the same number \(value.number) as \(other.name); expected unique numbers (allow_alias is not supported)",
+                    at: value.location)
+            }
+            numbers[value.number] = value
+            let caseName = Naming.enumCaseName(value: value.name, enumName: enumeration.name)
+            if let other = caseNames[caseName] {
+                throw ProtoGenError(
+                    "\(value.name) and \(other.name) both become Swift case '\(caseName)'; expected distinct names",
+                    at: value.location)
+            }
+            if Self.reservedMemberNames.contains(caseName) {
+                throw ProtoGenError(
+                    "\(value.name) becomes Swift case '\(caseName)', which clashes with a member every generated enum has; expected another name",
+                    at: value.location)
+            }
+            caseNames[caseName] = value
         }
     }
 
@@ -260,6 +295,11 @@ struct Resolver {
                 shape = field.label == .repeated ? .repeated(value) : .singular(value)
             }
             let resolved = ResolvedField(declaration: field, shape: shape)
+            if Self.reservedMemberNames.contains(resolved.swiftName) {
+                throw ProtoGenError(
+                    "field '\(field.name)' becomes Swift property '\(resolved.swiftName)', which clashes with a member every generated message has; expected another name",
+                    at: field.location)
+            }
             if let other = swiftNames[resolved.swiftName] {
                 throw ProtoGenError(
                     "field '\(field.name)' and field '\(other.name)' both become Swift property '\(resolved.swiftName)'; expected distinct names",

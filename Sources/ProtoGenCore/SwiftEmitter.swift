@@ -7,6 +7,8 @@ struct SwiftEmitter {
     let resolver: Resolver
     private var lines: [String] = []
     private var indentation = 0
+    /// The message whose declaration or extension is being written, for `swiftName(of:)`.
+    private var currentScope: TypeSymbol?
 
     init(file: ProtoFile, module: String, resolver: Resolver) {
         self.file = file
@@ -104,6 +106,36 @@ struct SwiftEmitter {
         }
     }
 
+    /// swiftName is how code inside `currentScope` refers to `symbol`: its path from the module
+    /// top level, qualified with the module name when the path's first name is also a nested
+    /// type of the scope or one of its enclosing messages (Swift would find that one first,
+    /// where protobuf scoping had found the top-level type).
+    private func swiftName(of symbol: TypeSymbol) -> String {
+        var name = symbol.swiftName(from: module)
+        guard symbol.module == module, let scope = currentScope else { return name }
+        var enclosing = scope.fullName
+        let package = scope.file.package
+        while enclosing.count > package.count {
+            if let message = resolver.symbols[enclosing], case .message(let declaration) = message.kind {
+                let nested = declaration.messages.map(\.name) + declaration.enums.map(\.name)
+                let shadowing = nested.contains(symbol.swiftPath[0])
+                    && "\(enclosing).\(symbol.swiftPath[0])" != Self.fullName(ofTopLevelPathOf: symbol)
+                if shadowing {
+                    name = "\(module).\(name)"
+                    break
+                }
+            }
+            enclosing = enclosing.split(separator: ".").dropLast().joined(separator: ".")
+        }
+        return name
+    }
+
+    /// fullName(ofTopLevelPathOf:) is the protobuf name of the outermost type containing `symbol`.
+    private static func fullName(ofTopLevelPathOf symbol: TypeSymbol) -> String {
+        let package = symbol.file.package
+        return package.isEmpty ? symbol.swiftPath[0] : "\(package).\(symbol.swiftPath[0])"
+    }
+
     // MARK: Output helpers
 
     private mutating func line(_ text: String) {
@@ -134,6 +166,9 @@ struct SwiftEmitter {
         guard let info = infos.first(where: { $0.symbol.fullName == fullName }) else {
             preconditionFailure("message \(fullName) was collected")
         }
+        let enclosingScope = currentScope
+        currentScope = info.symbol
+        defer { currentScope = enclosingScope }
         comment(declaration.comment)
         line("public struct \(declaration.name): ProtoMessage {")
         indentation += 1
@@ -198,7 +233,7 @@ struct SwiftEmitter {
     private func valueSwiftType(_ value: ValueType) -> String {
         switch value {
         case .scalar(let scalar): scalarSwiftType(scalar)
-        case .enumeration(let symbol), .message(let symbol): symbol.swiftName(from: module)
+        case .enumeration(let symbol), .message(let symbol): swiftName(of: symbol)
         }
     }
 
@@ -214,7 +249,7 @@ struct SwiftEmitter {
         case .enumeration(let symbol):
             "." + Naming.escaped(defaultEnumCase(symbol))
         case .message(let symbol):
-            "\(symbol.swiftName(from: module))()"
+            "\(swiftName(of: symbol))()"
         }
     }
 
@@ -265,6 +300,8 @@ struct SwiftEmitter {
 
     private mutating func emitConformance(_ info: MessageInfo) {
         let symbol = info.symbol
+        currentScope = symbol
+        defer { currentScope = nil }
         let swiftName = symbol.swiftPath.joined(separator: ".")
         let prefix = symbol.cFunctionPrefix
         line("extension \(swiftName): ProtobufCRepresentable {")
@@ -445,9 +482,9 @@ struct SwiftEmitter {
         case .scalar(.bytes): "ProtoDecoding.bytes(\(expression))"
         case .scalar: expression
         case .enumeration(let symbol):
-            "try ProtoDecoding.enumeration(\(expression).rawValue, as: \(symbol.swiftName(from: module)).self, \(names))"
+            "try ProtoDecoding.enumeration(\(expression).rawValue, as: \(swiftName(of: symbol)).self, \(names))"
         case .message(let symbol):
-            "try ProtoDecoding.message(\(expression), as: \(symbol.swiftName(from: module)).self)"
+            "try ProtoDecoding.message(\(expression), as: \(swiftName(of: symbol)).self)"
         }
     }
 
@@ -459,9 +496,9 @@ struct SwiftEmitter {
         case .scalar(.bytes): "ProtoDecoding.binaryDataArray(\(pointer), count: \(count))"
         case .scalar: "ProtoDecoding.array(\(pointer), count: \(count))"
         case .enumeration(let symbol):
-            "try ProtoDecoding.enumerations(\(pointer), count: \(count), as: \(symbol.swiftName(from: module)).self, \(names))"
+            "try ProtoDecoding.enumerations(\(pointer), count: \(count), as: \(swiftName(of: symbol)).self, \(names))"
         case .message(let symbol):
-            "try ProtoDecoding.messages(\(pointer), count: \(count), as: \(symbol.swiftName(from: module)).self)"
+            "try ProtoDecoding.messages(\(pointer), count: \(count), as: \(swiftName(of: symbol)).self)"
         }
     }
 
@@ -488,7 +525,7 @@ struct SwiftEmitter {
                 let tryPrefix = present.hasPrefix("try ") ? "try " : ""
                 return "\(tryPrefix)source.pointee.has_\(field.cName) != 0 ? \(present.dropFirst(tryPrefix.count)) : nil"
             case (_, .message(let symbol)):
-                return "\(swiftValue(value, source, names: names)) ?? \(symbol.swiftName(from: module))()"
+                return "\(swiftValue(value, source, names: names)) ?? \(swiftName(of: symbol))()"
             default:
                 return swiftValue(value, source, names: names)
             }
@@ -497,7 +534,7 @@ struct SwiftEmitter {
         case .map(let key, let value, _):
             var valueExpression = swiftValue(value, "entry.pointee.value", names: names)
             if case .message(let symbol) = value {
-                valueExpression += " ?? \(symbol.swiftName(from: module))()"
+                valueExpression += " ?? \(swiftName(of: symbol))()"
             }
             let keyExpression = swiftValue(.scalar(key), "entry.pointee.key", names: names)
             return "try ProtoDecoding.map(\(source), count: source.pointee.n_\(field.cName)) {"

@@ -98,7 +98,8 @@ struct ProtoCodecTests {
             childrenByName: ["x": Proto3TestObject.Child(name: "x"), "default": Proto3TestObject.Child()],
             colorsByNumber: [.min: .negative, 0: .unspecified, .max: .red], envelope: envelopes[0],
             chunks: [[], [0], [1, 2, 3]], deltas: [.min, -1, 0, .max], flags: [false, true],
-            floats: [-.infinity, 1.5], fixedValues: [.max, 0], default: 42, nodeIDs: [1, 2, 3])
+            floats: [-.infinity, 1.5], fixedValues: [.max, 0], default: 42, nodeIDs: [1, 2, 3],
+            nestedEnvelope: Proto3TestObject.Envelope(note: "nested"), nothing: Proto3TestObject.Nothing())
     }
 
     // MARK: Round trips

@@ -13,6 +13,18 @@ void   skiff__wire__testing__proto3_test_object__child__init
   static const Skiff__Wire__Testing__Proto3TestObject__Child init_value = SKIFF__WIRE__TESTING__PROTO3_TEST_OBJECT__CHILD__INIT;
   *message = init_value;
 }
+void   skiff__wire__testing__proto3_test_object__envelope__init
+                     (Skiff__Wire__Testing__Proto3TestObject__Envelope         *message)
+{
+  static const Skiff__Wire__Testing__Proto3TestObject__Envelope init_value = SKIFF__WIRE__TESTING__PROTO3_TEST_OBJECT__ENVELOPE__INIT;
+  *message = init_value;
+}
+void   skiff__wire__testing__proto3_test_object__nothing__init
+                     (Skiff__Wire__Testing__Proto3TestObject__Nothing         *message)
+{
+  static const Skiff__Wire__Testing__Proto3TestObject__Nothing init_value = SKIFF__WIRE__TESTING__PROTO3_TEST_OBJECT__NOTHING__INIT;
+  *message = init_value;
+}
 void   skiff__wire__testing__proto3_test_object__labels_entry__init
                      (Skiff__Wire__Testing__Proto3TestObject__LabelsEntry         *message)
 {
@@ -125,6 +137,62 @@ const ProtobufCMessageDescriptor skiff__wire__testing__proto3_test_object__child
   skiff__wire__testing__proto3_test_object__child__field_indices_by_name,
   1,  skiff__wire__testing__proto3_test_object__child__number_ranges,
   (ProtobufCMessageInit) skiff__wire__testing__proto3_test_object__child__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor skiff__wire__testing__proto3_test_object__envelope__field_descriptors[1] =
+{
+  {
+    "note",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Skiff__Wire__Testing__Proto3TestObject__Envelope, note),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned skiff__wire__testing__proto3_test_object__envelope__field_indices_by_name[] = {
+  0,   /* field[0] = note */
+};
+static const ProtobufCIntRange skiff__wire__testing__proto3_test_object__envelope__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor skiff__wire__testing__proto3_test_object__envelope__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "skiff.wire.testing.Proto3TestObject.Envelope",
+  "Envelope",
+  "Skiff__Wire__Testing__Proto3TestObject__Envelope",
+  "skiff.wire.testing",
+  sizeof(Skiff__Wire__Testing__Proto3TestObject__Envelope),
+  1,
+  skiff__wire__testing__proto3_test_object__envelope__field_descriptors,
+  skiff__wire__testing__proto3_test_object__envelope__field_indices_by_name,
+  1,  skiff__wire__testing__proto3_test_object__envelope__number_ranges,
+  (ProtobufCMessageInit) skiff__wire__testing__proto3_test_object__envelope__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+#define skiff__wire__testing__proto3_test_object__nothing__field_descriptors NULL
+#define skiff__wire__testing__proto3_test_object__nothing__field_indices_by_name NULL
+#define skiff__wire__testing__proto3_test_object__nothing__number_ranges NULL
+const ProtobufCMessageDescriptor skiff__wire__testing__proto3_test_object__nothing__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "skiff.wire.testing.Proto3TestObject.Nothing",
+  "Nothing",
+  "Skiff__Wire__Testing__Proto3TestObject__Nothing",
+  "skiff.wire.testing",
+  sizeof(Skiff__Wire__Testing__Proto3TestObject__Nothing),
+  0,
+  skiff__wire__testing__proto3_test_object__nothing__field_descriptors,
+  skiff__wire__testing__proto3_test_object__nothing__field_indices_by_name,
+  0,  skiff__wire__testing__proto3_test_object__nothing__number_ranges,
+  (ProtobufCMessageInit) skiff__wire__testing__proto3_test_object__nothing__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
 static const ProtobufCFieldDescriptor skiff__wire__testing__proto3_test_object__labels_entry__field_descriptors[2] =
@@ -310,7 +378,7 @@ const ProtobufCEnumDescriptor skiff__wire__testing__proto3_test_object__color__d
   skiff__wire__testing__proto3_test_object__color__value_ranges,
   NULL,NULL,NULL,NULL   /* reserved[1234] */
 };
-static const ProtobufCFieldDescriptor skiff__wire__testing__proto3_test_object__field_descriptors[31] =
+static const ProtobufCFieldDescriptor skiff__wire__testing__proto3_test_object__field_descriptors[33] =
 {
   {
     "double_value",
@@ -684,6 +752,30 @@ static const ProtobufCFieldDescriptor skiff__wire__testing__proto3_test_object__
     0 | PROTOBUF_C_FIELD_FLAG_PACKED,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "nested_envelope",
+    32,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Skiff__Wire__Testing__Proto3TestObject, nested_envelope),
+    &skiff__wire__testing__proto3_test_object__envelope__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "nothing",
+    33,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Skiff__Wire__Testing__Proto3TestObject, nothing),
+    &skiff__wire__testing__proto3_test_object__nothing__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned skiff__wire__testing__proto3_test_object__field_indices_by_name[] = {
   12,   /* field[12] = bool_value */
@@ -709,7 +801,9 @@ static const unsigned skiff__wire__testing__proto3_test_object__field_indices_by
   3,   /* field[3] = int64_value */
   20,   /* field[20] = labels */
   18,   /* field[18] = names */
+  31,   /* field[31] = nested_envelope */
   30,   /* field[30] = node_ids */
+  32,   /* field[32] = nothing */
   10,   /* field[10] = sfixed32_value */
   11,   /* field[11] = sfixed64_value */
   6,   /* field[6] = sint32_value */
@@ -721,7 +815,7 @@ static const unsigned skiff__wire__testing__proto3_test_object__field_indices_by
 static const ProtobufCIntRange skiff__wire__testing__proto3_test_object__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 31 }
+  { 0, 33 }
 };
 const ProtobufCMessageDescriptor skiff__wire__testing__proto3_test_object__descriptor =
 {
@@ -731,7 +825,7 @@ const ProtobufCMessageDescriptor skiff__wire__testing__proto3_test_object__descr
   "Skiff__Wire__Testing__Proto3TestObject",
   "skiff.wire.testing",
   sizeof(Skiff__Wire__Testing__Proto3TestObject),
-  31,
+  33,
   skiff__wire__testing__proto3_test_object__field_descriptors,
   skiff__wire__testing__proto3_test_object__field_indices_by_name,
   1,  skiff__wire__testing__proto3_test_object__number_ranges,

@@ -27,7 +27,7 @@ public struct Proto3TestObject: ProtoMessage {
     public var labels: [String: String] = [:]
     public var childrenByName: [String: Proto3TestObject.Child] = [:]
     public var colorsByNumber: [Int64: Proto3TestObject.Color] = [:]
-    public var envelope: Envelope? = nil
+    public var envelope: Wire.Envelope? = nil
     public var chunks: [[UInt8]] = []
     public var deltas: [Int64] = []
     public var flags: [Bool] = []
@@ -36,6 +36,8 @@ public struct Proto3TestObject: ProtoMessage {
     /// Keywords: Swift `default`, C `default_`, Swift `self`.
     public var `default`: UInt32 = 0
     public var nodeIDs: [UInt64] = []
+    public var nestedEnvelope: Proto3TestObject.Envelope? = nil
+    public var nothing: Proto3TestObject.Nothing? = nil
 
     public enum Color: Int32, Sendable, Hashable, CaseIterable {
         case unspecified = 0
@@ -53,6 +55,23 @@ public struct Proto3TestObject: ProtoMessage {
             self.name = name
             self.values = values
         }
+    }
+
+    /// Shadows skiff.wire.Envelope inside this message: field 24 must still get the top-level type.
+    public struct Envelope: ProtoMessage {
+        public var note: String = ""
+
+        public init() {}
+
+        public init(note: String = "") {
+            self.note = note
+        }
+    }
+
+    /// A message without fields.
+    public struct Nothing: ProtoMessage {
+
+        public init() {}
     }
 
     public init() {}
@@ -81,14 +100,16 @@ public struct Proto3TestObject: ProtoMessage {
         labels: [String: String] = [:],
         childrenByName: [String: Proto3TestObject.Child] = [:],
         colorsByNumber: [Int64: Proto3TestObject.Color] = [:],
-        envelope: Envelope? = nil,
+        envelope: Wire.Envelope? = nil,
         chunks: [[UInt8]] = [],
         deltas: [Int64] = [],
         flags: [Bool] = [],
         floats: [Float] = [],
         fixedValues: [UInt64] = [],
         default: UInt32 = 0,
-        nodeIDs: [UInt64] = []
+        nodeIDs: [UInt64] = [],
+        nestedEnvelope: Proto3TestObject.Envelope? = nil,
+        nothing: Proto3TestObject.Nothing? = nil
     ) {
         self.doubleValue = doubleValue
         self.floatValue = floatValue
@@ -121,6 +142,8 @@ public struct Proto3TestObject: ProtoMessage {
         self.fixedValues = fixedValues
         self.default = `default`
         self.nodeIDs = nodeIDs
+        self.nestedEnvelope = nestedEnvelope
+        self.nothing = nothing
     }
 }
 
@@ -227,6 +250,8 @@ extension Proto3TestObject: ProtobufCRepresentable {
             target.pointee.n_node_ids = self.nodeIDs.count
             target.pointee.node_ids = arena.copy(self.nodeIDs)
         }
+        if let value = self.nestedEnvelope { target.pointee.nested_envelope = arena.message(value) }
+        if let value = self.nothing { target.pointee.nothing = arena.message(value) }
     }
 
     public init(protobufC source: UnsafePointer<ProtobufCStruct>) throws(ProtoDecodingError) {
@@ -263,14 +288,16 @@ extension Proto3TestObject: ProtobufCRepresentable {
                 (entry.pointee.key,
                  try ProtoDecoding.enumeration(entry.pointee.value.rawValue, as: Proto3TestObject.Color.self, message: "skiff.wire.testing.Proto3TestObject", field: "colors_by_number"))
             },
-            envelope: try ProtoDecoding.message(source.pointee.envelope, as: Envelope.self),
+            envelope: try ProtoDecoding.message(source.pointee.envelope, as: Wire.Envelope.self),
             chunks: ProtoDecoding.binaryDataArray(source.pointee.chunks, count: source.pointee.n_chunks),
             deltas: ProtoDecoding.array(source.pointee.deltas, count: source.pointee.n_deltas),
             flags: ProtoDecoding.booleans(source.pointee.flags, count: source.pointee.n_flags),
             floats: ProtoDecoding.array(source.pointee.floats, count: source.pointee.n_floats),
             fixedValues: ProtoDecoding.array(source.pointee.fixed_values, count: source.pointee.n_fixed_values),
             default: source.pointee.default_,
-            nodeIDs: ProtoDecoding.array(source.pointee.node_ids, count: source.pointee.n_node_ids))
+            nodeIDs: ProtoDecoding.array(source.pointee.node_ids, count: source.pointee.n_node_ids),
+            nestedEnvelope: try ProtoDecoding.message(source.pointee.nested_envelope, as: Proto3TestObject.Envelope.self),
+            nothing: try ProtoDecoding.message(source.pointee.nothing, as: Proto3TestObject.Nothing.self))
     }
 }
 
@@ -312,5 +339,75 @@ extension Proto3TestObject.Child: ProtobufCRepresentable {
         self.init(
             name: try ProtoDecoding.string(source.pointee.name, validatingUTF8: true, message: "skiff.wire.testing.Proto3TestObject.Child", field: "name"),
             values: ProtoDecoding.array(source.pointee.values, count: source.pointee.n_values))
+    }
+}
+
+extension Proto3TestObject.Envelope: ProtobufCRepresentable {
+    public typealias ProtobufCStruct = Skiff__Wire__Testing__Proto3TestObject__Envelope
+
+    public var protobufSize: Int {
+        ProtoScratchArena.with { arena in
+            ProtoEncoding.packedSize(arena.message(self))
+        }
+    }
+
+    public func appendProtobuf(to buffer: inout [UInt8]) {
+        ProtoScratchArena.with { arena in
+            let message = arena.message(self)
+            ProtoEncoding.append(byteCount: ProtoEncoding.packedSize(message), to: &buffer, arena: arena) {
+                ProtoEncoding.pack(message, into: $0)
+            }
+        }
+    }
+
+    public init(protobuf bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+        self = try ProtoDecoding.unpack(
+            bytes, messageName: "skiff.wire.testing.Proto3TestObject.Envelope",
+            unpack: { ProtoDecoding.unpackNested($0, $1, $2, initialize: skiff__wire__testing__proto3_test_object__envelope__init) }
+        ) { (source) throws(ProtoDecodingError) in try Self(protobufC: source) }
+    }
+
+    public func fillProtobufC(_ target: UnsafeMutablePointer<ProtobufCStruct>, arena: ProtoScratchArena) {
+        skiff__wire__testing__proto3_test_object__envelope__init(target)
+        if !self.note.isEmpty { target.pointee.note = arena.cString(self.note) }
+    }
+
+    public init(protobufC source: UnsafePointer<ProtobufCStruct>) throws(ProtoDecodingError) {
+        self.init(
+            note: try ProtoDecoding.string(source.pointee.note, validatingUTF8: true, message: "skiff.wire.testing.Proto3TestObject.Envelope", field: "note"))
+    }
+}
+
+extension Proto3TestObject.Nothing: ProtobufCRepresentable {
+    public typealias ProtobufCStruct = Skiff__Wire__Testing__Proto3TestObject__Nothing
+
+    public var protobufSize: Int {
+        ProtoScratchArena.with { arena in
+            ProtoEncoding.packedSize(arena.message(self))
+        }
+    }
+
+    public func appendProtobuf(to buffer: inout [UInt8]) {
+        ProtoScratchArena.with { arena in
+            let message = arena.message(self)
+            ProtoEncoding.append(byteCount: ProtoEncoding.packedSize(message), to: &buffer, arena: arena) {
+                ProtoEncoding.pack(message, into: $0)
+            }
+        }
+    }
+
+    public init(protobuf bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+        self = try ProtoDecoding.unpack(
+            bytes, messageName: "skiff.wire.testing.Proto3TestObject.Nothing",
+            unpack: { ProtoDecoding.unpackNested($0, $1, $2, initialize: skiff__wire__testing__proto3_test_object__nothing__init) }
+        ) { (source) throws(ProtoDecodingError) in try Self(protobufC: source) }
+    }
+
+    public func fillProtobufC(_ target: UnsafeMutablePointer<ProtobufCStruct>, arena: ProtoScratchArena) {
+        skiff__wire__testing__proto3_test_object__nothing__init(target)
+    }
+
+    public init(protobufC source: UnsafePointer<ProtobufCStruct>) throws(ProtoDecodingError) {
+        self.init()
     }
 }

@@ -18,6 +18,8 @@ PROTOBUF_C__BEGIN_DECLS
 
 typedef struct Skiff__Wire__Testing__Proto3TestObject Skiff__Wire__Testing__Proto3TestObject;
 typedef struct Skiff__Wire__Testing__Proto3TestObject__Child Skiff__Wire__Testing__Proto3TestObject__Child;
+typedef struct Skiff__Wire__Testing__Proto3TestObject__Envelope Skiff__Wire__Testing__Proto3TestObject__Envelope;
+typedef struct Skiff__Wire__Testing__Proto3TestObject__Nothing Skiff__Wire__Testing__Proto3TestObject__Nothing;
 typedef struct Skiff__Wire__Testing__Proto3TestObject__LabelsEntry Skiff__Wire__Testing__Proto3TestObject__LabelsEntry;
 typedef struct Skiff__Wire__Testing__Proto3TestObject__ChildrenByNameEntry Skiff__Wire__Testing__Proto3TestObject__ChildrenByNameEntry;
 typedef struct Skiff__Wire__Testing__Proto3TestObject__ColorsByNumberEntry Skiff__Wire__Testing__Proto3TestObject__ColorsByNumberEntry;
@@ -44,6 +46,31 @@ struct  Skiff__Wire__Testing__Proto3TestObject__Child
 #define SKIFF__WIRE__TESTING__PROTO3_TEST_OBJECT__CHILD__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&skiff__wire__testing__proto3_test_object__child__descriptor) \
     , (char *)protobuf_c_empty_string, 0,NULL }
+
+
+/*
+ * Shadows skiff.wire.Envelope inside this message: field 24 must still get the top-level type.
+ */
+struct  Skiff__Wire__Testing__Proto3TestObject__Envelope
+{
+  ProtobufCMessage base;
+  char *note;
+};
+#define SKIFF__WIRE__TESTING__PROTO3_TEST_OBJECT__ENVELOPE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&skiff__wire__testing__proto3_test_object__envelope__descriptor) \
+    , (char *)protobuf_c_empty_string }
+
+
+/*
+ * A message without fields.
+ */
+struct  Skiff__Wire__Testing__Proto3TestObject__Nothing
+{
+  ProtobufCMessage base;
+};
+#define SKIFF__WIRE__TESTING__PROTO3_TEST_OBJECT__NOTHING__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&skiff__wire__testing__proto3_test_object__nothing__descriptor) \
+     }
 
 
 struct  Skiff__Wire__Testing__Proto3TestObject__LabelsEntry
@@ -128,15 +155,23 @@ struct  Skiff__Wire__Testing__Proto3TestObject
   uint32_t default_;
   size_t n_node_ids;
   uint64_t *node_ids;
+  Skiff__Wire__Testing__Proto3TestObject__Envelope *nested_envelope;
+  Skiff__Wire__Testing__Proto3TestObject__Nothing *nothing;
 };
 #define SKIFF__WIRE__TESTING__PROTO3_TEST_OBJECT__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&skiff__wire__testing__proto3_test_object__descriptor) \
-    , 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, (char *)protobuf_c_empty_string, {0,NULL}, SKIFF__WIRE__TESTING__PROTO3_TEST_OBJECT__COLOR__COLOR_UNSPECIFIED, NULL, 0,NULL, 0,NULL, 0,NULL, 0,NULL, 0,NULL, 0,NULL, NULL, 0,NULL, 0,NULL, 0,NULL, 0,NULL, 0,NULL, 0, 0,NULL }
+    , 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, (char *)protobuf_c_empty_string, {0,NULL}, SKIFF__WIRE__TESTING__PROTO3_TEST_OBJECT__COLOR__COLOR_UNSPECIFIED, NULL, 0,NULL, 0,NULL, 0,NULL, 0,NULL, 0,NULL, 0,NULL, NULL, 0,NULL, 0,NULL, 0,NULL, 0,NULL, 0,NULL, 0, 0,NULL, NULL, NULL }
 
 
 /* Skiff__Wire__Testing__Proto3TestObject__Child methods */
 void   skiff__wire__testing__proto3_test_object__child__init
                      (Skiff__Wire__Testing__Proto3TestObject__Child         *message);
+/* Skiff__Wire__Testing__Proto3TestObject__Envelope methods */
+void   skiff__wire__testing__proto3_test_object__envelope__init
+                     (Skiff__Wire__Testing__Proto3TestObject__Envelope         *message);
+/* Skiff__Wire__Testing__Proto3TestObject__Nothing methods */
+void   skiff__wire__testing__proto3_test_object__nothing__init
+                     (Skiff__Wire__Testing__Proto3TestObject__Nothing         *message);
 /* Skiff__Wire__Testing__Proto3TestObject__LabelsEntry methods */
 void   skiff__wire__testing__proto3_test_object__labels_entry__init
                      (Skiff__Wire__Testing__Proto3TestObject__LabelsEntry         *message);
@@ -170,6 +205,12 @@ void   skiff__wire__testing__proto3_test_object__free_unpacked
 typedef void (*Skiff__Wire__Testing__Proto3TestObject__Child_Closure)
                  (const Skiff__Wire__Testing__Proto3TestObject__Child *message,
                   void *closure_data);
+typedef void (*Skiff__Wire__Testing__Proto3TestObject__Envelope_Closure)
+                 (const Skiff__Wire__Testing__Proto3TestObject__Envelope *message,
+                  void *closure_data);
+typedef void (*Skiff__Wire__Testing__Proto3TestObject__Nothing_Closure)
+                 (const Skiff__Wire__Testing__Proto3TestObject__Nothing *message,
+                  void *closure_data);
 typedef void (*Skiff__Wire__Testing__Proto3TestObject__LabelsEntry_Closure)
                  (const Skiff__Wire__Testing__Proto3TestObject__LabelsEntry *message,
                   void *closure_data);
@@ -190,6 +231,8 @@ typedef void (*Skiff__Wire__Testing__Proto3TestObject_Closure)
 
 extern const ProtobufCMessageDescriptor skiff__wire__testing__proto3_test_object__descriptor;
 extern const ProtobufCMessageDescriptor skiff__wire__testing__proto3_test_object__child__descriptor;
+extern const ProtobufCMessageDescriptor skiff__wire__testing__proto3_test_object__envelope__descriptor;
+extern const ProtobufCMessageDescriptor skiff__wire__testing__proto3_test_object__nothing__descriptor;
 extern const ProtobufCMessageDescriptor skiff__wire__testing__proto3_test_object__labels_entry__descriptor;
 extern const ProtobufCMessageDescriptor skiff__wire__testing__proto3_test_object__children_by_name_entry__descriptor;
 extern const ProtobufCMessageDescriptor skiff__wire__testing__proto3_test_object__colors_by_number_entry__descriptor;
