@@ -13,6 +13,7 @@
 #include "api/rbac_v1.pb-c.h"
 #include "api/resource.pb-c.h"
 #include "api/runtime.pb-c.h"
+#include "api/server.pb-c.h"
 #include "raft/raft.pb-c.h"
 #include "store/cluster.pb-c.h"
 #include "store/store.pb-c.h"
