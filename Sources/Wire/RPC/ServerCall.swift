@@ -6,11 +6,15 @@ public struct PeerIdentity: Sendable, Hashable, CustomStringConvertible {
     public var identity: String
     /// "host:port" of the remote end.
     public var address: String
+    /// The bearer token the handshake presented; servers that map tokens to users (the API
+    /// server) authenticate it per request. Never printed.
+    public var credential: String
 
-    public init(component: String, identity: String, address: String) {
+    public init(component: String, identity: String, address: String, credential: String = "") {
         self.component = component
         self.identity = identity
         self.address = address
+        self.credential = credential
     }
 
     public var description: String { "\(component)/\(identity) at \(address)" }

@@ -304,7 +304,8 @@ final class ServerConnection: TCPConnectionDelegate {
             return
         }
         peer = PeerIdentity(
-            component: handshake.component, identity: handshake.identity, address: tcp.peerDescription)
+            component: handshake.component, identity: handshake.identity, address: tcp.peerDescription,
+            credential: handshake.credential)
         var ack = HandshakeAck()
         ack.protocolVersion = Frame.protocolVersion
         ack.serverIdentity = configuration.identity
