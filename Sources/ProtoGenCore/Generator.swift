@@ -18,6 +18,7 @@ public enum Generator {
             files.append(try Parser.parse(text: source.text, path: source.path, displayPath: "\(protoRootName)/\(source.path)"))
         }
         let resolver = try Resolver(files: files, mappings: mappings)
+        let nestingChecked = try resolver.messagesReachingCycles(files)
         var outputs: [GeneratedFile] = []
         var outputOwners: [String: String] = [:]
         for file in files {
@@ -31,7 +32,7 @@ public enum Generator {
                 throw ProtoGenError("\(file.path) and \(owner) would both generate \(stem).pb.swift in module \(mapping.module); expected distinct file names", at: nil)
             }
             outputOwners[mapping.module + "/" + stem] = file.path
-            var emitter = SwiftEmitter(file: file, module: mapping.module, resolver: resolver)
+            var emitter = SwiftEmitter(file: file, module: mapping.module, resolver: resolver, nestingChecked: nestingChecked)
             outputs.append(GeneratedFile(path: outputPath, contents: try emitter.emit(protoRootName: protoRootName)))
         }
         return outputs.sorted { $0.path < $1.path }

@@ -311,6 +311,48 @@ struct Resolver {
         return result
     }
 
+    /// messagesReachingCycles returns the full names of messages from which a message that
+    /// (directly or indirectly) contains itself is reachable through fields of any kind. Decoding
+    /// those bounds the nesting depth first (see ProtoNesting in module Wire).
+    func messagesReachingCycles(_ files: [ProtoFile]) throws(ProtoGenError) -> Set<String> {
+        var edges: [String: Set<String>] = [:]
+        func collect(_ message: MessageDeclaration, fullName: String, file: ProtoFile) throws(ProtoGenError) {
+            var targets: Set<String> = []
+            for field in try fields(of: message, fullName: fullName, file: file) {
+                switch field.shape {
+                case .singular(.message(let target)), .repeated(.message(let target)), .map(_, .message(let target), _):
+                    targets.insert(target.fullName)
+                default:
+                    break
+                }
+            }
+            edges[fullName] = targets
+            for nested in message.messages {
+                try collect(nested, fullName: "\(fullName).\(nested.name)", file: file)
+            }
+        }
+        for file in files {
+            for message in file.messages {
+                try collect(message, fullName: Self.join(file.package, message.name), file: file)
+            }
+        }
+        // A message is on a cycle when it can reach itself.
+        func reachable(from start: String) -> Set<String> {
+            var seen: Set<String> = []
+            var stack = Array(edges[start] ?? [])
+            while let current = stack.popLast() {
+                if seen.insert(current).inserted { stack += edges[current] ?? [] }
+            }
+            return seen
+        }
+        var reach: [String: Set<String>] = [:]
+        for name in edges.keys { reach[name] = reachable(from: name) }
+        let onCycle = Set(edges.keys.filter { reach[$0]?.contains($0) == true })
+        return Set(edges.keys.filter { name in
+            onCycle.contains(name) || !(reach[name] ?? []).isDisjoint(with: onCycle)
+        })
+    }
+
     private func valueType(_ reference: TypeReference, scope: String, file: ProtoFile, location: SourceLocation) throws(ProtoGenError) -> ValueType {
         switch reference {
         case .scalar(let scalar):

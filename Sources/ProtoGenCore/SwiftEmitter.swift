@@ -5,15 +5,19 @@ struct SwiftEmitter {
     let file: ProtoFile
     let module: String
     let resolver: Resolver
+    /// Messages whose decoding first bounds the nesting depth (see
+    /// `Resolver.messagesReachingCycles`).
+    let nestingChecked: Set<String>
     private var lines: [String] = []
     private var indentation = 0
     /// The message whose declaration or extension is being written, for `swiftName(of:)`.
     private var currentScope: TypeSymbol?
 
-    init(file: ProtoFile, module: String, resolver: Resolver) {
+    init(file: ProtoFile, module: String, resolver: Resolver, nestingChecked: Set<String>) {
         self.file = file
         self.module = module
         self.resolver = resolver
+        self.nestingChecked = nestingChecked
     }
 
     /// Messages of the file with their resolved fields, in declaration order, nested ones after
@@ -333,6 +337,10 @@ struct SwiftEmitter {
         line("}")
         line("")
         line("public init(protobuf bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {")
+        if nestingChecked.contains(symbol.fullName) {
+            line("    // The schema lets this message contain itself; protoc-c's unpack recurses per level.")
+            line("    try ProtoNesting.check(bytes, messageName: \"\(symbol.fullName)\", initialize: \(prefix)__init)")
+        }
         line("    self = try ProtoDecoding.unpack(")
         line("        bytes, messageName: \"\(symbol.fullName)\",")
         if symbol.isTopLevel {

@@ -356,6 +356,35 @@ struct ProtoCodecTests {
         }
     }
 
+    /// tree nests `depth` levels through `children` (or through the `named` map).
+    static func tree(depth: Int, throughMap: Bool = false) -> Proto3TestTree {
+        var tree = Proto3TestTree(label: "leaf")
+        for level in 1..<depth {
+            tree = throughMap
+                ? Proto3TestTree(label: "\(level)", named: ["child": tree])
+                : Proto3TestTree(label: "\(level)", children: [tree])
+        }
+        return tree
+    }
+
+    @Test("nesting up to the limit decodes; deeper nesting throws instead of overflowing the stack")
+    func nestingLimit() throws {
+        // A map entry is a message too, so through `named` a tree of n levels nests 2n - 1.
+        for (throughMap, deepestAccepted) in [(false, ProtoNesting.depthLimit), (true, (ProtoNesting.depthLimit + 1) / 2)] {
+            let deepest = Self.tree(depth: deepestAccepted, throughMap: throughMap)
+            #expect(try Proto3TestTree(protobuf: deepest.protobufBytes()) == deepest)
+            let tooDeep = Self.tree(depth: deepestAccepted + 1, throughMap: throughMap).protobufBytes()
+            #expect(throws: ProtoDecodingError(
+                messageName: "skiff.wire.testing.Proto3TestTree", reason: .nestingTooDeep(limit: ProtoNesting.depthLimit))
+            ) { try Proto3TestTree(protobuf: tooDeep) }
+        }
+        // Hand-built, as a hostile peer would send it: 100,000 levels in about 400 KB, which
+        // crashes protoc-c's unpack without the check.
+        var bytes: [UInt8] = []
+        for _ in 0..<100_000 { bytes = Self.bytesField(2, bytes) }
+        #expect(throws: ProtoDecodingError.self) { try Proto3TestTree(protobuf: bytes) }
+    }
+
     // MARK: Speed
 
     /// Envelope encode and decode time, the per-frame cost of the wire protocol. A measurement

@@ -88,6 +88,57 @@ void   skiff__wire__testing__proto3_test_object__free_unpacked
   assert(message->base.descriptor == &skiff__wire__testing__proto3_test_object__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   skiff__wire__testing__proto3_test_tree__named_entry__init
+                     (Skiff__Wire__Testing__Proto3TestTree__NamedEntry         *message)
+{
+  static const Skiff__Wire__Testing__Proto3TestTree__NamedEntry init_value = SKIFF__WIRE__TESTING__PROTO3_TEST_TREE__NAMED_ENTRY__INIT;
+  *message = init_value;
+}
+void   skiff__wire__testing__proto3_test_tree__init
+                     (Skiff__Wire__Testing__Proto3TestTree         *message)
+{
+  static const Skiff__Wire__Testing__Proto3TestTree init_value = SKIFF__WIRE__TESTING__PROTO3_TEST_TREE__INIT;
+  *message = init_value;
+}
+size_t skiff__wire__testing__proto3_test_tree__get_packed_size
+                     (const Skiff__Wire__Testing__Proto3TestTree *message)
+{
+  assert(message->base.descriptor == &skiff__wire__testing__proto3_test_tree__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t skiff__wire__testing__proto3_test_tree__pack
+                     (const Skiff__Wire__Testing__Proto3TestTree *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &skiff__wire__testing__proto3_test_tree__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t skiff__wire__testing__proto3_test_tree__pack_to_buffer
+                     (const Skiff__Wire__Testing__Proto3TestTree *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &skiff__wire__testing__proto3_test_tree__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Skiff__Wire__Testing__Proto3TestTree *
+       skiff__wire__testing__proto3_test_tree__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Skiff__Wire__Testing__Proto3TestTree *)
+     protobuf_c_message_unpack (&skiff__wire__testing__proto3_test_tree__descriptor,
+                                allocator, len, data);
+}
+void   skiff__wire__testing__proto3_test_tree__free_unpacked
+                     (Skiff__Wire__Testing__Proto3TestTree *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &skiff__wire__testing__proto3_test_tree__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 static const ProtobufCFieldDescriptor skiff__wire__testing__proto3_test_object__child__field_descriptors[2] =
 {
   {
@@ -830,5 +881,120 @@ const ProtobufCMessageDescriptor skiff__wire__testing__proto3_test_object__descr
   skiff__wire__testing__proto3_test_object__field_indices_by_name,
   1,  skiff__wire__testing__proto3_test_object__number_ranges,
   (ProtobufCMessageInit) skiff__wire__testing__proto3_test_object__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor skiff__wire__testing__proto3_test_tree__named_entry__field_descriptors[2] =
+{
+  {
+    "key",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Skiff__Wire__Testing__Proto3TestTree__NamedEntry, key),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "value",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Skiff__Wire__Testing__Proto3TestTree__NamedEntry, value),
+    &skiff__wire__testing__proto3_test_tree__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned skiff__wire__testing__proto3_test_tree__named_entry__field_indices_by_name[] = {
+  0,   /* field[0] = key */
+  1,   /* field[1] = value */
+};
+static const ProtobufCIntRange skiff__wire__testing__proto3_test_tree__named_entry__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor skiff__wire__testing__proto3_test_tree__named_entry__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "skiff.wire.testing.Proto3TestTree.NamedEntry",
+  "NamedEntry",
+  "Skiff__Wire__Testing__Proto3TestTree__NamedEntry",
+  "skiff.wire.testing",
+  sizeof(Skiff__Wire__Testing__Proto3TestTree__NamedEntry),
+  2,
+  skiff__wire__testing__proto3_test_tree__named_entry__field_descriptors,
+  skiff__wire__testing__proto3_test_tree__named_entry__field_indices_by_name,
+  1,  skiff__wire__testing__proto3_test_tree__named_entry__number_ranges,
+  (ProtobufCMessageInit) skiff__wire__testing__proto3_test_tree__named_entry__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor skiff__wire__testing__proto3_test_tree__field_descriptors[3] =
+{
+  {
+    "label",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Skiff__Wire__Testing__Proto3TestTree, label),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "children",
+    2,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Skiff__Wire__Testing__Proto3TestTree, n_children),
+    offsetof(Skiff__Wire__Testing__Proto3TestTree, children),
+    &skiff__wire__testing__proto3_test_tree__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "named",
+    3,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Skiff__Wire__Testing__Proto3TestTree, n_named),
+    offsetof(Skiff__Wire__Testing__Proto3TestTree, named),
+    &skiff__wire__testing__proto3_test_tree__named_entry__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned skiff__wire__testing__proto3_test_tree__field_indices_by_name[] = {
+  1,   /* field[1] = children */
+  0,   /* field[0] = label */
+  2,   /* field[2] = named */
+};
+static const ProtobufCIntRange skiff__wire__testing__proto3_test_tree__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 3 }
+};
+const ProtobufCMessageDescriptor skiff__wire__testing__proto3_test_tree__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "skiff.wire.testing.Proto3TestTree",
+  "Proto3TestTree",
+  "Skiff__Wire__Testing__Proto3TestTree",
+  "skiff.wire.testing",
+  sizeof(Skiff__Wire__Testing__Proto3TestTree),
+  3,
+  skiff__wire__testing__proto3_test_tree__field_descriptors,
+  skiff__wire__testing__proto3_test_tree__field_indices_by_name,
+  1,  skiff__wire__testing__proto3_test_tree__number_ranges,
+  (ProtobufCMessageInit) skiff__wire__testing__proto3_test_tree__init,
   NULL,NULL,NULL    /* reserved[123] */
 };

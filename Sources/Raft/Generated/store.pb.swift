@@ -1207,6 +1207,8 @@ extension RequestOp: ProtobufCRepresentable {
     }
 
     public init(protobuf bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+        // The schema lets this message contain itself; protoc-c's unpack recurses per level.
+        try ProtoNesting.check(bytes, messageName: "skiff.store.RequestOp", initialize: skiff__store__request_op__init)
         self = try ProtoDecoding.unpack(
             bytes, messageName: "skiff.store.RequestOp",
             unpack: { skiff__store__request_op__unpack($0, $1, $2) }
@@ -1249,6 +1251,8 @@ extension ResponseOp: ProtobufCRepresentable {
     }
 
     public init(protobuf bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+        // The schema lets this message contain itself; protoc-c's unpack recurses per level.
+        try ProtoNesting.check(bytes, messageName: "skiff.store.ResponseOp", initialize: skiff__store__response_op__init)
         self = try ProtoDecoding.unpack(
             bytes, messageName: "skiff.store.ResponseOp",
             unpack: { skiff__store__response_op__unpack($0, $1, $2) }
@@ -1291,6 +1295,8 @@ extension TxnRequest: ProtobufCRepresentable {
     }
 
     public init(protobuf bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+        // The schema lets this message contain itself; protoc-c's unpack recurses per level.
+        try ProtoNesting.check(bytes, messageName: "skiff.store.TxnRequest", initialize: skiff__store__txn_request__init)
         self = try ProtoDecoding.unpack(
             bytes, messageName: "skiff.store.TxnRequest",
             unpack: { skiff__store__txn_request__unpack($0, $1, $2) }
@@ -1340,6 +1346,8 @@ extension TxnResponse: ProtobufCRepresentable {
     }
 
     public init(protobuf bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+        // The schema lets this message contain itself; protoc-c's unpack recurses per level.
+        try ProtoNesting.check(bytes, messageName: "skiff.store.TxnResponse", initialize: skiff__store__txn_response__init)
         self = try ProtoDecoding.unpack(
             bytes, messageName: "skiff.store.TxnResponse",
             unpack: { skiff__store__txn_response__unpack($0, $1, $2) }
@@ -2137,6 +2145,8 @@ extension Command: ProtobufCRepresentable {
     }
 
     public init(protobuf bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+        // The schema lets this message contain itself; protoc-c's unpack recurses per level.
+        try ProtoNesting.check(bytes, messageName: "skiff.store.Command", initialize: skiff__store__command__init)
         self = try ProtoDecoding.unpack(
             bytes, messageName: "skiff.store.Command",
             unpack: { skiff__store__command__unpack($0, $1, $2) }
@@ -2185,6 +2195,8 @@ extension CommandResponse: ProtobufCRepresentable {
     }
 
     public init(protobuf bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+        // The schema lets this message contain itself; protoc-c's unpack recurses per level.
+        try ProtoNesting.check(bytes, messageName: "skiff.store.CommandResponse", initialize: skiff__store__command_response__init)
         self = try ProtoDecoding.unpack(
             bytes, messageName: "skiff.store.CommandResponse",
             unpack: { skiff__store__command_response__unpack($0, $1, $2) }

@@ -147,6 +147,21 @@ public struct Proto3TestObject: ProtoMessage {
     }
 }
 
+/// Contains itself through a repeated field and a map, so decoding bounds the nesting depth.
+public struct Proto3TestTree: ProtoMessage {
+    public var label: String = ""
+    public var children: [Proto3TestTree] = []
+    public var named: [String: Proto3TestTree] = [:]
+
+    public init() {}
+
+    public init(label: String = "", children: [Proto3TestTree] = [], named: [String: Proto3TestTree] = [:]) {
+        self.label = label
+        self.children = children
+        self.named = named
+    }
+}
+
 extension Proto3TestObject: ProtobufCRepresentable {
     public typealias ProtobufCStruct = Skiff__Wire__Testing__Proto3TestObject
 
@@ -409,5 +424,59 @@ extension Proto3TestObject.Nothing: ProtobufCRepresentable {
 
     public init(protobufC source: UnsafePointer<ProtobufCStruct>) throws(ProtoDecodingError) {
         self.init()
+    }
+}
+
+extension Proto3TestTree: ProtobufCRepresentable {
+    public typealias ProtobufCStruct = Skiff__Wire__Testing__Proto3TestTree
+
+    public var protobufSize: Int {
+        ProtoScratchArena.with { arena in
+            skiff__wire__testing__proto3_test_tree__get_packed_size(arena.message(self))
+        }
+    }
+
+    public func appendProtobuf(to buffer: inout [UInt8]) {
+        ProtoScratchArena.with { arena in
+            let message = arena.message(self)
+            ProtoEncoding.append(byteCount: skiff__wire__testing__proto3_test_tree__get_packed_size(message), to: &buffer, arena: arena) {
+                skiff__wire__testing__proto3_test_tree__pack(message, $0)
+            }
+        }
+    }
+
+    public init(protobuf bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+        // The schema lets this message contain itself; protoc-c's unpack recurses per level.
+        try ProtoNesting.check(bytes, messageName: "skiff.wire.testing.Proto3TestTree", initialize: skiff__wire__testing__proto3_test_tree__init)
+        self = try ProtoDecoding.unpack(
+            bytes, messageName: "skiff.wire.testing.Proto3TestTree",
+            unpack: { skiff__wire__testing__proto3_test_tree__unpack($0, $1, $2) }
+        ) { (source) throws(ProtoDecodingError) in try Self(protobufC: source) }
+    }
+
+    public func fillProtobufC(_ target: UnsafeMutablePointer<ProtobufCStruct>, arena: ProtoScratchArena) {
+        skiff__wire__testing__proto3_test_tree__init(target)
+        if !self.label.isEmpty { target.pointee.label = arena.cString(self.label) }
+        if !self.children.isEmpty {
+            target.pointee.n_children = self.children.count
+            target.pointee.children = arena.messages(self.children)
+        }
+        if !self.named.isEmpty {
+            target.pointee.n_named = self.named.count
+            target.pointee.named = arena.mapEntries(self.named, initialize: skiff__wire__testing__proto3_test_tree__named_entry__init) { entry, key, value in
+                entry.pointee.key = arena.cString(key)
+                entry.pointee.value = arena.message(value)
+            } areInIncreasingOrder: { ProtoEncoding.cStringPrecedes($0.pointee.key, $1.pointee.key) }
+        }
+    }
+
+    public init(protobufC source: UnsafePointer<ProtobufCStruct>) throws(ProtoDecodingError) {
+        self.init(
+            label: try ProtoDecoding.string(source.pointee.label, validatingUTF8: true, message: "skiff.wire.testing.Proto3TestTree", field: "label"),
+            children: try ProtoDecoding.messages(source.pointee.children, count: source.pointee.n_children, as: Proto3TestTree.self),
+            named: try ProtoDecoding.map(source.pointee.named, count: source.pointee.n_named) { (entry) throws(ProtoDecodingError) in
+                (try ProtoDecoding.string(entry.pointee.key, validatingUTF8: true, message: "skiff.wire.testing.Proto3TestTree", field: "named"),
+                 try ProtoDecoding.message(entry.pointee.value, as: Proto3TestTree.self) ?? Proto3TestTree())
+            })
     }
 }

@@ -181,13 +181,23 @@ public enum ProtoDecoding {
         _ allocator: UnsafeMutablePointer<ProtobufCAllocator>, _ count: Int, _ data: UnsafePointer<UInt8>?,
         initialize: (UnsafeMutablePointer<CStruct>) -> Void
     ) -> UnsafeMutablePointer<CStruct>? {
-        let descriptor = withUnsafeTemporaryAllocation(of: CStruct.self, capacity: 1) { buffer in
+        let descriptor = descriptor(initialize: initialize)
+        guard let unpacked = protobuf_c_message_unpack(descriptor, allocator, count, data) else { return nil }
+        return UnsafeMutableRawPointer(unpacked).assumingMemoryBound(to: CStruct.self)
+    }
+
+    /// descriptor is the message descriptor protoc-c's `__init` (passed as `initialize`) stores
+    /// in the struct's header. Swift imports the `const` descriptor globals as values, not
+    /// addresses, so this is how generic code finds the real descriptor.
+    @inlinable
+    public static func descriptor<CStruct>(
+        initialize: (UnsafeMutablePointer<CStruct>) -> Void
+    ) -> UnsafePointer<ProtobufCMessageDescriptor> {
+        withUnsafeTemporaryAllocation(of: CStruct.self, capacity: 1) { buffer in
             let empty = buffer.baseAddress.unsafelyUnwrapped
             initialize(empty)
             return UnsafeMutableRawPointer(empty).load(as: ProtobufCMessage.self).descriptor
         }
-        guard let unpacked = protobuf_c_message_unpack(descriptor, allocator, count, data) else { return nil }
-        return UnsafeMutableRawPointer(unpacked).assumingMemoryBound(to: CStruct.self)
     }
 
     /// defaultPointer is the address protoc-c's `__init` stores in a proto2 string field with a

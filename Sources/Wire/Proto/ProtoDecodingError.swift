@@ -9,6 +9,9 @@ public struct ProtoDecodingError: Error, CustomStringConvertible, Sendable, Hash
         case unknownEnumNumber(Int32)
         /// A proto3 string field is not valid UTF-8 (the protobuf specification requires it).
         case invalidUTF8
+        /// Messages nest deeper than `limit` levels; rejected before protoc-c, whose unpack
+        /// recurses once per level and would run out of stack on hostile input.
+        case nestingTooDeep(limit: Int)
     }
 
     /// The full protobuf name of the message being decoded, e.g. `skiff.wire.Envelope`.
@@ -34,6 +37,8 @@ public struct ProtoDecodingError: Error, CustomStringConvertible, Sendable, Hash
                 + " (the sender may use a newer schema)"
         case .invalidUTF8:
             return "cannot decode \(place): string field is not valid UTF-8"
+        case .nestingTooDeep(let limit):
+            return "cannot decode \(place): messages nest more than \(limit) levels deep"
         }
     }
 }

@@ -23,6 +23,8 @@ typedef struct Skiff__Wire__Testing__Proto3TestObject__Nothing Skiff__Wire__Test
 typedef struct Skiff__Wire__Testing__Proto3TestObject__LabelsEntry Skiff__Wire__Testing__Proto3TestObject__LabelsEntry;
 typedef struct Skiff__Wire__Testing__Proto3TestObject__ChildrenByNameEntry Skiff__Wire__Testing__Proto3TestObject__ChildrenByNameEntry;
 typedef struct Skiff__Wire__Testing__Proto3TestObject__ColorsByNumberEntry Skiff__Wire__Testing__Proto3TestObject__ColorsByNumberEntry;
+typedef struct Skiff__Wire__Testing__Proto3TestTree Skiff__Wire__Testing__Proto3TestTree;
+typedef struct Skiff__Wire__Testing__Proto3TestTree__NamedEntry Skiff__Wire__Testing__Proto3TestTree__NamedEntry;
 
 
 /* --- enums --- */
@@ -163,6 +165,34 @@ struct  Skiff__Wire__Testing__Proto3TestObject
     , 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, (char *)protobuf_c_empty_string, {0,NULL}, SKIFF__WIRE__TESTING__PROTO3_TEST_OBJECT__COLOR__COLOR_UNSPECIFIED, NULL, 0,NULL, 0,NULL, 0,NULL, 0,NULL, 0,NULL, 0,NULL, NULL, 0,NULL, 0,NULL, 0,NULL, 0,NULL, 0,NULL, 0, 0,NULL, NULL, NULL }
 
 
+struct  Skiff__Wire__Testing__Proto3TestTree__NamedEntry
+{
+  ProtobufCMessage base;
+  char *key;
+  Skiff__Wire__Testing__Proto3TestTree *value;
+};
+#define SKIFF__WIRE__TESTING__PROTO3_TEST_TREE__NAMED_ENTRY__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&skiff__wire__testing__proto3_test_tree__named_entry__descriptor) \
+    , (char *)protobuf_c_empty_string, NULL }
+
+
+/*
+ * Contains itself through a repeated field and a map, so decoding bounds the nesting depth.
+ */
+struct  Skiff__Wire__Testing__Proto3TestTree
+{
+  ProtobufCMessage base;
+  char *label;
+  size_t n_children;
+  Skiff__Wire__Testing__Proto3TestTree **children;
+  size_t n_named;
+  Skiff__Wire__Testing__Proto3TestTree__NamedEntry **named;
+};
+#define SKIFF__WIRE__TESTING__PROTO3_TEST_TREE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&skiff__wire__testing__proto3_test_tree__descriptor) \
+    , (char *)protobuf_c_empty_string, 0,NULL, 0,NULL }
+
+
 /* Skiff__Wire__Testing__Proto3TestObject__Child methods */
 void   skiff__wire__testing__proto3_test_object__child__init
                      (Skiff__Wire__Testing__Proto3TestObject__Child         *message);
@@ -200,6 +230,28 @@ Skiff__Wire__Testing__Proto3TestObject *
 void   skiff__wire__testing__proto3_test_object__free_unpacked
                      (Skiff__Wire__Testing__Proto3TestObject *message,
                       ProtobufCAllocator *allocator);
+/* Skiff__Wire__Testing__Proto3TestTree__NamedEntry methods */
+void   skiff__wire__testing__proto3_test_tree__named_entry__init
+                     (Skiff__Wire__Testing__Proto3TestTree__NamedEntry         *message);
+/* Skiff__Wire__Testing__Proto3TestTree methods */
+void   skiff__wire__testing__proto3_test_tree__init
+                     (Skiff__Wire__Testing__Proto3TestTree         *message);
+size_t skiff__wire__testing__proto3_test_tree__get_packed_size
+                     (const Skiff__Wire__Testing__Proto3TestTree   *message);
+size_t skiff__wire__testing__proto3_test_tree__pack
+                     (const Skiff__Wire__Testing__Proto3TestTree   *message,
+                      uint8_t             *out);
+size_t skiff__wire__testing__proto3_test_tree__pack_to_buffer
+                     (const Skiff__Wire__Testing__Proto3TestTree   *message,
+                      ProtobufCBuffer     *buffer);
+Skiff__Wire__Testing__Proto3TestTree *
+       skiff__wire__testing__proto3_test_tree__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   skiff__wire__testing__proto3_test_tree__free_unpacked
+                     (Skiff__Wire__Testing__Proto3TestTree *message,
+                      ProtobufCAllocator *allocator);
 /* --- per-message closures --- */
 
 typedef void (*Skiff__Wire__Testing__Proto3TestObject__Child_Closure)
@@ -223,6 +275,12 @@ typedef void (*Skiff__Wire__Testing__Proto3TestObject__ColorsByNumberEntry_Closu
 typedef void (*Skiff__Wire__Testing__Proto3TestObject_Closure)
                  (const Skiff__Wire__Testing__Proto3TestObject *message,
                   void *closure_data);
+typedef void (*Skiff__Wire__Testing__Proto3TestTree__NamedEntry_Closure)
+                 (const Skiff__Wire__Testing__Proto3TestTree__NamedEntry *message,
+                  void *closure_data);
+typedef void (*Skiff__Wire__Testing__Proto3TestTree_Closure)
+                 (const Skiff__Wire__Testing__Proto3TestTree *message,
+                  void *closure_data);
 
 /* --- services --- */
 
@@ -237,6 +295,8 @@ extern const ProtobufCMessageDescriptor skiff__wire__testing__proto3_test_object
 extern const ProtobufCMessageDescriptor skiff__wire__testing__proto3_test_object__children_by_name_entry__descriptor;
 extern const ProtobufCMessageDescriptor skiff__wire__testing__proto3_test_object__colors_by_number_entry__descriptor;
 extern const ProtobufCEnumDescriptor    skiff__wire__testing__proto3_test_object__color__descriptor;
+extern const ProtobufCMessageDescriptor skiff__wire__testing__proto3_test_tree__descriptor;
+extern const ProtobufCMessageDescriptor skiff__wire__testing__proto3_test_tree__named_entry__descriptor;
 
 PROTOBUF_C__END_DECLS
 
