@@ -38,7 +38,10 @@ struct Lexer {
     private var lastTokenLine = 0
 
     init(text: String, file: String) {
-        self.bytes = Array(text.utf8)
+        var bytes = Array(text.utf8)
+        // Some editors start UTF-8 files with a byte order mark; it is not part of the grammar.
+        if bytes.starts(with: [0xef, 0xbb, 0xbf]) { bytes.removeFirst(3) }
+        self.bytes = bytes
         self.file = file
     }
 

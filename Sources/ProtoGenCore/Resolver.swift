@@ -107,8 +107,11 @@ struct Resolver {
         try checkSwiftNameCollisions()
     }
 
+    /// mapping finds the module of `file` by the first folder of its path, so files in deeper
+    /// folders (`api/extensions/x.proto`) belong to the module of `api`.
     func mapping(for file: ProtoFile) throws(ProtoGenError) -> ModuleMapping {
-        let folder = file.path.split(separator: "/").dropLast().joined(separator: "/")
+        let components = file.path.split(separator: "/")
+        let folder = components.count > 1 ? String(components[0]) : ""
         guard let mapping = mappings.first(where: { $0.folder == folder }) else {
             throw ProtoGenError(
                 "no --map for folder '\(folder.isEmpty ? "." : folder)' of \(file.path); expected --map \(folder.isEmpty ? "<folder>" : folder)=Module:output/directory",

@@ -68,6 +68,23 @@ struct ParserTests {
         #expect(output.contains("public var inner: Whole.Part? = nil"))
     }
 
+    @Test func deeperFoldersBelongToTheirTopFolderAndImportsResolveAcrossFiles() throws {
+        let outputs = try Generator.generate(
+            sources: [
+                ("wire/extra/deep.proto", "\u{feff}syntax = \"proto2\";\npackage skiff.deep;\nmessage Deep { optional string note = 1; }"),
+                ("wire/user.proto", """
+                    syntax = "proto2";
+                    package skiff.user;
+                    import "wire/extra/deep.proto";
+                    message User { optional skiff.deep.Deep deep = 1; map<string, .skiff.deep.Deep> more = 2; }
+                    """),
+            ],
+            protoRootName: "proto", mappings: mappings)
+        #expect(outputs.map(\.path) == ["Sources/Wire/Generated/deep.pb.swift", "Sources/Wire/Generated/user.pb.swift"])
+        #expect(outputs[1].contents.contains("public var deep: Deep? = nil"))
+        #expect(outputs[1].contents.contains("public var more: [String: Deep] = [:]"))
+    }
+
     @Test func namesFollowProtocC() {
         #expect(Naming.cStructName("skiff.raft.HardState") == "Skiff__Raft__HardState")
         #expect(Naming.cFunctionPrefix("skiff.raft.HardState") == "skiff__raft__hard_state")
