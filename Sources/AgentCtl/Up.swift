@@ -1,3 +1,4 @@
+import Api
 import ArgumentParser
 import Foundation
 import Logging
@@ -16,6 +17,8 @@ struct Up: AsyncParsableCommand {
     var storeListen = "127.0.0.1:2379"
     @Option(help: "host:port of the store's peer port.")
     var storePeerListen = "127.0.0.1:2380"
+    @Option(help: "host:port of the API server's binary protocol.")
+    var apiListen = "127.0.0.1:6443"
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel = "info"
 
@@ -36,11 +39,17 @@ struct Up: AsyncParsableCommand {
             name: "local", dataDirectory: dataDir + "/store", clientAddress: client, peerAddress: peer,
             initialCluster: [("local", peer)], token: token)
         let member = try await StoreMember.start(configuration)
+        let adminToken = try Self.adminToken(in: dataDir)
+        let apiAddress = try SocketAddress(parsing: apiListen)
+        let apiServer = try await ApiServer.start(ApiServerConfiguration(
+            listen: apiAddress, storeEndpoints: [client], storeToken: token, identity: "apiserver"
+        ) { presented in presented == adminToken ? ("admin", ["system:masters"]) : nil })
         let tokenPath = dataDir + "/store-token"
         // Written unbuffered so that it shows at once when stdout is a file or a pipe.
         FileHandle.standardOutput.write(Data("""
             Skiff local cluster is up.
               store: \(client) (token in \(tokenPath))
+              API server: \(apiAddress) (admin token in \(dataDir)/admin-token)
             Try:
               .build/release/agentctl store put /hello world --token-file \(tokenPath) --endpoints \(client)
               .build/release/agentctl store get /hello --token-file \(tokenPath) --endpoints \(client)
@@ -48,7 +57,21 @@ struct Up: AsyncParsableCommand {
 
             """.utf8))
         await waitForTermination()
+        await apiServer.stop()
         await member.stop()
+    }
+
+    /// The local admin token (group system:masters), created once like the store token.
+    static func adminToken(in folder: String) throws -> String {
+        let path = folder + "/admin-token"
+        if FileManager.default.fileExists(atPath: path) {
+            return try TokenOptions.read(path, flag: "the local admin token file")
+        }
+        var generator = SystemRandomNumberGenerator()
+        let token = (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
+        try token.write(toFile: path, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: path)
+        return token
     }
 
     /// The local store token: created once (random, readable by the owner only), then reused.

@@ -16,6 +16,11 @@ public struct ApiError: Error, Sendable, Hashable, CustomStringConvertible {
 
     public var description: String { "(\(reason)) \(message)" }
 
+    /// Any error as an ApiError; errors that are not already one are internal errors.
+    public static func from(_ error: any Error) -> ApiError {
+        (error as? ApiError) ?? .internalError("\(error)")
+    }
+
     /// The Status object kubectl expects.
     public var status: Status {
         var status = Status()

@@ -34,6 +34,8 @@ public struct ResourceType: Sendable, Hashable, CustomStringConvertible {
     public var subresources: Set<String>
     /// Decodes the stored or sent protobuf of this kind.
     public let decode: @Sendable ([UInt8]) throws -> any KubernetesObject
+    /// An empty object of this kind.
+    public let emptyObject: @Sendable () -> any KubernetesObject
 
     public init<Object: KubernetesObject>(
         _ type: Object.Type, group: String, version: String, kind: String, plural: String,
@@ -48,6 +50,7 @@ public struct ResourceType: Sendable, Hashable, CustomStringConvertible {
         self.shortNames = shortNames
         self.subresources = subresources
         self.decode = { bytes in try Object(protobuf: bytes) }
+        self.emptyObject = { Object() }
     }
 
     /// "pods" for the core group, "deployments.apps" otherwise: how requests name resources.

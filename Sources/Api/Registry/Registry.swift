@@ -1,0 +1,372 @@
+import Foundation
+import Logging
+import Raft
+import Wire
+
+/// DeleteOptions as the registry understands them.
+public struct DeleteRequestOptions: Sendable {
+    public var propagationPolicy: String?
+    public var gracePeriodSeconds: Int64?
+    public var preconditionUID: String?
+    public var preconditionResourceVersion: String?
+    public init() {}
+}
+
+/// Registry stores API objects in the store at `/registry/<resource>/[<namespace>/]<name>`
+/// (seed item 10): writes go to the store as transactions that compare the key's modification
+/// revision (the object's resourceVersion) — optimistic concurrency — and reads come from the
+/// watch caches. It lives on the API server's loop.
+final class Registry: @unchecked Sendable {
+    // Safety of @unchecked Sendable: its state (the caches) is touched on `loop` only; the async
+    // methods reach it through loop.submit.
+    let store: StoreClient
+    let loop: EventLoop
+    let logger: Logger
+    private(set) var caches: [ResourceType: WatchCache] = [:]
+    /// Service cluster IPs come from this range (DESIGN.md section 7: 127.97.0.0/16).
+    let serviceNetwork: (base: UInt32, size: UInt32) = (0x7F61_0000, 1 << 16)
+
+    init(store: StoreClient, logger: Logger) {
+        self.store = store
+        self.loop = store.loop
+        self.logger = logger
+    }
+
+    /// Starts one watch cache per served kind.
+    func start() {
+        loop.preconditionInLoop()
+        for type in ResourceCatalog.all {
+            let cache = WatchCache(type: type, store: store, logger: logger)
+            caches[type] = cache
+            cache.start()
+        }
+    }
+
+    func cache(_ type: ResourceType) -> WatchCache {
+        caches[type]!
+    }
+
+    /// Waits on the loop until `type`'s cache has loaded.
+    func ready(_ type: ResourceType, atLeast revision: Int64 = 0) async throws(ApiError) {
+        let result: Result<Void, ApiError> = await withUnsafeContinuation { continuation in
+            loop.execute { self.cache(type).whenReady(atLeast: revision) { continuation.resume(returning: $0) } }
+        }
+        try result.get()
+    }
+
+    // MARK: Create
+
+    func create(_ type: ResourceType, namespace: String, object input: any KubernetesObject) async throws(ApiError) -> CachedObject {
+        var object = input
+        var meta = object.meta
+        if let version = meta.resourceVersion, !version.isEmpty {
+            throw .badRequest("resourceVersion should not be set on objects to be created (\(type.kind) \(meta.name ?? ""))")
+        }
+        if (meta.name ?? "").isEmpty {
+            guard let prefix = meta.generateName, !prefix.isEmpty else {
+                throw .invalid(type, "", [.field("metadata.name", "FieldValueRequired", "Required value: name or generateName is required")])
+            }
+            meta.name = prefix + Self.randomSuffix()
+        }
+        let name = meta.name!
+        if type.namespaced {
+            guard !namespace.isEmpty else {
+                throw .badRequest("\(type.kind) \(name): a namespace is required for a namespaced resource; pass one")
+            }
+            if let given = meta.namespace, !given.isEmpty, given != namespace {
+                throw .badRequest("the namespace of the object (\(given)) does not match the namespace of the request (\(namespace))")
+            }
+            meta.namespace = namespace
+        } else {
+            meta.namespace = nil
+        }
+        meta.uid = UUID().uuidString.lowercased()
+        meta.creationTimestamp = Self.now()
+        meta.generation = 1
+        meta.deletionTimestamp = nil
+        meta.deletionGracePeriodSeconds = nil
+        object.metadata = meta
+        let key = type.storeKey(namespace: namespace, name: name)
+        var extraOperations: [RequestOp] = []
+        var extraCompares: [Compare] = []
+        if var service = object as? Service {
+            if let ipKey = try await allocateClusterIP(&service) {
+                extraCompares.append(Compare(result: .equal, target: .create, key: Array(ipKey.utf8), createRevision: 0))
+                extraOperations.append(RequestOp(requestPut: PutRequest(key: Array(ipKey.utf8), value: Array(key.utf8))))
+            }
+            object = service
+        }
+        var stored = object
+        stored.metadata?.resourceVersion = nil
+        let bytes = stored.protobufBytes()
+        let txn = TxnRequest(
+            compare: [Compare(result: .equal, target: .create, key: Array(key.utf8), createRevision: 0)] + extraCompares,
+            success: [RequestOp(requestPut: PutRequest(key: Array(key.utf8), value: bytes))] + extraOperations)
+        let response = try await run(txn)
+        guard response.succeeded else {
+            if await exists(key) { throw .alreadyExists(type, name) }
+            throw .conflict(type, name, "the service IP chosen was taken concurrently; retry")
+        }
+        return finish(object, revision: response.header?.revision ?? 0, key: key)
+    }
+
+    // MARK: Update
+
+    /// Replaces an object (or only its status) if the caller's resourceVersion is current.
+    func update(
+        _ type: ResourceType, namespace: String, name: String, object input: any KubernetesObject,
+        statusOnly: Bool
+    ) async throws(ApiError) -> CachedObject {
+        let key = type.storeKey(namespace: namespace, name: name)
+        let givenVersion = input.metadata?.resourceVersion ?? ""
+        let current = try await currentObject(type, key: key, name: name, atLeast: Int64(givenVersion) ?? 0)
+        if !givenVersion.isEmpty && givenVersion != String(current.revision) {
+            throw .conflict(type, name, "the object has been modified; please apply your changes to the latest version and try again")
+        }
+        if let inputName = input.metadata?.name, !inputName.isEmpty, inputName != name {
+            throw .badRequest("the name of the object (\(inputName)) does not match the name in the request (\(name))")
+        }
+        var object: any KubernetesObject
+        if statusOnly {
+            guard let merged = ObjectParts.statusOnly(input, onto: current.object) else {
+                throw .methodNotSupported(type, "update status")
+            }
+            object = merged
+        } else {
+            object = ObjectParts.keepingStatus(input, from: current.object)
+        }
+        var meta = object.meta
+        let old = current.object.meta
+        // What the server owns cannot be changed by a client.
+        meta.uid = old.uid
+        meta.creationTimestamp = old.creationTimestamp
+        meta.namespace = old.namespace
+        meta.name = old.name
+        meta.deletionTimestamp = old.deletionTimestamp
+        meta.deletionGracePeriodSeconds = old.deletionGracePeriodSeconds
+        if statusOnly {
+            meta = old
+        } else {
+            meta.generation = old.generation ?? 1
+            object.metadata = meta
+            if ObjectParts.specBytes(object) != ObjectParts.specBytes(current.object) {
+                meta.generation = (old.generation ?? 1) + 1
+            }
+        }
+        object.metadata = meta
+        // The last finalizer of an object being deleted is gone: the object goes now.
+        if meta.deletionTimestamp != nil && meta.finalizers.isEmpty {
+            return try await remove(type, key: key, current: current, name: name)
+        }
+        return try await write(type, key: key, name: name, object: object, expectedRevision: current.revision)
+    }
+
+    /// Applies `change` to the current object and writes it, retrying on conflicts: for the
+    /// server's own edits (bindings, scale, graceful deletion).
+    func modify(
+        _ type: ResourceType, namespace: String, name: String,
+        _ change: (inout any KubernetesObject) throws(ApiError) -> Void
+    ) async throws(ApiError) -> CachedObject {
+        let key = type.storeKey(namespace: namespace, name: name)
+        var attempts = 0
+        while true {
+            let current = try await currentObject(type, key: key, name: name, atLeast: 0)
+            var object = current.object
+            try change(&object)
+            do {
+                return try await write(type, key: key, name: name, object: object, expectedRevision: current.revision)
+            } catch let error where error.reason == "Conflict" && attempts < 5 {
+                attempts += 1
+                try? await Task.sleep(for: .milliseconds(5 * attempts))
+            }
+        }
+    }
+
+    private func write(
+        _ type: ResourceType, key: String, name: String, object: any KubernetesObject, expectedRevision: Int64
+    ) async throws(ApiError) -> CachedObject {
+        var stored = object
+        stored.metadata?.resourceVersion = nil
+        let txn = TxnRequest(
+            compare: [Compare(result: .equal, target: .mod, key: Array(key.utf8), modRevision: expectedRevision)],
+            success: [RequestOp(requestPut: PutRequest(key: Array(key.utf8), value: stored.protobufBytes()))])
+        let response = try await run(txn)
+        guard response.succeeded else {
+            if await exists(key) {
+                throw .conflict(type, name, "the object has been modified; please apply your changes to the latest version and try again")
+            }
+            throw .notFound(type, name)
+        }
+        return finish(object, revision: response.header?.revision ?? 0, key: key)
+    }
+
+    // MARK: Delete
+
+    func delete(
+        _ type: ResourceType, namespace: String, name: String, options: DeleteRequestOptions
+    ) async throws(ApiError) -> CachedObject {
+        let key = type.storeKey(namespace: namespace, name: name)
+        let current = try await currentObject(type, key: key, name: name, atLeast: 0)
+        let meta = current.object.meta
+        if let uid = options.preconditionUID, !uid.isEmpty, uid != meta.uid {
+            throw .conflict(type, name, "Precondition failed: UID in precondition: \(uid), UID in object meta: \(meta.uid ?? "")")
+        }
+        if let version = options.preconditionResourceVersion, !version.isEmpty, version != String(current.revision) {
+            throw .conflict(type, name, "Precondition failed: ResourceVersion in precondition: \(version), ResourceVersion in object meta: \(current.revision)")
+        }
+        var finalizers = meta.finalizers
+        switch options.propagationPolicy ?? "" {
+        case "Orphan": if !finalizers.contains("orphan") { finalizers.append("orphan") }
+        case "Foreground": if !finalizers.contains("foregroundDeletion") { finalizers.append("foregroundDeletion") }
+        case "Background", "": break
+        default:
+            throw .badRequest("propagationPolicy \(options.propagationPolicy!) is not one of Orphan, Background, Foreground")
+        }
+        let grace = gracePeriod(current.object, requested: options.gracePeriodSeconds)
+        if finalizers.isEmpty && grace == 0 {
+            return try await remove(type, key: key, current: current, name: name)
+        }
+        if meta.deletionTimestamp != nil && finalizers == meta.finalizers && grace != 0 {
+            return current  // Already terminating; nothing changes.
+        }
+        var object = current.object
+        var newMeta = meta
+        newMeta.finalizers = finalizers
+        if newMeta.deletionTimestamp == nil {
+            var deadline = Self.now()
+            deadline.seconds = (deadline.seconds ?? 0) + grace
+            newMeta.deletionTimestamp = deadline
+            newMeta.deletionGracePeriodSeconds = grace
+        }
+        object.metadata = newMeta
+        return try await write(type, key: key, name: name, object: object, expectedRevision: current.revision)
+    }
+
+    /// Pods bound to a node get their grace period (the node agent deletes them once stopped);
+    /// everything else goes at once.
+    private func gracePeriod(_ object: any KubernetesObject, requested: Int64?) -> Int64 {
+        guard let pod = object as? Pod, let node = pod.spec?.nodeName, !node.isEmpty else { return 0 }
+        if let requested { return max(0, requested) }
+        return pod.spec?.terminationGracePeriodSeconds ?? 30
+    }
+
+    private func remove(_ type: ResourceType, key: String, current: CachedObject, name: String) async throws(ApiError) -> CachedObject {
+        var operations = [RequestOp(requestDeleteRange: DeleteRangeRequest(key: Array(key.utf8)))]
+        if let service = current.object as? Service, let ip = service.spec?.clusterIP, ip != "None", !ip.isEmpty {
+            operations.append(RequestOp(requestDeleteRange: DeleteRangeRequest(key: Array(Self.serviceIPKey(ip).utf8))))
+        }
+        let txn = TxnRequest(
+            compare: [Compare(result: .equal, target: .mod, key: Array(key.utf8), modRevision: current.revision)],
+            success: operations)
+        let response = try await run(txn)
+        guard response.succeeded else {
+            if await exists(key) {
+                throw .conflict(type, name, "the object has been modified; please apply your changes to the latest version and try again")
+            }
+            throw .notFound(type, name)
+        }
+        return finish(current.object, revision: response.header?.revision ?? 0, key: key)
+    }
+
+    // MARK: Helpers
+
+    private func currentObject(_ type: ResourceType, key: String, name: String, atLeast revision: Int64) async throws(ApiError) -> CachedObject {
+        try await ready(type, atLeast: revision)
+        let found: CachedObject? = await loop.submit { self.cache(type).objects[key] }
+        if let found { return found }
+        // The cache may lag the store by a moment: confirm with the store before saying no.
+        do {
+            if let kv = try await store.get(Array(key.utf8)), let cached = await loop.submit({ self.cache(type).decode(kv) }) {
+                return cached
+            }
+        } catch {
+            throw Self.storeError(error)
+        }
+        throw .notFound(type, name)
+    }
+
+    private func exists(_ key: String) async -> Bool {
+        (try? await store.get(Array(key.utf8))) != nil
+    }
+
+    private func run(_ txn: TxnRequest) async throws(ApiError) -> TxnResponse {
+        do {
+            return try await store.txn(txn)
+        } catch {
+            throw Self.storeError(error)
+        }
+    }
+
+    static func storeError(_ error: StoreClientError) -> ApiError {
+        switch error.kind {
+        case .unavailable, .timedOut, .outcomeUnknown:
+            return .unavailable("the store did not answer: \(error.message)")
+        default:
+            return .internalError("store: \(error.message)")
+        }
+    }
+
+    private func finish(_ object: any KubernetesObject, revision: Int64, key: String) -> CachedObject {
+        var result = object
+        result.metadata?.resourceVersion = String(revision)
+        return CachedObject(key: key, object: result, bytes: result.protobufBytes(), revision: revision)
+    }
+
+    static func now() -> Time {
+        let seconds = Date().timeIntervalSince1970
+        return Time(seconds: Int64(seconds), nanos: Int32((seconds - seconds.rounded(.down)) * 1e9))
+    }
+
+    /// Five characters from Kubernetes' alphabet for generated names (no vowels, no 0/1/3).
+    static func randomSuffix() -> String {
+        let alphabet = Array("bcdfghjklmnpqrstvwxz2456789")
+        return String((0..<5).map { _ in alphabet.randomElement()! })
+    }
+
+    static func serviceIPKey(_ ip: String) -> String { "/registry/serviceips/" + ip }
+
+    /// Picks a free cluster IP for a Service that needs one; the create transaction claims its
+    /// key so that two API servers never hand out the same address.
+    private func allocateClusterIP(_ service: inout Service) async throws(ApiError) -> String? {
+        var spec = service.spec ?? ServiceSpec()
+        if spec.type == "ExternalName" { return nil }
+        if let ip = spec.clusterIP, !ip.isEmpty {
+            if ip == "None" { return nil }
+            guard let value = Self.parseIPv4(ip), value >= serviceNetwork.base, value < serviceNetwork.base + serviceNetwork.size else {
+                throw .invalid(Service.resourceType, service.metadata?.name ?? "", [
+                    .field("spec.clusterIP", "FieldValueInvalid", "Invalid value: \"\(ip)\": provided IP is not in the valid range 127.97.0.0/16"),
+                ])
+            }
+            spec.clusterIPs = [ip]
+            service.spec = spec
+            return Self.serviceIPKey(ip)
+        }
+        let used: Set<String> = await loop.submit {
+            Set(self.cache(Service.resourceType).objects.values.compactMap { ($0.object as? Service)?.spec?.clusterIP })
+        }
+        // Skip .0 (network), .1 (reserved like Kubernetes' first service IP) and .10 (DNS).
+        var candidate = serviceNetwork.base + 2 + UInt32.random(in: 0..<(serviceNetwork.size - 4))
+        for _ in 0..<serviceNetwork.size {
+            let ip = Self.formatIPv4(candidate)
+            if !used.contains(ip) && candidate & 0xFF != 0 && candidate & 0xFF != 255 && ip != "127.97.0.10" {
+                spec.clusterIP = ip
+                spec.clusterIPs = [ip]
+                if spec.type == nil { spec.type = "ClusterIP" }
+                service.spec = spec
+                return Self.serviceIPKey(ip)
+            }
+            candidate = serviceNetwork.base + 2 + (candidate - serviceNetwork.base - 1) % (serviceNetwork.size - 4)
+        }
+        throw .internalError("no free service IP in 127.97.0.0/16")
+    }
+
+    static func parseIPv4(_ text: String) -> UInt32? {
+        let parts = text.split(separator: ".").compactMap { UInt32($0) }
+        guard parts.count == 4, parts.allSatisfy({ $0 < 256 }) else { return nil }
+        return parts[0] << 24 | parts[1] << 16 | parts[2] << 8 | parts[3]
+    }
+
+    static func formatIPv4(_ value: UInt32) -> String {
+        "\(value >> 24).\(value >> 16 & 0xFF).\(value >> 8 & 0xFF).\(value & 0xFF)"
+    }
+}

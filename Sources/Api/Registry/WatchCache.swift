@@ -1,0 +1,346 @@
+import Logging
+import Raft
+import Wire
+
+/// CachedObject is one object as the cache holds it: decoded (for selectors and admission) and
+/// encoded with its resourceVersion (what lists and watches send).
+public struct CachedObject: @unchecked Sendable {
+    // Safety of @unchecked Sendable: `object` is an immutable value of a generated (Sendable)
+    // message type behind an existential the compiler cannot see through.
+    public let key: String
+    public let object: any KubernetesObject
+    public let bytes: [UInt8]
+    public let revision: Int64
+
+    public var namespace: String { object.metadata?.namespace ?? "" }
+    public var name: String { object.metadata?.name ?? "" }
+}
+
+/// WatchCacheEvent is one change, encoded once as an ApiWatchEvent: every watcher gets the same
+/// bytes.
+struct WatchCacheEvent {
+    let revision: Int64
+    let type: String
+    let object: CachedObject
+    let encoded: [UInt8]
+}
+
+/// ObjectFilter decides which objects a list or watch returns (namespace and selectors).
+public struct ObjectFilter: Sendable {
+    public var namespace: String
+    public var matches: @Sendable (any KubernetesObject) -> Bool
+
+    public init(namespace: String, matches: @escaping @Sendable (any KubernetesObject) -> Bool = { _ in true }) {
+        self.namespace = namespace
+        self.matches = matches
+    }
+
+    func accepts(_ object: CachedObject) -> Bool {
+        (namespace.isEmpty || object.namespace == namespace) && matches(object.object)
+    }
+}
+
+/// WatchCache keeps every object of one resource type in memory, fed by one store watch on the
+/// type's prefix (DESIGN.md section 5), and serves lists and watches from it. It lives on the API
+/// server's loop: every method must be called there.
+///
+/// History: the last `historyLimit` events stay, so that a watch from a recent resourceVersion
+/// resumes without a relist; older versions get 410 Expired.
+final class WatchCache: @unchecked Sendable {
+    // Safety of @unchecked Sendable: every member is touched on `loop` only.
+    let type: ResourceType
+    let store: StoreClient
+    let loop: EventLoop
+    let logger: Logger
+    let historyLimit: Int
+
+    private(set) var objects: [String: CachedObject] = [:]
+    /// The store revision the cache reflects (every change up to it is applied).
+    private(set) var revision: Int64 = 0
+    private var history: [WatchCacheEvent] = []
+    private var historyStart = 0
+    private var watchers: [ObjectIdentifier: CacheWatcher] = [:]
+    private var sortedKeys: [String]?
+    private var revisionWaiters: [(revision: Int64, deadline: UInt64, resume: (Bool) -> Void)] = []
+    private var storeWatch: StoreWatch?
+    private(set) var isReady = false
+    private var readyWaiters: [(Result<Void, ApiError>) -> Void] = []
+
+    init(type: ResourceType, store: StoreClient, logger: Logger, historyLimit: Int = 10_000) {
+        self.type = type
+        self.store = store
+        self.loop = store.loop
+        self.logger = logger
+        self.historyLimit = historyLimit
+    }
+
+    var watcherCount: Int { watchers.count }
+
+    // MARK: Loading and following the store
+
+    /// Lists the type's prefix from the store, then follows it with one watch from that revision.
+    func start() {
+        loop.preconditionInLoop()
+        let prefix = Array(type.storePrefix.utf8)
+        Task { [self] in
+            do {
+                let listed = try await store.getPrefix(prefix)
+                await loop.submit { self.load(listed) }
+            } catch {
+                await loop.submit { self.failStart(error) }
+            }
+        }
+    }
+
+    private func failStart(_ error: any Error) {
+        logger.error("watch cache for \(type.qualifiedName) could not list the store: \(error); retrying")
+        let timer = LoopTimer(loop: loop)
+        timer.arm(milliseconds: 500) { [self] in
+            timer.cancel()
+            start()
+        }
+    }
+
+    private func load(_ response: RangeResponse) {
+        objects.removeAll()
+        for kv in response.kvs {
+            if let cached = decode(kv) { objects[cached.key] = cached }
+        }
+        sortedKeys = nil
+        revision = response.header?.revision ?? 0
+        history.removeAll()
+        historyStart = 0
+        isReady = true
+        let waiters = readyWaiters
+        readyWaiters.removeAll()
+        for waiter in waiters { waiter(.success(())) }
+        let interval = StoreKeys.prefixInterval(Array(type.storePrefix.utf8))
+        storeWatch = store.watch(
+            WatchCreateRequest(key: interval.key, rangeEnd: interval.rangeEnd, startRevision: revision + 1, prevKv: true)
+        ) { [self] event in
+            switch event {
+            case .response(let response): apply(response)
+            case .end(let error):
+                logger.warning("store watch for \(type.qualifiedName) ended (\(error.map { "\($0)" } ?? "cancelled")); relisting")
+                restartAfterLoss()
+            }
+        }
+    }
+
+    /// The store watch was lost (compaction, every member gone): relist, and end every watcher
+    /// with 410 so that clients relist too, since events in between may be missing.
+    private func restartAfterLoss() {
+        for watcher in Array(watchers.values) {
+            watcher.end(expired: "the API server's cache of \(type.qualifiedName) was reset; list again")
+        }
+        watchers.removeAll()
+        isReady = false
+        start()
+    }
+
+    func decode(_ kv: KeyValue) -> CachedObject? {
+        do {
+            var object = try type.decode(kv.value)
+            var meta = object.meta
+            meta.resourceVersion = String(kv.modRevision)
+            object.metadata = meta
+            return CachedObject(
+                key: String(decoding: kv.key, as: UTF8.self), object: object, bytes: object.protobufBytes(),
+                revision: kv.modRevision)
+        } catch {
+            logger.error("store key \(String(decoding: kv.key, as: UTF8.self)) does not hold a \(type.kind): \(error); skipped")
+            return nil
+        }
+    }
+
+    private func apply(_ response: WatchResponse) {
+        for event in response.events {
+            guard let kv = event.kv else { continue }
+            let key = String(decoding: kv.key, as: UTF8.self)
+            switch event.type {
+            case .put:
+                guard let cached = decode(kv) else { continue }
+                let existed = objects[key] != nil
+                if !existed { sortedKeys = nil }
+                objects[key] = cached
+                record(WatchCacheEvent(
+                    revision: kv.modRevision, type: existed ? "MODIFIED" : "ADDED", object: cached,
+                    encoded: ApiWatchEvent(type: existed ? "MODIFIED" : "ADDED", object: cached.bytes).protobufBytes()))
+            case .delete:
+                guard let previous = objects.removeValue(forKey: key) else { continue }
+                sortedKeys = nil
+                // Like Kubernetes: a deleted object carries the revision of its deletion.
+                var object = previous.object
+                var meta = object.meta
+                meta.resourceVersion = String(kv.modRevision)
+                object.metadata = meta
+                let deleted = CachedObject(key: key, object: object, bytes: object.protobufBytes(), revision: kv.modRevision)
+                record(WatchCacheEvent(
+                    revision: kv.modRevision, type: "DELETED", object: deleted,
+                    encoded: ApiWatchEvent(type: "DELETED", object: deleted.bytes).protobufBytes()))
+            }
+        }
+        if let headerRevision = response.header?.revision, headerRevision > revision { revision = headerRevision }
+        wakeRevisionWaiters()
+    }
+
+    private func record(_ event: WatchCacheEvent) {
+        revision = max(revision, event.revision)
+        if history.count - historyStart >= historyLimit {
+            historyStart += 1
+            if historyStart > history.count / 2 {
+                history.removeFirst(historyStart)
+                historyStart = 0
+            }
+        }
+        history.append(event)
+        for watcher in Array(watchers.values) { watcher.offer(event) }
+    }
+
+    // MARK: Reads
+
+    /// Runs `body` once the cache holds at least `minimumRevision`, or fails after `timeout`.
+    func whenReady(atLeast minimumRevision: Int64, timeoutMilliseconds: UInt64 = 3000, _ body: @escaping (Result<Void, ApiError>) -> Void) {
+        guard isReady else {
+            readyWaiters.append { [self] result in
+                if case .failure = result { return body(result) }
+                whenReady(atLeast: minimumRevision, timeoutMilliseconds: timeoutMilliseconds, body)
+            }
+            return
+        }
+        if revision >= minimumRevision { return body(.success(())) }
+        let deadline = monotonicNanoseconds() + timeoutMilliseconds * 1_000_000
+        revisionWaiters.append((minimumRevision, deadline, { reached in
+            body(reached ? .success(()) : .failure(.timeout(
+                "Too large resource version: \(minimumRevision), current: \(self.revision); the cache did not catch up within \(timeoutMilliseconds) ms")))
+        }))
+        let timer = LoopTimer(loop: loop)
+        timer.arm(milliseconds: timeoutMilliseconds + 1) { [self] in
+            timer.cancel()
+            wakeRevisionWaiters()
+        }
+    }
+
+    private func wakeRevisionWaiters() {
+        guard !revisionWaiters.isEmpty else { return }
+        let now = monotonicNanoseconds()
+        var kept: [(revision: Int64, deadline: UInt64, resume: (Bool) -> Void)] = []
+        for waiter in revisionWaiters {
+            if revision >= waiter.revision {
+                waiter.resume(true)
+            } else if now >= waiter.deadline {
+                waiter.resume(false)
+            } else {
+                kept.append(waiter)
+            }
+        }
+        revisionWaiters = kept
+    }
+
+    func get(namespace: String, name: String) -> CachedObject? {
+        objects[type.storeKey(namespace: namespace, name: name)]
+    }
+
+    /// Every object the filter accepts, in key order.
+    func list(_ filter: ObjectFilter) -> [CachedObject] {
+        if sortedKeys == nil { sortedKeys = objects.keys.sorted() }
+        var result: [CachedObject] = []
+        let prefix = filter.namespace.isEmpty || !type.namespaced ? type.storePrefix : type.storePrefix + filter.namespace + "/"
+        for key in sortedKeys! where key.hasPrefix(prefix) {
+            if let object = objects[key], filter.accepts(object) { result.append(object) }
+        }
+        return result
+    }
+
+    // MARK: Watches
+
+    /// Starts a watch for `call`: from `fromRevision` (events after it, from history) or, when
+    /// nil, with synthetic ADDED events for every current object first (Kubernetes' semantics of
+    /// resourceVersion unset or "0").
+    func watch(
+        call: ServerCall, fromRevision: Int64?, filter: ObjectFilter, bookmarks: Bool
+    ) throws(ApiError) {
+        let watcher = CacheWatcher(call: call, filter: filter, bookmarks: bookmarks, cache: self)
+        if let fromRevision {
+            let oldest = history.count > historyStart ? history[historyStart].revision - 1 : revision
+            if fromRevision < oldest {
+                throw .expired("too old resource version: \(fromRevision) (\(oldest))")
+            }
+            for event in history[historyStart...] where event.revision > fromRevision {
+                watcher.offer(event)
+            }
+        } else {
+            for object in list(filter) {
+                watcher.send(ApiWatchEvent(type: "ADDED", object: object.bytes).protobufBytes())
+            }
+        }
+        guard !watcher.ended else { return }
+        let id = ObjectIdentifier(watcher)
+        watchers[id] = watcher
+        call.onCancel = { [weak self] in self?.watchers[id] = nil }
+    }
+
+    func removeWatcher(_ watcher: CacheWatcher) {
+        watchers[ObjectIdentifier(watcher)] = nil
+    }
+
+    /// Sends each watcher that asked for bookmarks the cache's current revision.
+    func sendBookmarks() {
+        let wanting = watchers.values.filter(\.bookmarks)
+        guard !wanting.isEmpty else { return }
+        var object = type.emptyObject()
+        var meta = ObjectMeta()
+        meta.resourceVersion = String(revision)
+        object.metadata = meta
+        let encoded = ApiWatchEvent(type: "BOOKMARK", object: object.protobufBytes()).protobufBytes()
+        for watcher in wanting { watcher.send(encoded) }
+    }
+}
+
+/// CacheWatcher is one client watch on a cache.
+final class CacheWatcher: @unchecked Sendable {
+    // Safety of @unchecked Sendable: used on the cache's loop only.
+    let call: ServerCall
+    let filter: ObjectFilter
+    let bookmarks: Bool
+    weak var cache: WatchCache?
+    private(set) var ended = false
+
+    init(call: ServerCall, filter: ObjectFilter, bookmarks: Bool, cache: WatchCache) {
+        self.call = call
+        self.filter = filter
+        self.bookmarks = bookmarks
+        self.cache = cache
+    }
+
+    func offer(_ event: WatchCacheEvent) {
+        guard filter.accepts(event.object) else { return }
+        send(event.encoded)
+    }
+
+    private static let noPrefix: [UInt8] = []
+
+    /// Sends pre-encoded event bytes; a watcher whose connection is full is cut off so that it
+    /// cannot hold the others back: the client lists again.
+    func send(_ encoded: [UInt8]) {
+        guard !ended else { return }
+        switch call.send(prefix: Self.noPrefix, shared: encoded) {
+        case .sent: return
+        case .closed:
+            ended = true
+            cache?.removeWatcher(self)
+        case .throttled:
+            end(expired: "watch stream too slow: the client is not reading fast enough; list again and watch from the listed resourceVersion")
+        }
+    }
+
+    func end(expired reason: String) {
+        guard !ended else { return }
+        ended = true
+        var status = ApiError.expired(reason).status
+        status.code = 410
+        call.send(ApiWatchEvent(type: "ERROR", object: status.protobufBytes()).protobufBytes())
+        call.finish(status: reason)
+        cache?.removeWatcher(self)
+    }
+}

@@ -1,0 +1,86 @@
+import Api
+import Foundation
+import Wire
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// ApiCluster runs a store cluster plus API server processes on loopback, for benchmarks and
+/// integration tests; stopped by PID with the work folder.
+public final class ApiCluster: @unchecked Sendable {
+    // Safety of @unchecked Sendable: driven by one task at a time.
+    public let store: StoreCluster
+    public let adminToken = "admin-\(UInt64.random(in: 1...UInt64.max))"
+    public private(set) var apiAddresses: [SocketAddress] = []
+    private var apiServers: [Process] = []
+
+    public init(storeMembers: Int = 1, apiServers count: Int = 1, agentctl: String? = nil) throws {
+        store = try StoreCluster(memberCount: storeMembers, agentctl: agentctl)
+        try "\(adminToken),admin,admin,\"system:masters\"\n".write(
+            toFile: store.workDirectory + "/tokens.csv", atomically: true, encoding: .utf8)
+        for _ in 0..<count { apiAddresses.append(SocketAddress(host: "127.0.0.1", port: try StoreCluster.freePort())) }
+    }
+
+    public func start() throws {
+        try store.start()
+        for (index, address) in apiAddresses.enumerated() {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: store.agentctl)
+            process.arguments = [
+                "run", "apiserver", "--store", store.endpoints.map(\.description).joined(separator: ","),
+                "--store-token-file", store.workDirectory + "/token", "--listen", address.description,
+                "--token-auth-file", store.workDirectory + "/tokens.csv", "--name", "apiserver-\(index + 1)",
+                "--exit-with-parent", String(getpid()),
+            ]
+            let logPath = store.workDirectory + "/apiserver-\(index + 1).log"
+            _ = FileManager.default.createFile(atPath: logPath, contents: nil)
+            let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
+            process.standardOutput = log
+            process.standardError = log
+            try process.run()
+            apiServers.append(process)
+        }
+    }
+
+    /// Peak RSS (VmHWM, KiB) of each API server.
+    public func apiServerPeakResidentKilobytes() -> [Int] {
+        apiServers.compactMap { ProcessStatus.peakResidentKilobytes(pid: $0.processIdentifier) }
+    }
+
+    public func apiServerPIDs() -> [Int32] { apiServers.map(\.processIdentifier) }
+
+    /// kill -9 of one API server.
+    public func killApiServer(_ index: Int) {
+        let process = apiServers[index]
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+    }
+
+    /// Waits until an admin client can list namespaces through every API server.
+    public func waitUntilServing(seconds: Double = 30) async throws {
+        let deadline = Date().addingTimeInterval(seconds)
+        for address in apiAddresses {
+            let client = ApiClient(address: address, token: adminToken, component: "harness", identity: "ready")
+            defer { Task { await client.close() } }
+            while true {
+                if (try? await client.list(Namespace.self)) != nil { break }
+                if Date() > deadline {
+                    throw BenchmarkError("the API server at \(address) did not serve within \(seconds) s")
+                }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+        }
+    }
+
+    public func stop() {
+        for process in apiServers where process.isRunning {
+            kill(process.processIdentifier, SIGTERM)
+            process.waitUntilExit()
+        }
+        apiServers.removeAll()
+        store.stop()
+    }
+
+    deinit { stop() }
+}

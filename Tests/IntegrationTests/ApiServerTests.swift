@@ -1,0 +1,179 @@
+import Api
+import Bench
+import Foundation
+import Testing
+import Wire
+
+/// The API server as a real process in front of a real store member, driven by the client
+/// library over the binary protocol.
+@Suite("API server over loopback (real processes)", .serialized)
+struct ApiServerTests {
+    static func pod(_ name: String, image: String = "nginx:1.27", labels: [String: String] = [:]) -> Pod {
+        var pod = Pod()
+        var meta = ObjectMeta()
+        meta.name = name
+        meta.namespace = "default"
+        meta.labels = labels
+        pod.metadata = meta
+        var container = Container()
+        container.name = "web"
+        container.image = image
+        pod.spec = PodSpec(containers: [container])
+        return pod
+    }
+
+    @Test("create, get, list with a label selector, update, stale update 409, delete, 404")
+    func crud() async throws {
+        let cluster = try ApiCluster(agentctl: BuildProducts.directory.appendingPathComponent("agentctl").path)
+        defer { cluster.stop() }
+        try cluster.start()
+        try await cluster.waitUntilServing()
+        let client = ApiClient(address: cluster.apiAddresses[0], token: cluster.adminToken, component: "test", identity: "crud")
+        defer { Task { await client.close() } }
+
+        let created = try await client.create(Self.pod("web-1", labels: ["app": "web"]))
+        #expect(created.metadata?.uid?.isEmpty == false)
+        #expect(created.metadata?.resourceVersion?.isEmpty == false)
+        #expect(created.metadata?.generation == 1)
+        _ = try await client.create(Self.pod("db-1", labels: ["app": "db"]))
+        await #expect(throws: ApiError.self) { _ = try await client.create(Self.pod("web-1")) }
+
+        let fetched = try await client.get(Pod.self, namespace: "default", name: "web-1")
+        #expect(fetched.spec?.containers.first?.image == "nginx:1.27")
+        let web = try await client.list(Pod.self, namespace: "default", labelSelector: "app=web")
+        #expect(web.items.map { $0.metadata?.name } == ["web-1"])
+        let all = try await client.list(Pod.self, namespace: "default")
+        #expect(all.items.count == 2)
+
+        var changed = fetched
+        changed.spec?.containers[0].image = "nginx:1.28"
+        let updated = try await client.update(changed)
+        #expect(updated.metadata?.generation == 2, "a spec change bumps generation")
+        // The first read is stale now: 409, and a retry with the fresh version succeeds.
+        var stale = fetched
+        stale.spec?.containers[0].image = "nginx:1.29"
+        do {
+            _ = try await client.update(stale)
+            Issue.record("a stale update succeeded")
+        } catch {
+            #expect(error.reason == "Conflict")
+            #expect(error.message.contains("web-1"))
+        }
+        var fresh = try await client.get(Pod.self, namespace: "default", name: "web-1")
+        fresh.spec?.containers[0].image = "nginx:1.29"
+        #expect(try await client.update(fresh).spec?.containers[0].image == "nginx:1.29")
+
+        // Status writes touch only status.
+        var withStatus = try await client.get(Pod.self, namespace: "default", name: "web-1")
+        withStatus.status = PodStatus(phase: "Running")
+        withStatus.spec?.containers[0].image = "ignored"
+        let statusWritten = try await client.updateStatus(withStatus)
+        #expect(statusWritten.status?.phase == "Running")
+        #expect(statusWritten.spec?.containers[0].image == "nginx:1.29")
+
+        try await client.delete(Pod.self, namespace: "default", name: "db-1")
+        do {
+            _ = try await client.get(Pod.self, namespace: "default", name: "db-1")
+            Issue.record("a deleted pod is still there")
+        } catch {
+            #expect(error.reason == "NotFound")
+            #expect(error.message == "pods \"db-1\" not found")
+        }
+    }
+
+    @Test("two writers racing on one object: exactly one wins")
+    func racingWriters() async throws {
+        let cluster = try ApiCluster(agentctl: BuildProducts.directory.appendingPathComponent("agentctl").path)
+        defer { cluster.stop() }
+        try cluster.start()
+        try await cluster.waitUntilServing()
+        let client = ApiClient(address: cluster.apiAddresses[0], token: cluster.adminToken, component: "test", identity: "race")
+        defer { Task { await client.close() } }
+        let base = try await client.create(Self.pod("contended"))
+        var outcomes: [Bool] = []
+        await withTaskGroup(of: Bool.self) { group in
+            for index in 0..<8 {
+                group.addTask {
+                    var mine = base
+                    mine.metadata?.labels = ["writer": "\(index)"]
+                    return (try? await client.update(mine)) != nil
+                }
+            }
+            for await outcome in group { outcomes.append(outcome) }
+        }
+        #expect(outcomes.filter { $0 }.count == 1)
+    }
+
+    @Test("a watch sees creates, updates and deletes; a watch from a resourceVersion resumes; bindings assign nodes")
+    func watchAndBind() async throws {
+        let cluster = try ApiCluster(agentctl: BuildProducts.directory.appendingPathComponent("agentctl").path)
+        defer { cluster.stop() }
+        try cluster.start()
+        try await cluster.waitUntilServing()
+        let client = ApiClient(address: cluster.apiAddresses[0], token: cluster.adminToken, component: "test", identity: "watch")
+        defer { Task { await client.close() } }
+        let events = EventLog()
+        let listed = try await client.list(Pod.self, namespace: "default")
+        client.watchRaw(Pod.self, namespace: "default", resourceVersion: listed.resourceVersion) { kind, bytes, _ in
+            guard let kind, kind != .bookmark, let pod = try? Pod(protobuf: bytes) else { return }
+            events.append("\(kind.rawValue) \(pod.metadata?.name ?? "") \(pod.spec?.nodeName ?? "-")")
+        }
+        try await Task.sleep(for: .milliseconds(200))
+        _ = try await client.create(Self.pod("w1"))
+        try await client.bind(podNamespace: "default", podName: "w1", node: "node-a")
+        do {
+            try await client.bind(podNamespace: "default", podName: "w1", node: "node-b")
+            Issue.record("a bound pod was bound again")
+        } catch {
+            #expect(error.reason == "Conflict")
+        }
+        try await client.delete(Pod.self, namespace: "default", name: "w1", gracePeriodSeconds: 0)
+        try await events.waitFor(3)
+        #expect(events.lines == ["ADDED w1 -", "MODIFIED w1 node-a", "DELETED w1 node-a"])
+    }
+
+    @Test("two API servers on one store see each other's writes")
+    func twoApiServers() async throws {
+        let cluster = try ApiCluster(apiServers: 2, agentctl: BuildProducts.directory.appendingPathComponent("agentctl").path)
+        defer { cluster.stop() }
+        try cluster.start()
+        try await cluster.waitUntilServing()
+        let first = ApiClient(address: cluster.apiAddresses[0], token: cluster.adminToken, component: "test", identity: "a")
+        let second = ApiClient(address: cluster.apiAddresses[1], token: cluster.adminToken, component: "test", identity: "b")
+        defer { Task { await first.close(); await second.close() } }
+        let created = try await first.create(Self.pod("shared"))
+        // A list at the created version waits until that server's cache has it.
+        let seen = try await second.list(Pod.self, namespace: "default", resourceVersion: created.metadata?.resourceVersion)
+        #expect(seen.items.contains { $0.metadata?.name == "shared" })
+    }
+
+    @Test("an unknown token is refused before any call")
+    func unknownToken() async throws {
+        let cluster = try ApiCluster(agentctl: BuildProducts.directory.appendingPathComponent("agentctl").path)
+        defer { cluster.stop() }
+        try cluster.start()
+        try await cluster.waitUntilServing()
+        let intruder = ApiClient(address: cluster.apiAddresses[0], token: "nope", component: "test", identity: "intruder")
+        defer { Task { await intruder.close() } }
+        do {
+            _ = try await intruder.list(Pod.self)
+            Issue.record("an unknown token was served")
+        } catch {
+            #expect(error.code == 401)
+        }
+    }
+}
+
+final class EventLog: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: [String] = []
+    func append(_ line: String) { lock.withLock { stored.append(line) } }
+    var lines: [String] { lock.withLock { stored } }
+    func waitFor(_ count: Int, seconds: Double = 10) async throws {
+        let deadline = Date().addingTimeInterval(seconds)
+        while lines.count < count {
+            if Date() > deadline { throw TestError("only \(lines.count) of \(count) events: \(lines)") }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+    }
+}
