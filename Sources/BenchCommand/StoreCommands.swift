@@ -126,7 +126,7 @@ extension BenchCommand {
         static let configuration = CommandConfiguration(
             commandName: "watch-fanout",
             abstract: "Many watchers on one prefix, one writer at a fixed rate: deliveries, loss and delivery latency.")
-        @Option(help: "store: watch the store directly (etcd anchor workload 3); api: the API server (not built yet).")
+        @Option(help: "store: watch the store directly (etcd anchor workload 3); api: pods through the API server.")
         var layer = "store"
         @OptionGroup var target: StoreTargetOptions
         @Option(help: "Watchers.") var clients = 1000
@@ -136,9 +136,31 @@ extension BenchCommand {
         @Option(help: "Seconds to wait for the last deliveries.") var drainSeconds = 60.0
         @OptionGroup var output: OutputOptions
 
+        @Option(help: "With --layer api: the API server's address (default: start store + API server).")
+        var api: String?
+        @Option(help: "With --layer api and --api: file holding an admin token.")
+        var apiTokenFile: String?
+
         func run() async throws {
-            guard layer == "store" else {
-                throw ValidationError("--layer \(layer): only the store layer exists so far; the API server layer comes with the API server")
+            guard layer == "store" || layer == "api" else {
+                throw ValidationError("--layer must be store or api")
+            }
+            if layer == "api" {
+                var options = ApiWatchFanoutBenchmark.Options()
+                options.watchers = clients
+                options.connections = connections
+                options.events = events
+                options.rate = rate
+                options.drainSeconds = drainSeconds
+                if let api {
+                    options.apiAddress = try SocketAddress(parsing: api)
+                    guard let apiTokenFile, let token = try? String(contentsOfFile: apiTokenFile, encoding: .utf8) else {
+                        throw ValidationError("--api needs --api-token-file with an admin token")
+                    }
+                    options.token = token.trimmingCharacters(in: .whitespacesAndNewlines)
+                }
+                output.print(try await ApiWatchFanoutBenchmark.run(options))
+                return
             }
             var options = try target.options()
             options.watchers = clients

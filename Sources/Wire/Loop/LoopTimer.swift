@@ -58,7 +58,10 @@ public final class LoopTimer: @unchecked Sendable {
         guard !closed else { return }
         closed = true
         action = nil
-        uv_close(UnsafeMutableRawPointer(handle).assumingMemoryBound(to: uv_handle_t.self)) { handle in
+        let raw = UnsafeMutableRawPointer(handle).assumingMemoryBound(to: uv_handle_t.self)
+        // A loop shutting down closes every handle itself; closing twice would abort in libuv.
+        guard uv_is_closing(raw) == 0 else { return }
+        uv_close(raw) { handle in
             let opaque = handle!.pointee.data!
             handle!.withMemoryRebound(to: uv_timer_t.self, capacity: 1) { $0.deallocate() }
             Unmanaged<LoopTimer>.fromOpaque(opaque).release()

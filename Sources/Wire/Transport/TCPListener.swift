@@ -88,7 +88,9 @@ public final class TCPListener: @unchecked Sendable {
     }
 
     private static func closeHandle(_ handle: UnsafeMutablePointer<uv_tcp_t>) {
-        uv_close(UnsafeMutableRawPointer(handle).assumingMemoryBound(to: uv_handle_t.self)) { handle in
+        let raw = UnsafeMutableRawPointer(handle).assumingMemoryBound(to: uv_handle_t.self)
+        guard uv_is_closing(raw) == 0 else { return }
+        uv_close(raw) { handle in
             handle!.withMemoryRebound(to: uv_tcp_t.self, capacity: 1) { $0.deallocate() }
         }
     }
