@@ -1,5 +1,10 @@
 /// QuantityError is text that is not a Kubernetes quantity.
 public struct QuantityError: Error, Sendable, Hashable, CustomStringConvertible {
+    public init(text: String, problem: String) {
+        self.text = text
+        self.problem = problem
+    }
+
     public var text: String
     public var problem: String
 
@@ -82,8 +87,8 @@ public struct QuantityValue: Sendable, Hashable, Comparable, CustomStringConvert
                 guard !seenPoint else { throw fail("it has a second decimal point at position \(index + 1)") }
                 seenPoint = true
             } else if character >= UInt8(ascii: "0") && character <= UInt8(ascii: "9") {
-                if mantissa == 0 && character == UInt8(ascii: "0") && !seenPoint {
-                    // Leading zeros add nothing.
+                if mantissa == 0 && character == UInt8(ascii: "0") {
+                    // Leading zeros (before or after the point) are not significant digits.
                 } else {
                     digitCount += 1
                     guard digitCount <= 30 else { throw fail("it has more than 30 significant digits") }

@@ -76,6 +76,10 @@ public protocol AdmissionPlugin: Sendable {
 
 /// AdmissionConfigurationError is an admission flag the server cannot start with.
 public struct AdmissionConfigurationError: Error, Sendable, Hashable, CustomStringConvertible {
+    public init(message: String) {
+        self.message = message
+    }
+
     public var message: String
     public var description: String { message }
 }

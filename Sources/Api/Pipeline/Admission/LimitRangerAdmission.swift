@@ -119,23 +119,28 @@ public struct LimitRangerAdmission: AdmissionPlugin {
 
         func check(kind: String, requests: [String: QuantityValue], limits: [String: QuantityValue], requireLimit: Bool = true) -> [String] {
             var problems: [String] = []
+            // One problem per bound, the first that applies, in Kubernetes' order.
             for (resource, bound) in minimum.sorted(by: { $0.key < $1.key }) {
-                guard let request = requests[resource] else {
+                if let request = requests[resource] {
+                    if request < bound {
+                        problems.append("minimum \(resource) usage per \(kind) is \(bound), but request is \(request)")
+                    } else if let limit = limits[resource], limit < bound {
+                        problems.append("minimum \(resource) usage per \(kind) is \(bound), but limit is \(limit)")
+                    }
+                } else {
                     problems.append("minimum \(resource) usage per \(kind) is \(bound).  No request is specified")
-                    continue
-                }
-                if request < bound { problems.append("minimum \(resource) usage per \(kind) is \(bound), but request is \(request)") }
-                if let limit = limits[resource], limit < bound {
-                    problems.append("minimum \(resource) usage per \(kind) is \(bound), but limit is \(limit)")
                 }
             }
             for (resource, bound) in maximum.sorted(by: { $0.key < $1.key }) {
                 if let limit = limits[resource] {
-                    if limit > bound { problems.append("maximum \(resource) usage per \(kind) is \(bound), but limit is \(limit)") }
+                    if limit > bound {
+                        problems.append("maximum \(resource) usage per \(kind) is \(bound), but limit is \(limit)")
+                    } else if let request = requests[resource], request > bound {
+                        problems.append("maximum \(resource) usage per \(kind) is \(bound), but request is \(request)")
+                    }
                 } else if requireLimit {
                     problems.append("maximum \(resource) usage per \(kind) is \(bound).  No limit is specified")
-                }
-                if let request = requests[resource], request > bound {
+                } else if let request = requests[resource], request > bound {
                     problems.append("maximum \(resource) usage per \(kind) is \(bound), but request is \(request)")
                 }
             }

@@ -1,6 +1,13 @@
 /// TokenFileError is a malformed token file: it names the file, the line and the column (both
 /// counted from 1) and what to write instead.
 public struct TokenFileError: Error, Sendable, Hashable, CustomStringConvertible {
+    public init(file: String, line: Int, column: Int, message: String) {
+        self.file = file
+        self.line = line
+        self.column = column
+        self.message = message
+    }
+
     public var file: String
     public var line: Int
     public var column: Int
