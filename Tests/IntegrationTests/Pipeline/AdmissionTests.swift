@@ -192,3 +192,45 @@ struct PipelineAdmissionTests {
         }
     }
 }
+
+@Suite("Pipeline: the whole request pipeline")
+struct PipelineRequestPipelineTests {
+    @Test("authenticate, authorize, admit and validate a pod create in order, each with its status code")
+    func stages() throws {
+        let pipeline = RequestPipeline(
+            authenticators: AuthenticatorChain([
+                StaticTokenAuthenticator(users: [
+                    "admin-token": UserInfo(name: "admin", groups: ["system:masters"]),
+                    "guest-token": UserInfo(name: "guest"),
+                ])
+            ]),
+            authorizer: AuthorizerChain([RBACAuthorizer(source: DefaultRoles.source)]),
+            admission: try AdmissionChain.make(enabled: ["NamespaceLifecycle", "ServiceAccount", "AlwaysPullImages"]))
+        #expect(throws: ApiError.unauthorized("Unauthorized: no authenticator recognizes the bearer token")) { try pipeline.authenticate(token: "x") }
+        let guest = try pipeline.authenticate(token: "guest-token")
+        do {
+            try pipeline.authorize(RequestAttributes(user: guest, verb: .create, type: Pod.resourceType, namespace: "default", name: "web"))
+            Issue.record("a guest must not create pods")
+        } catch {
+            #expect(error.code == 403)
+        }
+        let admin = try pipeline.authenticate(token: "admin-token")
+        let attributes = RequestAttributes(user: admin, verb: .create, type: Pod.resourceType, namespace: "default", name: "web")
+        try pipeline.authorize(attributes)
+        var request = AdmissionRequest(attributes: attributes, object: PipelineFixtures.pod(), oldObject: nil, lookups: PipelineAdmissionTests.defaultLookups)
+        try pipeline.admitAndValidate(&request)
+        let pod = try #require(request.object as? Pod)
+        #expect(pod.spec?.serviceAccountName == "default")
+        #expect(pod.spec?.containers[0].imagePullPolicy == "Always")
+        var invalid = AdmissionRequest(
+            attributes: attributes, object: PipelineFixtures.pod(containers: [PipelineFixtures.container(image: nil)]), oldObject: nil,
+            lookups: PipelineAdmissionTests.defaultLookups)
+        do {
+            try pipeline.admitAndValidate(&invalid)
+            Issue.record("a pod without an image must be refused")
+        } catch {
+            #expect(error.code == 422)
+            #expect(error.message == "Pod \"web\" is invalid: spec.containers[0].image: Required value")
+        }
+    }
+}
