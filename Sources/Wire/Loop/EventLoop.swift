@@ -27,7 +27,14 @@ public final class EventLoop: @unchecked Sendable {
     private let turnEnd: UnsafeMutablePointer<uv_prepare_t>
     private let remote = Mutex<RemoteQueue>(RemoteQueue())
     private var localJobs: [Work] = []
+    /// The jobs of the drain in progress; kept to reuse its storage.
+    private var running: [Work] = []
+    /// True while `remote` may hold work: lets a drain skip the mutex when nothing came from
+    /// other threads (set and cleared under the mutex).
+    private let remotePending = Atomic<Bool>(false)
     private var turnEndCallbacks: [() -> Void] = []
+    /// The callbacks of the turn end in progress; kept to reuse its storage.
+    private var runningCallbacks: [() -> Void] = []
     private var thread: pthread_t? = nil
     private let threadReady = Mutex<Bool>(false)
     private let started = Atomic<Bool>(false)
@@ -134,6 +141,7 @@ public final class EventLoop: @unchecked Sendable {
         }
         let first = remote.withLock { queue -> Bool in
             queue.work.append(work)
+            remotePending.store(true, ordering: .releasing)
             return queue.work.count == 1
         }
         if first { uv_async_send(wakeup) }
@@ -149,18 +157,25 @@ public final class EventLoop: @unchecked Sendable {
     private func drainAll() {
         var ran = 0
         while ran < EventLoop.maximumJobsPerDrain {
-            var batch = remote.withLock { queue -> [Work] in
-                let taken = queue.work
-                queue.work.removeAll(keepingCapacity: true)
-                return taken
+            // Jobs move through `running`, whose storage is reused: a drain allocates nothing.
+            precondition(running.isEmpty, "drains do not nest")
+            if remotePending.load(ordering: .acquiring) {
+                remote.withLock { queue in
+                    running.append(contentsOf: queue.work)
+                    queue.work.removeAll(keepingCapacity: true)
+                    remotePending.store(false, ordering: .relaxed)
+                }
             }
-            if !localJobs.isEmpty {
-                batch.append(contentsOf: localJobs)
+            if running.isEmpty {
+                swap(&running, &localJobs)
+            } else if !localJobs.isEmpty {
+                running.append(contentsOf: localJobs)
                 localJobs.removeAll(keepingCapacity: true)
             }
-            if batch.isEmpty { return }
-            for work in batch { run(work) }
-            ran += batch.count
+            if running.isEmpty { return }
+            for index in running.indices { run(running[index]) }
+            ran += running.count
+            running.removeAll(keepingCapacity: running.capacity <= 4096)
         }
         // Still busy: come back after one poll for I/O.
         uv_async_send(wakeup)
@@ -181,9 +196,9 @@ public final class EventLoop: @unchecked Sendable {
         var rounds = 0
         repeat {
             drainAll()
-            let callbacks = turnEndCallbacks
-            turnEndCallbacks.removeAll(keepingCapacity: true)
-            for callback in callbacks { callback() }
+            swap(&runningCallbacks, &turnEndCallbacks)
+            for index in runningCallbacks.indices { runningCallbacks[index]() }
+            runningCallbacks.removeAll(keepingCapacity: runningCallbacks.capacity <= 4096)
             rounds += 1
         } while (!localJobs.isEmpty || !turnEndCallbacks.isEmpty) && rounds < 64
         if !localJobs.isEmpty || !turnEndCallbacks.isEmpty { uv_async_send(wakeup) }

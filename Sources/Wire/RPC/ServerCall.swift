@@ -41,8 +41,9 @@ public final class ServerCall: @unchecked Sendable {
     public let isStream: Bool
     /// Monotonic nanoseconds after which the caller has given up; nil for no deadline.
     public let deadline: UInt64?
-    public let peer: PeerIdentity
-    public let loop: EventLoop
+    /// Who called, as the connection's handshake established it.
+    public var peer: PeerIdentity { connection.peerIdentity }
+    public var loop: EventLoop { connection.tcp.loop }
 
     /// Runs once if the caller cancels, the deadline passes or the connection closes before the
     /// call finished. Handlers that hold resources for the call release them here.
@@ -51,6 +52,9 @@ public final class ServerCall: @unchecked Sendable {
     public var onWritable: (() -> Void)?
 
     public private(set) var isFinished = false
+    /// True while the connection's call table holds this call (it was not answered inside the
+    /// handler that opened it); only then does finishing have to remove it from there.
+    var isRegistered = false
     /// Strong on purpose: a handler may hold the call after the connection closed, and the
     /// connection drops its reference to the call when the call finishes, so there is no cycle
     /// once either side is done (a weak reference cost a side table per call on the hot path).
@@ -58,16 +62,14 @@ public final class ServerCall: @unchecked Sendable {
 
     init(
         streamID: UInt64, method: String, payload: [UInt8], isStream: Bool, deadline: UInt64?,
-        peer: PeerIdentity, connection: ServerConnection
+        connection: ServerConnection
     ) {
         self.streamID = streamID
         self.method = method
         self.payload = payload
         self.isStream = isStream
         self.deadline = deadline
-        self.peer = peer
         self.connection = connection
-        self.loop = connection.loop
     }
 
     /// Decodes the request payload as `Message`, or fails the call with INVALID_ARGUMENT and
@@ -88,11 +90,9 @@ public final class ServerCall: @unchecked Sendable {
         loop.preconditionInLoop()
         precondition(!isStream, "respond is for unary calls; streams use send and finish")
         guard finish() else { return }
-        var envelope = Envelope()
-        envelope.streamID = streamID
-        envelope.kind = .response
-        envelope.payload = payload
-        connection.send(envelope)
+        payload.withUnsafeBytes { bytes in
+            connection.tcp.sendCallFrame(streamID: streamID, kind: .response, payload: bytes)
+        }
     }
 
     public func respond<Message: ProtoMessage>(_ message: Message) {
@@ -118,11 +118,9 @@ public final class ServerCall: @unchecked Sendable {
         loop.preconditionInLoop()
         precondition(isStream, "send is for server streams; unary calls use respond")
         guard !isFinished, !connection.isClosed else { return .closed }
-        var envelope = Envelope()
-        envelope.streamID = streamID
-        envelope.kind = .streamItem
-        envelope.payload = payload
-        connection.send(envelope)
+        payload.withUnsafeBytes { bytes in
+            connection.tcp.sendCallFrame(streamID: streamID, kind: .streamItem, payload: bytes)
+        }
         return connection.isWritable ? .sent : .throttled
     }
 
@@ -170,7 +168,10 @@ public final class ServerCall: @unchecked Sendable {
         isFinished = true
         onCancel = nil
         onWritable = nil
-        connection.callFinished(streamID)
+        if isRegistered {
+            isRegistered = false
+            connection.callFinished(streamID)
+        }
         return true
     }
 

@@ -1,3 +1,4 @@
+import CLibUV
 import Logging
 
 /// ClientConfiguration is who a client says it is and how it behaves when the server goes away.
@@ -61,7 +62,8 @@ public final class WireClient: @unchecked Sendable {
 
     private var tcp: TCPConnection?
     private var nextStreamID: UInt64 = 1
-    private var pendingCalls: [UInt64: Pending] = [:]
+    /// Calls sent and not yet answered, by stream id.
+    private var pendingCalls = StreamTable<PendingCall>()
     private var waiting: [Waiting] = []
     private var deadlines = DeadlineQueue()
     private var deadlineTimer: LoopTimer?
@@ -71,7 +73,9 @@ public final class WireClient: @unchecked Sendable {
     /// Set by every send, cleared by the keepalive tick: pings go out only on idle connections
     /// (a flag instead of a timestamp keeps the clock off the per-frame path).
     private var sentSinceKeepaliveTick = false
-    private var lastReceivedAt: UInt64 = 0
+    /// Loop time (milliseconds, `uv_now`) of the last frame received: libuv read the clock for
+    /// this turn already, so a read batch costs no clock read.
+    private var lastReceivedAtMilliseconds: UInt64 = 0
     private var serverLimits = HandshakeAck()
     private var random = SplitMix64(seed: monotonicNanoseconds())
     private var readyWaiters: [(Result<Void, WireError>) -> Void] = []
@@ -79,10 +83,19 @@ public final class WireClient: @unchecked Sendable {
     private enum Pending {
         case unary((Result<[UInt8], WireError>) -> Void)
         case stream((ClientStreamEvent) -> Void)
+        /// A call of the async API: the call object holds the continuation (and is the token).
+        case async(AsyncUnaryCall)
+    }
+
+    private struct PendingCall {
+        var handler: Pending
+        /// The token the call was started with, so that a stale token (its call finished and the
+        /// stream id was reused after a reconnect) cannot cancel somebody else's call.
+        var token: CallToken?
     }
 
     private struct Waiting {
-        var token: CallToken
+        var token: CallToken?
         var method: String
         var payload: [UInt8]
         var deadline: UInt64?
@@ -106,23 +119,24 @@ public final class WireClient: @unchecked Sendable {
     public func call(
         _ method: String, _ payload: [UInt8], timeoutMilliseconds: UInt32 = 0
     ) async throws(WireError) -> [UInt8] {
-        let token = CallToken()
+        // One object is the token, the pending entry and the holder of the continuation: one
+        // allocation per call, no closure.
+        let call = AsyncUnaryCall()
         let result: Result<[UInt8], WireError> = await withTaskCancellationHandler {
             await withUnsafeContinuation { continuation in
+                call.continuation = continuation
                 if loop.inLoop {
-                    start(method, payload, timeoutMilliseconds: timeoutMilliseconds, token: token) {
-                        continuation.resume(returning: $0)
-                    }
+                    submit(method, payload, timeoutMilliseconds: timeoutMilliseconds, token: call,
+                           isStream: false, handler: .async(call))
                 } else {
                     loop.execute { [self] in
-                        start(method, payload, timeoutMilliseconds: timeoutMilliseconds, token: token) {
-                            continuation.resume(returning: $0)
-                        }
+                        submit(method, payload, timeoutMilliseconds: timeoutMilliseconds, token: call,
+                               isStream: false, handler: .async(call))
                     }
                 }
             }
         } onCancel: {
-            loop.execute { [self] in cancel(token) }
+            loop.execute { [self] in cancel(call) }
         }
         return try result.get()
     }
@@ -141,9 +155,10 @@ public final class WireClient: @unchecked Sendable {
     }
 
     /// Starts a unary call from the loop thread; `completion` runs on the loop exactly once.
+    /// Pass a `token` to be able to cancel the call.
     public func start(
         _ method: String, _ payload: [UInt8], timeoutMilliseconds: UInt32 = 0,
-        token: CallToken = CallToken(), completion: @escaping (Result<[UInt8], WireError>) -> Void
+        token: CallToken? = nil, completion: @escaping (Result<[UInt8], WireError>) -> Void
     ) {
         loop.preconditionInLoop()
         submit(method, payload, timeoutMilliseconds: timeoutMilliseconds, token: token,
@@ -171,7 +186,9 @@ public final class WireClient: @unchecked Sendable {
             Self.finish(entry.handler, WireError(.cancelled, "\(entry.method): cancelled by the caller"))
             return
         }
-        guard let streamID = token.streamID, let pending = pendingCalls.removeValue(forKey: streamID) else {
+        guard let streamID = token.streamID, pendingCalls[streamID]?.token === token,
+            let pending = pendingCalls.removeValue(forKey: streamID)?.handler
+        else {
             return
         }
         var envelope = Envelope()
@@ -246,10 +263,10 @@ public final class WireClient: @unchecked Sendable {
     // MARK: Calls
 
     private func submit(
-        _ method: String, _ payload: [UInt8], timeoutMilliseconds: UInt32, token: CallToken,
+        _ method: String, _ payload: [UInt8], timeoutMilliseconds: UInt32, token: CallToken?,
         isStream: Bool, handler: Pending
     ) {
-        if token.cancelled {
+        if let token, token.cancelled {
             Self.finish(handler, WireError(.cancelled, "\(method): cancelled by the caller"))
             return
         }
@@ -281,7 +298,7 @@ public final class WireClient: @unchecked Sendable {
     }
 
     private func send(
-        _ method: String, _ payload: [UInt8], deadline: UInt64?, token: CallToken, isStream: Bool,
+        _ method: String, _ payload: [UInt8], deadline: UInt64?, token: CallToken?, isStream: Bool,
         handler: Pending
     ) {
         let maximum = Int(serverLimits.maxInFlightCalls)
@@ -291,26 +308,40 @@ public final class WireClient: @unchecked Sendable {
                 "\(method): \(pendingCalls.count) calls in flight to \(address), the server's limit is \(maximum)"))
             return
         }
-        let streamID = nextStreamID
-        nextStreamID += 2
-        token.streamID = streamID
-        var envelope = Envelope()
-        envelope.streamID = streamID
-        envelope.kind = .request
-        envelope.method = method
-        envelope.payload = payload
-        if isStream { envelope.flags = Frame.flagServerStream }
+        guard let tcp else {
+            // The connection is gone and the state has not caught up yet (a handler failed by
+            // the loss starts a new call): the call waits for the next connection like any call
+            // made while not connected.
+            waiting.append(Waiting(
+                token: token, method: method, payload: payload, deadline: deadline, isStream: isStream,
+                handler: handler))
+            return
+        }
+        var deadlineMilliseconds: UInt32 = 0
         if let deadline {
             let now = monotonicNanoseconds()
             guard deadline > now else {
                 Self.finish(handler, WireError(.deadlineExceeded, "\(method): deadline passed before sending"))
                 return
             }
-            envelope.deadlineMilliseconds = UInt32(min((deadline - now + 999_999) / 1_000_000, UInt64(UInt32.max)))
-            scheduleDeadline(deadline, streamID: streamID)
+            deadlineMilliseconds = UInt32(min((deadline - now + 999_999) / 1_000_000, UInt64(UInt32.max)))
         }
-        pendingCalls[streamID] = handler
-        send(envelope)
+        let streamID = nextStreamID
+        nextStreamID += 2
+        token?.streamID = streamID
+        if deadline != nil { scheduleDeadline(deadline!, streamID: streamID) }
+        pendingCalls.insert(PendingCall(handler: handler, token: token), for: streamID)
+        sentSinceKeepaliveTick = true
+        // The request is encoded straight into the connection's outbound buffer.
+        var method = method
+        method.withUTF8 { methodBytes in
+            payload.withUnsafeBytes { payloadBytes in
+                tcp.sendCallFrame(
+                    streamID: streamID, kind: .request, method: UnsafeRawBufferPointer(methodBytes),
+                    payload: payloadBytes, deadlineMilliseconds: deadlineMilliseconds,
+                    flags: isStream ? Frame.flagServerStream : 0)
+            }
+        }
     }
 
     private func send(_ envelope: Envelope) {
@@ -323,6 +354,7 @@ public final class WireClient: @unchecked Sendable {
         switch pending {
         case .unary(let completion): completion(.failure(error))
         case .stream(let handler): handler(.end(error))
+        case .async(let call): call.resume(.failure(error))
         }
     }
 
@@ -345,7 +377,7 @@ public final class WireClient: @unchecked Sendable {
     private func expireDeadlines() {
         let now = monotonicNanoseconds()
         for streamID in deadlines.popDue(now: now) where streamID != 0 {
-            guard let pending = pendingCalls.removeValue(forKey: streamID) else { continue }
+            guard let pending = pendingCalls.removeValue(forKey: streamID)?.handler else { continue }
             var envelope = Envelope()
             envelope.streamID = streamID
             envelope.kind = .cancel
@@ -397,7 +429,7 @@ public final class WireClient: @unchecked Sendable {
                 var envelope = Envelope()
                 envelope.kind = .handshake
                 envelope.payload = handshake.protobufBytes()
-                lastReceivedAt = monotonicNanoseconds()
+                lastReceivedAtMilliseconds = uv_now(loop.uvLoop)
                 send(envelope)
                 armKeepalive()
             }
@@ -436,10 +468,10 @@ public final class WireClient: @unchecked Sendable {
 
     private func keepaliveTick() {
         guard let tcp, state == .ready || state == .handshaking else { return }
-        let now = monotonicNanoseconds()
-        let interval = configuration.keepaliveIntervalMilliseconds * 1_000_000
-        if now - lastReceivedAt > 2 * interval {
-            tcp.close(reason: "no answer from \(address) for \(2 * interval / 1_000_000) ms (keepalive timeout)")
+        let now = uv_now(loop.uvLoop)
+        let interval = configuration.keepaliveIntervalMilliseconds
+        if now > lastReceivedAtMilliseconds && now - lastReceivedAtMilliseconds > 2 * interval {
+            tcp.close(reason: "no answer from \(address) for \(2 * interval) ms (keepalive timeout)")
             return
         }
         if !sentSinceKeepaliveTick {
@@ -455,11 +487,10 @@ public final class WireClient: @unchecked Sendable {
         tcp = nil
         lastError = error
         keepaliveTimer?.stop()
-        let inFlight = pendingCalls
-        pendingCalls.removeAll()
+        let inFlight = pendingCalls.removeAll()
         nextStreamID = 1
-        for pending in inFlight.values {
-            Self.finish(pending, WireError(.unavailable, "connection to \(address) lost: \(error.message)"))
+        for pending in inFlight {
+            Self.finish(pending.handler, WireError(.unavailable, "connection to \(address) lost: \(error.message)"))
         }
         guard state != .closed else { return }
         if !configuration.waitForReady {
@@ -487,9 +518,8 @@ public final class WireClient: @unchecked Sendable {
     }
 
     private func failEverything(_ error: WireError) {
-        let inFlight = pendingCalls
-        pendingCalls.removeAll()
-        for pending in inFlight.values { Self.finish(pending, error) }
+        let inFlight = pendingCalls.removeAll()
+        for pending in inFlight { Self.finish(pending.handler, error) }
         let queued = waiting
         waiting.removeAll()
         for entry in queued { Self.finish(entry.handler, error) }
@@ -502,31 +532,47 @@ public final class WireClient: @unchecked Sendable {
 extension WireClient: TCPConnectionDelegate {
     public func connection(_ connection: TCPConnection, didRead envelopes: [Envelope]) {
         guard connection === tcp else { return }
-        lastReceivedAt = monotonicNanoseconds()
-        for envelope in envelopes {
+        lastReceivedAtMilliseconds = uv_now(loop.uvLoop)
+        for index in envelopes.indices {
+            // Answers are read in place; other kinds are rare enough to copy.
+            if envelopes[index].kind == .response {
+                switch pendingCalls.removeValue(forKey: envelopes[index].streamID)?.handler {
+                case .unary(let completion)?: completion(.success(envelopes[index].payload))
+                case .async(let call)?: call.resume(.success(envelopes[index].payload))
+                case .stream(let handler)?:
+                    handler(.end(WireError(.internal, "a unary response for a stream")))
+                case nil: break
+                }
+                continue
+            }
+            let envelope = envelopes[index]
             switch envelope.kind {
             case .handshakeAck where state == .handshaking:
                 handshakeAccepted(envelope)
             case .response:
-                if case .unary(let completion)? = pendingCalls.removeValue(forKey: envelope.streamID) {
-                    completion(.success(envelope.payload))
+                switch pendingCalls.removeValue(forKey: envelope.streamID)?.handler {
+                case .unary(let completion)?: completion(.success(envelope.payload))
+                case .async(let call)?: call.resume(.success(envelope.payload))
+                case .stream(let handler)?:
+                    handler(.end(WireError(.internal, "a unary response for a stream")))
+                case nil: break
                 }
             case .streamItem:
-                if case .stream(let handler)? = pendingCalls[envelope.streamID] {
+                if case .stream(let handler)? = pendingCalls[envelope.streamID]?.handler {
                     handler(.item(envelope.payload))
                 }
             case .streamEnd:
-                if let pending = pendingCalls.removeValue(forKey: envelope.streamID) {
+                if let pending = pendingCalls.removeValue(forKey: envelope.streamID)?.handler {
                     let status = envelope.statusCode == .ok
                         ? nil : WireError(envelope.statusCode, envelope.statusMessage)
                     switch pending {
                     case .stream(let handler): handler(.end(status))
-                    case .unary(let completion):
-                        completion(.failure(status ?? WireError(.internal, "stream end for a unary call")))
+                    case .unary, .async:
+                        Self.finish(pending, status ?? WireError(.internal, "stream end for a unary call"))
                     }
                 }
             case .error where envelope.streamID != 0:
-                if let pending = pendingCalls.removeValue(forKey: envelope.streamID) {
+                if let pending = pendingCalls.removeValue(forKey: envelope.streamID)?.handler {
                     Self.finish(pending, WireError(envelope.statusCode, envelope.statusMessage))
                 }
             case .error:
@@ -566,11 +612,26 @@ extension WireClient: TCPConnectionDelegate {
 
 /// CallToken names one call so that it can be cancelled; the stream id is assigned when the call
 /// is actually sent.
-public final class CallToken: @unchecked Sendable {
+public class CallToken: @unchecked Sendable {
     // Safety of @unchecked Sendable: read and written on the client's loop only.
     var streamID: UInt64?
     var cancelled = false
     public init() {}
+}
+
+/// AsyncUnaryCall is one call of the async API: its token, its pending entry and the holder of
+/// the waiting task's continuation.
+final class AsyncUnaryCall: CallToken, @unchecked Sendable {
+    // Safety of @unchecked Sendable: `continuation` is set by the calling task before the call
+    // is submitted (the loop's queue orders the two) and then used on the loop only.
+    var continuation: UnsafeContinuation<Result<[UInt8], WireError>, Never>?
+
+    /// Resumes the waiting task; exactly once.
+    func resume(_ result: Result<[UInt8], WireError>) {
+        guard let continuation else { preconditionFailure("an async call was answered twice") }
+        self.continuation = nil
+        continuation.resume(returning: result)
+    }
 }
 
 /// SplitMix64 is a small seeded generator for jitter; determinism is not needed here, only

@@ -1,3 +1,4 @@
+import CLibUV
 import Logging
 
 /// WireService handles the calls of a server. `handle` runs on the server's loop thread, once per
@@ -24,8 +25,15 @@ public final class MethodRouter: WireService, @unchecked Sendable {
     public var methods: [String] { routes.keys.sorted() }
 
     public func handle(_ calls: [ServerCall]) {
+        // A batch usually repeats one method: look it up once per run of equal names.
+        var lastMethod = ""
+        var lastRoute: ((ServerCall) -> Void)? = nil
         for call in calls {
-            if let route = routes[call.method] {
+            if lastRoute == nil || call.method != lastMethod {
+                lastMethod = call.method
+                lastRoute = routes[call.method]
+            }
+            if let route = lastRoute {
                 route(call)
             } else {
                 call.fail(WireError(
@@ -141,8 +149,9 @@ public final class WireServer: @unchecked Sendable {
 
     private func sweepIdleConnections() {
         let now = monotonicNanoseconds()
+        let loopMilliseconds = uv_now(loop.uvLoop)
         for connection in Array(connectionList.values) {
-            connection.checkLiveness(now: now)
+            connection.checkLiveness(now: now, loopMilliseconds: loopMilliseconds)
         }
     }
 
@@ -176,12 +185,24 @@ final class ServerConnection: TCPConnectionDelegate {
     let logger: Logger
     var loop: EventLoop { tcp.loop }
     private var peer: PeerIdentity?
+    private var handshakeDone = false
+    /// What the transport holds as its delegate (see `ServerTransportRelay`).
+    private var relay: ServerTransportRelay?
+    /// Calls waiting for an answer after the handler that opened them returned.
     private var calls: [UInt64: ServerCall] = [:]
+    /// The highest stream id opened so far: a request above it cannot collide with a call in
+    /// progress, which spares the lookup for clients that count up (all of ours do).
+    private var highestStreamID: UInt64 = 0
     private var deadlines = DeadlineQueue()
     private var deadlineTimer: LoopTimer?
     private let openedAt = monotonicNanoseconds()
-    private var lastFrameAt = monotonicNanoseconds()
+    /// Loop time (milliseconds, `uv_now`) of the last frame: the clock libuv already read this
+    /// turn, so liveness costs no clock read per read batch.
+    private var lastFrameAtMilliseconds: UInt64
+    /// Calls opened by the read batch being handled, before they reach the service.
     private var opened: [ServerCall] = []
+    /// The batch the service is handling (kept to reuse its storage).
+    private var handling: [ServerCall] = []
 
     init(tcp: TCPConnection, server: WireServer) {
         self.tcp = tcp
@@ -189,7 +210,16 @@ final class ServerConnection: TCPConnectionDelegate {
         configuration = server.configuration
         service = server.service
         logger = server.logger
-        tcp.delegate = self
+        lastFrameAtMilliseconds = uv_now(tcp.loop.uvLoop)
+        let relay = ServerTransportRelay(connection: self)
+        self.relay = relay
+        tcp.delegate = relay
+    }
+
+    /// The peer of a connection whose handshake succeeded (calls exist only after it).
+    var peerIdentity: PeerIdentity {
+        guard let peer else { preconditionFailure("a call exists only after the handshake") }
+        return peer
     }
 
     var isClosed: Bool { tcp.isClosed }
@@ -202,21 +232,26 @@ final class ServerConnection: TCPConnectionDelegate {
     // MARK: TCPConnectionDelegate
 
     func connection(_ connection: TCPConnection, didRead envelopes: [Envelope]) {
-        lastFrameAt = monotonicNanoseconds()
+        lastFrameAtMilliseconds = uv_now(loop.uvLoop)
         opened.removeAll(keepingCapacity: true)
-        for envelope in envelopes {
+        // Fields are read in place (no copy of each Envelope, no retain of its payload).
+        for index in envelopes.indices {
             guard !tcp.isClosed else { return }
-            if peer == nil {
-                acceptHandshake(envelope)
+            if !handshakeDone {
+                acceptHandshake(envelopes[index])
                 continue
             }
-            switch envelope.kind {
+            let streamID = envelopes[index].streamID
+            switch envelopes[index].kind {
             case .request:
-                open(envelope)
+                open(
+                    streamID: streamID, method: envelopes[index].method, payload: envelopes[index].payload,
+                    deadlineMilliseconds: envelopes[index].deadlineMilliseconds, flags: envelopes[index].flags)
             case .cancel:
-                if let call = calls.removeValue(forKey: envelope.streamID) {
+                if let call = calls.removeValue(forKey: streamID) {
+                    call.isRegistered = false
                     call.cancel()
-                } else if let index = opened.firstIndex(where: { $0.streamID == envelope.streamID }) {
+                } else if let index = opened.firstIndex(where: { $0.streamID == streamID }) {
                     opened.remove(at: index).cancel()
                 }
             case .ping:
@@ -226,23 +261,27 @@ final class ServerConnection: TCPConnectionDelegate {
             case .pong:
                 break
             default:
-                protocolError("unexpected \(envelope.kind) frame from a client (stream \(envelope.streamID))")
+                protocolError("unexpected \(envelopes[index].kind) frame from a client (stream \(streamID))")
             }
         }
         if !opened.isEmpty && !tcp.isClosed {
-            let batch = opened
-            opened.removeAll(keepingCapacity: true)
-            service.handle(batch)
+            // Move the batch out of `opened` (a close during the handler cancels only what is
+            // still there) into `handling`, whose storage is reused batch after batch.
+            precondition(handling.isEmpty, "a read batch is handled inside another")
+            swap(&opened, &handling)
+            service.handle(handling)
             // Calls answered inside the handler never enter the table; the rest wait there
             // for their answer, a cancel, their deadline or the end of the connection.
-            for call in batch where !call.isFinished {
+            for call in handling where !call.isFinished {
                 if tcp.isClosed {
                     call.cancel()
                     continue
                 }
+                call.isRegistered = true
                 calls[call.streamID] = call
                 if let deadline = call.deadline { scheduleDeadline(deadline, streamID: call.streamID) }
             }
+            handling.removeAll(keepingCapacity: handling.capacity <= 4096)
         }
     }
 
@@ -267,12 +306,19 @@ final class ServerConnection: TCPConnectionDelegate {
     func connectionDidClose(_ connection: TCPConnection, reason: String) {
         let open = calls
         calls.removeAll()
-        for call in open.values { call.cancel() }
+        for call in open.values {
+            call.isRegistered = false
+            call.cancel()
+        }
         let unregistered = opened
         opened.removeAll()
         for call in unregistered { call.cancel() }
         deadlineTimer?.cancel()
         deadlineTimer = nil
+        // The transport calls nothing after this: let the relay go, which ends the cycle that
+        // kept this connection alive while it was open.
+        relay?.connection = nil
+        relay = nil
         server?.connectionClosed(self)
         logger.debug("connection from \(tcp.peerDescription) closed: \(reason)")
     }
@@ -303,6 +349,7 @@ final class ServerConnection: TCPConnectionDelegate {
             reject(error)
             return
         }
+        handshakeDone = true
         peer = PeerIdentity(
             component: handshake.component, identity: handshake.identity, address: tcp.peerDescription,
             credential: handshake.credential)
@@ -325,13 +372,14 @@ final class ServerConnection: TCPConnectionDelegate {
 
     // MARK: Calls
 
-    private func open(_ envelope: Envelope) {
-        let streamID = envelope.streamID
+    private func open(streamID: UInt64, method: String, payload: [UInt8], deadlineMilliseconds: UInt32, flags: UInt32) {
         guard streamID != 0 else {
             protocolError("request with stream id 0; stream ids start at 1")
             return
         }
-        guard calls[streamID] == nil, !opened.contains(where: { $0.streamID == streamID }) else {
+        if streamID > highestStreamID {
+            highestStreamID = streamID
+        } else if calls[streamID] != nil || opened.contains(where: { $0.streamID == streamID }) {
             protocolError("stream id \(streamID) is already in use on this connection")
             return
         }
@@ -345,13 +393,12 @@ final class ServerConnection: TCPConnectionDelegate {
             return
         }
         var deadline: UInt64? = nil
-        if envelope.deadlineMilliseconds > 0 {
-            deadline = monotonicNanoseconds() + UInt64(envelope.deadlineMilliseconds) * 1_000_000
+        if deadlineMilliseconds > 0 {
+            deadline = monotonicNanoseconds() + UInt64(deadlineMilliseconds) * 1_000_000
         }
         let call = ServerCall(
-            streamID: streamID, method: envelope.method, payload: envelope.payload,
-            isStream: envelope.flags & Frame.flagServerStream != 0, deadline: deadline, peer: peer!,
-            connection: self)
+            streamID: streamID, method: method, payload: payload,
+            isStream: flags & Frame.flagServerStream != 0, deadline: deadline, connection: self)
         opened.append(call)
     }
 
@@ -370,25 +417,31 @@ final class ServerConnection: TCPConnectionDelegate {
         if deadlineTimer == nil { deadlineTimer = LoopTimer(loop: loop) }
         let now = monotonicNanoseconds()
         let delay = earliest > now ? (earliest - now + 999_999) / 1_000_000 : 0
-        deadlineTimer!.arm(milliseconds: delay, owner: self) { $0.expireDeadlines() }
+        // Unowned, not weak (a weak reference would move this object's reference counts to a
+        // side table, slowing every call's retain): the timer is cancelled when the connection
+        // closes, and the connection lives at least as long as its transport is open.
+        deadlineTimer!.arm(milliseconds: delay) { [unowned self] in expireDeadlines() }
     }
 
     private func expireDeadlines() {
         for streamID in deadlines.popDue(now: monotonicNanoseconds()) {
             // The caller has given up and failed the call locally; stop the work, send nothing.
-            if let call = calls.removeValue(forKey: streamID) { call.cancel() }
+            if let call = calls.removeValue(forKey: streamID) {
+                call.isRegistered = false
+                call.cancel()
+            }
         }
         armDeadlineTimer()
     }
 
     // MARK: Liveness and errors
 
-    func checkLiveness(now: UInt64) {
-        let interval = UInt64(configuration.keepaliveIntervalMilliseconds) * 1_000_000
+    func checkLiveness(now: UInt64, loopMilliseconds: UInt64) {
+        let interval = UInt64(configuration.keepaliveIntervalMilliseconds)
         if peer == nil && now - openedAt > configuration.handshakeTimeoutMilliseconds * 1_000_000 {
             close(WireError(.deadlineExceeded, "no handshake within \(configuration.handshakeTimeoutMilliseconds) ms"))
-        } else if now - lastFrameAt > 3 * interval {
-            close(WireError(.unavailable, "no frame for \(3 * interval / 1_000_000) ms (keepalive timeout)"))
+        } else if loopMilliseconds > lastFrameAtMilliseconds && loopMilliseconds - lastFrameAtMilliseconds > 3 * interval {
+            close(WireError(.unavailable, "no frame for \(3 * interval) ms (keepalive timeout)"))
         }
     }
 
@@ -405,6 +458,38 @@ final class ServerConnection: TCPConnectionDelegate {
         envelope.statusCode = error.code
         envelope.statusMessage = error.message
         tcp.close(after: envelope, reason: error.message)
+    }
+}
+
+/// ServerTransportRelay is the transport's delegate on behalf of a ServerConnection.
+///
+/// TCPConnection holds its delegate weakly, and an object that is referenced weakly keeps its
+/// reference counts in a side table, which makes each of its retains and releases several times
+/// slower. Every call retains its connection, so the weak reference points at this relay
+/// instead. The relay and the connection hold each other while the transport is open (a server
+/// released without `close()` leaves its open connections serving until they close); the
+/// connection breaks the cycle when the transport closes.
+final class ServerTransportRelay: TCPConnectionDelegate {
+    var connection: ServerConnection?
+
+    init(connection: ServerConnection) {
+        self.connection = connection
+    }
+
+    func connection(_ transport: TCPConnection, didRead envelopes: [Envelope]) {
+        connection?.connection(transport, didRead: envelopes)
+    }
+
+    func connection(_ transport: TCPConnection, didFail error: FrameError) {
+        connection?.connection(transport, didFail: error)
+    }
+
+    func connection(_ transport: TCPConnection, writabilityChanged writable: Bool) {
+        connection?.connection(transport, writabilityChanged: writable)
+    }
+
+    func connectionDidClose(_ transport: TCPConnection, reason: String) {
+        connection?.connectionDidClose(transport, reason: reason)
     }
 }
 

@@ -56,7 +56,7 @@ public final class TCPConnection: @unchecked Sendable {
     let handle: UnsafeMutablePointer<uv_tcp_t>
     private var decoder: FrameDecoder
     private var decoded: [Envelope] = []
-    private var pending: [UInt8] = []
+    private var pending = FrameBuffer()
     private var inFlightBytes = 0
     private var flushScheduled = false
     private var reading = false
@@ -135,7 +135,7 @@ public final class TCPConnection: @unchecked Sendable {
         let bytes = UnsafeRawBufferPointer(start: UnsafeRawPointer(base), count: count)
         decoded.removeAll(keepingCapacity: true)
         do {
-            try decoder.feed(bytes) { decoded.append($0) }
+            try decoder.feed(bytes, into: &decoded)
         } catch {
             deliver()
             delegate?.connection(self, didFail: error)
@@ -148,9 +148,10 @@ public final class TCPConnection: @unchecked Sendable {
     private func deliver() {
         guard !decoded.isEmpty, !isClosed else { return }
         framesRead += decoded.count
-        let batch = decoded
-        decoded.removeAll(keepingCapacity: true)
-        delegate?.connection(self, didRead: batch)
+        // Handed over without a copy; once the delegate returned, the array is unique again and
+        // the next read reuses its storage.
+        delegate?.connection(self, didRead: decoded)
+        decoded.removeAll(keepingCapacity: decoded.capacity <= 4096)
     }
 
     // MARK: Writing
@@ -169,8 +170,23 @@ public final class TCPConnection: @unchecked Sendable {
     ) {
         loop.preconditionInLoop()
         guard !isClosed else { return }
-        Frame.appendStreamItem(
-            streamID: streamID, payloadPrefix: payloadPrefix, payloadShared: payloadShared, to: &pending)
+        Frame.appendCallFrame(
+            streamID: streamID, kind: .streamItem, method: UnsafeRawBufferPointer(start: nil, count: 0),
+            payload: payloadPrefix, payloadTail: payloadShared, to: &pending)
+        afterQueueing()
+    }
+
+    /// Queues a request, response or stream item (see `Frame.appendCallFrame`), encoded straight
+    /// into the outbound buffer.
+    func sendCallFrame(
+        streamID: UInt64, kind: FrameKind, method: UnsafeRawBufferPointer = UnsafeRawBufferPointer(start: nil, count: 0),
+        payload: UnsafeRawBufferPointer, deadlineMilliseconds: UInt32 = 0, flags: UInt32 = 0
+    ) {
+        loop.preconditionInLoop()
+        guard !isClosed else { return }
+        Frame.appendCallFrame(
+            streamID: streamID, kind: kind, method: method, payload: payload,
+            deadlineMilliseconds: deadlineMilliseconds, flags: flags, to: &pending)
         afterQueueing()
     }
 
@@ -179,7 +195,7 @@ public final class TCPConnection: @unchecked Sendable {
     public func send(encodedFrames bytes: UnsafeRawBufferPointer) {
         loop.preconditionInLoop()
         guard !isClosed else { return }
-        pending.append(contentsOf: bytes)
+        pending.append(bytes)
         afterQueueing()
     }
 
@@ -205,11 +221,10 @@ public final class TCPConnection: @unchecked Sendable {
         flushScheduled = false
         guard !isClosed, inFlightBytes == 0, !pending.isEmpty else { return }
         let total = pending.count
-        let written = pending.withUnsafeMutableBytes { bytes -> Int32 in
-            var buffer = uv_buf_init(
-                bytes.baseAddress!.assumingMemoryBound(to: CChar.self), UInt32(bytes.count))
-            return uv_try_write(stream, &buffer, 1)
-        }
+        var buffer = uv_buf_init(
+            UnsafeMutableRawPointer(mutating: pending.bytes.baseAddress!).assumingMemoryBound(to: CChar.self),
+            UInt32(total))
+        let written = uv_try_write(stream, &buffer, 1)
         if written < 0 && written != UV_EAGAIN.rawValue {
             close(reason: "write failed: \(uvError(written))")
             return
@@ -217,7 +232,7 @@ public final class TCPConnection: @unchecked Sendable {
         let done = max(0, Int(written))
         bytesWritten += done
         if done == total {
-            pending.removeAll(keepingCapacity: pending.capacity <= 1 << 20)
+            pending.removeAll(keepingCapacityUpTo: 1 << 20)
             updateWritability()
             return
         }
@@ -228,10 +243,8 @@ public final class TCPConnection: @unchecked Sendable {
     private func startWrite(skipping done: Int) {
         let remaining = pending.count - done
         let copy = UnsafeMutableRawPointer.allocate(byteCount: remaining, alignment: 1)
-        pending.withUnsafeBytes { bytes in
-            copy.copyMemory(from: bytes.baseAddress! + done, byteCount: remaining)
-        }
-        pending.removeAll(keepingCapacity: pending.capacity <= 1 << 20)
+        copy.copyMemory(from: pending.bytes.baseAddress! + done, byteCount: remaining)
+        pending.removeAll(keepingCapacityUpTo: 1 << 20)
         inFlightBytes = remaining
         let request = UnsafeMutablePointer<uv_write_t>.allocate(capacity: 1)
         request.pointee.data = copy
@@ -285,12 +298,19 @@ public final class TCPConnection: @unchecked Sendable {
         guard !isClosed else { return }
         isClosed = true
         stopReading()
-        uv_close(UnsafeMutableRawPointer(handle).assumingMemoryBound(to: uv_handle_t.self)) { handle in
+        let raw = UnsafeMutableRawPointer(handle).assumingMemoryBound(to: uv_handle_t.self)
+        // A loop shutting down closes every handle itself; closing twice would abort in libuv.
+        if uv_is_closing(raw) != 0 {
+            pending.removeAll(keepingCapacityUpTo: 0)
+            delegate?.connectionDidClose(self, reason: reason)
+            return
+        }
+        uv_close(raw) { handle in
             let opaque = handle!.pointee.data!
             handle!.withMemoryRebound(to: uv_tcp_t.self, capacity: 1) { $0.deallocate() }
             Unmanaged<TCPConnection>.fromOpaque(opaque).release()
         }
-        pending = []
+        pending.removeAll(keepingCapacityUpTo: 0)
         delegate?.connectionDidClose(self, reason: reason)
     }
 
