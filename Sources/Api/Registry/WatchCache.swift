@@ -320,17 +320,32 @@ final class CacheWatcher: @unchecked Sendable {
 
     private static let noPrefix: [UInt8] = []
 
-    /// Sends pre-encoded event bytes; a watcher whose connection is full is cut off so that it
-    /// cannot hold the others back: the client lists again.
+    /// When the connection first reported it was over its high watermark (nil: it is not).
+    private var throttledSince: UInt64?
+    /// How long a watcher's connection may stay over its high watermark before the watcher is cut
+    /// off: long enough to ride out a burst, short enough that a stuck client cannot make the
+    /// server hold an unbounded backlog for it.
+    static let throttleGraceNanoseconds: UInt64 = 2_000_000_000
+
+    /// Sends pre-encoded event bytes. A watcher whose connection stays full past the grace
+    /// period is cut off so that it cannot hold the others back: the client lists again.
     func send(_ encoded: [UInt8]) {
         guard !ended else { return }
         switch call.send(prefix: Self.noPrefix, shared: encoded) {
-        case .sent: return
+        case .sent:
+            throttledSince = nil
         case .closed:
             ended = true
             cache?.removeWatcher(self)
         case .throttled:
-            end(expired: "watch stream too slow: the client is not reading fast enough; list again and watch from the listed resourceVersion")
+            let now = monotonicNanoseconds()
+            guard let since = throttledSince else {
+                throttledSince = now
+                return
+            }
+            if now - since > Self.throttleGraceNanoseconds {
+                end(expired: "watch stream too slow: the client has not kept up for \(Self.throttleGraceNanoseconds / 1_000_000_000) s; list again and watch from the listed resourceVersion")
+            }
         }
     }
 

@@ -75,6 +75,9 @@ public final class ApiServer: @unchecked Sendable {
                 : nil
         }
         serverConfiguration.maximumInFlightCalls = 65_536
+        // Watch fan-out is bursty (one event becomes a frame per watcher on the connection):
+        // 16 MiB per connection absorbs a burst for a few hundred watchers; a watcher whose
+        // connection stays above it is cut off (see CacheWatcher) and relists.
         serverConfiguration.limits.highWatermarkBytes = 16 << 20
         serverConfiguration.limits.maximumOutboundBytes = 128 << 20
         server = try WireServer(loop: loop, address: configuration.listen, configuration: serverConfiguration, service: router, logger: logger)

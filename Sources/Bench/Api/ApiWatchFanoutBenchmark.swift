@@ -192,9 +192,12 @@ final class ApiFanoutState: @unchecked Sendable {
             if failure == nil { failure = "watch error: \(error.map { "\($0)" } ?? "?")" }
             return
         }
-        guard kind == .added || kind == .modified, let pod = try? Pod(protobuf: bytes) else { return }
+        // Field 1 of every kind is its ObjectMeta: reading the pod as PartialObjectMetadata gets
+        // the resourceVersion without building the whole Pod, so that the driver measures the
+        // server rather than its own decoding.
+        guard kind == .added || kind == .modified, let partial = try? PartialObjectMetadata(protobuf: bytes) else { return }
         let now = monotonicNanoseconds()
-        let version = pod.metadata?.resourceVersion ?? ""
+        let version = partial.metadata?.resourceVersion ?? ""
         if let acknowledged = acknowledgedAt[version] {
             _ = histogram.record(now > acknowledged ? now - acknowledged : 0)
         } else {
