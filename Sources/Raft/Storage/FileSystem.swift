@@ -40,24 +40,30 @@ enum FileSystem {
         defer { closeFile(descriptor) }
         let sizeBytes = try fileSize(descriptor, path: path)
         var bytes = [UInt8](repeating: 0, count: sizeBytes)
-        var filled = 0
-        var failure: Int32 = 0
-        bytes.withUnsafeMutableBytes { buffer in
-            while filled < sizeBytes {
-                let result = pread(descriptor, buffer.baseAddress! + filled, sizeBytes - filled, off_t(filled))
-                if result < 0 {
-                    if errno == EINTR { continue }
-                    failure = errno
-                    return
-                }
-                // The file shrank under us: treat the missing part as absent rather than loop.
-                if result == 0 { break }
-                filled += result
-            }
+        // The file shrank under us: treat the missing part as absent.
+        let filled = try withMutableBytes(&bytes) { (buffer) throws(StorageError) in
+            try readUpTo(descriptor, into: buffer, offsetBytes: 0, path: path)
         }
-        if failure != 0 { throw .systemCall(operation: "pread", path: path, errorNumber: failure) }
         if filled < sizeBytes { bytes.removeLast(sizeBytes - filled) }
         return bytes
+    }
+
+    /// readUpTo fills `buffer` from the file at `offsetBytes`, looping over short reads, and
+    /// returns how many bytes it read: fewer than `buffer.count` only at the end of the file.
+    static func readUpTo(
+        _ descriptor: Int32, into buffer: UnsafeMutableRawBufferPointer, offsetBytes: Int, path: String
+    ) throws(StorageError) -> Int {
+        var filled = 0
+        while filled < buffer.count {
+            let result = pread(descriptor, buffer.baseAddress! + filled, buffer.count - filled, off_t(offsetBytes + filled))
+            if result < 0 {
+                if errno == EINTR { continue }
+                throw .systemCall(operation: "pread", path: path, errorNumber: errno)
+            }
+            if result == 0 { break }
+            filled += result
+        }
+        return filled
     }
 
     static func fileSize(_ descriptor: Int32, path: String) throws(StorageError) -> Int {
@@ -181,6 +187,20 @@ func withBytes<Result>(
     _ array: [UInt8], _ body: (UnsafeRawBufferPointer) throws(StorageError) -> Result
 ) throws(StorageError) -> Result {
     let outcome: Swift.Result<Result, StorageError> = array.withUnsafeBytes { raw in
+        do throws(StorageError) {
+            return .success(try body(raw))
+        } catch {
+            return .failure(error)
+        }
+    }
+    return try outcome.get()
+}
+
+/// withMutableBytes is `withBytes` for writing into `array`.
+func withMutableBytes<Result>(
+    _ array: inout [UInt8], _ body: (UnsafeMutableRawBufferPointer) throws(StorageError) -> Result
+) throws(StorageError) -> Result {
+    let outcome: Swift.Result<Result, StorageError> = array.withUnsafeMutableBytes { raw in
         do throws(StorageError) {
             return .success(try body(raw))
         } catch {

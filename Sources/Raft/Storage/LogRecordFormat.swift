@@ -30,7 +30,7 @@ enum LogRecordFormat {
     /// far below this; a length field above it on disk is corruption, not a big record.
     static let maximumPayloadBytes = 32 << 20
 
-    /// What sits at one offset of a segment.
+    /// What sits at one offset of a segment (see `SegmentReader.parseRecord`).
     enum Parsed: Equatable {
         /// A well-formed record whose checksum matches.
         case record(type: LogRecordType, payloadOffsetBytes: Int, payloadSizeBytes: Int, endOffsetBytes: Int)
@@ -70,21 +70,26 @@ enum LogRecordFormat {
         finishRecord(in: &buffer, startOffsetBytes: start, type: type)
     }
 
-    /// parse reads the record at `offset`.
-    static func parse(_ bytes: UnsafeRawBufferPointer, at offset: Int) -> Parsed {
-        let remaining = bytes.count - offset
-        if remaining == 0 { return .endOfData }
-        if remaining < headerSizeBytes {
-            if isZero(bytes, from: offset) { return .endOfData }
-            return .invalid(problem: "incomplete record header: only \(remaining) bytes before the end of the file")
-        }
-        let length = Int(UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: UInt32.self)))
-        let storedChecksum = UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: offset + 4, as: UInt32.self))
-        let typeWord = UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: offset + 8, as: UInt32.self))
-        if length == 0 && storedChecksum == 0 && typeWord == 0 {
-            if isZero(bytes, from: offset) { return .endOfData }
-            return .invalid(problem: "zero record header followed by non-zero bytes")
-        }
+    /// What a record header says before its checksum is checked.
+    enum HeaderCheck: Equatable {
+        /// Twelve zero bytes: unwritten space if only zeros follow.
+        case zero
+        /// A header that cannot start a record; the text says why.
+        case invalid(problem: String)
+        /// A header that may start a record of `payloadSizeBytes`, all of them inside the file.
+        case plausible(type: LogRecordType, payloadSizeBytes: Int, storedChecksum: UInt32)
+    }
+
+    /// checkHeader checks the 12 header bytes at the start of `header`, `remainingBytes` being
+    /// the bytes from the header's start to the end of the file (at least 12). The checks of a
+    /// record at one offset are: zero header, tag, reserved bytes, length bound, length within
+    /// the file, then (by the caller, over the whole record) `checksumProblem`.
+    static func checkHeader(_ header: UnsafeRawBufferPointer, remainingBytes remaining: Int) -> HeaderCheck {
+        precondition(header.count >= headerSizeBytes && remaining >= headerSizeBytes, "checkHeader needs a whole header")
+        let length = Int(UInt32(littleEndian: header.loadUnaligned(fromByteOffset: 0, as: UInt32.self)))
+        let storedChecksum = UInt32(littleEndian: header.loadUnaligned(fromByteOffset: 4, as: UInt32.self))
+        let typeWord = UInt32(littleEndian: header.loadUnaligned(fromByteOffset: 8, as: UInt32.self))
+        if length == 0 && storedChecksum == 0 && typeWord == 0 { return .zero }
         if typeWord & 0xFF == 0 { return .invalid(problem: "record type tag is 0") }
         if typeWord >> 8 != 0 { return .invalid(problem: "reserved header bytes are not zero") }
         if length > maximumPayloadBytes {
@@ -94,32 +99,13 @@ enum LogRecordFormat {
             return .invalid(
                 problem: "incomplete record: \(length) payload bytes declared, \(remaining - headerSizeBytes) present")
         }
-        let covered = UnsafeRawBufferPointer(rebasing: bytes[(offset + 8)..<(offset + headerSizeBytes + length)])
-        let computedChecksum = CRC32C.checksum(covered)
-        if computedChecksum != storedChecksum {
-            return .invalid(
-                problem: "checksum mismatch (stored \(hexadecimal8(storedChecksum)), computed \(hexadecimal8(computedChecksum)))")
-        }
-        return .record(
-            type: LogRecordType(rawValue: UInt8(typeWord)), payloadOffsetBytes: offset + headerSizeBytes,
-            payloadSizeBytes: length, endOffsetBytes: offset + headerSizeBytes + length)
+        return .plausible(type: LogRecordType(rawValue: UInt8(typeWord)), payloadSizeBytes: length, storedChecksum: storedChecksum)
     }
 
-    /// containsRecord reports whether a well-formed record with a matching checksum starts at any
-    /// byte offset in `range`. It decides between a torn tail (nothing valid after the bad record)
-    /// and corruption (acknowledged records follow the bad one).
-    static func containsRecord(_ bytes: UnsafeRawBufferPointer, startingIn range: Range<Int>) -> Bool {
-        let lastCandidate = min(range.upperBound, bytes.count - headerSizeBytes)
-        var offset = range.lowerBound
-        while offset < lastCandidate {
-            // Cheap filter first: a non-zero tag followed by three zero reserved bytes. Zeroed
-            // space fails at the first load, so scanning a mostly preallocated file is fast.
-            if bytes[offset + 8] != 0 && bytes[offset + 9] == 0 && bytes[offset + 10] == 0 && bytes[offset + 11] == 0 {
-                if case .record = parse(bytes, at: offset) { return true }
-            }
-            offset += 1
-        }
-        return false
+    /// checksumProblem describes a checksum mismatch, or returns nil when the checksums agree.
+    static func checksumProblem(stored: UInt32, computed: UInt32) -> String? {
+        if computed == stored { return nil }
+        return "checksum mismatch (stored \(hexadecimal8(stored)), computed \(hexadecimal8(computed)))"
     }
 
     /// isZero reports whether every byte from `offset` to the end is zero.

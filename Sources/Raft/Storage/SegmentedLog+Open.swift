@@ -19,6 +19,10 @@ extension SegmentedLog {
     /// a bad header in a segment's first record (segments are created complete, under a
     /// temporary name).
     ///
+    /// Memory: each segment is read through a window of `options.readWindowBytes` (grown only to
+    /// hold one record larger than it), and the torn tail check walks the rest of the newest
+    /// segment window by window, so opening needs about one window whatever the segment size.
+    ///
     /// Everything else throws with the file and byte offset: any bad record in an older segment,
     /// non-zero bytes after the end of an older segment's records, a gap in the sequence numbers,
     /// a header that disagrees with the file name. Leftover `.wal.tmp` files (a rotation cut short
@@ -33,10 +37,8 @@ extension SegmentedLog {
         var lastValidEndBytes = 0
         for (position, segment) in segments.enumerated() {
             let isNewest = position == segments.count - 1
-            let bytes = try FileSystem.readAll(segment.path)
-            let scan = try withBytes(bytes) { (raw) throws(StorageError) in
-                try readSegment(raw, segment: segment, isNewest: isNewest, visit: visit)
-            }
+            let reader = try SegmentReader(path: segment.path, windowBytes: options.readWindowBytes)
+            let scan = try readSegment(reader, segment: segment, isNewest: isNewest, visit: visit)
             lastValidEndBytes = scan.validEndBytes
             tornTail = scan.tornTail
         }
@@ -93,54 +95,56 @@ extension SegmentedLog {
         return segments
     }
 
-    private struct SegmentScan {
+    struct SegmentScan: Equatable {
         var validEndBytes: Int
         var tornTail: TornTail?
     }
 
     /// Reads one segment: checks its header, visits its records, applies the torn tail rule.
-    private static func readSegment(
-        _ bytes: UnsafeRawBufferPointer, segment: Segment, isNewest: Bool,
+    /// Changes nothing on disk.
+    static func readSegment(
+        _ reader: SegmentReader, segment: Segment, isNewest: Bool,
         visit: (LogRecordType, UnsafeRawBufferPointer, RecordLocation) throws(StorageError) -> Void
     ) throws(StorageError) -> SegmentScan {
-        var offset = try checkHeader(bytes, segment: segment)
+        var offset = try checkHeader(reader, segment: segment)
         while true {
-            switch LogRecordFormat.parse(bytes, at: offset) {
+            switch try reader.parseRecord(at: offset) {
             case .endOfData:
                 return SegmentScan(validEndBytes: offset, tornTail: nil)
             case .record(let type, let payloadOffset, let payloadSize, let end):
                 if type == .segmentHeader {
                     throw .corruptLog(path: segment.path, offsetBytes: offset, problem: "a second segment header record")
                 }
-                let payload = UnsafeRawBufferPointer(rebasing: bytes[payloadOffset..<(payloadOffset + payloadSize)])
+                // parseRecord left the whole record in the window, so this reads nothing.
+                let payload = try reader.bytes(at: payloadOffset, count: payloadSize)
                 try visit(type, payload, RecordLocation(path: segment.path, offsetBytes: offset))
                 offset = end
             case .invalid(let problem):
                 if !isNewest {
                     throw .corruptLog(path: segment.path, offsetBytes: offset, problem: problem + " (in a segment that is not the newest)")
                 }
-                if LogRecordFormat.containsRecord(bytes, startingIn: (offset + 1)..<bytes.count) {
+                if try reader.containsRecord(startingAt: offset + 1) {
                     throw .corruptLog(path: segment.path, offsetBytes: offset, problem: problem + ", and valid records follow it")
                 }
                 let tornTail = TornTail(
-                    path: segment.path, offsetBytes: offset, discardedBytes: bytes.count - offset, problem: problem)
+                    path: segment.path, offsetBytes: offset, discardedBytes: reader.sizeBytes - offset, problem: problem)
                 return SegmentScan(validEndBytes: offset, tornTail: tornTail)
             }
         }
     }
 
     /// Checks the first record is a header matching the file name; returns the offset after it.
-    private static func checkHeader(_ bytes: UnsafeRawBufferPointer, segment: Segment) throws(StorageError) -> Int {
-        guard case .record(let type, let payloadOffset, let payloadSize, let end) = LogRecordFormat.parse(bytes, at: 0) else {
+    private static func checkHeader(_ reader: SegmentReader, segment: Segment) throws(StorageError) -> Int {
+        let parsed = try reader.parseRecord(at: 0)
+        guard case .record(let type, let payloadOffset, let payloadSize, let end) = parsed else {
             let problem: String
-            if case .invalid(let text) = LogRecordFormat.parse(bytes, at: 0) { problem = text } else { problem = "empty file" }
+            if case .invalid(let text) = parsed { problem = text } else { problem = "empty file" }
             throw .corruptLog(path: segment.path, offsetBytes: 0, problem: "no valid segment header: \(problem)")
         }
         guard type == .segmentHeader else {
             throw .corruptLog(path: segment.path, offsetBytes: 0, problem: "the first record is \(type), not a segment header")
         }
-        let payload = UnsafeRawBufferPointer(rebasing: bytes[payloadOffset..<(payloadOffset + payloadSize)])
-        switch SegmentHeader.decode(payload) {
+        switch SegmentHeader.decode(try reader.bytes(at: payloadOffset, count: payloadSize)) {
         case .failure(let problem):
             throw .corruptLog(path: segment.path, offsetBytes: 0, problem: problem.text)
         case .success(let header):

@@ -32,6 +32,10 @@ public final class SegmentedLog {
         public var preallocation: Preallocation = .zeroFill
         /// Bound on bytes buffered between two syncs; the driver's batch limit must stay below it.
         public var maximumBufferedBytes: Int = 256 << 20
+        /// Opening reads each segment through a window of this many bytes, grown only to hold a
+        /// record larger than it, so replay memory does not depend on the segment size. At 1 MiB a
+        /// 64 MiB segment takes 64 reads.
+        public var readWindowBytes: Int = 1 << 20
 
         public init() {}
     }

@@ -84,16 +84,51 @@ public struct SnapshotFile: Sendable, Equatable {
         return path
     }
 
-    /// read loads and verifies the snapshot at `path`.
+    /// read loads and verifies the snapshot at `path`. The header is read first; the metadata
+    /// and data then go straight from the file into the arrays returned, so the image is held
+    /// once, not once as the file and again as the data.
     public static func read(path: String) throws(StorageError) -> SnapshotFile {
-        let bytes = try FileSystem.readAll(path)
-        return try withBytes(bytes) { (raw) throws(StorageError) in try decode(raw, path: path) }
+        let descriptor = try FileSystem.openFile(path, flags: O_RDONLY)
+        defer { FileSystem.closeFile(descriptor) }
+        let fileSizeBytes = try FileSystem.fileSize(descriptor, path: path)
+        guard fileSizeBytes >= headerSizeBytes + checksumSizeBytes else {
+            throw .corruptSnapshot(path: path, problem: "the file is \(fileSizeBytes) bytes, shorter than a header")
+        }
+        let head = try readSection(descriptor, path: path, offsetBytes: 0, count: headerSizeBytes)
+        let layout = try withBytes(head) { (bytes) throws(StorageError) in
+            try decodeHeader(bytes, fileSizeBytes: fileSizeBytes, path: path)
+        }
+        let metadata = try readSection(descriptor, path: path, offsetBytes: headerSizeBytes, count: layout.metadataSizeBytes)
+        let dataOffset = headerSizeBytes + layout.metadataSizeBytes
+        let data = try readSection(descriptor, path: path, offsetBytes: dataOffset, count: layout.dataSizeBytes)
+        let checksumOffset = fileSizeBytes - checksumSizeBytes
+        let tail = try readSection(descriptor, path: path, offsetBytes: checksumOffset, count: checksumSizeBytes)
+        let stored = UInt32(tail[0]) | UInt32(tail[1]) << 8 | UInt32(tail[2]) << 16 | UInt32(tail[3]) << 24
+        let computed = CRC32C.checksum(data, continuing: CRC32C.checksum(metadata, continuing: CRC32C.checksum(head)))
+        guard stored == computed else {
+            throw .corruptSnapshot(
+                path: path,
+                problem: "checksum mismatch (stored \(hexadecimal8(stored)) at offset \(checksumOffset), computed \(hexadecimal8(computed)))")
+        }
+        let name = fileName(term: layout.term, index: layout.index)
+        guard path.hasSuffix("/" + name) || path == name else {
+            throw .corruptSnapshot(
+                path: path, problem: "the header says term \(layout.term), index \(layout.index), but the file name does not")
+        }
+        return SnapshotFile(term: layout.term, index: layout.index, metadata: metadata, data: data)
     }
 
-    private static func decode(_ bytes: UnsafeRawBufferPointer, path: String) throws(StorageError) -> SnapshotFile {
-        guard bytes.count >= headerSizeBytes + checksumSizeBytes else {
-            throw .corruptSnapshot(path: path, problem: "the file is \(bytes.count) bytes, shorter than a header")
-        }
+    private struct Layout {
+        var term: UInt64
+        var index: UInt64
+        var metadataSizeBytes: Int
+        var dataSizeBytes: Int
+    }
+
+    /// Checks the 40-byte header against the file size.
+    private static func decodeHeader(
+        _ bytes: UnsafeRawBufferPointer, fileSizeBytes: Int, path: String
+    ) throws(StorageError) -> Layout {
         guard bytes.prefix(8).elementsEqual(magic) else {
             throw .corruptSnapshot(path: path, problem: "the magic at offset 0 is not SKIFFSNP")
         }
@@ -106,28 +141,37 @@ public struct SnapshotFile: Sendable, Equatable {
         let index = UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: 24, as: UInt64.self))
         let dataSizeBytes = UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: 32, as: UInt64.self))
         let expectedSizeBytes = UInt64(headerSizeBytes + checksumSizeBytes + metadataSizeBytes).addingReportingOverflow(dataSizeBytes)
-        guard !expectedSizeBytes.overflow, expectedSizeBytes.partialValue == UInt64(bytes.count) else {
+        guard !expectedSizeBytes.overflow, expectedSizeBytes.partialValue == UInt64(fileSizeBytes) else {
             throw .corruptSnapshot(
                 path: path,
                 problem: "the header declares \(metadataSizeBytes) metadata and \(dataSizeBytes) data bytes, "
-                    + "which does not match the file size of \(bytes.count) bytes")
+                    + "which does not match the file size of \(fileSizeBytes) bytes")
         }
-        let checksumOffset = bytes.count - checksumSizeBytes
-        let stored = UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: checksumOffset, as: UInt32.self))
-        let computed = CRC32C.checksum(UnsafeRawBufferPointer(rebasing: bytes[0..<checksumOffset]))
-        guard stored == computed else {
+        return Layout(term: term, index: index, metadataSizeBytes: metadataSizeBytes, dataSizeBytes: Int(dataSizeBytes))
+    }
+
+    /// Reads `count` bytes at `offsetBytes` into a new array, without zero-filling it first.
+    private static func readSection(
+        _ descriptor: Int32, path: String, offsetBytes: Int, count: Int
+    ) throws(StorageError) -> [UInt8] {
+        var failure: StorageError?
+        let bytes = [UInt8](unsafeUninitializedCapacity: count) { buffer, initializedCount in
+            do throws(StorageError) {
+                initializedCount = try FileSystem.readUpTo(
+                    descriptor, into: UnsafeMutableRawBufferPointer(buffer), offsetBytes: offsetBytes, path: path)
+            } catch {
+                failure = error
+                initializedCount = 0
+            }
+        }
+        if let failure { throw failure }
+        guard bytes.count == count else {
             throw .corruptSnapshot(
                 path: path,
-                problem: "checksum mismatch (stored \(hexadecimal8(stored)) at offset \(checksumOffset), computed \(hexadecimal8(computed)))")
+                problem: "the file ended at byte \(offsetBytes + bytes.count) while it was being read, "
+                    + "short of the size it had when opened, so another process is changing it")
         }
-        let name = fileName(term: term, index: index)
-        guard path.hasSuffix("/" + name) || path == name else {
-            throw .corruptSnapshot(path: path, problem: "the header says term \(term), index \(index), but the file name does not")
-        }
-        let metadataEnd = headerSizeBytes + metadataSizeBytes
-        return SnapshotFile(
-            term: term, index: index, metadata: Array(bytes[headerSizeBytes..<metadataEnd]),
-            data: Array(bytes[metadataEnd..<checksumOffset]))
+        return bytes
     }
 
     /// list returns the snapshot files in `directory`, oldest first (by index, then term). Files
