@@ -41,9 +41,10 @@ struct Up: AsyncParsableCommand {
         let member = try await StoreMember.start(configuration)
         let adminToken = try Self.adminToken(in: dataDir)
         let apiAddress = try SocketAddress(parsing: apiListen)
+        let admin = StaticTokenAuthenticator(users: [adminToken: UserInfo(name: "admin", uid: "admin", groups: ["system:masters"])])
         let apiServer = try await ApiServer.start(ApiServerConfiguration(
-            listen: apiAddress, storeEndpoints: [client], storeToken: token, identity: "apiserver"
-        ) { presented in presented == adminToken ? ("admin", ["system:masters"]) : nil })
+            listen: apiAddress, storeEndpoints: [client], storeToken: token, identity: "apiserver",
+            authenticators: AuthenticatorChain([admin])))
         let tokenPath = dataDir + "/store-token"
         // Written unbuffered so that it shows at once when stdout is a file or a pipe.
         FileHandle.standardOutput.write(Data("""

@@ -147,6 +147,67 @@ struct ApiServerTests {
         #expect(seen.items.contains { $0.metadata?.name == "shared" })
     }
 
+    @Test("RBAC: a user without rights is Forbidden until a RoleBinding grants view; admission and validation refuse bad writes")
+    func pipeline() async throws {
+        let cluster = try ApiCluster(agentctl: BuildProducts.directory.appendingPathComponent("agentctl").path)
+        defer { cluster.stop() }
+        try cluster.start()
+        try await cluster.waitUntilServing()
+        let admin = ApiClient(address: cluster.apiAddresses[0], token: cluster.adminToken, component: "test", identity: "admin")
+        let jane = ApiClient(address: cluster.apiAddresses[0], token: cluster.userToken, component: "test", identity: "jane")
+        defer { Task { await admin.close(); await jane.close() } }
+        do {
+            _ = try await jane.list(Pod.self, namespace: "default")
+            Issue.record("a user without rights listed pods")
+        } catch {
+            #expect(error.reason == "Forbidden")
+            #expect(error.message.contains("User \"jane\" cannot list resource \"pods\""))
+        }
+        var binding = RoleBinding()
+        binding.metadata = ObjectMeta(name: "jane-view", namespace: "default")
+        var subject = Subject()
+        subject.kind = "User"
+        subject.name = "jane"
+        subject.apiGroup = "rbac.authorization.k8s.io"
+        binding.subjects = [subject]
+        var roleReference = RoleRef()
+        roleReference.apiGroup = "rbac.authorization.k8s.io"
+        roleReference.kind = "ClusterRole"
+        roleReference.name = "view"
+        binding.roleRef = roleReference
+        _ = try await admin.create(binding, namespace: "default")
+        try await Task.sleep(for: .milliseconds(300))
+        _ = try await jane.list(Pod.self, namespace: "default")
+        do {
+            _ = try await jane.create(Self.pod("not-allowed"))
+            Issue.record("a viewer created a pod")
+        } catch {
+            #expect(error.reason == "Forbidden")
+        }
+        // NamespaceLifecycle: no pods in a namespace that does not exist.
+        var stray = Self.pod("stray")
+        stray.metadata?.namespace = "nowhere"
+        do {
+            _ = try await admin.create(stray, namespace: "nowhere")
+            Issue.record("a pod was created in a missing namespace")
+        } catch {
+            #expect(error.message.contains("nowhere"))
+        }
+        // Validation: a container without an image is Invalid, with the field path.
+        var broken = Self.pod("broken")
+        broken.spec?.containers[0].image = nil
+        do {
+            _ = try await admin.create(broken)
+            Issue.record("a pod without an image was accepted")
+        } catch {
+            #expect(error.reason == "Invalid")
+            #expect(error.message.contains("spec.containers[0].image"))
+        }
+        // ServiceAccount admission fills in the default account.
+        let admitted = try await admin.create(Self.pod("with-account"))
+        #expect(admitted.spec?.serviceAccountName == "default")
+    }
+
     @Test("an unknown token is refused before any call")
     func unknownToken() async throws {
         let cluster = try ApiCluster(agentctl: BuildProducts.directory.appendingPathComponent("agentctl").path)

@@ -25,6 +25,8 @@ struct RunApiServer: AsyncParsableCommand {
     var listen: String = "127.0.0.1:6443"
     @Option(help: "Kubernetes token file: one `token,user,uid,\"group1,group2\"` per line.")
     var tokenAuthFile: String
+    @Option(help: "Admission plugins for writes, comma-separated (Kubernetes names).")
+    var enableAdmissionPlugins: String = AdmissionChain.defaultEnabled.joined(separator: ",")
     @Option(help: "This API server's name in logs and handshakes.")
     var name: String = "apiserver"
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
@@ -42,7 +44,7 @@ struct RunApiServer: AsyncParsableCommand {
             handler.logLevel = level
             return handler
         }
-        let tokens = try TokenFile.load(tokenAuthFile)
+        let authenticators = try Self.authenticators(tokenAuthFile: tokenAuthFile)
         let storeToken: String
         if let storeTokenFile {
             storeToken = try TokenOptions.read(storeTokenFile, flag: "--store-token-file")
@@ -52,42 +54,26 @@ struct RunApiServer: AsyncParsableCommand {
             throw ValidationError("no store token: pass --store-token-file FILE (or set SKIFF_STORE_TOKEN)")
         }
         let endpoints = try store.split(separator: ",").map { try SocketAddress(parsing: String($0)) }
-        let configuration = ApiServerConfiguration(
-            listen: try SocketAddress(parsing: listen), storeEndpoints: endpoints, storeToken: storeToken, identity: name
-        ) { token in tokens[token] }
+        var configuration = ApiServerConfiguration(
+            listen: try SocketAddress(parsing: listen), storeEndpoints: endpoints, storeToken: storeToken, identity: name,
+            authenticators: authenticators)
+        configuration.admissionPlugins = enableAdmissionPlugins.split(separator: ",").map(String.init)
         let server = try await ApiServer.start(configuration)
         await waitForTermination()
         await server.stop()
     }
 }
 
-/// TokenFile reads Kubernetes' static token file format.
-enum TokenFile {
-    static func load(_ path: String) throws -> [String: (user: String, groups: [String])] {
+extension RunApiServer {
+    /// The static token file (Kubernetes' CSV format) as the first authentication plugin.
+    static func authenticators(tokenAuthFile path: String) throws -> AuthenticatorChain {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
             throw ValidationError("--token-auth-file: cannot read \(path)")
         }
-        var tokens: [String: (user: String, groups: [String])] = [:]
-        for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let trimmed = line.trimmingCharacters(in: .whitespaces)
-            if trimmed.isEmpty || trimmed.hasPrefix("#") { continue }
-            var fields: [String] = []
-            var current = ""
-            var quoted = false
-            for character in trimmed {
-                if character == "\"" { quoted.toggle() } else if character == "," && !quoted {
-                    fields.append(current)
-                    current = ""
-                } else { current.append(character) }
-            }
-            fields.append(current)
-            guard fields.count >= 3, !fields[0].isEmpty, !fields[1].isEmpty else {
-                throw ValidationError("--token-auth-file \(path) line \(number + 1): expected token,user,uid[,\"group1,group2\"]")
-            }
-            let groups = fields.count > 3 ? fields[3].split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } : []
-            tokens[fields[0]] = (fields[1], groups)
+        do {
+            return AuthenticatorChain([try StaticTokenAuthenticator(parsing: text, file: path)])
+        } catch {
+            throw ValidationError("--token-auth-file: \(error)")
         }
-        guard !tokens.isEmpty else { throw ValidationError("--token-auth-file \(path) holds no token") }
-        return tokens
     }
 }

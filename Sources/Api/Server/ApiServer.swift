@@ -9,26 +9,22 @@ public struct ApiServerConfiguration: Sendable {
     public var storeEndpoints: [SocketAddress]
     public var storeToken: String
     public var identity: String
-    /// Maps a bearer token to the caller's user name and groups; nil: unknown token.
-    public var authenticate: @Sendable (String) -> (user: String, groups: [String])?
-    /// Decides whether a user may perform a verb on a resource; nil allows, an error denies.
-    public var authorize: @Sendable (_ user: String, _ groups: [String], _ verb: String, _ type: ResourceType, _ namespace: String, _ name: String) -> ApiError?
-    /// Seconds between watch bookmarks.
+    /// Authentication plugins, tried in turn (seed item 15).
+    public var authenticators: AuthenticatorChain
+    /// Admission plugins for writes, by Kubernetes name (`--enable-admission-plugins`).
+    public var admissionPlugins: [String] = AdmissionChain.defaultEnabled
+    /// Milliseconds between watch bookmarks.
     public var bookmarkIntervalMilliseconds: UInt64 = 1000
 
     public init(
         listen: SocketAddress, storeEndpoints: [SocketAddress], storeToken: String, identity: String,
-        authenticate: @escaping @Sendable (String) -> (user: String, groups: [String])?
+        authenticators: AuthenticatorChain
     ) {
         self.listen = listen
         self.storeEndpoints = storeEndpoints
         self.storeToken = storeToken
         self.identity = identity
-        self.authenticate = authenticate
-        self.authorize = { user, groups, verb, type, namespace, name in
-            groups.contains("system:masters")
-                ? nil : ApiError.forbidden(user, verb: verb, type: type, resourceName: name, namespace: namespace)
-        }
+        self.authenticators = authenticators
     }
 }
 
@@ -42,16 +38,18 @@ public final class ApiServer: @unchecked Sendable {
     let logger: Logger
     let store: StoreClient
     let registry: Registry
+    let pipeline: RequestPipeline
     var server: WireServer?
     var bookmarkTimer: LoopTimer?
 
     public static func start(_ configuration: ApiServerConfiguration, logger: Logger = Logger(label: "skiff.apiserver")) async throws -> ApiServer {
-        let apiServer = ApiServer(configuration, logger: logger)
+        let apiServer = try ApiServer(configuration, logger: logger)
         try await apiServer.loop.submit { () -> Result<Void, any Error> in Result { try apiServer.startServing() } }.get()
+        await apiServer.bootstrap()
         return apiServer
     }
 
-    init(_ configuration: ApiServerConfiguration, logger: Logger) {
+    init(_ configuration: ApiServerConfiguration, logger: Logger) throws {
         self.configuration = configuration
         self.logger = logger
         loop = EventLoop(name: "apiserver")
@@ -59,7 +57,20 @@ public final class ApiServer: @unchecked Sendable {
             endpoints: configuration.storeEndpoints, credential: configuration.storeToken, component: "apiserver",
             identity: configuration.identity, loop: loop)
         registry = Registry(store: store, logger: logger)
+        let lookups = CacheLookups(registry: registry)
+        let nodeAuthorizer = NodeAuthorizer(
+            podNodeName: { namespace, name in lookups.podNodeName(namespace: namespace, name: name) },
+            isReferencedByPodOnNode: { resource, namespace, name, node in
+                lookups.isReferenced(resource: resource, namespace: namespace, name: name, node: node)
+            })
+        pipeline = RequestPipeline(
+            authenticators: configuration.authenticators,
+            authorizer: AuthorizerChain([nodeAuthorizer, RBACAuthorizer(source: lookups)]),
+            admission: try AdmissionChain.make(enabled: configuration.admissionPlugins))
+        self.lookups = lookups
     }
+
+    let lookups: CacheLookups
 
     public var address: SocketAddress {
         server!.address
@@ -69,10 +80,13 @@ public final class ApiServer: @unchecked Sendable {
         registry.start()
         let router = MethodRouter()
         registerMethods(router)
-        var serverConfiguration = ServerConfiguration(identity: configuration.identity) { [authenticate = configuration.authenticate] handshake in
-            authenticate(handshake.credential) == nil
-                ? WireError(.unauthenticated, "Unauthorized: the token presented by \(handshake.component)/\(handshake.identity) is not known to this API server")
-                : nil
+        var serverConfiguration = ServerConfiguration(identity: configuration.identity) { [authenticators = configuration.authenticators] handshake in
+            do {
+                _ = try authenticators.authenticate(token: handshake.credential)
+                return nil
+            } catch {
+                return WireError(.unauthenticated, "Unauthorized: \(handshake.component)/\(handshake.identity): \(ApiError.from(error).message)")
+            }
         }
         serverConfiguration.maximumInFlightCalls = 65_536
         // Watch fan-out is bursty (one event becomes a frame per watcher on the connection):
@@ -108,11 +122,6 @@ public final class ApiServer: @unchecked Sendable {
 // MARK: Request handling
 
 extension ApiServer {
-    struct Caller {
-        var user: String
-        var groups: [String]
-    }
-
     func registerMethods(_ router: MethodRouter) {
         for (method, verb) in [
             ("api.Get", "get"), ("api.List", "list"), ("api.Create", "create"), ("api.Update", "update"),
@@ -153,9 +162,8 @@ extension ApiServer {
         }
     }
 
-    func caller(_ peer: PeerIdentity) throws(ApiError) -> Caller {
-        guard let known = configuration.authenticate(peer.credential) else { throw .unauthorized() }
-        return Caller(user: known.user, groups: known.groups)
+    func caller(_ peer: PeerIdentity) throws(ApiError) -> UserInfo {
+        try pipeline.authenticate(token: peer.credential)
     }
 
     func resolve(_ request: ApiRequest) throws(ApiError) -> ResourceType {
@@ -165,10 +173,33 @@ extension ApiServer {
         return type
     }
 
-    func authorize(_ caller: Caller, _ verb: String, _ type: ResourceType, _ request: ApiRequest) throws(ApiError) {
-        if let denied = configuration.authorize(caller.user, caller.groups, verb, type, request.namespace ?? "", request.name ?? "") {
-            throw denied
+    func attributes(_ user: UserInfo, _ verb: String, _ type: ResourceType, _ request: ApiRequest, name: String? = nil) -> RequestAttributes {
+        RequestAttributes(
+            user: user, verb: Verb(rawValue: verb), type: type, subresource: request.subresource ?? "",
+            namespace: type.namespaced ? (request.namespace ?? "") : "", name: name ?? request.name ?? "")
+    }
+
+    func authorize(_ user: UserInfo, _ verb: String, _ type: ResourceType, _ request: ApiRequest, name: String? = nil) throws(ApiError) {
+        try pipeline.authorize(attributes(user, verb, type, request, name: name))
+    }
+
+    /// Admission and validation for a write; returns the admitted object and the quota status
+    /// updates to store with it.
+    func admit(
+        _ user: UserInfo, _ verb: String, _ type: ResourceType, _ request: ApiRequest,
+        object: (any KubernetesObject)?, old: (any KubernetesObject)?
+    ) async throws(ApiError) -> (any KubernetesObject)? {
+        let admission = AdmissionRequest(
+            attributes: attributes(user, verb, type, request, name: object?.metadata?.name ?? request.name),
+            object: object, oldObject: old, lookups: lookups)
+        let result: Result<(any KubernetesObject)?, ApiError> = await loop.submit {
+            Result { () throws(ApiError) in
+                var admitting = admission
+                try self.pipeline.admitAndValidate(&admitting)
+                return admitting.object
+            }
         }
+        return try result.get()
     }
 
     func serve(_ method: String, verb: String, _ request: ApiRequest, peer: PeerIdentity) async throws(ApiError) -> ApiResponse {
@@ -180,7 +211,8 @@ extension ApiServer {
         if !subresource.isEmpty && !type.subresources.contains(subresource) {
             throw .badRequest("\(type.qualifiedName) has no subresource \"\(subresource)\"")
         }
-        try authorize(caller, verb, type, request)
+        let objectName = verb == "create" && subresource.isEmpty ? (try? decode(type, request, subresource: subresource))??.metadata?.name : nil
+        try authorize(caller, verb, type, request, name: objectName)
         switch method {
         case "api.Get":
             try await registry.ready(type)
@@ -194,19 +226,33 @@ extension ApiServer {
         case "api.Create":
             let object = try decode(type, request, subresource: subresource)
             if subresource == "binding" { return try await bind(namespace: namespace, name: name, request) }
-            guard let object else { throw .badRequest("create \(type.qualifiedName): the request carries no object") }
-            let created = try await registry.create(type, namespace: namespace, object: object)
+            guard var object else { throw .badRequest("create \(type.qualifiedName): the request carries no object") }
+            if type.namespaced && (object.metadata?.namespace ?? "").isEmpty {
+                object.metadata = { var meta = object.meta; meta.namespace = namespace; return meta }()
+            }
+            guard let admitted = try await admit(caller, verb, type, request, object: object, old: nil) else {
+                throw .internalError("admission dropped the object")
+            }
+            let created = try await registry.create(type, namespace: namespace, object: admitted)
             return ApiResponse(object: created.bytes)
         case "api.Update", "api.UpdateStatus":
             if subresource == "scale" { return try await updateScale(type, namespace: namespace, name: name, request) }
             guard let object = try decode(type, request, subresource: subresource) else {
                 throw .badRequest("update \(type.qualifiedName) \(name): the request carries no object")
             }
+            let statusOnly = method == "api.UpdateStatus" || subresource == "status"
+            let old = await loop.submit { self.registry.cache(type).get(namespace: namespace, name: name)?.object }
+            var admitted = object
+            if !statusOnly, let old {
+                admitted = try await admit(caller, verb, type, request, object: object, old: old) ?? object
+            }
             let updated = try await registry.update(
-                type, namespace: namespace, name: name, object: object,
-                statusOnly: method == "api.UpdateStatus" || subresource == "status")
+                type, namespace: namespace, name: name, object: admitted, statusOnly: statusOnly)
             return ApiResponse(object: updated.bytes)
         case "api.Delete":
+            if let old = await loop.submit({ self.registry.cache(type).get(namespace: namespace, name: name)?.object }) {
+                _ = try await admit(caller, verb, type, request, object: nil, old: old)
+            }
             var options = DeleteRequestOptions()
             options.propagationPolicy = request.propagationPolicy
             options.gracePeriodSeconds = request.gracePeriodSeconds
@@ -229,7 +275,7 @@ extension ApiServer {
     }
 
     private func list(_ type: ResourceType, namespace: String, _ request: ApiRequest) async throws(ApiError) -> ApiResponse {
-        let filter = try ObjectFilter(namespace: namespace, labelSelector: request.labelSelector ?? "", fieldSelector: request.fieldSelector ?? "")
+        let filter = try ObjectFilter(namespace: namespace, labelSelector: request.labelSelector ?? "", fieldSelector: request.fieldSelector ?? "", type: type)
         let minimum = try Self.requestedRevision(request.resourceVersion)
         try await registry.ready(type, atLeast: minimum)
         let limit = Int(request.limit ?? 0)
@@ -256,7 +302,7 @@ extension ApiServer {
         let type = try resolve(request)
         try authorize(caller, "watch", type, request)
         let namespace = type.namespaced ? (request.namespace ?? "") : ""
-        let filter = try ObjectFilter(namespace: namespace, labelSelector: request.labelSelector ?? "", fieldSelector: request.fieldSelector ?? "")
+        let filter = try ObjectFilter(namespace: namespace, labelSelector: request.labelSelector ?? "", fieldSelector: request.fieldSelector ?? "", type: type)
         let version = request.resourceVersion ?? ""
         let fromRevision: Int64? = version.isEmpty || version == "0" ? nil : try Self.requestedRevision(version)
         try await registry.ready(type, atLeast: fromRevision ?? 0)
@@ -422,45 +468,22 @@ extension ApiServer {
 }
 
 extension ObjectFilter {
-    /// A namespace plus Kubernetes' label and field selector strings. Until the full selector
-    /// grammar lands with the request pipeline, equality terms ("a=b", "a==b", "a!=b") are
-    /// supported and anything else is refused with the position of the unsupported term.
-    init(namespace: String, labelSelector: String, fieldSelector: String) throws(ApiError) {
-        let labelTerms = try Self.equalityTerms(labelSelector, what: "label")
-        let fieldTerms = try Self.equalityTerms(fieldSelector, what: "field")
-        for term in fieldTerms where !["metadata.name", "metadata.namespace", "spec.nodeName", "status.phase"].contains(term.key) {
-            throw .badRequest("field label not supported: \(term.key)")
+    /// A namespace plus Kubernetes' label and field selector strings (400 on a bad selector,
+    /// naming the position).
+    init(namespace: String, labelSelector: String, fieldSelector: String, type: ResourceType) throws(ApiError) {
+        let labels: ParsedLabelSelector
+        let fields: FieldSelector
+        do {
+            labels = try ParsedLabelSelector(parsing: labelSelector)
+            fields = try FieldSelector(parsing: fieldSelector)
+            try fields.validate(for: type)
+        } catch {
+            throw error.apiError
         }
-        self.init(namespace: namespace) { object in
-            let labels = object.metadata?.labels ?? [:]
-            for term in labelTerms where (labels[term.key] == term.value) != term.equal { return false }
-            for term in fieldTerms where (Self.field(term.key, of: object) == term.value) != term.equal { return false }
-            return true
+        if labels.isEmpty && fields.terms.isEmpty {
+            self.init(namespace: namespace)
+        } else {
+            self.init(namespace: namespace) { object in labels.matches(object) && fields.matches(object) }
         }
-    }
-
-    private static func field(_ name: String, of object: any KubernetesObject) -> String {
-        switch name {
-        case "metadata.name": return object.metadata?.name ?? ""
-        case "metadata.namespace": return object.metadata?.namespace ?? ""
-        case "spec.nodeName": return (object as? Pod)?.spec?.nodeName ?? ""
-        case "status.phase": return (object as? Pod)?.status?.phase ?? (object as? Namespace)?.status?.phase ?? ""
-        default: return ""
-        }
-    }
-
-    private static func equalityTerms(_ text: String, what: String) throws(ApiError) -> [(key: String, value: String, equal: Bool)] {
-        var terms: [(key: String, value: String, equal: Bool)] = []
-        for term in text.split(separator: ",") where !term.trimmingCharacters(in: .whitespaces).isEmpty {
-            let trimmed = term.trimmingCharacters(in: .whitespaces)
-            if let range = trimmed.range(of: "!=") {
-                terms.append((String(trimmed[..<range.lowerBound]), String(trimmed[range.upperBound...]), false))
-            } else if let range = trimmed.range(of: "==") ?? trimmed.range(of: "=") {
-                terms.append((String(trimmed[..<range.lowerBound]), String(trimmed[range.upperBound...]), true))
-            } else {
-                throw .badRequest("unable to parse requirement \"\(trimmed)\" of the \(what) selector: expected key=value or key!=value")
-            }
-        }
-        return terms
     }
 }

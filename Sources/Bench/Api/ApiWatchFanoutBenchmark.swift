@@ -44,6 +44,10 @@ public enum ApiWatchFanoutBenchmark {
         let namespace = "bench-\(UInt32.random(in: 0...UInt32.max))"
         let baselineKilobytes = cluster.flatMap { ProcessStatus.residentKilobytes(pid: $0.apiServerPIDs()[0]) }
 
+        // The namespace and its default service account must exist (NamespaceLifecycle and
+        // ServiceAccount admission), as a namespace controller would make them.
+        _ = try await writer.create(Namespace(metadata: ObjectMeta(name: namespace)))
+        _ = try await writer.create(ServiceAccount(metadata: ObjectMeta(name: "default", namespace: namespace)), namespace: namespace)
         let listed = try await writer.list(Pod.self, namespace: namespace)
         let state = ApiFanoutState(watchers: options.watchers)
         for watcher in 0..<options.watchers {

@@ -12,12 +12,14 @@ public final class ApiCluster: @unchecked Sendable {
     // Safety of @unchecked Sendable: driven by one task at a time.
     public let store: StoreCluster
     public let adminToken = "admin-\(UInt64.random(in: 1...UInt64.max))"
+    /// A user with no groups: it can do only what RBAC objects grant it.
+    public let userToken = "jane-\(UInt64.random(in: 1...UInt64.max))"
     public private(set) var apiAddresses: [SocketAddress] = []
     private var apiServers: [Process] = []
 
     public init(storeMembers: Int = 1, apiServers count: Int = 1, agentctl: String? = nil) throws {
         store = try StoreCluster(memberCount: storeMembers, agentctl: agentctl)
-        try "\(adminToken),admin,admin,\"system:masters\"\n".write(
+        try "\(adminToken),admin,admin,\"system:masters\"\n\(userToken),jane,jane-uid\n".write(
             toFile: store.workDirectory + "/tokens.csv", atomically: true, encoding: .utf8)
         for _ in 0..<count { apiAddresses.append(SocketAddress(host: "127.0.0.1", port: try StoreCluster.freePort())) }
     }
