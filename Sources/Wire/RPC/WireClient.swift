@@ -116,6 +116,11 @@ public final class WireClient: @unchecked Sendable {
     // MARK: Public API
 
     /// Makes a unary call and waits for its answer.
+    ///
+    /// `nonisolated(nonsending)`: the call runs on the caller's executor instead of hopping to
+    /// the generic one on entry and back on return; for a task that prefers the client's loop,
+    /// each such hop cost a look-up of the preferred executor under the task's status lock.
+    nonisolated(nonsending)
     public func call(
         _ method: String, _ payload: [UInt8], timeoutMilliseconds: UInt32 = 0
     ) async throws(WireError) -> [UInt8] {
@@ -142,6 +147,7 @@ public final class WireClient: @unchecked Sendable {
     }
 
     /// Makes a unary call with typed messages.
+    nonisolated(nonsending)
     public func call<Request: ProtoMessage, Response: ProtoMessage>(
         _ method: String, _ request: Request, as: Response.Type = Response.self,
         timeoutMilliseconds: UInt32 = 0
