@@ -207,6 +207,9 @@ public final class StoreMember: @unchecked Sendable {
         node.tick()
         if role == .leader { revokeExpiredLeases() }
         if watchHub.unsyncedCount > 0 { watchHub.synchronize() }
+        // Watchers that asked for progress notifications and heard nothing lately learn the
+        // current revision (etcd sends these every 10 minutes; every 10 s here costs nothing).
+        if ticks % max(1, 10_000 / configuration.tickMilliseconds) == 0 { watchHub.notifyIdleWatchers() }
         failStaleReads()
         scheduleReady()
     }
