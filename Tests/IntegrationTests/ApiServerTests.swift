@@ -208,6 +208,37 @@ struct ApiServerTests {
         #expect(admitted.spec?.serviceAccountName == "default")
     }
 
+    @Test("componentstatuses are computed live: the store member is healthy, the absent scheduler is not")
+    func componentStatuses() async throws {
+        let cluster = try ApiCluster(agentctl: BuildProducts.directory.appendingPathComponent("agentctl").path)
+        defer { cluster.stop() }
+        try cluster.start()
+        try await cluster.waitUntilServing()
+        let client = ApiClient(address: cluster.apiAddresses[0], token: cluster.adminToken, component: "test", identity: "cs")
+        defer { Task { await client.close() } }
+        let statuses = try await client.list(ComponentStatus.self).items
+        let byName = Dictionary(uniqueKeysWithValues: statuses.map { ($0.metadata?.name ?? "", $0) })
+        let store = try #require(byName["store-\(cluster.store.endpoints[0])"])
+        #expect(store.conditions.first?.status == "True")
+        let scheduler = try #require(byName["scheduler"])
+        #expect(scheduler.conditions.first?.status == "False")
+        #expect(scheduler.conditions.first?.error?.contains("kube-scheduler") == true)
+        // A fresh leader lease makes the scheduler healthy.
+        var lease = Lease()
+        lease.metadata = ObjectMeta(name: "kube-scheduler", namespace: "kube-system")
+        var spec = LeaseSpec()
+        spec.holderIdentity = "scheduler-1"
+        spec.leaseDurationSeconds = 15
+        spec.renewTime = MicroTime(seconds: Int64(Date().timeIntervalSince1970), nanos: 0)
+        lease.spec = spec
+        _ = try await client.create(lease, namespace: "kube-system")
+        try await Task.sleep(for: .milliseconds(300))
+        let again = try await client.get(ComponentStatus.self, name: "scheduler")
+        #expect(again.conditions.first?.status == "True")
+        let ready = try await client.call("api.Readyz", ApiRequest())
+        #expect(ready.status?.status == "Success")
+    }
+
     @Test("an unknown token is refused before any call")
     func unknownToken() async throws {
         let cluster = try ApiCluster(agentctl: BuildProducts.directory.appendingPathComponent("agentctl").path)

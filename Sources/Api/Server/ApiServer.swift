@@ -160,6 +160,28 @@ extension ApiServer {
         router.register("api.Discovery") { call in
             call.respond(Self.discovery())
         }
+        // Health: the process serves. Readiness: caches loaded and the store answers. Both
+        // answer a Status ("Success" or "Failure" with the reasons), without authentication
+        // beyond the handshake, like /healthz and /readyz.
+        router.register("api.Healthz") { call in
+            var status = Status()
+            status.status = "Success"
+            status.message = "ok"
+            status.code = 200
+            call.respond(ApiResponse(status: status))
+        }
+        router.register("api.Readyz") { [unowned self] call in
+            Task(executorPreference: self.loop) {
+                let (ready, reasons) = await self.readiness()
+                var status = Status()
+                status.status = ready ? "Success" : "Failure"
+                status.message = ready ? "ok" : reasons.joined(separator: "; ")
+                status.code = ready ? 200 : 503
+                status.reason = ready ? nil : "ServiceUnavailable"
+                let response = ApiResponse(status: status)
+                await self.loop.submit { call.respond(response) }
+            }
+        }
     }
 
     func caller(_ peer: PeerIdentity) throws(ApiError) -> UserInfo {
@@ -214,6 +236,18 @@ extension ApiServer {
         let objectName = verb == "create" && subresource.isEmpty ? (try? decode(type, request, subresource: subresource))??.metadata?.name : nil
         try authorize(caller, verb, type, request, name: objectName)
         switch method {
+        case "api.Get" where type == ComponentStatus.resourceType, "api.List" where type == ComponentStatus.resourceType:
+            let statuses = await componentStatuses()
+            if method == "api.List" {
+                var meta = ListMeta()
+                meta.resourceVersion = "0"
+                return ApiResponse(items: statuses.map { $0.protobufBytes() }, listMeta: meta)
+            }
+            guard let found = statuses.first(where: { $0.metadata?.name == name }) else { throw .notFound(type, name) }
+            return ApiResponse(object: found.protobufBytes())
+        case "api.Create" where type == ComponentStatus.resourceType, "api.Update" where type == ComponentStatus.resourceType,
+            "api.UpdateStatus" where type == ComponentStatus.resourceType, "api.Delete" where type == ComponentStatus.resourceType:
+            throw .methodNotSupported(type, verb)
         case "api.Get":
             try await registry.ready(type)
             guard let found = await loop.submit({ self.registry.cache(type).get(namespace: namespace, name: name) }) else {
