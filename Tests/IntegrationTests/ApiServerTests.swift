@@ -239,6 +239,54 @@ struct ApiServerTests {
         #expect(ready.status?.status == "Success")
     }
 
+    @Test("a watcher that stops reading is cut off with 410 while 100 others receive every event")
+    func slowWatcherCutOff() async throws {
+        let cluster = try ApiCluster(agentctl: BuildProducts.directory.appendingPathComponent("agentctl").path)
+        cluster.apiServerArguments = ["--connection-buffer-bytes", "262144", "--slow-watcher-grace-milliseconds", "300"]
+        defer { cluster.stop() }
+        try cluster.start()
+        try await cluster.waitUntilServing()
+        let address = cluster.apiAddresses[0]
+        let writer = ApiClient(address: address, token: cluster.adminToken, component: "test", identity: "writer")
+        let healthyLoop = EventLoop(name: "healthy")
+        let healthy = (0..<4).map {
+            ApiClient(address: address, token: cluster.adminToken, component: "test", identity: "healthy\($0)", loop: healthyLoop)
+        }
+        let slow = ApiClient(address: address, token: cluster.adminToken, component: "test", identity: "slow")
+        defer {
+            Task {
+                for client in healthy + [writer, slow] { await client.close() }
+                healthyLoop.shutdown()
+            }
+        }
+        let listed = try await writer.list(Pod.self, namespace: "default")
+        let counts = WatchCounts(watchers: 100)
+        for watcher in 0..<100 {
+            healthy[watcher % 4].watchRaw(Pod.self, namespace: "default", resourceVersion: listed.resourceVersion, bookmarks: false) {
+                kind, _, _ in
+                if kind == .added { counts.add(watcher) }
+            }
+        }
+        let slowEnd = EventLog()
+        slow.watchRaw(Pod.self, namespace: "default", resourceVersion: listed.resourceVersion, bookmarks: false) { kind, _, error in
+            if kind == .error { slowEnd.append("ERROR \(error?.code ?? 0)") }
+        }
+        for client in healthy + [slow] { _ = try await client.list(Namespace.self, limit: 1) }
+        // The slow client's loop stops reading its socket for a while.
+        slow.loop.execute { usleep(10_000_000) }
+        let padding = String(repeating: "x", count: 4096)
+        let total = 2000
+        for index in 0..<total {
+            var pod = Self.pod("load-\(index)")
+            pod.metadata?.annotations = ["padding": padding]
+            _ = try await writer.create(pod)
+        }
+        try await counts.waitForAll(total, seconds: 30)
+        // Once it reads again, the slow watcher finds it was cut off with 410 Expired.
+        try await slowEnd.waitFor(1, seconds: 20)
+        #expect(slowEnd.lines == ["ERROR 410"])
+    }
+
     @Test("an unknown token is refused before any call")
     func unknownToken() async throws {
         let cluster = try ApiCluster(agentctl: BuildProducts.directory.appendingPathComponent("agentctl").path)
@@ -266,6 +314,21 @@ final class EventLog: @unchecked Sendable {
         while lines.count < count {
             if Date() > deadline { throw TestError("only \(lines.count) of \(count) events: \(lines)") }
             try await Task.sleep(for: .milliseconds(20))
+        }
+    }
+}
+
+final class WatchCounts: @unchecked Sendable {
+    private let lock = NSLock()
+    private var counts: [Int]
+    init(watchers: Int) { counts = [Int](repeating: 0, count: watchers) }
+    func add(_ watcher: Int) { lock.withLock { counts[watcher] += 1 } }
+    var minimum: Int { lock.withLock { counts.min() ?? 0 } }
+    func waitForAll(_ total: Int, seconds: Double) async throws {
+        let deadline = Date().addingTimeInterval(seconds)
+        while minimum < total {
+            if Date() > deadline { throw TestError("a healthy watcher got only \(minimum) of \(total) events") }
+            try await Task.sleep(for: .milliseconds(50))
         }
     }
 }

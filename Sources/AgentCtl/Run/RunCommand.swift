@@ -27,6 +27,10 @@ struct RunApiServer: AsyncParsableCommand {
     var tokenAuthFile: String
     @Option(help: "Admission plugins for writes, comma-separated (Kubernetes names).")
     var enableAdmissionPlugins: String = AdmissionChain.defaultEnabled.joined(separator: ",")
+    @Option(help: "Unsent bytes a client connection may hold before its watchers count as behind.")
+    var connectionBufferBytes = 16 << 20
+    @Option(help: "Milliseconds a watcher may stay behind before it is cut off (it relists).")
+    var slowWatcherGraceMilliseconds: UInt64 = 2000
     @Option(help: "This API server's name in logs and handshakes.")
     var name: String = "apiserver"
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
@@ -58,6 +62,9 @@ struct RunApiServer: AsyncParsableCommand {
             listen: try SocketAddress(parsing: listen), storeEndpoints: endpoints, storeToken: storeToken, identity: name,
             authenticators: authenticators)
         configuration.admissionPlugins = enableAdmissionPlugins.split(separator: ",").map(String.init)
+        guard connectionBufferBytes >= 4096 else { throw ValidationError("--connection-buffer-bytes must be at least 4096") }
+        configuration.connectionBufferBytes = connectionBufferBytes
+        configuration.slowWatcherGraceMilliseconds = slowWatcherGraceMilliseconds
         let server = try await ApiServer.start(configuration)
         await waitForTermination()
         await server.stop()

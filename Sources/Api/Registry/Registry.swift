@@ -33,10 +33,14 @@ final class Registry: @unchecked Sendable {
     }
 
     /// Starts one watch cache per served kind.
+    /// See WatchCache.slowWatcherGraceNanoseconds.
+    var slowWatcherGraceNanoseconds: UInt64 = 2_000_000_000
+
     func start() {
         loop.preconditionInLoop()
         for type in ResourceCatalog.all {
             let cache = WatchCache(type: type, store: store, logger: logger)
+            cache.slowWatcherGraceNanoseconds = slowWatcherGraceNanoseconds
             caches[type] = cache
             cache.start()
         }

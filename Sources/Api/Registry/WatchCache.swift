@@ -66,6 +66,11 @@ final class WatchCache: @unchecked Sendable {
     private(set) var isReady = false
     private var readyWaiters: [(Result<Void, ApiError>) -> Void] = []
 
+    /// How long a watcher's connection may stay over its high watermark before the watcher is
+    /// cut off: long enough to ride out a burst, short enough that a stuck client cannot make the
+    /// server hold an unbounded backlog for it.
+    var slowWatcherGraceNanoseconds: UInt64 = 2_000_000_000
+
     init(type: ResourceType, store: StoreClient, logger: Logger, historyLimit: Int = 10_000) {
         self.type = type
         self.store = store
@@ -322,10 +327,6 @@ final class CacheWatcher: @unchecked Sendable {
 
     /// When the connection first reported it was over its high watermark (nil: it is not).
     private var throttledSince: UInt64?
-    /// How long a watcher's connection may stay over its high watermark before the watcher is cut
-    /// off: long enough to ride out a burst, short enough that a stuck client cannot make the
-    /// server hold an unbounded backlog for it.
-    static let throttleGraceNanoseconds: UInt64 = 2_000_000_000
 
     /// Sends pre-encoded event bytes. A watcher whose connection stays full past the grace
     /// period is cut off so that it cannot hold the others back: the client lists again.
@@ -343,8 +344,9 @@ final class CacheWatcher: @unchecked Sendable {
                 throttledSince = now
                 return
             }
-            if now - since > Self.throttleGraceNanoseconds {
-                end(expired: "watch stream too slow: the client has not kept up for \(Self.throttleGraceNanoseconds / 1_000_000_000) s; list again and watch from the listed resourceVersion")
+            let grace = cache?.slowWatcherGraceNanoseconds ?? 0
+            if now - since > grace {
+                end(expired: "watch stream too slow: the client has not kept up for \(grace / 1_000_000) ms; list again and watch from the listed resourceVersion")
             }
         }
     }

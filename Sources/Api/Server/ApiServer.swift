@@ -15,6 +15,12 @@ public struct ApiServerConfiguration: Sendable {
     public var admissionPlugins: [String] = AdmissionChain.defaultEnabled
     /// Milliseconds between watch bookmarks.
     public var bookmarkIntervalMilliseconds: UInt64 = 1000
+    /// Unsent bytes one client connection may hold before its watchers count as behind: watch
+    /// fan-out is bursty (one event becomes a frame per watcher on the connection), so this
+    /// absorbs a burst for a few hundred watchers.
+    public var connectionBufferBytes = 16 << 20
+    /// How long a watcher may stay behind before it is cut off (410; it relists).
+    public var slowWatcherGraceMilliseconds: UInt64 = 2000
 
     public init(
         listen: SocketAddress, storeEndpoints: [SocketAddress], storeToken: String, identity: String,
@@ -77,6 +83,7 @@ public final class ApiServer: @unchecked Sendable {
     }
 
     private func startServing() throws {
+        registry.slowWatcherGraceNanoseconds = configuration.slowWatcherGraceMilliseconds * 1_000_000
         registry.start()
         let router = MethodRouter()
         registerMethods(router)
@@ -89,11 +96,9 @@ public final class ApiServer: @unchecked Sendable {
             }
         }
         serverConfiguration.maximumInFlightCalls = 65_536
-        // Watch fan-out is bursty (one event becomes a frame per watcher on the connection):
-        // 16 MiB per connection absorbs a burst for a few hundred watchers; a watcher whose
-        // connection stays above it is cut off (see CacheWatcher) and relists.
-        serverConfiguration.limits.highWatermarkBytes = 16 << 20
-        serverConfiguration.limits.maximumOutboundBytes = 128 << 20
+        serverConfiguration.limits.highWatermarkBytes = configuration.connectionBufferBytes
+        serverConfiguration.limits.lowWatermarkBytes = configuration.connectionBufferBytes / 4
+        serverConfiguration.limits.maximumOutboundBytes = max(128 << 20, configuration.connectionBufferBytes * 8)
         server = try WireServer(loop: loop, address: configuration.listen, configuration: serverConfiguration, service: router, logger: logger)
         let timer = LoopTimer(loop: loop)
         timer.arm(milliseconds: configuration.bookmarkIntervalMilliseconds, repeatMilliseconds: configuration.bookmarkIntervalMilliseconds, owner: self) {

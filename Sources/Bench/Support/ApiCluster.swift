@@ -17,6 +17,9 @@ public final class ApiCluster: @unchecked Sendable {
     public private(set) var apiAddresses: [SocketAddress] = []
     private var apiServers: [Process] = []
 
+    /// Extra arguments for every `agentctl run apiserver`.
+    public var apiServerArguments: [String] = []
+
     public init(storeMembers: Int = 1, apiServers count: Int = 1, agentctl: String? = nil) throws {
         store = try StoreCluster(memberCount: storeMembers, agentctl: agentctl)
         try "\(adminToken),admin,admin,\"system:masters\"\n\(userToken),jane,jane-uid\n".write(
@@ -34,7 +37,7 @@ public final class ApiCluster: @unchecked Sendable {
                 "--store-token-file", store.workDirectory + "/token", "--listen", address.description,
                 "--token-auth-file", store.workDirectory + "/tokens.csv", "--name", "apiserver-\(index + 1)",
                 "--exit-with-parent", String(getpid()),
-            ]
+            ] + apiServerArguments
             let logPath = store.workDirectory + "/apiserver-\(index + 1).log"
             _ = FileManager.default.createFile(atPath: logPath, contents: nil)
             let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
