@@ -127,7 +127,7 @@ extension BenchCommand {
             commandName: "watch-fanout",
             abstract: "Many watchers on one prefix, one writer at a fixed rate: deliveries, loss and delivery latency.")
         @Option(help: "store: watch the store directly (etcd anchor workload 3); api: pods through the API server.")
-        var layer = "store"
+        var layer = "api"
         @OptionGroup var target: StoreTargetOptions
         @Option(help: "Watchers.") var clients = 1000
         @Option(help: "Connections the watchers share.") var connections = 4
