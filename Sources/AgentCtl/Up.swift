@@ -32,14 +32,14 @@ struct Up: AsyncParsableCommand {
             return handler
         }
         try FileManager.default.createDirectory(atPath: dataDir, withIntermediateDirectories: true)
-        let token = try Self.storeToken(in: dataDir)
+        let token = try Self.localToken(in: dataDir, file: "store-token")
         let client = try SocketAddress(parsing: storeListen)
         let peer = try SocketAddress(parsing: storePeerListen)
         let configuration = StoreMemberConfiguration(
             name: "local", dataDirectory: dataDir + "/store", clientAddress: client, peerAddress: peer,
             initialCluster: [("local", peer)], token: token)
         let member = try await StoreMember.start(configuration)
-        let adminToken = try Self.adminToken(in: dataDir)
+        let adminToken = try Self.localToken(in: dataDir, file: "admin-token")
         let apiAddress = try SocketAddress(parsing: apiListen)
         let admin = StaticTokenAuthenticator(users: [adminToken: UserInfo(name: "admin", uid: "admin", groups: ["system:masters"])])
         let apiServer = try await ApiServer.start(ApiServerConfiguration(
@@ -62,22 +62,10 @@ struct Up: AsyncParsableCommand {
         await member.stop()
     }
 
-    /// The local admin token (group system:masters), created once like the store token.
-    static func adminToken(in folder: String) throws -> String {
-        let path = folder + "/admin-token"
-        if FileManager.default.fileExists(atPath: path) {
-            return try TokenOptions.read(path, flag: "the local admin token file")
-        }
-        var generator = SystemRandomNumberGenerator()
-        let token = (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
-        try token.write(toFile: path, atomically: true, encoding: .utf8)
-        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: path)
-        return token
-    }
-
-    /// The local store token: created once (random, readable by the owner only), then reused.
-    static func storeToken(in folder: String) throws -> String {
-        let path = folder + "/store-token"
+    /// A local credential file (the store token, the admin token): created once with 32 random
+    /// bytes in hex, readable by the owner only, then reused so that restarts keep working.
+    static func localToken(in folder: String, file: String) throws -> String {
+        let path = folder + "/" + file
         if FileManager.default.fileExists(atPath: path) {
             return try TokenOptions.read(path, flag: "the local token file")
         }

@@ -36,7 +36,7 @@ public final class StoreMember: @unchecked Sendable {
     var clientServer: WireServer?
     var peerServer: WireServer?
     var tickTimer: LoopTimer?
-    var random: SplitMix
+    var random: SplitMix64
 
     var readyScheduled = false
     var diskJobsInFlight = 0
@@ -99,7 +99,7 @@ public final class StoreMember: @unchecked Sendable {
         self.logger = logger
         id = configuration.memberID
         clusterID = StoreMemberIdentity.id(name: configuration.initialCluster.map(\.name).sorted().joined(separator: ","))
-        random = SplitMix(seed: monotonicNanoseconds() ^ configuration.memberID)
+        random = SplitMix64(seed: monotonicNanoseconds() ^ configuration.memberID)
         for entry in configuration.initialCluster {
             let memberID = StoreMemberIdentity.id(name: entry.name)
             members[memberID] = Member(id: memberID, name: entry.name, peerAddress: entry.peerAddress.description)
@@ -597,18 +597,5 @@ public final class StoreMember: @unchecked Sendable {
             }
         }
         return WireError(.internal, "\(error)")
-    }
-}
-
-/// SplitMix is the member's own seeded generator for lease ids and Raft seeds.
-struct SplitMix {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE5_E9B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
