@@ -90,6 +90,8 @@ public final class Informer<Object: KubernetesObject>: @unchecked Sendable {
     public var expiredWatchCount: Int { expiredWatches.load(ordering: .relaxed) }
     /// Watches that broke or ended without 410 and were reopened.
     public var brokenWatchCount: Int { brokenWatches.load(ordering: .relaxed) }
+    /// Why the last watch ended or the last list failed, for logs and diagnosis.
+    public var lastError: ApiError? { lastErrorBox.withLock { $0 } }
     /// The newest resourceVersion the informer has seen (list, event or bookmark).
     public var lastSyncResourceVersion: String { lastResourceVersionBox.withLock { $0 } }
 
@@ -97,6 +99,7 @@ public final class Informer<Object: KubernetesObject>: @unchecked Sendable {
     private let expiredWatches = Atomic<Int>(0)
     private let brokenWatches = Atomic<Int>(0)
     private let lastResourceVersionBox = Mutex<String>("")
+    private let lastErrorBox = Mutex<ApiError?>(nil)
     private let syncState = Mutex(SyncState())
     private let runTask = Mutex<Task<Void, Never>?>(nil)
 
@@ -169,9 +172,8 @@ public final class Informer<Object: KubernetesObject>: @unchecked Sendable {
             stopped = true
             resyncTimer?.cancel()
             resyncTimer = nil
-            if let watchToken { client.cancel(watchToken) }
-            watchToken = nil
             finishWatch(.stopped)
+            cancelWatch()
         }
         finishSync(synced: false)
         let task = runTask.withLock { $0 }
@@ -191,6 +193,7 @@ public final class Informer<Object: KubernetesObject>: @unchecked Sendable {
                     mustList = false
                     failures = 0
                 } catch {
+                    lastErrorBox.withLock { $0 = error }
                     failures += 1
                     await sleepBeforeRetry(failures: failures)
                     continue
@@ -202,7 +205,8 @@ public final class Informer<Object: KubernetesObject>: @unchecked Sendable {
             case .expired:
                 expiredWatches.add(1, ordering: .relaxed)
                 mustList = true
-            case .broken(_, let deliveredEvents):
+            case .broken(let error, let deliveredEvents):
+                if let error { lastErrorBox.withLock { $0 = error } }
                 brokenWatches.add(1, ordering: .relaxed)
                 failures = deliveredEvents ? 1 : failures + 1
                 await sleepBeforeRetry(failures: failures)
@@ -296,9 +300,9 @@ public final class Informer<Object: KubernetesObject>: @unchecked Sendable {
         loop.preconditionInLoop()
         guard pendingWatch != nil, !stopped else { return }
         guard let kind, kind != .error else {
-            if let watchToken { client.cancel(watchToken) }
-            watchToken = nil
+            // Finish first: cancelling ends the stream, which calls this handler again.
             finishWatch(error?.code == 410 ? .expired : .broken(error, deliveredEvents: watchDeliveredEvents))
+            cancelWatch()
             return
         }
         let object: Object
@@ -306,9 +310,8 @@ public final class Informer<Object: KubernetesObject>: @unchecked Sendable {
             object = try Object(protobuf: bytes)
         } catch {
             // A server sending what does not decode cannot be followed; start over from a list.
-            if let watchToken { client.cancel(watchToken) }
-            watchToken = nil
             finishWatch(.expired)
+            cancelWatch()
             return
         }
         watchDeliveredEvents = true
@@ -327,6 +330,12 @@ public final class Informer<Object: KubernetesObject>: @unchecked Sendable {
             break
         }
         setResourceVersion(object.metadata?.resourceVersion ?? "")
+    }
+
+    private func cancelWatch() {
+        guard let token = watchToken else { return }
+        watchToken = nil
+        client.cancel(token)
     }
 
     private func finishWatch(_ outcome: WatchOutcome) {
