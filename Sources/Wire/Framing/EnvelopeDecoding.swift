@@ -1,0 +1,222 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// EnvelopeDecoding parses an encoded `Envelope` straight from the frame's bytes, without
+/// protoc-c: the decode side of `Frame.appendCallFrame`. The payload is copied once, into its
+/// `[UInt8]`; the strings are built from their known lengths.
+///
+/// The result is exactly that of the generated `Envelope(protobuf:)` (protoc-c 1.4's
+/// `__unpack` followed by the generated conversion), for every input, which
+/// EnvelopeFastDecodeTests checks on the corpus and on random and mutated envelopes:
+///
+/// - Any input protoc-c refuses throws `.malformed(byteCount:)`: a tag of field number 0 in
+///   its first byte or longer than 5 bytes, a varint not ended within 10 bytes, a length prefix
+///   not ended within 5 bytes or reaching past the end, a fixed32/fixed64 past the end, wire
+///   types 3, 4 (groups), 6 and 7, and a known field with a wire type other than its own.
+/// - Unknown fields (numbers other than 1...8, up to protoc-c's 32-bit tags) are skipped.
+/// - A field given more than once keeps its last value, strings and bytes included.
+/// - uint32 and enum fields keep the low 32 bits of their varint, as protoc-c does.
+/// - Only when the whole message parses are the values checked, in field order: `kind`,
+///   `method` (UTF-8), `status_code`, `status_message` (UTF-8), with the same errors as the
+///   generated code.
+/// - protoc-c hands strings to Swift NUL-terminated and the generated code reads them with
+///   strlen, so a string ends at its first NUL byte, and only the bytes before it are
+///   validated; `Frame.appendCallFrame` cuts strings at the first NUL for the same reason.
+enum EnvelopeDecoding {
+    static let messageName = "skiff.wire.Envelope"
+
+    /// Decodes one Envelope from `bytes` (a frame's body, without the length header).
+    static func decode(_ bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) -> Envelope {
+        guard let base = bytes.baseAddress, bytes.count > 0 else { return Envelope() }
+        var reader = Reader(base: base, count: bytes.count)
+        var streamID: UInt64 = 0
+        var kindNumber: UInt64 = 0
+        var statusNumber: UInt64 = 0
+        var deadline: UInt64 = 0
+        var flags: UInt64 = 0
+        var method = Slice.empty
+        var statusMessage = Slice.empty
+        var payload = Slice.empty
+
+        while reader.offset < reader.count {
+            guard let (field, wireType) = reader.tag() else { throw malformed(bytes.count) }
+            switch wireType {
+            case 0:
+                guard let value = reader.varint() else { throw malformed(bytes.count) }
+                switch field {
+                case 1: streamID = value
+                case 2: kindNumber = value
+                case 4: statusNumber = value
+                case 7: deadline = value
+                case 8: flags = value
+                case 3, 5, 6: throw malformed(bytes.count)
+                default: break
+                }
+            case 2:
+                guard let slice = reader.lengthDelimited() else { throw malformed(bytes.count) }
+                switch field {
+                case 3: method = slice
+                case 5: statusMessage = slice
+                case 6: payload = slice
+                case 1, 2, 4, 7, 8: throw malformed(bytes.count)
+                default: break
+                }
+            case 1, 5:
+                let width = wireType == 1 ? 8 : 4
+                guard reader.count - reader.offset >= width else { throw malformed(bytes.count) }
+                reader.offset += width
+                if (1...8).contains(field) { throw malformed(bytes.count) }
+            default:
+                // 3 and 4 start and end groups, which protoc-c does not support; 6 and 7 are unused.
+                throw malformed(bytes.count)
+            }
+        }
+        precondition(reader.offset == reader.count, "envelope reader ran past its buffer")
+
+        var envelope = Envelope()
+        envelope.streamID = streamID
+        let kindRaw = Int32(truncatingIfNeeded: kindNumber)
+        guard let kind = FrameKind(rawValue: kindRaw) else { throw unknownEnum(kindRaw, field: "kind") }
+        envelope.kind = kind
+        envelope.method = try string(method, in: base, field: "method")
+        let statusRaw = Int32(truncatingIfNeeded: statusNumber)
+        guard let statusCode = StatusCode(rawValue: statusRaw) else {
+            throw unknownEnum(statusRaw, field: "status_code")
+        }
+        envelope.statusCode = statusCode
+        envelope.statusMessage = try string(statusMessage, in: base, field: "status_message")
+        if payload.count > 0 {
+            let source = base + payload.start
+            envelope.payload = [UInt8](unsafeUninitializedCapacity: payload.count) { target, initialized in
+                UnsafeMutableRawPointer(target.baseAddress!).copyMemory(from: source, byteCount: payload.count)
+                initialized = payload.count
+            }
+        }
+        envelope.deadlineMilliseconds = UInt32(truncatingIfNeeded: deadline)
+        envelope.flags = UInt32(truncatingIfNeeded: flags)
+        return envelope
+    }
+
+    /// A range of the input: where a string or bytes field's contents start, and how many bytes.
+    struct Slice {
+        var start: Int
+        var count: Int
+        static let empty = Slice(start: 0, count: 0)
+    }
+
+    /// Reads protobuf wire format from `base[offset..<count]`, never past `count`. Each read
+    /// returns nil, having moved `offset` by an unspecified amount within bounds, when the
+    /// bytes are not what protoc-c accepts.
+    struct Reader {
+        let base: UnsafeRawPointer
+        let count: Int
+        var offset = 0
+
+        init(base: UnsafeRawPointer, count: Int) {
+            self.base = base
+            self.count = count
+        }
+
+        @inline(__always)
+        func byte(_ index: Int) -> UInt8 {
+            precondition(index >= 0 && index < count, "envelope read out of bounds")
+            return base.load(fromByteOffset: index, as: UInt8.self)
+        }
+
+        /// A field tag as protoc-c reads it: at most 5 bytes holding a 32-bit field number, the
+        /// first byte's field bits not all zero.
+        @inline(__always)
+        mutating func tag() -> (field: UInt32, wireType: UInt8)? {
+            let first = byte(offset)
+            offset += 1
+            guard first & 0xF8 != 0 else { return nil }
+            var field = UInt32(first & 0x7F) >> 3
+            if first & 0x80 != 0 {
+                var shift: UInt32 = 4
+                var used = 1
+                while true {
+                    guard used < 5, offset < count else { return nil }
+                    let next = byte(offset)
+                    offset += 1
+                    used += 1
+                    field |= UInt32(next & 0x7F) << shift
+                    if next & 0x80 == 0 { break }
+                    shift += 7
+                }
+            }
+            return (field, first & 7)
+        }
+
+        /// A varint of at most 10 bytes; bits past 64 are dropped.
+        @inline(__always)
+        mutating func varint() -> UInt64? {
+            guard offset < count else { return nil }
+            let first = byte(offset)
+            offset += 1
+            if first & 0x80 == 0 { return UInt64(first) }
+            var value = UInt64(first & 0x7F)
+            var shift: UInt64 = 7
+            var used = 1
+            while true {
+                guard used < 10, offset < count else { return nil }
+                let next = byte(offset)
+                offset += 1
+                used += 1
+                value |= UInt64(next & 0x7F) << shift
+                if next & 0x80 == 0 { return value }
+                shift += 7
+            }
+        }
+
+        /// A length-delimited field's contents: a length of at most 5 bytes, at most
+        /// Int32.max, and no longer than what is left.
+        @inline(__always)
+        mutating func lengthDelimited() -> Slice? {
+            var length = 0
+            var shift = 0
+            var used = 0
+            while true {
+                guard used < 5, offset < count else { return nil }
+                let next = byte(offset)
+                offset += 1
+                used += 1
+                length |= Int(next & 0x7F) << shift
+                if next & 0x80 == 0 { break }
+                shift += 7
+            }
+            guard length <= Int(Int32.max), length <= count - offset else { return nil }
+            let slice = Slice(start: offset, count: length)
+            offset += length
+            return slice
+        }
+    }
+
+    /// A proto3 string field: the bytes before the first NUL (see the type's comment), which
+    /// must be valid UTF-8.
+    private static func string(
+        _ slice: Slice, in base: UnsafeRawPointer, field: String
+    ) throws(ProtoDecodingError) -> String {
+        guard slice.count > 0 else { return "" }
+        let start = base + slice.start
+        let length = memchr(start, 0, slice.count).map { UnsafeRawPointer($0) - start } ?? slice.count
+        guard length > 0 else { return "" }
+        let utf8 = UnsafeBufferPointer(start: start.assumingMemoryBound(to: UInt8.self), count: length)
+        guard let string = String(validating: utf8, as: UTF8.self) else {
+            throw ProtoDecodingError(messageName: messageName, fieldName: field, reason: .invalidUTF8)
+        }
+        return string
+    }
+
+    private static func malformed(_ byteCount: Int) -> ProtoDecodingError {
+        ProtoDecodingError(messageName: messageName, reason: .malformed(byteCount: byteCount))
+    }
+
+    private static func unknownEnum(_ number: Int32, field: String) -> ProtoDecodingError {
+        ProtoDecodingError(messageName: messageName, fieldName: field, reason: .unknownEnumNumber(number))
+    }
+}
