@@ -30,7 +30,10 @@ import Darwin
 enum EnvelopeDecoding {
     static let messageName = "skiff.wire.Envelope"
 
-    /// Decodes one Envelope from `bytes` (a frame's body, without the length header).
+    /// Decodes one Envelope from `bytes` (a frame's body, without the length header). Inlined
+    /// into the frame decoder, whose caller then receives the Envelope without the copy (and
+    /// retain/release of its fields) that returning it from a call through typed throws made.
+    @inline(__always)
     static func decode(_ bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) -> Envelope {
         guard let base = bytes.baseAddress, bytes.count > 0 else { return Envelope() }
         var reader = Reader(base: base, count: bytes.count)
@@ -78,28 +81,24 @@ enum EnvelopeDecoding {
         }
         precondition(reader.offset == reader.count, "envelope reader ran past its buffer")
 
-        var envelope = Envelope()
-        envelope.streamID = streamID
+        // Built with the memberwise initializer, in the generated code's order of checks.
         let kindRaw = Int32(truncatingIfNeeded: kindNumber)
         guard let kind = FrameKind(rawValue: kindRaw) else { throw unknownEnum(kindRaw, field: "kind") }
-        envelope.kind = kind
-        envelope.method = try string(method, in: base, field: "method")
+        let methodString = try string(method, in: base, field: "method")
         let statusRaw = Int32(truncatingIfNeeded: statusNumber)
         guard let statusCode = StatusCode(rawValue: statusRaw) else {
             throw unknownEnum(statusRaw, field: "status_code")
         }
-        envelope.statusCode = statusCode
-        envelope.statusMessage = try string(statusMessage, in: base, field: "status_message")
-        if payload.count > 0 {
-            let source = base + payload.start
-            envelope.payload = [UInt8](unsafeUninitializedCapacity: payload.count) { target, initialized in
-                UnsafeMutableRawPointer(target.baseAddress!).copyMemory(from: source, byteCount: payload.count)
-                initialized = payload.count
-            }
-        }
-        envelope.deadlineMilliseconds = UInt32(truncatingIfNeeded: deadline)
-        envelope.flags = UInt32(truncatingIfNeeded: flags)
-        return envelope
+        let statusMessageString = try string(statusMessage, in: base, field: "status_message")
+        let payloadBytes =
+            payload.count > 0
+            ? [UInt8](UnsafeBufferPointer(
+                start: (base + payload.start).assumingMemoryBound(to: UInt8.self), count: payload.count))
+            : []
+        return Envelope(
+            streamID: streamID, kind: kind, method: methodString, statusCode: statusCode,
+            statusMessage: statusMessageString, payload: payloadBytes,
+            deadlineMilliseconds: UInt32(truncatingIfNeeded: deadline), flags: UInt32(truncatingIfNeeded: flags))
     }
 
     /// A range of the input: where a string or bytes field's contents start, and how many bytes.
@@ -205,11 +204,37 @@ enum EnvelopeDecoding {
         let start = base + slice.start
         let length = memchr(start, 0, slice.count).map { UnsafeRawPointer($0) - start } ?? slice.count
         guard length > 0 else { return "" }
-        let utf8 = UnsafeBufferPointer(start: start.assumingMemoryBound(to: UInt8.self), count: length)
-        guard let string = String(validating: utf8, as: UTF8.self) else {
+        if isASCII(start, count: length) {
+            // ASCII is valid UTF-8; this initializer only has to copy it.
+            return String(decoding: UnsafeBufferPointer(start: start.assumingMemoryBound(to: UInt8.self), count: length),
+                          as: UTF8.self)
+        }
+        // Other text is checked by the very validation the generated code uses, on a
+        // NUL-terminated copy: rare on the wire, so the copy does not matter.
+        let decoded = withUnsafeTemporaryAllocation(byteCount: length + 1, alignment: 1) { buffer in
+            let target = buffer.baseAddress!
+            target.copyMemory(from: start, byteCount: length)
+            target.storeBytes(of: 0, toByteOffset: length, as: UInt8.self)
+            return String(validatingCString: target.assumingMemoryBound(to: CChar.self))
+        }
+        guard let decoded else {
             throw ProtoDecodingError(messageName: messageName, fieldName: field, reason: .invalidUTF8)
         }
-        return string
+        return decoded
+    }
+
+    /// Whether the `count` bytes at `start` are all below 0x80, eight at a time.
+    private static func isASCII(_ start: UnsafeRawPointer, count: Int) -> Bool {
+        var index = 0
+        while count - index >= 8 {
+            if start.loadUnaligned(fromByteOffset: index, as: UInt64.self) & 0x8080_8080_8080_8080 != 0 { return false }
+            index += 8
+        }
+        while index < count {
+            if start.load(fromByteOffset: index, as: UInt8.self) & 0x80 != 0 { return false }
+            index += 1
+        }
+        return true
     }
 
     private static func malformed(_ byteCount: Int) -> ProtoDecodingError {
