@@ -272,16 +272,20 @@ struct ApiServerTests {
             if kind == .error { slowEnd.append("ERROR \(error?.code ?? 0)") }
         }
         for client in healthy + [slow] { _ = try await client.list(Namespace.self, limit: 1) }
-        // The slow client's loop stops reading its socket for a while.
-        slow.loop.execute { usleep(10_000_000) }
-        let padding = String(repeating: "x", count: 4096)
-        let total = 2000
+        // The slow client's loop stops reading its socket until every write is done.
+        let resume = DispatchSemaphore(value: 0)
+        slow.loop.execute { resume.wait() }
+        let padding = String(repeating: "x", count: 8192)
+        let total = 1200
         for index in 0..<total {
             var pod = Self.pod("load-\(index)")
             pod.metadata?.annotations = ["padding": padding]
             _ = try await writer.create(pod)
         }
-        try await counts.waitForAll(total, seconds: 30)
+        try await counts.waitForAll(total, seconds: 60)
+        // Keep the slow reader stuck past the grace period, then let it read again.
+        try await Task.sleep(for: .milliseconds(1500))
+        resume.signal()
         // Once it reads again, the slow watcher finds it was cut off with 410 Expired.
         try await slowEnd.waitFor(1, seconds: 20)
         #expect(slowEnd.lines == ["ERROR 410"])

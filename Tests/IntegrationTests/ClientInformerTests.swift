@@ -145,7 +145,8 @@ struct ClientInformerTests {
         }
         #expect(converged, "lister: \(informer.lister.list().compactMap { $0.metadata?.name }), lists \(informer.listCount), broken \(informer.brokenWatchCount), expired \(informer.expiredWatchCount), last error \(informer.lastError.map { "\($0)" } ?? "none"), log: \((try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "")")
         #expect(informer.expiredWatchCount >= 1, "the reopened watch got 410 Expired")
-        #expect(informer.brokenWatchCount >= 1, "the killed server broke the watch")
+        // (Whether the kill shows first as a broken stream or only as the reopened watch's 410
+        // depends on timing; the 410 and the relist are what must happen.)
         #expect(informer.listCount >= 2, "the informer relisted")
         let changes = Set(recorder.since(mark))
         #expect(changes.isSuperset(of: ["add web-4", "delete web-2", "update web-3"]), "relist diff: \(recorder.since(mark))")
