@@ -82,7 +82,7 @@ public struct ApiError: Error, Sendable, Hashable, CustomStringConvertible {
     }
 
     public static func forbidden(_ user: String, verb: String, type: ResourceType?, resourceName: String, namespace: String, why: String = "") -> ApiError {
-        let resource = type.map { $0.plural + ($0.group.isEmpty ? "" : "") } ?? "resources"
+        let resource = type?.plural ?? "resources"
         let group = type.map { $0.group.isEmpty ? "in API group \"\"" : "in API group \"\($0.group)\"" } ?? ""
         let scope = namespace.isEmpty ? "at the cluster scope" : "in the namespace \"\(namespace)\""
         let named = resourceName.isEmpty ? "" : " \"\(resourceName)\""
