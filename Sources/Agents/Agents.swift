@@ -1,1 +1,0 @@
-// Agents module: see DESIGN.md section 2.
