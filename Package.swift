@@ -102,6 +102,7 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(name: "ProtoGenTests", dependencies: ["ProtoGenCore"], swiftSettings: strict),
         .testTarget(name: "RaftTests", dependencies: ["Raft", "Wire"], swiftSettings: strict),
+        .testTarget(name: "ApiTests", dependencies: ["Api", "Wire"], swiftSettings: strict),
         .testTarget(name: "AgentsTests", dependencies: ["Agents", "Api", "Wire"], swiftSettings: strict),
         .testTarget(
             name: "IntegrationTests", dependencies: ["Wire", "Raft", "Api", "Agents", "Bench"],
