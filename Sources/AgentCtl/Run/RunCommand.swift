@@ -9,7 +9,7 @@ import Wire
 struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run", abstract: "Run a control-plane component in the foreground.",
-        subcommands: [RunApiServer.self])
+        subcommands: [RunApiServer.self, RunControllerManager.self])
 }
 
 /// `agentctl run apiserver`: an API server in front of a store cluster. Several may share one store.
