@@ -45,6 +45,20 @@ struct RunControllerManager: AsyncParsableCommand {
     var concurrentSyncs: Int = 5
     @Option(help: "Re-deliver every cached object to the controllers this often (0s: never).")
     var resyncPeriod: String = "0s"
+    @Option(help: "How long a node may go without a heartbeat before it is marked Unknown and tainted unreachable.")
+    var nodeMonitorGracePeriod: String = "40s"
+    @Option(help: "Directory the hostPath provisioner makes volume directories in.")
+    var hostpathProvisionerDirectory: String = "/tmp/hostpath_pv"
+    @Option(help: "Storage class whose claims the hostPath provisioner serves ('' for none).")
+    var hostpathStorageClass: String = "standard"
+    @Option(help: "Storage class of claims that name none ('' for none).")
+    var defaultStorageClass: String = "standard"
+    @Option(help: "File holding the key to sign service-account tokens with (the API server's --service-account-key-file).")
+    var serviceAccountPrivateKeyFile: String?
+    @Option(help: "How long the service-account tokens put in secrets are valid (renewed at four fifths).")
+    var serviceAccountTokenLifetime: String = "8760h"
+    @Option(help: "How often every resource quota is recounted besides on changes.")
+    var resourceQuotaSyncPeriod: String = "30s"
     @Option(help: "This replica's identity in the Lease and in events. Default: host name and a random id.")
     var name: String?
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
@@ -116,7 +130,38 @@ struct RunControllerManager: AsyncParsableCommand {
         }
         configuration.concurrentSyncs = concurrentSyncs
         configuration.resyncPeriodMilliseconds = try DurationFlag.milliseconds(resyncPeriod, flag: "--resync-period")
+        configuration.cluster = try clusterOptions()
         return configuration
+    }
+}
+
+extension RunControllerManager {
+    func clusterOptions() throws -> ClusterControllerOptions {
+        var options = ClusterControllerOptions()
+        options.nodeMonitorGracePeriodMilliseconds = try DurationFlag.milliseconds(nodeMonitorGracePeriod, flag: "--node-monitor-grace-period")
+        guard options.nodeMonitorGracePeriodMilliseconds >= 1000 else {
+            throw ValidationError("--node-monitor-grace-period must be at least 1s, not \(nodeMonitorGracePeriod)")
+        }
+        guard hostpathProvisionerDirectory.hasPrefix("/") else {
+            throw ValidationError("--hostpath-provisioner-directory must be an absolute path, not \(hostpathProvisionerDirectory)")
+        }
+        options.hostPathDirectory = hostpathProvisionerDirectory
+        options.hostPathStorageClass = hostpathStorageClass
+        options.defaultStorageClass = defaultStorageClass
+        if let serviceAccountPrivateKeyFile {
+            options.serviceAccountSigningKey = try ServiceAccountKeyFile.read(
+                serviceAccountPrivateKeyFile, flag: "--service-account-private-key-file")
+        }
+        let lifetime = try DurationFlag.milliseconds(serviceAccountTokenLifetime, flag: "--service-account-token-lifetime")
+        guard lifetime >= 60_000 else {
+            throw ValidationError("--service-account-token-lifetime must be at least 1m, not \(serviceAccountTokenLifetime)")
+        }
+        options.serviceAccountTokenLifetimeSeconds = Int64(lifetime / 1000)
+        options.resourceQuotaSyncPeriodMilliseconds = try DurationFlag.milliseconds(resourceQuotaSyncPeriod, flag: "--resource-quota-sync-period")
+        guard options.resourceQuotaSyncPeriodMilliseconds >= 1000 else {
+            throw ValidationError("--resource-quota-sync-period must be at least 1s, not \(resourceQuotaSyncPeriod)")
+        }
+        return options
     }
 }
 

@@ -26,6 +26,8 @@ public struct ControllerManagerConfiguration: Sendable {
     /// Every this many milliseconds the shared informers deliver every object again, so that
     /// controllers re-check their work; 0 turns it off.
     public var resyncPeriodMilliseconds: UInt64 = 0
+    /// Settings of the cluster controllers.
+    public var cluster = ClusterControllerOptions()
 
     public init(apiAddress: SocketAddress, token: String, identity: String) {
         self.apiAddress = apiAddress
@@ -141,9 +143,10 @@ public final class ControllerManager: Sendable {
         informerConfiguration.resyncPeriodMilliseconds = configuration.resyncPeriodMilliseconds
         let informers = SharedInformers(client: client, configuration: informerConfiguration)
         let recorders = Recorders(client: client, instance: configuration.identity, logger: logger)
-        let context = ControllerContext(
+        var context = ControllerContext(
             client: client, informers: informers, events: { recorders.recorder($0) }, logger: logger,
             workers: configuration.concurrentSyncs)
+        context.cluster = configuration.cluster
         let controllers = enabled.map { $0.init(context: context) }
         informers.start()
         let synced = await withTaskCancellationHandler {
