@@ -6,5 +6,8 @@ public enum WorkloadControllers {
         ReplicationControllerController.self,
         ReplicaSetController.self,
         DeploymentController.self,
+        DaemonSetController.self,
+        JobController.self,
+        StatefulSetController.self,
     ]
 }
