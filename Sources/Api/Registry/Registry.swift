@@ -90,6 +90,7 @@ final class Registry: @unchecked Sendable {
         meta.deletionTimestamp = nil
         meta.deletionGracePeriodSeconds = nil
         object.metadata = meta
+        NamespaceRules.prepareForCreate(&object)
         let key = type.storeKey(namespace: namespace, name: name)
         var extraOperations: [RequestOp] = []
         var extraCompares: [Compare] = []
@@ -138,6 +139,7 @@ final class Registry: @unchecked Sendable {
             object = merged
         } else {
             object = ObjectParts.keepingStatus(input, from: current.object)
+            NamespaceRules.prepareForUpdate(&object, old: current.object)
         }
         var meta = object.meta
         let old = current.object.meta
@@ -158,8 +160,31 @@ final class Registry: @unchecked Sendable {
             }
         }
         object.metadata = meta
-        // The last finalizer of an object being deleted is gone: the object goes now.
-        if meta.deletionTimestamp != nil && meta.finalizers.isEmpty {
+        return try await writeOrRemove(type, key: key, name: name, object: object, current: current)
+    }
+
+    /// `namespaces/finalize`: replaces only a namespace's `spec.finalizers` (see NamespaceRules),
+    /// if the caller's resourceVersion is current.
+    func finalize(_ type: ResourceType, name: String, object input: any KubernetesObject) async throws(ApiError) -> CachedObject {
+        let key = type.storeKey(namespace: "", name: name)
+        let givenVersion = input.metadata?.resourceVersion ?? ""
+        let current = try await currentObject(type, key: key, name: name, atLeast: Int64(givenVersion) ?? 0)
+        if !givenVersion.isEmpty && givenVersion != String(current.revision) {
+            throw .conflict(type, name, "the object has been modified; please apply your changes to the latest version and try again")
+        }
+        guard let object = NamespaceRules.finalized(current.object, request: input) else {
+            throw .methodNotSupported(type, "finalize")
+        }
+        return try await writeOrRemove(type, key: key, name: name, object: object, current: current)
+    }
+
+    /// Writes `object` over `current`, or removes it when it is being deleted and its last
+    /// finalizer is gone.
+    private func writeOrRemove(
+        _ type: ResourceType, key: String, name: String, object: any KubernetesObject, current: CachedObject
+    ) async throws(ApiError) -> CachedObject {
+        let meta = object.meta
+        if meta.deletionTimestamp != nil && meta.finalizers.isEmpty && !NamespaceRules.hasSpecFinalizers(object) {
             return try await remove(type, key: key, current: current, name: name)
         }
         return try await write(type, key: key, name: name, object: object, expectedRevision: current.revision)
@@ -227,7 +252,7 @@ final class Registry: @unchecked Sendable {
             throw .badRequest("propagationPolicy \(options.propagationPolicy!) is not one of Orphan, Background, Foreground")
         }
         let grace = gracePeriod(current.object, requested: options.gracePeriodSeconds)
-        if finalizers.isEmpty && grace == 0 {
+        if finalizers.isEmpty && grace == 0 && !NamespaceRules.hasSpecFinalizers(current.object) {
             return try await remove(type, key: key, current: current, name: name)
         }
         if meta.deletionTimestamp != nil && finalizers == meta.finalizers && grace != 0 {
@@ -243,6 +268,7 @@ final class Registry: @unchecked Sendable {
             newMeta.deletionGracePeriodSeconds = grace
         }
         object.metadata = newMeta
+        NamespaceRules.markTerminating(&object)
         return try await write(type, key: key, name: name, object: object, expectedRevision: current.revision)
     }
 

@@ -1,0 +1,262 @@
+import Api
+import Synchronization
+import Wire
+
+/// ScheduleAlgorithm picks a node for one pod against the cache (kube-scheduler's
+/// `schedulePod`):
+///
+/// 1. PreFilter: each filter plugin looks at the pod once and returns a per-node check, or
+///    skips (nothing to check for this pod), or rules out every node.
+/// 2. Filter: the checks run on the nodes, in parallel chunks, starting where the previous pod
+///    stopped (round robin), and stop once `feasibleNodesToFind` nodes fit — kube's
+///    percentageOfNodesToScore, so a large cluster is not fully scanned for every pod.
+/// 3. Score: each score plugin scores the feasible nodes, normalizes to 0...100, and the
+///    weighted sum ranks them; ties are broken at random so equal nodes share the load.
+///
+/// The hot loops run over the cache's contiguous `NodeInfo` values and reuse scratch buffers:
+/// scheduling a pod allocates nothing per node.
+public struct ScheduleAlgorithm {
+    public struct Configuration: Sendable {
+        /// Percentage of nodes to find feasible before scoring; 0 is kube's adaptive default
+        /// (50% minus 1% per 125 nodes, at least 5%), 100 scores every feasible node.
+        public var percentageOfNodesToScore: Int = 0
+        /// Threads filtering and scoring at once.
+        public var parallelism: Int = 1
+        /// Smallest chunk of nodes one thread takes.
+        public var minimumChunk: Int = 256
+        /// Seed of the tie-breaking generator (tests fix it).
+        public var seed: UInt64 = 0x5EED
+
+        public init() {}
+    }
+
+    public enum Result: Sendable {
+        /// The chosen node; `evaluated` nodes were filtered and `feasible` of them fit.
+        case selected(node: String, evaluated: Int, feasible: Int)
+        /// No node fits; the pod should wait for `awaitedEvents` (empty: only a change to the
+        /// pod itself can help).
+        case unfit(FitError, awaitedEvents: ClusterEvent)
+    }
+
+    /// Below this many nodes, every node is evaluated (kube's minFeasibleNodesToFind).
+    public static let minimumFeasibleNodesToFind = 100
+    /// The adaptive percentage never goes below this (kube's minFeasibleNodesPercentageToFind).
+    public static let minimumFeasiblePercentage = 5
+
+    public let profile: Profile
+    public let configuration: Configuration
+    let parallelizer: Parallelizer
+    private let pluginEvents: [ClusterEvent]
+    private var random: SplitMix64
+    /// Where the next pod's filtering starts, so that successive pods see different nodes first.
+    public private(set) var nextStartNodeIndex = 0
+    private var scratch: [FilterScratch]
+    private var feasible: [Int32] = []
+    private var scores: [Int64] = []
+    private var totals: [Int64] = []
+
+    public init(profile: Profile, configuration: Configuration) {
+        precondition((0...100).contains(configuration.percentageOfNodesToScore))
+        self.profile = profile
+        self.configuration = configuration
+        parallelizer = Parallelizer(parallelism: configuration.parallelism, minimumChunk: configuration.minimumChunk)
+        pluginEvents = profile.filters.map(\.events)
+        random = SplitMix64(seed: configuration.seed)
+        scratch = (0..<configuration.parallelism).map { _ in FilterScratch() }
+    }
+
+    /// How many feasible nodes to find among `nodeCount` before scoring.
+    public static func feasibleNodesToFind(nodeCount: Int, percentage: Int) -> Int {
+        if nodeCount < minimumFeasibleNodesToFind || percentage >= 100 { return nodeCount }
+        var adaptive = percentage
+        if adaptive <= 0 {
+            adaptive = 50 - nodeCount / 125
+            if adaptive < minimumFeasiblePercentage { adaptive = minimumFeasiblePercentage }
+        }
+        return max(nodeCount * adaptive / 100, minimumFeasibleNodesToFind)
+    }
+
+    public mutating func schedule(
+        _ pod: PodInfo, cache: SchedulerCache, namespaceLabels: [String: [String: String]]
+    ) -> Result {
+        let nodeCount = cache.nodeCount
+        if let problem = pod.problem {
+            return .unfit(
+                FitError(nodeCount: nodeCount, reasonCounts: [:], preFilterMessage: "the pod cannot be scheduled: \(problem)", rejectingPlugins: []),
+                awaitedEvents: [])
+        }
+        guard nodeCount > 0 else {
+            return .unfit(FitError(nodeCount: 0, reasonCounts: [:], rejectingPlugins: []), awaitedEvents: .nodeAdd)
+        }
+        return cache.nodes.withUnsafeBufferPointer { nodes in
+            let view = ClusterView(nodes: nodes, nodeCount: nodeCount, counts: cache.counts, namespaceLabels: namespaceLabels)
+            // PreFilter.
+            var checks: [(plugin: Int, filter: any NodeFilter)] = []
+            for (index, plugin) in profile.filters.enumerated() {
+                switch plugin.preFilter(pod, view) {
+                case .skip: continue
+                case .check(let filter): checks.append((index, filter))
+                case .reject(let status):
+                    let fit = FitError(
+                        nodeCount: nodeCount, reasonCounts: [:], preFilterMessage: status.reasons.joined(separator: ", "),
+                        rejectingPlugins: [plugin.name])
+                    return .unfit(fit, awaitedEvents: plugin.events)
+                }
+            }
+            // Filter.
+            let target = Self.feasibleNodesToFind(nodeCount: nodeCount, percentage: configuration.percentageOfNodesToScore)
+            let evaluated = findFeasibleNodes(nodes, checks: checks, target: target)
+            if feasible.isEmpty {
+                return .unfit(diagnose(nodeCount: nodeCount), awaitedEvents: awaitedEvents())
+            }
+            let node: Int
+            if feasible.count == 1 {
+                node = Int(feasible[0])
+            } else {
+                node = Int(feasible[prioritize(pod, view)])
+            }
+            return .selected(node: nodes[node].name, evaluated: evaluated, feasible: feasible.count)
+        }
+    }
+
+    // MARK: Filtering
+
+    /// Fills `feasible` with up to `target` node indexes that pass every check; returns how many
+    /// nodes were evaluated.
+    private mutating func findFeasibleNodes(
+        _ nodes: UnsafeBufferPointer<NodeInfo>, checks: [(plugin: Int, filter: any NodeFilter)], target: Int
+    ) -> Int {
+        let total = nodes.count
+        let start = total == 0 ? 0 : nextStartNodeIndex % total
+        for worker in scratch { worker.reset() }
+        let found = Atomic<Int>(0)
+        let workers = scratch
+        parallelizer.run(count: total) { worker, range in
+            let local = workers[worker]
+            let before = found.load(ordering: .relaxed)
+            var fitting = 0
+            for position in range {
+                if before + fitting >= target { break }
+                var index = start + position
+                if index >= total { index -= total }
+                let node = nodes[index]
+                guard node.hasNode else { continue }
+                local.evaluated += 1
+                var fits = true
+                for check in checks {
+                    let status = check.filter.filter(node)
+                    if !status.isSuccess {
+                        local.reject(plugin: check.plugin, status)
+                        fits = false
+                        break
+                    }
+                }
+                if fits {
+                    local.feasible.append(Int32(index))
+                    fitting += 1
+                }
+            }
+            let now = found.add(fitting, ordering: .relaxed).newValue
+            return now < target
+        }
+        feasible.removeAll(keepingCapacity: true)
+        var evaluated = 0
+        for worker in scratch {
+            evaluated += worker.evaluated
+            feasible.append(contentsOf: worker.feasible)
+        }
+        if feasible.count > target { feasible.removeLast(feasible.count - target) }
+        // Ghost entries (no node) are passed over too; count positions, as kube counts nodes.
+        if total > 0 { nextStartNodeIndex = (start + max(evaluated, 1)) % total }
+        return evaluated
+    }
+
+    private func diagnose(nodeCount: Int) -> FitError {
+        var reasons: [String: Int] = [:]
+        var rejected: UInt64 = 0
+        for worker in scratch {
+            reasons.merge(worker.reasons, uniquingKeysWith: +)
+            rejected |= worker.rejectedPlugins
+        }
+        let plugins = profile.filters.indices.filter { rejected & (1 << UInt64($0)) != 0 }.map { profile.filters[$0].name }
+        return FitError(nodeCount: nodeCount, reasonCounts: reasons, rejectingPlugins: plugins)
+    }
+
+    private func awaitedEvents() -> ClusterEvent {
+        var rejected: UInt64 = 0
+        for worker in scratch { rejected |= worker.rejectedPlugins }
+        var events: ClusterEvent = []
+        for index in pluginEvents.indices where rejected & (1 << UInt64(index)) != 0 { events.formUnion(pluginEvents[index]) }
+        return events.isEmpty ? .all : events
+    }
+
+    // MARK: Scoring
+
+    /// Scores the feasible nodes and returns the position (in `feasible`) of the best, ties
+    /// broken at random.
+    private mutating func prioritize(_ pod: PodInfo, _ view: ClusterView) -> Int {
+        let count = feasible.count
+        if totals.count < count {
+            totals = [Int64](repeating: 0, count: count)
+            scores = [Int64](repeating: 0, count: count)
+        }
+        let nodes = view.nodes
+        let parallelizer = parallelizer
+        feasible.withUnsafeBufferPointer { feasible in
+            totals.withUnsafeMutableBufferPointer { totals in
+                scores.withUnsafeMutableBufferPointer { scores in
+                    let totals = UnsafeMutableBufferPointer(rebasing: totals[0..<count])
+                    let scores = UnsafeMutableBufferPointer(rebasing: scores[0..<count])
+                    totals.update(repeating: 0)
+                    for (plugin, weight) in profile.scorers {
+                        guard let scorer = plugin.preScore(pod, view, feasible: feasible) else { continue }
+                        parallelizer.run(count: count) { _, range in
+                            for position in range { scores[position] = scorer.score(nodes[Int(feasible[position])]) }
+                            return true
+                        }
+                        scorer.normalize(scores)
+                        for position in 0..<count { totals[position] += scores[position] * weight }
+                    }
+                }
+            }
+        }
+        var best = Int64.min
+        var choice = 0
+        var ties: UInt64 = 0
+        for position in 0..<count {
+            let total = totals[position]
+            if total > best {
+                best = total
+                choice = position
+                ties = 1
+            } else if total == best {
+                ties += 1
+                if random.next() % ties == 0 { choice = position }
+            }
+        }
+        return choice
+    }
+}
+
+/// FilterScratch is one filtering worker's results, reused from pod to pod.
+final class FilterScratch: @unchecked Sendable {
+    // Safety of @unchecked Sendable: during a parallel filter each worker index is used by one
+    // thread at a time (Parallelizer's contract); between runs only the scheduling thread reads.
+    var feasible: [Int32] = []
+    var reasons: [String: Int] = [:]
+    /// Bit i set: filter plugin i rejected some node.
+    var rejectedPlugins: UInt64 = 0
+    var evaluated = 0
+
+    func reset() {
+        feasible.removeAll(keepingCapacity: true)
+        if !reasons.isEmpty { reasons.removeAll(keepingCapacity: true) }
+        rejectedPlugins = 0
+        evaluated = 0
+    }
+
+    func reject(plugin: Int, _ status: PluginStatus) {
+        rejectedPlugins |= 1 << UInt64(plugin)
+        for reason in status.reasons { reasons[reason, default: 0] += 1 }
+    }
+}

@@ -1,0 +1,112 @@
+import Api
+
+/// SchedulerPlugin is one scheduling plugin (kube-scheduler's framework): a name, the cluster
+/// events after which a pod it rejected may fit, and conformance to the extension points it
+/// implements (`FilterPlugin`, `ScorePlugin`). Each lives in its own folder under Plugins/.
+public protocol SchedulerPlugin: Sendable {
+    /// The name kube-scheduler's configuration uses: "NodeResourcesFit", "TaintToleration"…
+    static var name: String { get }
+    /// Events that can make a pod this plugin rejected schedulable (EventsToRegister).
+    static var events: ClusterEvent { get }
+}
+
+extension SchedulerPlugin {
+    public var name: String { Self.name }
+    public var events: ClusterEvent { Self.events }
+}
+
+/// ClusterView is what PreFilter and PreScore may look at: every node (including ones without a
+/// node object that still hold pods, `hasNode == false`) and cluster-wide counts that let a
+/// plugin skip work no node could need. Valid only during the call that receives it.
+public struct ClusterView {
+    public let nodes: UnsafeBufferPointer<NodeInfo>
+    /// Nodes with a node object.
+    public let nodeCount: Int
+    public let counts: SchedulerCache.Counts
+    public let namespaceLabels: [String: [String: String]]
+
+    public func labels(ofNamespace namespace: String) -> [String: String] { namespaceLabels[namespace] ?? [:] }
+}
+
+/// PreFilterResult is a filter plugin's look at a pod before any node.
+public enum PreFilterResult {
+    /// Nothing about this pod can fail here: the plugin is not run on any node.
+    case skip
+    /// Run this check on each node.
+    case check(any NodeFilter)
+    /// No node can fit (kube's PreFilter returning Unschedulable).
+    case reject(PluginStatus)
+}
+
+/// FilterPlugin rules nodes out (kube's PreFilter and Filter): `preFilter` looks at the pod once
+/// per scheduling attempt and returns the per-node check with what it precomputed.
+public protocol FilterPlugin: SchedulerPlugin {
+    func preFilter(_ pod: PodInfo, _ cluster: ClusterView) -> PreFilterResult
+}
+
+/// NodeFilter is a filter prepared for one pod. It is called for many nodes, from several
+/// threads at once, and must not allocate when the node fits.
+public protocol NodeFilter: Sendable {
+    func filter(_ node: NodeInfo) -> PluginStatus
+}
+
+/// ScorePlugin ranks the nodes that passed every filter (kube's PreScore, Score and
+/// NormalizeScore). `preScore` returns nil when the plugin would give every node the same score
+/// for this pod, which cannot change the ranking.
+public protocol ScorePlugin: SchedulerPlugin {
+    func preScore(_ pod: PodInfo, _ cluster: ClusterView, feasible: UnsafeBufferPointer<Int32>) -> (any NodeScorer)?
+}
+
+/// NodeScorer scores one pod against one node at a time (from several threads at once), then
+/// maps all the scores to 0...`maximumNodeScore`.
+public protocol NodeScorer: Sendable {
+    func score(_ node: NodeInfo) -> Int64
+    /// `scores[i]` is the score of the i-th feasible node. Plugins whose scores are already in
+    /// 0...100 keep the default, which changes nothing.
+    func normalize(_ scores: UnsafeMutableBufferPointer<Int64>)
+}
+
+extension NodeScorer {
+    public func normalize(_ scores: UnsafeMutableBufferPointer<Int64>) {}
+}
+
+/// The highest score a plugin gives a node (kube's MaxNodeScore).
+public let maximumNodeScore: Int64 = 100
+
+/// Kube's DefaultNormalizeScore: scales so that the highest score becomes 100 (or, reversed,
+/// the lowest), leaving all-zero scores as they are.
+public func normalizeToMaximum(_ scores: UnsafeMutableBufferPointer<Int64>, reverse: Bool) {
+    var highest: Int64 = 0
+    for score in scores where score > highest { highest = score }
+    if highest == 0 {
+        if reverse { for index in scores.indices { scores[index] = maximumNodeScore } }
+        return
+    }
+    for index in scores.indices {
+        var score = maximumNodeScore * scores[index] / highest
+        if reverse { score = maximumNodeScore - score }
+        scores[index] = score
+    }
+}
+
+/// Profile is the plugins one scheduler runs, in order, with the weight of each score (kube's
+/// default profile with its default weights).
+public struct Profile: Sendable {
+    public var schedulerName: String
+    public var filters: [any FilterPlugin]
+    public var scorers: [(plugin: any ScorePlugin, weight: Int64)]
+
+    public init(schedulerName: String, filters: [any FilterPlugin], scorers: [(plugin: any ScorePlugin, weight: Int64)]) {
+        self.schedulerName = schedulerName
+        self.filters = filters
+        self.scorers = scorers
+    }
+
+    /// The events each plugin registered, by plugin name.
+    public var eventsByPlugin: [String: ClusterEvent] {
+        var result: [String: ClusterEvent] = [:]
+        for filter in filters { result[filter.name, default: []].formUnion(filter.events) }
+        for (scorer, _) in scorers { result[scorer.name, default: []].formUnion(scorer.events) }
+        return result
+    }
+}
