@@ -502,7 +502,7 @@ extension MessageSchema {
                 FieldSchema("activeDeadlineSeconds", .int64, "Seconds the job may be active before it fails, counted from its start."),
                 FieldSchema("selector", .message("io.k8s.apimachinery.pkg.apis.meta.v1.LabelSelector"), "Labels of the pods the job owns; generated unless manualSelector."),
                 FieldSchema("manualSelector", .boolean, "Keep the given selector instead of generating one."),
-                FieldSchema("template", .message("io.k8s.api.core.v1.PodTemplateSpec"), "Template of the pods; restartPolicy must be Never or OnFailure."),
+                FieldSchema("template", .message("io.k8s.api.core.v1.PodTemplateSpec"), "Template of the pods; restartPolicy must be Never or OnFailure.", required: true),
                 FieldSchema("backoffLimit", .int32, "Retries before the job is marked failed; default 6."),
                 FieldSchema("ttlSecondsAfterFinished", .int32, "Seconds after the job finishes before it is deleted; unset keeps it."),
                 FieldSchema("completionMode", .string, "\"NonIndexed\" (default) or \"Indexed\" (each pod gets a completion index)."),
@@ -518,7 +518,7 @@ extension MessageSchema {
             "io.k8s.api.batch.v1.JobStatus", carriesTypeMeta: false,
             description: "JobStatus is the observed state of a job.",
             fields: [
-                FieldSchema("conditions", .array(.message("io.k8s.api.batch.v1.JobCondition")), "Conditions such as Complete, Failed, Suspended."),
+                FieldSchema("conditions", .array(.message("io.k8s.api.batch.v1.JobCondition")), "Conditions such as Complete, Failed, Suspended.", patchStrategy: "merge", patchMergeKey: "type", listType: .atomic),
                 FieldSchema("startTime", .message("io.k8s.apimachinery.pkg.apis.meta.v1.Time"), "When the job controller started the job."),
                 FieldSchema("completionTime", .message("io.k8s.apimachinery.pkg.apis.meta.v1.Time"), "When the job completed successfully."),
                 FieldSchema("active", .int32, "Pods pending or running."),
@@ -534,8 +534,8 @@ extension MessageSchema {
             "io.k8s.api.batch.v1.JobCondition", carriesTypeMeta: false,
             description: "JobCondition is one aspect of a job's state.",
             fields: [
-                FieldSchema("type", .string, "Complete, Failed, Suspended, FailureTarget or SuccessCriteriaMet."),
-                FieldSchema("status", .string, "\"True\", \"False\" or \"Unknown\"."),
+                FieldSchema("type", .string, "Complete, Failed, Suspended, FailureTarget or SuccessCriteriaMet.", required: true),
+                FieldSchema("status", .string, "\"True\", \"False\" or \"Unknown\".", required: true),
                 FieldSchema("lastProbeTime", .message("io.k8s.apimachinery.pkg.apis.meta.v1.Time"), "When the condition was last checked."),
                 FieldSchema("lastTransitionTime", .message("io.k8s.apimachinery.pkg.apis.meta.v1.Time"), "When status last changed."),
                 FieldSchema("reason", .string, "CamelCase reason for the last transition, such as BackoffLimitExceeded."),
@@ -545,30 +545,30 @@ extension MessageSchema {
             "io.k8s.api.batch.v1.UncountedTerminatedPods", carriesTypeMeta: false,
             description: "UncountedTerminatedPods lists finished pods whose result is not yet in the counters.",
             fields: [
-                FieldSchema("succeeded", .array(.string), "UIDs of pods that succeeded."),
-                FieldSchema("failed", .array(.string), "UIDs of pods that failed."),
+                FieldSchema("succeeded", .array(.string), "UIDs of pods that succeeded.", listType: .set),
+                FieldSchema("failed", .array(.string), "UIDs of pods that failed.", listType: .set),
             ]),
         MessageSchema(
             "io.k8s.api.batch.v1.PodFailurePolicy", carriesTypeMeta: false,
             description: "PodFailurePolicy decides what a pod failure means for its job.",
             fields: [
-                FieldSchema("rules", .array(.message("io.k8s.api.batch.v1.PodFailurePolicyRule")), "Rules checked in order; the first that matches applies."),
+                FieldSchema("rules", .array(.message("io.k8s.api.batch.v1.PodFailurePolicyRule")), "Rules checked in order; the first that matches applies.", required: true, listType: .atomic),
             ]),
         MessageSchema(
             "io.k8s.api.batch.v1.PodFailurePolicyRule", carriesTypeMeta: false,
             description: "PodFailurePolicyRule is one rule of a pod failure policy.",
             fields: [
-                FieldSchema("action", .string, "\"FailJob\", \"FailIndex\", \"Ignore\" or \"Count\"."),
+                FieldSchema("action", .string, "\"FailJob\", \"FailIndex\", \"Ignore\" or \"Count\".", required: true),
                 FieldSchema("onExitCodes", .message("io.k8s.api.batch.v1.PodFailurePolicyOnExitCodesRequirement"), "Match on container exit codes."),
-                FieldSchema("onPodConditions", .array(.message("io.k8s.api.batch.v1.PodFailurePolicyOnPodConditionsPattern")), "Match on pod conditions."),
+                FieldSchema("onPodConditions", .array(.message("io.k8s.api.batch.v1.PodFailurePolicyOnPodConditionsPattern")), "Match on pod conditions.", listType: .atomic),
             ]),
         MessageSchema(
             "io.k8s.api.batch.v1.PodFailurePolicyOnExitCodesRequirement", carriesTypeMeta: false,
             description: "PodFailurePolicyOnExitCodesRequirement matches a failure by exit code.",
             fields: [
                 FieldSchema("containerName", .string, "Only this container's exit code counts; empty means any container."),
-                FieldSchema("operator", .string, "\"In\" or \"NotIn\"."),
-                FieldSchema("values", .array(.int32), "Exit codes compared with."),
+                FieldSchema("operator", .string, "\"In\" or \"NotIn\".", required: true),
+                FieldSchema("values", .array(.int32), "Exit codes compared with.", required: true, listType: .set),
             ]),
         MessageSchema(
             "io.k8s.api.batch.v1.PodFailurePolicyOnPodConditionsPattern", carriesTypeMeta: false,
@@ -581,7 +581,7 @@ extension MessageSchema {
             "io.k8s.api.batch.v1.SuccessPolicy", carriesTypeMeta: false,
             description: "SuccessPolicy declares an Indexed job successful before all indexes finish.",
             fields: [
-                FieldSchema("rules", .array(.message("io.k8s.api.batch.v1.SuccessPolicyRule")), "Rules, any of which makes the job succeed."),
+                FieldSchema("rules", .array(.message("io.k8s.api.batch.v1.SuccessPolicyRule")), "Rules, any of which makes the job succeed.", required: true, listType: .atomic),
             ]),
         MessageSchema(
             "io.k8s.api.batch.v1.SuccessPolicyRule", carriesTypeMeta: false,
@@ -616,11 +616,11 @@ extension MessageSchema {
             "io.k8s.api.batch.v1.CronJobSpec", carriesTypeMeta: false,
             description: "CronJobSpec holds the desired behavior of a cron job.",
             fields: [
-                FieldSchema("schedule", .string, "Schedule in cron syntax, such as \"*/5 * * * *\"."),
+                FieldSchema("schedule", .string, "Schedule in cron syntax, such as \"*/5 * * * *\".", required: true),
                 FieldSchema("startingDeadlineSeconds", .int64, "Seconds after a missed start time during which the job may still start."),
                 FieldSchema("concurrencyPolicy", .string, "\"Allow\" (default), \"Forbid\" or \"Replace\" for runs that would overlap."),
                 FieldSchema("suspend", .boolean, "Stop creating jobs while true."),
-                FieldSchema("jobTemplate", .message("io.k8s.api.batch.v1.JobTemplateSpec"), "Template of the jobs."),
+                FieldSchema("jobTemplate", .message("io.k8s.api.batch.v1.JobTemplateSpec"), "Template of the jobs.", required: true),
                 FieldSchema("successfulJobsHistoryLimit", .int32, "Successful jobs kept; default 3."),
                 FieldSchema("failedJobsHistoryLimit", .int32, "Failed jobs kept; default 1."),
                 FieldSchema("timeZone", .string, "Time zone of the schedule, such as \"Etc/UTC\"; default the controller's."),
@@ -629,7 +629,7 @@ extension MessageSchema {
             "io.k8s.api.batch.v1.CronJobStatus", carriesTypeMeta: false,
             description: "CronJobStatus is the observed state of a cron job.",
             fields: [
-                FieldSchema("active", .array(.message("io.k8s.api.core.v1.ObjectReference")), "Jobs currently running."),
+                FieldSchema("active", .array(.message("io.k8s.api.core.v1.ObjectReference")), "Jobs currently running.", listType: .atomic),
                 FieldSchema("lastScheduleTime", .message("io.k8s.apimachinery.pkg.apis.meta.v1.Time"), "When a job was last created."),
                 FieldSchema("lastSuccessfulTime", .message("io.k8s.apimachinery.pkg.apis.meta.v1.Time"), "When a job last completed successfully."),
             ]),

@@ -4656,14 +4656,14 @@ extension MessageSchema {
             "io.k8s.api.core.v1.PodSpec", carriesTypeMeta: false,
             description: "PodSpec is the desired state of a pod.",
             fields: [
-                FieldSchema("volumes", .array(.message("io.k8s.api.core.v1.Volume")), "Volumes the containers may mount."),
-                FieldSchema("initContainers", .array(.message("io.k8s.api.core.v1.Container")), "Containers run one after another to completion before the main containers start."),
-                FieldSchema("containers", .array(.message("io.k8s.api.core.v1.Container")), "The main containers; at least one."),
+                FieldSchema("volumes", .array(.message("io.k8s.api.core.v1.Volume")), "Volumes the containers may mount.", patchStrategy: "merge,retainKeys", patchMergeKey: "name", listType: .map, listMapKeys: ["name"]),
+                FieldSchema("initContainers", .array(.message("io.k8s.api.core.v1.Container")), "Containers run one after another to completion before the main containers start.", patchStrategy: "merge", patchMergeKey: "name", listType: .map, listMapKeys: ["name"]),
+                FieldSchema("containers", .array(.message("io.k8s.api.core.v1.Container")), "The main containers; at least one.", required: true, patchStrategy: "merge", patchMergeKey: "name", listType: .map, listMapKeys: ["name"]),
                 FieldSchema("restartPolicy", .string, "When containers are restarted: \"Always\" (default), \"OnFailure\" or \"Never\"."),
                 FieldSchema("terminationGracePeriodSeconds", .int64, "Seconds between the termination signal and the kill on graceful deletion; default 30."),
                 FieldSchema("activeDeadlineSeconds", .int64, "Seconds the pod may run before it is failed, counted from its start."),
                 FieldSchema("dnsPolicy", .string, "How DNS is set up: \"ClusterFirst\" (default), \"ClusterFirstWithHostNet\", \"Default\" or \"None\"."),
-                FieldSchema("nodeSelector", .map(.string), "Node labels a node must carry for the pod to be scheduled there."),
+                FieldSchema("nodeSelector", .map(.string), "Node labels a node must carry for the pod to be scheduled there.", mapType: "atomic"),
                 FieldSchema("serviceAccountName", .string, "Service account the pod runs as; default \"default\"."),
                 FieldSchema("serviceAccount", .string, "Deprecated alias of serviceAccountName."),
                 FieldSchema("automountServiceAccountToken", .boolean, "Whether the service account token is mounted into the containers."),
@@ -4673,26 +4673,26 @@ extension MessageSchema {
                 FieldSchema("hostIPC", .boolean, "Share the node's IPC namespace."),
                 FieldSchema("shareProcessNamespace", .boolean, "Let the containers of the pod see each other's processes."),
                 FieldSchema("securityContext", .message("io.k8s.api.core.v1.PodSecurityContext"), "Security settings for the whole pod."),
-                FieldSchema("imagePullSecrets", .array(.message("io.k8s.api.core.v1.LocalObjectReference")), "Secrets holding registry credentials for pulling the images."),
+                FieldSchema("imagePullSecrets", .array(.message("io.k8s.api.core.v1.LocalObjectReference")), "Secrets holding registry credentials for pulling the images.", patchStrategy: "merge", patchMergeKey: "name", listType: .map, listMapKeys: ["name"]),
                 FieldSchema("hostname", .string, "Host name of the pod; default the pod's name."),
                 FieldSchema("subdomain", .string, "With a headless service of this name, gives the pod the name <hostname>.<subdomain>.<ns>.svc."),
                 FieldSchema("affinity", .message("io.k8s.api.core.v1.Affinity"), "Scheduling constraints relative to nodes and to other pods."),
                 FieldSchema("schedulerName", .string, "Scheduler that places the pod; default \"default-scheduler\"."),
-                FieldSchema("tolerations", .array(.message("io.k8s.api.core.v1.Toleration")), "Taints the pod accepts."),
-                FieldSchema("hostAliases", .array(.message("io.k8s.api.core.v1.HostAlias")), "Extra /etc/hosts entries."),
+                FieldSchema("tolerations", .array(.message("io.k8s.api.core.v1.Toleration")), "Taints the pod accepts.", listType: .atomic),
+                FieldSchema("hostAliases", .array(.message("io.k8s.api.core.v1.HostAlias")), "Extra /etc/hosts entries.", patchStrategy: "merge", patchMergeKey: "ip", listType: .map, listMapKeys: ["ip"]),
                 FieldSchema("priorityClassName", .string, "Name of the PriorityClass that sets priority."),
                 FieldSchema("priority", .int32, "Scheduling priority; higher goes first and may preempt lower."),
                 FieldSchema("dnsConfig", .message("io.k8s.api.core.v1.PodDNSConfig"), "DNS settings merged with those dnsPolicy gives."),
-                FieldSchema("readinessGates", .array(.message("io.k8s.api.core.v1.PodReadinessGate")), "Extra conditions that must be True before the pod counts as ready."),
+                FieldSchema("readinessGates", .array(.message("io.k8s.api.core.v1.PodReadinessGate")), "Extra conditions that must be True before the pod counts as ready.", listType: .atomic),
                 FieldSchema("runtimeClassName", .string, "Runtime class the pod runs with."),
                 FieldSchema("enableServiceLinks", .boolean, "Whether service addresses are injected as environment variables; default true."),
                 FieldSchema("preemptionPolicy", .string, "\"PreemptLowerPriority\" (default) or \"Never\"."),
                 FieldSchema("overhead", .map(.message("io.k8s.apimachinery.pkg.api.resource.Quantity")), "Resources the pod's sandbox uses beyond its containers."),
-                FieldSchema("topologySpreadConstraints", .array(.message("io.k8s.api.core.v1.TopologySpreadConstraint")), "How the pod's replicas spread over topology domains such as zones or nodes."),
+                FieldSchema("topologySpreadConstraints", .array(.message("io.k8s.api.core.v1.TopologySpreadConstraint")), "How the pod's replicas spread over topology domains such as zones or nodes.", patchStrategy: "merge", patchMergeKey: "topologyKey", listType: .map, listMapKeys: ["topologyKey", "whenUnsatisfiable"]),
                 FieldSchema("setHostnameAsFQDN", .boolean, "Use the fully qualified domain name as the host name."),
                 FieldSchema("os", .message("io.k8s.api.core.v1.PodOS"), "Operating system the pod needs."),
                 FieldSchema("hostUsers", .boolean, "Whether the pod shares the node's user namespace; default true."),
-                FieldSchema("schedulingGates", .array(.message("io.k8s.api.core.v1.PodSchedulingGate")), "Gates that keep the pod out of scheduling while any is present."),
+                FieldSchema("schedulingGates", .array(.message("io.k8s.api.core.v1.PodSchedulingGate")), "Gates that keep the pod out of scheduling while any is present.", patchStrategy: "merge", patchMergeKey: "name", listType: .map, listMapKeys: ["name"]),
                 FieldSchema("resources", .message("io.k8s.api.core.v1.ResourceRequirements"), "Resources for the pod as a whole, shared by its containers."),
             ]),
         MessageSchema(
@@ -4701,17 +4701,17 @@ extension MessageSchema {
             fields: [
                 FieldSchema("observedGeneration", .int64, "The metadata.generation the status was computed from."),
                 FieldSchema("phase", .string, "Summary of the pod's life: Pending, Running, Succeeded, Failed or Unknown."),
-                FieldSchema("conditions", .array(.message("io.k8s.api.core.v1.PodCondition")), "Conditions such as PodScheduled, Initialized, ContainersReady and Ready."),
+                FieldSchema("conditions", .array(.message("io.k8s.api.core.v1.PodCondition")), "Conditions such as PodScheduled, Initialized, ContainersReady and Ready.", patchStrategy: "merge", patchMergeKey: "type", listType: .map, listMapKeys: ["type"]),
                 FieldSchema("message", .string, "Human-readable detail about the pod's state."),
                 FieldSchema("reason", .string, "CamelCase reason for the pod's state, such as Evicted."),
                 FieldSchema("nominatedNodeName", .string, "Node the scheduler picked for a preemption that has not finished yet."),
                 FieldSchema("hostIP", .string, "Primary address of the node the pod runs on."),
-                FieldSchema("hostIPs", .array(.message("io.k8s.api.core.v1.HostIP")), "All addresses of the node, the first being hostIP."),
+                FieldSchema("hostIPs", .array(.message("io.k8s.api.core.v1.HostIP")), "All addresses of the node, the first being hostIP.", patchStrategy: "merge", patchMergeKey: "ip", listType: .atomic),
                 FieldSchema("podIP", .string, "Primary address of the pod."),
-                FieldSchema("podIPs", .array(.message("io.k8s.api.core.v1.PodIP")), "All addresses of the pod, the first being podIP."),
+                FieldSchema("podIPs", .array(.message("io.k8s.api.core.v1.PodIP")), "All addresses of the pod, the first being podIP.", patchStrategy: "merge", patchMergeKey: "ip", listType: .map, listMapKeys: ["ip"]),
                 FieldSchema("startTime", .message("io.k8s.apimachinery.pkg.apis.meta.v1.Time"), "When the node agent accepted the pod, before any image was pulled."),
-                FieldSchema("initContainerStatuses", .array(.message("io.k8s.api.core.v1.ContainerStatus")), "Status of each init container."),
-                FieldSchema("containerStatuses", .array(.message("io.k8s.api.core.v1.ContainerStatus")), "Status of each main container."),
+                FieldSchema("initContainerStatuses", .array(.message("io.k8s.api.core.v1.ContainerStatus")), "Status of each init container.", listType: .atomic),
+                FieldSchema("containerStatuses", .array(.message("io.k8s.api.core.v1.ContainerStatus")), "Status of each main container.", listType: .atomic),
                 FieldSchema("qosClass", .string, "Quality of service class from requests and limits: Guaranteed, Burstable or BestEffort."),
                 FieldSchema("resize", .string, "Status of a pending in-place resize."),
             ]),
@@ -4719,9 +4719,9 @@ extension MessageSchema {
             "io.k8s.api.core.v1.PodCondition", carriesTypeMeta: false,
             description: "PodCondition is one aspect of a pod's state.",
             fields: [
-                FieldSchema("type", .string, "PodScheduled, Initialized, ContainersReady, Ready or a readiness gate's type."),
+                FieldSchema("type", .string, "PodScheduled, Initialized, ContainersReady, Ready or a readiness gate's type.", required: true),
                 FieldSchema("observedGeneration", .int64, "The metadata.generation the condition was computed from."),
-                FieldSchema("status", .string, "\"True\", \"False\" or \"Unknown\"."),
+                FieldSchema("status", .string, "\"True\", \"False\" or \"Unknown\".", required: true),
                 FieldSchema("lastProbeTime", .message("io.k8s.apimachinery.pkg.apis.meta.v1.Time"), "When the condition was last checked."),
                 FieldSchema("lastTransitionTime", .message("io.k8s.apimachinery.pkg.apis.meta.v1.Time"), "When status last changed."),
                 FieldSchema("reason", .string, "CamelCase reason for the last transition, such as Unschedulable."),
@@ -4731,13 +4731,13 @@ extension MessageSchema {
             "io.k8s.api.core.v1.PodIP", carriesTypeMeta: false,
             description: "PodIP is one address of a pod.",
             fields: [
-                FieldSchema("ip", .string, "The address."),
+                FieldSchema("ip", .string, "The address.", required: true),
             ]),
         MessageSchema(
             "io.k8s.api.core.v1.HostIP", carriesTypeMeta: false,
             description: "HostIP is one address of the node a pod runs on.",
             fields: [
-                FieldSchema("ip", .string, "The address."),
+                FieldSchema("ip", .string, "The address.", required: true),
             ]),
         MessageSchema(
             "io.k8s.api.core.v1.PodTemplateSpec", carriesTypeMeta: true,
@@ -4765,7 +4765,7 @@ extension MessageSchema {
             description: "Binding assigns a pod to a node; the scheduler posts it to the pod's binding subresource.",
             fields: [
                 FieldSchema("metadata", .message("io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"), "Metadata naming the pod being bound."),
-                FieldSchema("target", .message("io.k8s.api.core.v1.ObjectReference"), "The node the pod goes to (kind Node, name of the node)."),
+                FieldSchema("target", .message("io.k8s.api.core.v1.ObjectReference"), "The node the pod goes to (kind Node, name of the node).", required: true),
             ]),
         MessageSchema(
             "io.k8s.api.core.v1.PodSecurityContext", carriesTypeMeta: false,
@@ -4775,9 +4775,9 @@ extension MessageSchema {
                 FieldSchema("runAsUser", .int64, "User ID the container processes run as."),
                 FieldSchema("runAsGroup", .int64, "Primary group ID the container processes run as."),
                 FieldSchema("runAsNonRoot", .boolean, "Refuse to start a container that would run as root."),
-                FieldSchema("supplementalGroups", .array(.int64), "Extra group IDs for the first process of each container."),
+                FieldSchema("supplementalGroups", .array(.int64), "Extra group IDs for the first process of each container.", listType: .atomic),
                 FieldSchema("fsGroup", .int64, "Group that owns the pod's volumes and is added to every container's groups."),
-                FieldSchema("sysctls", .array(.message("io.k8s.api.core.v1.Sysctl")), "Namespaced kernel parameters set for the pod."),
+                FieldSchema("sysctls", .array(.message("io.k8s.api.core.v1.Sysctl")), "Namespaced kernel parameters set for the pod.", listType: .atomic),
                 FieldSchema("fsGroupChangePolicy", .string, "When volume ownership is changed: \"OnRootMismatch\" or \"Always\"."),
                 FieldSchema("seccompProfile", .message("io.k8s.api.core.v1.SeccompProfile"), "Seccomp profile for the containers."),
                 FieldSchema("appArmorProfile", .message("io.k8s.api.core.v1.AppArmorProfile"), "AppArmor profile for the containers."),
@@ -4786,8 +4786,8 @@ extension MessageSchema {
             "io.k8s.api.core.v1.Sysctl", carriesTypeMeta: false,
             description: "Sysctl is one kernel parameter.",
             fields: [
-                FieldSchema("name", .string, "Name of the parameter, such as \"net.ipv4.ip_local_port_range\"."),
-                FieldSchema("value", .string, "Value to set."),
+                FieldSchema("name", .string, "Name of the parameter, such as \"net.ipv4.ip_local_port_range\".", required: true),
+                FieldSchema("value", .string, "Value to set.", required: true),
             ]),
         MessageSchema(
             "io.k8s.api.core.v1.SELinuxOptions", carriesTypeMeta: true,
@@ -4802,23 +4802,23 @@ extension MessageSchema {
             "io.k8s.api.core.v1.SeccompProfile", carriesTypeMeta: false,
             description: "SeccompProfile selects a seccomp filter.",
             fields: [
-                FieldSchema("type", .string, "\"RuntimeDefault\", \"Unconfined\" or \"Localhost\"."),
+                FieldSchema("type", .string, "\"RuntimeDefault\", \"Unconfined\" or \"Localhost\".", required: true),
                 FieldSchema("localhostProfile", .string, "Path of the profile on the node, for type Localhost."),
             ]),
         MessageSchema(
             "io.k8s.api.core.v1.AppArmorProfile", carriesTypeMeta: false,
             description: "AppArmorProfile selects an AppArmor profile.",
             fields: [
-                FieldSchema("type", .string, "\"RuntimeDefault\", \"Unconfined\" or \"Localhost\"."),
+                FieldSchema("type", .string, "\"RuntimeDefault\", \"Unconfined\" or \"Localhost\".", required: true),
                 FieldSchema("localhostProfile", .string, "Name of the profile loaded on the node, for type Localhost."),
             ]),
         MessageSchema(
             "io.k8s.api.core.v1.PodDNSConfig", carriesTypeMeta: false,
             description: "PodDNSConfig adds to the DNS settings of a pod.",
             fields: [
-                FieldSchema("nameservers", .array(.string), "Name server addresses."),
-                FieldSchema("searches", .array(.string), "Search domains."),
-                FieldSchema("options", .array(.message("io.k8s.api.core.v1.PodDNSConfigOption")), "Resolver options."),
+                FieldSchema("nameservers", .array(.string), "Name server addresses.", listType: .atomic),
+                FieldSchema("searches", .array(.string), "Search domains.", listType: .atomic),
+                FieldSchema("options", .array(.message("io.k8s.api.core.v1.PodDNSConfigOption")), "Resolver options.", listType: .atomic),
             ]),
         MessageSchema(
             "io.k8s.api.core.v1.PodDNSConfigOption", carriesTypeMeta: false,
@@ -4831,42 +4831,42 @@ extension MessageSchema {
             "io.k8s.api.core.v1.HostAlias", carriesTypeMeta: false,
             description: "HostAlias is one /etc/hosts entry.",
             fields: [
-                FieldSchema("ip", .string, "The address."),
-                FieldSchema("hostnames", .array(.string), "Names for the address."),
+                FieldSchema("ip", .string, "The address.", required: true),
+                FieldSchema("hostnames", .array(.string), "Names for the address.", listType: .atomic),
             ]),
         MessageSchema(
             "io.k8s.api.core.v1.PodReadinessGate", carriesTypeMeta: false,
             description: "PodReadinessGate names a condition a pod needs to be ready.",
             fields: [
-                FieldSchema("conditionType", .string, "Type of the pod condition."),
+                FieldSchema("conditionType", .string, "Type of the pod condition.", required: true),
             ]),
         MessageSchema(
             "io.k8s.api.core.v1.PodSchedulingGate", carriesTypeMeta: false,
             description: "PodSchedulingGate holds a pod back from scheduling while present.",
             fields: [
-                FieldSchema("name", .string, "Name of the gate."),
+                FieldSchema("name", .string, "Name of the gate.", required: true),
             ]),
         MessageSchema(
             "io.k8s.api.core.v1.PodOS", carriesTypeMeta: false,
             description: "PodOS names the operating system a pod needs.",
             fields: [
-                FieldSchema("name", .string, "\"linux\" or \"windows\"."),
+                FieldSchema("name", .string, "\"linux\" or \"windows\".", required: true),
             ]),
         MessageSchema(
             "io.k8s.api.core.v1.Container", carriesTypeMeta: false,
             description: "Container is one container of a pod.",
             fields: [
-                FieldSchema("name", .string, "Name, unique within the pod."),
+                FieldSchema("name", .string, "Name, unique within the pod.", required: true),
                 FieldSchema("image", .string, "Image reference, such as \"nginx:1.27\"."),
-                FieldSchema("command", .array(.string), "Entry point; replaces the image's ENTRYPOINT. $(VAR) refers to environment variables."),
-                FieldSchema("args", .array(.string), "Arguments to the entry point; replace the image's CMD."),
+                FieldSchema("command", .array(.string), "Entry point; replaces the image's ENTRYPOINT. $(VAR) refers to environment variables.", listType: .atomic),
+                FieldSchema("args", .array(.string), "Arguments to the entry point; replace the image's CMD.", listType: .atomic),
                 FieldSchema("workingDir", .string, "Working directory; default the image's."),
-                FieldSchema("ports", .array(.message("io.k8s.api.core.v1.ContainerPort")), "Ports the container listens on (informational, and for named ports)."),
-                FieldSchema("envFrom", .array(.message("io.k8s.api.core.v1.EnvFromSource")), "Sources whose keys all become environment variables."),
-                FieldSchema("env", .array(.message("io.k8s.api.core.v1.EnvVar")), "Environment variables."),
+                FieldSchema("ports", .array(.message("io.k8s.api.core.v1.ContainerPort")), "Ports the container listens on (informational, and for named ports).", patchStrategy: "merge", patchMergeKey: "containerPort", listType: .map, listMapKeys: ["containerPort", "protocol"]),
+                FieldSchema("envFrom", .array(.message("io.k8s.api.core.v1.EnvFromSource")), "Sources whose keys all become environment variables.", listType: .atomic),
+                FieldSchema("env", .array(.message("io.k8s.api.core.v1.EnvVar")), "Environment variables.", patchStrategy: "merge", patchMergeKey: "name", listType: .map, listMapKeys: ["name"]),
                 FieldSchema("resources", .message("io.k8s.api.core.v1.ResourceRequirements"), "Compute resources requested and allowed."),
                 FieldSchema("restartPolicy", .string, "For init containers: \"Always\" makes it a sidecar that keeps running."),
-                FieldSchema("volumeMounts", .array(.message("io.k8s.api.core.v1.VolumeMount")), "Volumes mounted into the container's filesystem."),
+                FieldSchema("volumeMounts", .array(.message("io.k8s.api.core.v1.VolumeMount")), "Volumes mounted into the container's filesystem.", patchStrategy: "merge", patchMergeKey: "mountPath", listType: .map, listMapKeys: ["mountPath"]),
                 FieldSchema("livenessProbe", .message("io.k8s.api.core.v1.Probe"), "Probe that restarts the container when it fails."),
                 FieldSchema("readinessProbe", .message("io.k8s.api.core.v1.Probe"), "Probe that takes the pod out of service endpoints while it fails."),
                 FieldSchema("startupProbe", .message("io.k8s.api.core.v1.Probe"), "Probe that must succeed before the other probes start."),
@@ -4885,7 +4885,7 @@ extension MessageSchema {
             fields: [
                 FieldSchema("name", .string, "Name services can refer to; unique in the pod."),
                 FieldSchema("hostPort", .int32, "Port opened on the node and forwarded to the container."),
-                FieldSchema("containerPort", .int32, "Port in the pod's network namespace."),
+                FieldSchema("containerPort", .int32, "Port in the pod's network namespace.", required: true),
                 FieldSchema("protocol", .string, "\"TCP\" (default), \"UDP\" or \"SCTP\"."),
                 FieldSchema("hostIP", .string, "Node address hostPort binds to."),
             ]),
@@ -4893,7 +4893,7 @@ extension MessageSchema {
             "io.k8s.api.core.v1.EnvVar", carriesTypeMeta: false,
             description: "EnvVar is one environment variable.",
             fields: [
-                FieldSchema("name", .string, "Variable name."),
+                FieldSchema("name", .string, "Variable name.", required: true),
                 FieldSchema("value", .string, "Literal value; $(VAR) refers to earlier variables."),
                 FieldSchema("valueFrom", .message("io.k8s.api.core.v1.EnvVarSource"), "Where the value comes from, instead of value."),
             ]),
@@ -4933,7 +4933,7 @@ extension MessageSchema {
             description: "ConfigMapKeySelector picks one key of a config map.",
             fields: [
                 FieldSchema("name", .string, "Name of the object."),
-                FieldSchema("key", .string, "The key."),
+                FieldSchema("key", .string, "The key.", required: true),
                 FieldSchema("optional", .boolean, "Tolerate a missing config map or key."),
             ]),
         MessageSchema(
@@ -4941,7 +4941,7 @@ extension MessageSchema {
             description: "SecretKeySelector picks one key of a secret.",
             fields: [
                 FieldSchema("name", .string, "Name of the object."),
-                FieldSchema("key", .string, "The key."),
+                FieldSchema("key", .string, "The key.", required: true),
                 FieldSchema("optional", .boolean, "Tolerate a missing secret or key."),
             ]),
         MessageSchema(
@@ -4949,14 +4949,14 @@ extension MessageSchema {
             description: "ObjectFieldSelector picks a field of the pod.",
             fields: [
                 FieldSchema("apiVersion", .string, "Schema version of fieldPath; default \"v1\"."),
-                FieldSchema("fieldPath", .string, "Path of the field, such as \"metadata.labels['app']\"."),
+                FieldSchema("fieldPath", .string, "Path of the field, such as \"metadata.labels['app']\".", required: true),
             ]),
         MessageSchema(
             "io.k8s.api.core.v1.ResourceFieldSelector", carriesTypeMeta: false,
             description: "ResourceFieldSelector picks a resource request or limit of a container.",
             fields: [
                 FieldSchema("containerName", .string, "The container; required for volumes, optional for environment variables."),
-                FieldSchema("resource", .string, "Such as \"limits.cpu\" or \"requests.memory\"."),
+                FieldSchema("resource", .string, "Such as \"limits.cpu\" or \"requests.memory\".", required: true),
                 FieldSchema("divisor", .message("io.k8s.apimachinery.pkg.api.resource.Quantity"), "Unit the value is expressed in; default \"1\"."),
             ]),
         MessageSchema(
@@ -4970,9 +4970,9 @@ extension MessageSchema {
             "io.k8s.api.core.v1.VolumeMount", carriesTypeMeta: false,
             description: "VolumeMount mounts a volume into a container.",
             fields: [
-                FieldSchema("name", .string, "Name of the pod volume."),
+                FieldSchema("name", .string, "Name of the pod volume.", required: true),
                 FieldSchema("readOnly", .boolean, "Mount read-only."),
-                FieldSchema("mountPath", .string, "Path inside the container."),
+                FieldSchema("mountPath", .string, "Path inside the container.", required: true),
                 FieldSchema("subPath", .string, "Path inside the volume to mount instead of its root."),
                 FieldSchema("mountPropagation", .string, "\"None\", \"HostToContainer\" or \"Bidirectional\"."),
                 FieldSchema("subPathExpr", .string, "Like subPath, with $(VAR) expanded from the environment."),
@@ -5005,44 +5005,44 @@ extension MessageSchema {
             "io.k8s.api.core.v1.ExecAction", carriesTypeMeta: false,
             description: "ExecAction runs a command in a container.",
             fields: [
-                FieldSchema("command", .array(.string), "The command and its arguments, run without a shell."),
+                FieldSchema("command", .array(.string), "The command and its arguments, run without a shell.", listType: .atomic),
             ]),
         MessageSchema(
             "io.k8s.api.core.v1.HTTPGetAction", carriesTypeMeta: false,
             description: "HTTPGetAction sends an HTTP GET.",
             fields: [
                 FieldSchema("path", .string, "Request path."),
-                FieldSchema("port", .message("io.k8s.apimachinery.pkg.util.intstr.IntOrString"), "Port number or container port name."),
+                FieldSchema("port", .message("io.k8s.apimachinery.pkg.util.intstr.IntOrString"), "Port number or container port name.", required: true),
                 FieldSchema("host", .string, "Host to connect to; default the pod's address."),
                 FieldSchema("scheme", .string, "\"HTTP\" (default) or \"HTTPS\"."),
-                FieldSchema("httpHeaders", .array(.message("io.k8s.api.core.v1.HTTPHeader")), "Extra request headers."),
+                FieldSchema("httpHeaders", .array(.message("io.k8s.api.core.v1.HTTPHeader")), "Extra request headers.", listType: .atomic),
             ]),
         MessageSchema(
             "io.k8s.api.core.v1.HTTPHeader", carriesTypeMeta: false,
             description: "HTTPHeader is one HTTP header.",
             fields: [
-                FieldSchema("name", .string, "Header name."),
-                FieldSchema("value", .string, "Header value."),
+                FieldSchema("name", .string, "Header name.", required: true),
+                FieldSchema("value", .string, "Header value.", required: true),
             ]),
         MessageSchema(
             "io.k8s.api.core.v1.TCPSocketAction", carriesTypeMeta: false,
             description: "TCPSocketAction opens a TCP connection.",
             fields: [
-                FieldSchema("port", .message("io.k8s.apimachinery.pkg.util.intstr.IntOrString"), "Port number or container port name."),
+                FieldSchema("port", .message("io.k8s.apimachinery.pkg.util.intstr.IntOrString"), "Port number or container port name.", required: true),
                 FieldSchema("host", .string, "Host to connect to; default the pod's address."),
             ]),
         MessageSchema(
             "io.k8s.api.core.v1.GRPCAction", carriesTypeMeta: false,
             description: "GRPCAction calls the standard gRPC health service.",
             fields: [
-                FieldSchema("port", .int32, "Port number."),
+                FieldSchema("port", .int32, "Port number.", required: true),
                 FieldSchema("service", .string, "Service name sent in the health request."),
             ]),
         MessageSchema(
             "io.k8s.api.core.v1.SleepAction", carriesTypeMeta: false,
             description: "SleepAction waits.",
             fields: [
-                FieldSchema("seconds", .int64, "Seconds to wait."),
+                FieldSchema("seconds", .int64, "Seconds to wait.", required: true),
             ]),
         MessageSchema(
             "io.k8s.api.core.v1.Lifecycle", carriesTypeMeta: false,
@@ -5081,20 +5081,20 @@ extension MessageSchema {
             "io.k8s.api.core.v1.Capabilities", carriesTypeMeta: false,
             description: "Capabilities lists Linux capabilities, such as \"NET_ADMIN\".",
             fields: [
-                FieldSchema("add", .array(.string), "Capabilities to add."),
-                FieldSchema("drop", .array(.string), "Capabilities to remove."),
+                FieldSchema("add", .array(.string), "Capabilities to add.", listType: .atomic),
+                FieldSchema("drop", .array(.string), "Capabilities to remove.", listType: .atomic),
             ]),
         MessageSchema(
             "io.k8s.api.core.v1.ContainerStatus", carriesTypeMeta: false,
             description: "ContainerStatus is the observed state of one container.",
             fields: [
-                FieldSchema("name", .string, "Name of the container."),
+                FieldSchema("name", .string, "Name of the container.", required: true),
                 FieldSchema("state", .message("io.k8s.api.core.v1.ContainerState"), "Current state."),
                 FieldSchema("lastState", .message("io.k8s.api.core.v1.ContainerState"), "State before the last restart."),
-                FieldSchema("ready", .boolean, "Whether the readiness probe passes."),
-                FieldSchema("restartCount", .int32, "Times the container was restarted."),
-                FieldSchema("image", .string, "Image the container runs."),
-                FieldSchema("imageID", .string, "Resolved image identifier (digest)."),
+                FieldSchema("ready", .boolean, "Whether the readiness probe passes.", required: true),
+                FieldSchema("restartCount", .int32, "Times the container was restarted.", required: true),
+                FieldSchema("image", .string, "Image the container runs.", required: true),
+                FieldSchema("imageID", .string, "Resolved image identifier (digest).", required: true),
                 FieldSchema("containerID", .string, "Runtime identifier, such as \"runc://<id>\"."),
                 FieldSchema("started", .boolean, "Whether the startup probe passed (true after start when there is none)."),
                 FieldSchema("allocatedResources", .map(.message("io.k8s.apimachinery.pkg.api.resource.Quantity")), "Resources the node allocated to the container."),
@@ -5126,7 +5126,7 @@ extension MessageSchema {
             "io.k8s.api.core.v1.ContainerStateTerminated", carriesTypeMeta: false,
             description: "ContainerStateTerminated is a container that has finished.",
             fields: [
-                FieldSchema("exitCode", .int32, "Exit status of the last run."),
+                FieldSchema("exitCode", .int32, "Exit status of the last run.", required: true),
                 FieldSchema("signal", .int32, "Signal that ended it, if any."),
                 FieldSchema("reason", .string, "Why, such as Completed, Error or OOMKilled."),
                 FieldSchema("message", .string, "Human-readable detail, such as the termination message."),
@@ -5147,67 +5147,67 @@ extension MessageSchema {
             description: "NodeAffinity constrains the nodes a pod may run on.",
             fields: [
                 FieldSchema("requiredDuringSchedulingIgnoredDuringExecution", .message("io.k8s.api.core.v1.NodeSelector"), "A node must match one of these terms to be chosen."),
-                FieldSchema("preferredDuringSchedulingIgnoredDuringExecution", .array(.message("io.k8s.api.core.v1.PreferredSchedulingTerm")), "Nodes that match these terms score higher, by weight."),
+                FieldSchema("preferredDuringSchedulingIgnoredDuringExecution", .array(.message("io.k8s.api.core.v1.PreferredSchedulingTerm")), "Nodes that match these terms score higher, by weight.", listType: .atomic),
             ]),
         MessageSchema(
             "io.k8s.api.core.v1.NodeSelector", carriesTypeMeta: false,
             description: "NodeSelector matches a node when any of its terms matches.",
             fields: [
-                FieldSchema("nodeSelectorTerms", .array(.message("io.k8s.api.core.v1.NodeSelectorTerm")), "The terms, ORed."),
+                FieldSchema("nodeSelectorTerms", .array(.message("io.k8s.api.core.v1.NodeSelectorTerm")), "The terms, ORed.", required: true, listType: .atomic),
             ]),
         MessageSchema(
             "io.k8s.api.core.v1.NodeSelectorTerm", carriesTypeMeta: false,
             description: "NodeSelectorTerm matches a node when all of its requirements hold.",
             fields: [
-                FieldSchema("matchExpressions", .array(.message("io.k8s.api.core.v1.NodeSelectorRequirement")), "Requirements on node labels."),
-                FieldSchema("matchFields", .array(.message("io.k8s.api.core.v1.NodeSelectorRequirement")), "Requirements on node fields (metadata.name)."),
+                FieldSchema("matchExpressions", .array(.message("io.k8s.api.core.v1.NodeSelectorRequirement")), "Requirements on node labels.", listType: .atomic),
+                FieldSchema("matchFields", .array(.message("io.k8s.api.core.v1.NodeSelectorRequirement")), "Requirements on node fields (metadata.name).", listType: .atomic),
             ]),
         MessageSchema(
             "io.k8s.api.core.v1.NodeSelectorRequirement", carriesTypeMeta: false,
             description: "NodeSelectorRequirement is one condition on a node label or field.",
             fields: [
-                FieldSchema("key", .string, "The label key or field path."),
-                FieldSchema("operator", .string, "In, NotIn, Exists, DoesNotExist, Gt or Lt."),
-                FieldSchema("values", .array(.string), "Values to compare with; one integer for Gt and Lt."),
+                FieldSchema("key", .string, "The label key or field path.", required: true),
+                FieldSchema("operator", .string, "In, NotIn, Exists, DoesNotExist, Gt or Lt.", required: true),
+                FieldSchema("values", .array(.string), "Values to compare with; one integer for Gt and Lt.", listType: .atomic),
             ]),
         MessageSchema(
             "io.k8s.api.core.v1.PreferredSchedulingTerm", carriesTypeMeta: false,
             description: "PreferredSchedulingTerm is a weighted preference for nodes.",
             fields: [
-                FieldSchema("weight", .int32, "Weight from 1 to 100 added to matching nodes' scores."),
-                FieldSchema("preference", .message("io.k8s.api.core.v1.NodeSelectorTerm"), "The nodes preferred."),
+                FieldSchema("weight", .int32, "Weight from 1 to 100 added to matching nodes' scores.", required: true),
+                FieldSchema("preference", .message("io.k8s.api.core.v1.NodeSelectorTerm"), "The nodes preferred.", required: true),
             ]),
         MessageSchema(
             "io.k8s.api.core.v1.PodAffinity", carriesTypeMeta: false,
             description: "PodAffinity attracts a pod to the topology domains of other pods.",
             fields: [
-                FieldSchema("requiredDuringSchedulingIgnoredDuringExecution", .array(.message("io.k8s.api.core.v1.PodAffinityTerm")), "Terms that must all hold."),
-                FieldSchema("preferredDuringSchedulingIgnoredDuringExecution", .array(.message("io.k8s.api.core.v1.WeightedPodAffinityTerm")), "Weighted terms that raise the score of nodes satisfying them."),
+                FieldSchema("requiredDuringSchedulingIgnoredDuringExecution", .array(.message("io.k8s.api.core.v1.PodAffinityTerm")), "Terms that must all hold.", listType: .atomic),
+                FieldSchema("preferredDuringSchedulingIgnoredDuringExecution", .array(.message("io.k8s.api.core.v1.WeightedPodAffinityTerm")), "Weighted terms that raise the score of nodes satisfying them.", listType: .atomic),
             ]),
         MessageSchema(
             "io.k8s.api.core.v1.PodAntiAffinity", carriesTypeMeta: false,
             description: "PodAntiAffinity keeps a pod out of the topology domains of other pods.",
             fields: [
-                FieldSchema("requiredDuringSchedulingIgnoredDuringExecution", .array(.message("io.k8s.api.core.v1.PodAffinityTerm")), "Terms that must all hold."),
-                FieldSchema("preferredDuringSchedulingIgnoredDuringExecution", .array(.message("io.k8s.api.core.v1.WeightedPodAffinityTerm")), "Weighted terms that raise the score of nodes satisfying them."),
+                FieldSchema("requiredDuringSchedulingIgnoredDuringExecution", .array(.message("io.k8s.api.core.v1.PodAffinityTerm")), "Terms that must all hold.", listType: .atomic),
+                FieldSchema("preferredDuringSchedulingIgnoredDuringExecution", .array(.message("io.k8s.api.core.v1.WeightedPodAffinityTerm")), "Weighted terms that raise the score of nodes satisfying them.", listType: .atomic),
             ]),
         MessageSchema(
             "io.k8s.api.core.v1.PodAffinityTerm", carriesTypeMeta: false,
             description: "PodAffinityTerm selects pods and the topology domain a pod must (not) share with them.",
             fields: [
                 FieldSchema("labelSelector", .message("io.k8s.apimachinery.pkg.apis.meta.v1.LabelSelector"), "The pods concerned."),
-                FieldSchema("namespaces", .array(.string), "Namespaces to look in; empty with no namespaceSelector means the pod's own."),
-                FieldSchema("topologyKey", .string, "Node label whose value defines a domain, such as \"kubernetes.io/hostname\"."),
+                FieldSchema("namespaces", .array(.string), "Namespaces to look in; empty with no namespaceSelector means the pod's own.", listType: .atomic),
+                FieldSchema("topologyKey", .string, "Node label whose value defines a domain, such as \"kubernetes.io/hostname\".", required: true),
                 FieldSchema("namespaceSelector", .message("io.k8s.apimachinery.pkg.apis.meta.v1.LabelSelector"), "Namespaces to look in, by label."),
-                FieldSchema("matchLabelKeys", .array(.string), "Label keys whose values, taken from the incoming pod, are added to labelSelector with In."),
-                FieldSchema("mismatchLabelKeys", .array(.string), "Label keys whose values, taken from the incoming pod, are added to labelSelector with NotIn."),
+                FieldSchema("matchLabelKeys", .array(.string), "Label keys whose values, taken from the incoming pod, are added to labelSelector with In.", listType: .atomic),
+                FieldSchema("mismatchLabelKeys", .array(.string), "Label keys whose values, taken from the incoming pod, are added to labelSelector with NotIn.", listType: .atomic),
             ]),
         MessageSchema(
             "io.k8s.api.core.v1.WeightedPodAffinityTerm", carriesTypeMeta: false,
             description: "WeightedPodAffinityTerm is a pod affinity term with a weight.",
             fields: [
-                FieldSchema("weight", .int32, "Weight from 1 to 100."),
-                FieldSchema("podAffinityTerm", .message("io.k8s.api.core.v1.PodAffinityTerm"), "The term."),
+                FieldSchema("weight", .int32, "Weight from 1 to 100.", required: true),
+                FieldSchema("podAffinityTerm", .message("io.k8s.api.core.v1.PodAffinityTerm"), "The term.", required: true),
             ]),
         MessageSchema(
             "io.k8s.api.core.v1.Toleration", carriesTypeMeta: false,
@@ -5223,20 +5223,20 @@ extension MessageSchema {
             "io.k8s.api.core.v1.TopologySpreadConstraint", carriesTypeMeta: false,
             description: "TopologySpreadConstraint limits how unevenly matching pods spread over topology domains.",
             fields: [
-                FieldSchema("maxSkew", .int32, "Largest allowed difference in matching pods between two domains."),
-                FieldSchema("topologyKey", .string, "Node label whose value defines a domain."),
-                FieldSchema("whenUnsatisfiable", .string, "\"DoNotSchedule\" or \"ScheduleAnyway\"."),
+                FieldSchema("maxSkew", .int32, "Largest allowed difference in matching pods between two domains.", required: true),
+                FieldSchema("topologyKey", .string, "Node label whose value defines a domain.", required: true),
+                FieldSchema("whenUnsatisfiable", .string, "\"DoNotSchedule\" or \"ScheduleAnyway\".", required: true),
                 FieldSchema("labelSelector", .message("io.k8s.apimachinery.pkg.apis.meta.v1.LabelSelector"), "The pods counted."),
                 FieldSchema("minDomains", .int32, "Smallest number of domains to spread over."),
                 FieldSchema("nodeAffinityPolicy", .string, "\"Honor\" or \"Ignore\" the pod's node affinity when counting domains."),
                 FieldSchema("nodeTaintsPolicy", .string, "\"Honor\" or \"Ignore\" node taints when counting domains."),
-                FieldSchema("matchLabelKeys", .array(.string), "Label keys whose values, taken from the incoming pod, narrow labelSelector."),
+                FieldSchema("matchLabelKeys", .array(.string), "Label keys whose values, taken from the incoming pod, narrow labelSelector.", listType: .atomic),
             ]),
         MessageSchema(
             "io.k8s.api.core.v1.Volume", carriesTypeMeta: false,
             description: "Volume is a named volume of a pod.",
             fields: [
-                FieldSchema("name", .string, "Name, unique in the pod; volume mounts refer to it."),
+                FieldSchema("name", .string, "Name, unique in the pod; volume mounts refer to it.", required: true),
                 FieldSchema("hostPath", .message("io.k8s.api.core.v1.HostPathVolumeSource"), "A file or directory of the node."),
                 FieldSchema("emptyDir", .message("io.k8s.api.core.v1.EmptyDirVolumeSource"), "An empty directory that lives as long as the pod."),
                 FieldSchema("secret", .message("io.k8s.api.core.v1.SecretVolumeSource"), "The keys of a secret as files."),
@@ -5269,7 +5269,7 @@ extension MessageSchema {
             "io.k8s.api.core.v1.HostPathVolumeSource", carriesTypeMeta: false,
             description: "HostPathVolumeSource is a path on the node.",
             fields: [
-                FieldSchema("path", .string, "The path."),
+                FieldSchema("path", .string, "The path.", required: true),
                 FieldSchema("type", .string, "What must be there: \"\", \"DirectoryOrCreate\", \"Directory\", \"FileOrCreate\", \"File\", \"Socket\"…"),
             ]),
         MessageSchema(
@@ -5284,7 +5284,7 @@ extension MessageSchema {
             description: "SecretVolumeSource puts the keys of a secret into files.",
             fields: [
                 FieldSchema("secretName", .string, "Name of the secret."),
-                FieldSchema("items", .array(.message("io.k8s.api.core.v1.KeyToPath")), "Keys to include and their file paths; empty means every key under its own name."),
+                FieldSchema("items", .array(.message("io.k8s.api.core.v1.KeyToPath")), "Keys to include and their file paths; empty means every key under its own name.", listType: .atomic),
                 FieldSchema("defaultMode", .int32, "File mode bits of the files; default 0644."),
                 FieldSchema("optional", .boolean, "Tolerate a missing secret or key."),
             ]),
@@ -5293,7 +5293,7 @@ extension MessageSchema {
             description: "ConfigMapVolumeSource puts the keys of a config map into files.",
             fields: [
                 FieldSchema("name", .string, "Name of the object."),
-                FieldSchema("items", .array(.message("io.k8s.api.core.v1.KeyToPath")), "Keys to include and their file paths; empty means every key under its own name."),
+                FieldSchema("items", .array(.message("io.k8s.api.core.v1.KeyToPath")), "Keys to include and their file paths; empty means every key under its own name.", listType: .atomic),
                 FieldSchema("defaultMode", .int32, "File mode bits of the files; default 0644."),
                 FieldSchema("optional", .boolean, "Tolerate a missing config map or key."),
             ]),
@@ -5301,37 +5301,37 @@ extension MessageSchema {
             "io.k8s.api.core.v1.KeyToPath", carriesTypeMeta: false,
             description: "KeyToPath maps one key to a file.",
             fields: [
-                FieldSchema("key", .string, "The key."),
-                FieldSchema("path", .string, "Relative file path."),
+                FieldSchema("key", .string, "The key.", required: true),
+                FieldSchema("path", .string, "Relative file path.", required: true),
                 FieldSchema("mode", .int32, "File mode bits of this file."),
             ]),
         MessageSchema(
             "io.k8s.api.core.v1.NFSVolumeSource", carriesTypeMeta: false,
             description: "NFSVolumeSource is an NFS export.",
             fields: [
-                FieldSchema("server", .string, "Server name or address."),
-                FieldSchema("path", .string, "Exported path."),
+                FieldSchema("server", .string, "Server name or address.", required: true),
+                FieldSchema("path", .string, "Exported path.", required: true),
                 FieldSchema("readOnly", .boolean, "Mount read-only."),
             ]),
         MessageSchema(
             "io.k8s.api.core.v1.PersistentVolumeClaimVolumeSource", carriesTypeMeta: false,
             description: "PersistentVolumeClaimVolumeSource uses a claim of the pod's namespace.",
             fields: [
-                FieldSchema("claimName", .string, "Name of the claim."),
+                FieldSchema("claimName", .string, "Name of the claim.", required: true),
                 FieldSchema("readOnly", .boolean, "Mount read-only."),
             ]),
         MessageSchema(
             "io.k8s.api.core.v1.DownwardAPIVolumeSource", carriesTypeMeta: false,
             description: "DownwardAPIVolumeSource puts fields of the pod into files.",
             fields: [
-                FieldSchema("items", .array(.message("io.k8s.api.core.v1.DownwardAPIVolumeFile")), "The files."),
+                FieldSchema("items", .array(.message("io.k8s.api.core.v1.DownwardAPIVolumeFile")), "The files.", listType: .atomic),
                 FieldSchema("defaultMode", .int32, "File mode bits of the files; default 0644."),
             ]),
         MessageSchema(
             "io.k8s.api.core.v1.DownwardAPIVolumeFile", carriesTypeMeta: false,
             description: "DownwardAPIVolumeFile is one file holding a field of the pod.",
             fields: [
-                FieldSchema("path", .string, "Relative file path."),
+                FieldSchema("path", .string, "Relative file path.", required: true),
                 FieldSchema("fieldRef", .message("io.k8s.api.core.v1.ObjectFieldSelector"), "A metadata field of the pod."),
                 FieldSchema("resourceFieldRef", .message("io.k8s.api.core.v1.ResourceFieldSelector"), "A resource request or limit of a container."),
                 FieldSchema("mode", .int32, "File mode bits of this file."),
@@ -5340,7 +5340,7 @@ extension MessageSchema {
             "io.k8s.api.core.v1.ProjectedVolumeSource", carriesTypeMeta: false,
             description: "ProjectedVolumeSource merges several sources into one directory.",
             fields: [
-                FieldSchema("sources", .array(.message("io.k8s.api.core.v1.VolumeProjection")), "The sources."),
+                FieldSchema("sources", .array(.message("io.k8s.api.core.v1.VolumeProjection")), "The sources.", listType: .atomic),
                 FieldSchema("defaultMode", .int32, "File mode bits of the files; default 0644."),
             ]),
         MessageSchema(
@@ -5357,7 +5357,7 @@ extension MessageSchema {
             description: "SecretProjection projects keys of a secret.",
             fields: [
                 FieldSchema("name", .string, "Name of the object."),
-                FieldSchema("items", .array(.message("io.k8s.api.core.v1.KeyToPath")), "Keys to include and their file paths."),
+                FieldSchema("items", .array(.message("io.k8s.api.core.v1.KeyToPath")), "Keys to include and their file paths.", listType: .atomic),
                 FieldSchema("optional", .boolean, "Tolerate a missing secret or key."),
             ]),
         MessageSchema(
@@ -5365,14 +5365,14 @@ extension MessageSchema {
             description: "ConfigMapProjection projects keys of a config map.",
             fields: [
                 FieldSchema("name", .string, "Name of the object."),
-                FieldSchema("items", .array(.message("io.k8s.api.core.v1.KeyToPath")), "Keys to include and their file paths."),
+                FieldSchema("items", .array(.message("io.k8s.api.core.v1.KeyToPath")), "Keys to include and their file paths.", listType: .atomic),
                 FieldSchema("optional", .boolean, "Tolerate a missing config map or key."),
             ]),
         MessageSchema(
             "io.k8s.api.core.v1.DownwardAPIProjection", carriesTypeMeta: false,
             description: "DownwardAPIProjection projects fields of the pod.",
             fields: [
-                FieldSchema("items", .array(.message("io.k8s.api.core.v1.DownwardAPIVolumeFile")), "The files."),
+                FieldSchema("items", .array(.message("io.k8s.api.core.v1.DownwardAPIVolumeFile")), "The files.", listType: .atomic),
             ]),
         MessageSchema(
             "io.k8s.api.core.v1.ServiceAccountTokenProjection", carriesTypeMeta: false,
@@ -5380,13 +5380,13 @@ extension MessageSchema {
             fields: [
                 FieldSchema("audience", .string, "Audience the token is meant for; default the API server."),
                 FieldSchema("expirationSeconds", .int64, "Requested lifetime of the token in seconds; default one hour."),
-                FieldSchema("path", .string, "Relative file path."),
+                FieldSchema("path", .string, "Relative file path.", required: true),
             ]),
         MessageSchema(
             "io.k8s.api.core.v1.CSIVolumeSource", carriesTypeMeta: false,
             description: "CSIVolumeSource is an inline volume from a CSI driver.",
             fields: [
-                FieldSchema("driver", .string, "Name of the driver."),
+                FieldSchema("driver", .string, "Name of the driver.", required: true),
                 FieldSchema("readOnly", .boolean, "Mount read-only."),
                 FieldSchema("fsType", .string, "Filesystem type, such as \"ext4\"."),
                 FieldSchema("volumeAttributes", .map(.string), "Driver-specific settings."),
@@ -5428,16 +5428,16 @@ extension MessageSchema {
                 FieldSchema("externalID", .string, "Deprecated external identifier."),
                 FieldSchema("providerID", .string, "Identifier of the node at its provider."),
                 FieldSchema("unschedulable", .boolean, "Keep new pods off the node (kubectl cordon)."),
-                FieldSchema("taints", .array(.message("io.k8s.api.core.v1.Taint")), "Taints that repel pods without a matching toleration."),
-                FieldSchema("podCIDRs", .array(.string), "Address ranges for the node's pods, one per address family; the first equals podCIDR."),
+                FieldSchema("taints", .array(.message("io.k8s.api.core.v1.Taint")), "Taints that repel pods without a matching toleration.", listType: .atomic),
+                FieldSchema("podCIDRs", .array(.string), "Address ranges for the node's pods, one per address family; the first equals podCIDR.", patchStrategy: "merge", listType: .set),
             ]),
         MessageSchema(
             "io.k8s.api.core.v1.Taint", carriesTypeMeta: false,
             description: "Taint marks a node so that only pods tolerating it run there.",
             fields: [
-                FieldSchema("key", .string, "Taint key."),
+                FieldSchema("key", .string, "Taint key.", required: true),
                 FieldSchema("value", .string, "Taint value."),
-                FieldSchema("effect", .string, "\"NoSchedule\", \"PreferNoSchedule\" or \"NoExecute\"."),
+                FieldSchema("effect", .string, "\"NoSchedule\", \"PreferNoSchedule\" or \"NoExecute\".", required: true),
                 FieldSchema("timeAdded", .message("io.k8s.apimachinery.pkg.apis.meta.v1.Time"), "When the taint was added (NoExecute only)."),
             ]),
         MessageSchema(
@@ -5447,20 +5447,20 @@ extension MessageSchema {
                 FieldSchema("capacity", .map(.message("io.k8s.apimachinery.pkg.api.resource.Quantity")), "Total resources of the node."),
                 FieldSchema("allocatable", .map(.message("io.k8s.apimachinery.pkg.api.resource.Quantity")), "Resources available to pods (capacity minus reservations)."),
                 FieldSchema("phase", .string, "Deprecated lifecycle phase."),
-                FieldSchema("conditions", .array(.message("io.k8s.api.core.v1.NodeCondition")), "Conditions such as Ready, MemoryPressure, DiskPressure, PIDPressure, NetworkUnavailable."),
-                FieldSchema("addresses", .array(.message("io.k8s.api.core.v1.NodeAddress")), "Addresses of the node."),
+                FieldSchema("conditions", .array(.message("io.k8s.api.core.v1.NodeCondition")), "Conditions such as Ready, MemoryPressure, DiskPressure, PIDPressure, NetworkUnavailable.", patchStrategy: "merge", patchMergeKey: "type", listType: .map, listMapKeys: ["type"]),
+                FieldSchema("addresses", .array(.message("io.k8s.api.core.v1.NodeAddress")), "Addresses of the node.", patchStrategy: "merge", patchMergeKey: "type", listType: .map, listMapKeys: ["type"]),
                 FieldSchema("daemonEndpoints", .message("io.k8s.api.core.v1.NodeDaemonEndpoints"), "Ports of the daemons on the node."),
                 FieldSchema("nodeInfo", .message("io.k8s.api.core.v1.NodeSystemInfo"), "Versions and identifiers of the node's software."),
-                FieldSchema("images", .array(.message("io.k8s.api.core.v1.ContainerImage")), "Images present on the node."),
-                FieldSchema("volumesInUse", .array(.string), "Volumes attached and in use."),
-                FieldSchema("volumesAttached", .array(.message("io.k8s.api.core.v1.AttachedVolume")), "Volumes attached to the node."),
+                FieldSchema("images", .array(.message("io.k8s.api.core.v1.ContainerImage")), "Images present on the node.", listType: .atomic),
+                FieldSchema("volumesInUse", .array(.string), "Volumes attached and in use.", listType: .atomic),
+                FieldSchema("volumesAttached", .array(.message("io.k8s.api.core.v1.AttachedVolume")), "Volumes attached to the node.", listType: .atomic),
             ]),
         MessageSchema(
             "io.k8s.api.core.v1.NodeCondition", carriesTypeMeta: false,
             description: "NodeCondition is one aspect of a node's state.",
             fields: [
-                FieldSchema("type", .string, "Ready, MemoryPressure, DiskPressure, PIDPressure or NetworkUnavailable."),
-                FieldSchema("status", .string, "\"True\", \"False\" or \"Unknown\"."),
+                FieldSchema("type", .string, "Ready, MemoryPressure, DiskPressure, PIDPressure or NetworkUnavailable.", required: true),
+                FieldSchema("status", .string, "\"True\", \"False\" or \"Unknown\".", required: true),
                 FieldSchema("lastHeartbeatTime", .message("io.k8s.apimachinery.pkg.apis.meta.v1.Time"), "When the node agent last reported the condition."),
                 FieldSchema("lastTransitionTime", .message("io.k8s.apimachinery.pkg.apis.meta.v1.Time"), "When status last changed."),
                 FieldSchema("reason", .string, "CamelCase reason for the last transition."),
@@ -5470,8 +5470,8 @@ extension MessageSchema {
             "io.k8s.api.core.v1.NodeAddress", carriesTypeMeta: false,
             description: "NodeAddress is one address of a node.",
             fields: [
-                FieldSchema("type", .string, "\"Hostname\", \"InternalIP\", \"ExternalIP\", \"InternalDNS\" or \"ExternalDNS\"."),
-                FieldSchema("address", .string, "The address."),
+                FieldSchema("type", .string, "\"Hostname\", \"InternalIP\", \"ExternalIP\", \"InternalDNS\" or \"ExternalDNS\".", required: true),
+                FieldSchema("address", .string, "The address.", required: true),
             ]),
         MessageSchema(
             "io.k8s.api.core.v1.NodeDaemonEndpoints", carriesTypeMeta: false,
@@ -5483,22 +5483,22 @@ extension MessageSchema {
             "io.k8s.api.core.v1.DaemonEndpoint", carriesTypeMeta: false,
             description: "DaemonEndpoint is the port of one daemon.",
             fields: [
-                FieldSchema("Port", .int32, "Port number (the JSON name is capitalized, as in Kubernetes)."),
+                FieldSchema("Port", .int32, "Port number (the JSON name is capitalized, as in Kubernetes).", required: true),
             ]),
         MessageSchema(
             "io.k8s.api.core.v1.NodeSystemInfo", carriesTypeMeta: false,
             description: "NodeSystemInfo holds versions and identifiers of a node's software.",
             fields: [
-                FieldSchema("machineID", .string, "Machine identifier (/etc/machine-id)."),
-                FieldSchema("systemUUID", .string, "System UUID from the firmware."),
-                FieldSchema("bootID", .string, "Identifier of the current boot."),
-                FieldSchema("kernelVersion", .string, "Kernel version (uname -r)."),
-                FieldSchema("osImage", .string, "Operating system image, such as \"Debian GNU/Linux 13\"."),
-                FieldSchema("containerRuntimeVersion", .string, "Container runtime and version, such as \"runc://1.1.12\"."),
-                FieldSchema("kubeletVersion", .string, "Version of the node agent."),
-                FieldSchema("kubeProxyVersion", .string, "Version of the service proxy."),
-                FieldSchema("operatingSystem", .string, "\"linux\"."),
-                FieldSchema("architecture", .string, "CPU architecture, such as \"amd64\"."),
+                FieldSchema("machineID", .string, "Machine identifier (/etc/machine-id).", required: true),
+                FieldSchema("systemUUID", .string, "System UUID from the firmware.", required: true),
+                FieldSchema("bootID", .string, "Identifier of the current boot.", required: true),
+                FieldSchema("kernelVersion", .string, "Kernel version (uname -r).", required: true),
+                FieldSchema("osImage", .string, "Operating system image, such as \"Debian GNU/Linux 13\".", required: true),
+                FieldSchema("containerRuntimeVersion", .string, "Container runtime and version, such as \"runc://1.1.12\".", required: true),
+                FieldSchema("kubeletVersion", .string, "Version of the node agent.", required: true),
+                FieldSchema("kubeProxyVersion", .string, "Version of the service proxy.", required: true),
+                FieldSchema("operatingSystem", .string, "\"linux\".", required: true),
+                FieldSchema("architecture", .string, "CPU architecture, such as \"amd64\".", required: true),
                 FieldSchema("swap", .message("io.k8s.api.core.v1.NodeSwapStatus"), "Swap of the node."),
             ]),
         MessageSchema(
@@ -5511,15 +5511,15 @@ extension MessageSchema {
             "io.k8s.api.core.v1.ContainerImage", carriesTypeMeta: false,
             description: "ContainerImage is one image present on a node.",
             fields: [
-                FieldSchema("names", .array(.string), "Names and digests of the image."),
+                FieldSchema("names", .array(.string), "Names and digests of the image.", listType: .atomic),
                 FieldSchema("sizeBytes", .int64, "Size of the image in bytes."),
             ]),
         MessageSchema(
             "io.k8s.api.core.v1.AttachedVolume", carriesTypeMeta: false,
             description: "AttachedVolume is a volume attached to a node.",
             fields: [
-                FieldSchema("name", .string, "Name of the volume."),
-                FieldSchema("devicePath", .string, "Device path where it is attached."),
+                FieldSchema("name", .string, "Name of the volume.", required: true),
+                FieldSchema("devicePath", .string, "Device path where it is attached.", required: true),
             ]),
         MessageSchema(
             "io.k8s.api.core.v1.Namespace", carriesTypeMeta: true,
@@ -5540,21 +5540,21 @@ extension MessageSchema {
             "io.k8s.api.core.v1.NamespaceSpec", carriesTypeMeta: false,
             description: "NamespaceSpec holds the desired properties of a namespace.",
             fields: [
-                FieldSchema("finalizers", .array(.string), "Clean-up steps that must finish before the namespace is removed (\"kubernetes\")."),
+                FieldSchema("finalizers", .array(.string), "Clean-up steps that must finish before the namespace is removed (\"kubernetes\").", listType: .atomic),
             ]),
         MessageSchema(
             "io.k8s.api.core.v1.NamespaceStatus", carriesTypeMeta: false,
             description: "NamespaceStatus is the observed state of a namespace.",
             fields: [
                 FieldSchema("phase", .string, "\"Active\" or \"Terminating\"."),
-                FieldSchema("conditions", .array(.message("io.k8s.api.core.v1.NamespaceCondition")), "Conditions about the deletion of the namespace's contents."),
+                FieldSchema("conditions", .array(.message("io.k8s.api.core.v1.NamespaceCondition")), "Conditions about the deletion of the namespace's contents.", patchStrategy: "merge", patchMergeKey: "type", listType: .map, listMapKeys: ["type"]),
             ]),
         MessageSchema(
             "io.k8s.api.core.v1.NamespaceCondition", carriesTypeMeta: false,
             description: "NamespaceCondition is one aspect of a namespace's state.",
             fields: [
-                FieldSchema("type", .string, "Type of the condition, such as NamespaceDeletionContentFailure."),
-                FieldSchema("status", .string, "\"True\", \"False\" or \"Unknown\"."),
+                FieldSchema("type", .string, "Type of the condition, such as NamespaceDeletionContentFailure.", required: true),
+                FieldSchema("status", .string, "\"True\", \"False\" or \"Unknown\".", required: true),
                 FieldSchema("lastTransitionTime", .message("io.k8s.apimachinery.pkg.apis.meta.v1.Time"), "When status last changed."),
                 FieldSchema("reason", .string, "CamelCase reason for the last transition."),
                 FieldSchema("message", .string, "Human-readable detail about the last transition."),
@@ -5578,22 +5578,22 @@ extension MessageSchema {
             "io.k8s.api.core.v1.ServiceSpec", carriesTypeMeta: false,
             description: "ServiceSpec holds the desired behavior of a service.",
             fields: [
-                FieldSchema("ports", .array(.message("io.k8s.api.core.v1.ServicePort")), "Ports the service exposes."),
-                FieldSchema("selector", .map(.string), "Labels of the pods that back the service; empty means endpoints are managed by hand."),
+                FieldSchema("ports", .array(.message("io.k8s.api.core.v1.ServicePort")), "Ports the service exposes.", patchStrategy: "merge", patchMergeKey: "port", listType: .map, listMapKeys: ["port", "protocol"]),
+                FieldSchema("selector", .map(.string), "Labels of the pods that back the service; empty means endpoints are managed by hand.", mapType: "atomic"),
                 FieldSchema("clusterIP", .string, "Virtual address of the service, allocated from the service range; \"None\" for headless."),
                 FieldSchema("type", .string, "\"ClusterIP\" (default), \"NodePort\", \"LoadBalancer\" or \"ExternalName\"."),
-                FieldSchema("externalIPs", .array(.string), "Extra addresses that also reach the service."),
+                FieldSchema("externalIPs", .array(.string), "Extra addresses that also reach the service.", listType: .atomic),
                 FieldSchema("sessionAffinity", .string, "\"None\" (default) or \"ClientIP\" to send each client to the same pod."),
                 FieldSchema("loadBalancerIP", .string, "Deprecated requested load balancer address."),
-                FieldSchema("loadBalancerSourceRanges", .array(.string), "Client ranges a load balancer admits."),
+                FieldSchema("loadBalancerSourceRanges", .array(.string), "Client ranges a load balancer admits.", listType: .atomic),
                 FieldSchema("externalName", .string, "DNS name the service is an alias (CNAME) of, for type ExternalName."),
                 FieldSchema("externalTrafficPolicy", .string, "\"Cluster\" or \"Local\": whether external traffic may go to pods on other nodes."),
                 FieldSchema("healthCheckNodePort", .int32, "Node port answering load balancer health checks, for Local traffic policy."),
                 FieldSchema("publishNotReadyAddresses", .boolean, "Include pods that are not ready in DNS and endpoints."),
                 FieldSchema("sessionAffinityConfig", .message("io.k8s.api.core.v1.SessionAffinityConfig"), "Settings of session affinity."),
                 FieldSchema("ipFamilyPolicy", .string, "\"SingleStack\", \"PreferDualStack\" or \"RequireDualStack\"."),
-                FieldSchema("clusterIPs", .array(.string), "Virtual addresses of the service, one per family; the first equals clusterIP."),
-                FieldSchema("ipFamilies", .array(.string), "Address families of clusterIPs: \"IPv4\", \"IPv6\"."),
+                FieldSchema("clusterIPs", .array(.string), "Virtual addresses of the service, one per family; the first equals clusterIP.", listType: .atomic),
+                FieldSchema("ipFamilies", .array(.string), "Address families of clusterIPs: \"IPv4\", \"IPv6\".", listType: .atomic),
                 FieldSchema("allocateLoadBalancerNodePorts", .boolean, "Whether a LoadBalancer service gets node ports."),
                 FieldSchema("loadBalancerClass", .string, "Which load balancer implementation serves the service."),
                 FieldSchema("internalTrafficPolicy", .string, "\"Cluster\" or \"Local\": whether in-cluster traffic may go to pods on other nodes."),
@@ -5605,7 +5605,7 @@ extension MessageSchema {
             fields: [
                 FieldSchema("name", .string, "Name, required when there are several ports; endpoints refer to it."),
                 FieldSchema("protocol", .string, "\"TCP\" (default), \"UDP\" or \"SCTP\"."),
-                FieldSchema("port", .int32, "Port of the virtual address."),
+                FieldSchema("port", .int32, "Port of the virtual address.", required: true),
                 FieldSchema("targetPort", .message("io.k8s.apimachinery.pkg.util.intstr.IntOrString"), "Port number or container port name on the pods; default port."),
                 FieldSchema("nodePort", .int32, "Port on every node, for NodePort and LoadBalancer services."),
                 FieldSchema("appProtocol", .string, "Application protocol, such as \"http\" or \"kubernetes.io/h2c\"."),
@@ -5627,13 +5627,13 @@ extension MessageSchema {
             description: "ServiceStatus is the observed state of a service.",
             fields: [
                 FieldSchema("loadBalancer", .message("io.k8s.api.core.v1.LoadBalancerStatus"), "Addresses of the service's load balancer, if any."),
-                FieldSchema("conditions", .array(.message("io.k8s.apimachinery.pkg.apis.meta.v1.Condition")), "Conditions of the service."),
+                FieldSchema("conditions", .array(.message("io.k8s.apimachinery.pkg.apis.meta.v1.Condition")), "Conditions of the service.", patchStrategy: "merge", patchMergeKey: "type", listType: .map, listMapKeys: ["type"]),
             ]),
         MessageSchema(
             "io.k8s.api.core.v1.LoadBalancerStatus", carriesTypeMeta: false,
             description: "LoadBalancerStatus lists the entry points of a load balancer.",
             fields: [
-                FieldSchema("ingress", .array(.message("io.k8s.api.core.v1.LoadBalancerIngress")), "The entry points."),
+                FieldSchema("ingress", .array(.message("io.k8s.api.core.v1.LoadBalancerIngress")), "The entry points.", listType: .atomic),
             ]),
         MessageSchema(
             "io.k8s.api.core.v1.LoadBalancerIngress", carriesTypeMeta: false,
@@ -5642,14 +5642,14 @@ extension MessageSchema {
                 FieldSchema("ip", .string, "Address of the entry point."),
                 FieldSchema("hostname", .string, "DNS name of the entry point."),
                 FieldSchema("ipMode", .string, "\"VIP\" or \"Proxy\": how traffic to ip reaches the nodes."),
-                FieldSchema("ports", .array(.message("io.k8s.api.core.v1.PortStatus")), "Status of each port."),
+                FieldSchema("ports", .array(.message("io.k8s.api.core.v1.PortStatus")), "Status of each port.", listType: .atomic),
             ]),
         MessageSchema(
             "io.k8s.api.core.v1.PortStatus", carriesTypeMeta: false,
             description: "PortStatus is the state of one port of a load balancer.",
             fields: [
-                FieldSchema("port", .int32, "Port number."),
-                FieldSchema("protocol", .string, "\"TCP\", \"UDP\" or \"SCTP\"."),
+                FieldSchema("port", .int32, "Port number.", required: true),
+                FieldSchema("protocol", .string, "\"TCP\", \"UDP\" or \"SCTP\".", required: true),
                 FieldSchema("error", .string, "CamelCase error, empty when the port works."),
             ]),
         MessageSchema(
@@ -5657,7 +5657,7 @@ extension MessageSchema {
             description: "Endpoints lists the addresses behind a service (the older form of EndpointSlice).",
             fields: [
                 FieldSchema("metadata", .message("io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"), "Standard object metadata; the name is the service's."),
-                FieldSchema("subsets", .array(.message("io.k8s.api.core.v1.EndpointSubset")), "Groups of addresses that share the same ports."),
+                FieldSchema("subsets", .array(.message("io.k8s.api.core.v1.EndpointSubset")), "Groups of addresses that share the same ports.", listType: .atomic),
             ]),
         MessageSchema(
             "io.k8s.api.core.v1.EndpointsList", carriesTypeMeta: true,
@@ -5670,15 +5670,15 @@ extension MessageSchema {
             "io.k8s.api.core.v1.EndpointSubset", carriesTypeMeta: false,
             description: "EndpointSubset is a set of addresses that all serve the same ports.",
             fields: [
-                FieldSchema("addresses", .array(.message("io.k8s.api.core.v1.EndpointAddress")), "Addresses ready to serve."),
-                FieldSchema("notReadyAddresses", .array(.message("io.k8s.api.core.v1.EndpointAddress")), "Addresses not ready yet."),
-                FieldSchema("ports", .array(.message("io.k8s.api.core.v1.EndpointPort")), "Ports served on every address."),
+                FieldSchema("addresses", .array(.message("io.k8s.api.core.v1.EndpointAddress")), "Addresses ready to serve.", listType: .atomic),
+                FieldSchema("notReadyAddresses", .array(.message("io.k8s.api.core.v1.EndpointAddress")), "Addresses not ready yet.", listType: .atomic),
+                FieldSchema("ports", .array(.message("io.k8s.api.core.v1.EndpointPort")), "Ports served on every address.", listType: .atomic),
             ]),
         MessageSchema(
             "io.k8s.api.core.v1.EndpointAddress", carriesTypeMeta: false,
             description: "EndpointAddress is one address behind a service.",
             fields: [
-                FieldSchema("ip", .string, "The address."),
+                FieldSchema("ip", .string, "The address.", required: true),
                 FieldSchema("targetRef", .message("io.k8s.api.core.v1.ObjectReference"), "The object (usually a pod) that serves at the address."),
                 FieldSchema("hostname", .string, "Host name of the endpoint."),
                 FieldSchema("nodeName", .string, "Node the endpoint runs on."),
@@ -5688,7 +5688,7 @@ extension MessageSchema {
             description: "EndpointPort is one port served by every address of a subset.",
             fields: [
                 FieldSchema("name", .string, "Name matching a service port's name."),
-                FieldSchema("port", .int32, "Port number."),
+                FieldSchema("port", .int32, "Port number.", required: true),
                 FieldSchema("protocol", .string, "\"TCP\", \"UDP\" or \"SCTP\"."),
                 FieldSchema("appProtocol", .string, "Application protocol."),
             ]),
@@ -5730,8 +5730,8 @@ extension MessageSchema {
             description: "ServiceAccount is an identity for processes running in pods.",
             fields: [
                 FieldSchema("metadata", .message("io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"), "Standard object metadata."),
-                FieldSchema("secrets", .array(.message("io.k8s.api.core.v1.ObjectReference")), "Secrets pods of this account may use."),
-                FieldSchema("imagePullSecrets", .array(.message("io.k8s.api.core.v1.LocalObjectReference")), "Registry credentials added to pods of this account."),
+                FieldSchema("secrets", .array(.message("io.k8s.api.core.v1.ObjectReference")), "Secrets pods of this account may use.", patchStrategy: "merge", patchMergeKey: "name", listType: .map, listMapKeys: ["name"]),
+                FieldSchema("imagePullSecrets", .array(.message("io.k8s.api.core.v1.LocalObjectReference")), "Registry credentials added to pods of this account.", listType: .atomic),
                 FieldSchema("automountServiceAccountToken", .boolean, "Whether pods of this account get the token mounted by default."),
             ]),
         MessageSchema(
@@ -5745,8 +5745,8 @@ extension MessageSchema {
             "io.k8s.api.core.v1.Event", carriesTypeMeta: true,
             description: "Event records something that happened to an object, for people reading the timeline.",
             fields: [
-                FieldSchema("metadata", .message("io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"), "Standard object metadata."),
-                FieldSchema("involvedObject", .message("io.k8s.api.core.v1.ObjectReference"), "The object the event is about."),
+                FieldSchema("metadata", .message("io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"), "Standard object metadata.", required: true),
+                FieldSchema("involvedObject", .message("io.k8s.api.core.v1.ObjectReference"), "The object the event is about.", required: true),
                 FieldSchema("reason", .string, "Short CamelCase reason, such as Scheduled, Pulled or BackOff."),
                 FieldSchema("message", .string, "Human-readable description."),
                 FieldSchema("source", .message("io.k8s.api.core.v1.EventSource"), "The component that reported it."),
@@ -5815,14 +5815,14 @@ extension MessageSchema {
                 FieldSchema("observedGeneration", .int64, "The metadata.generation the status was computed from."),
                 FieldSchema("readyReplicas", .int32, "Pods that are ready."),
                 FieldSchema("availableReplicas", .int32, "Pods ready for at least minReadySeconds."),
-                FieldSchema("conditions", .array(.message("io.k8s.api.core.v1.ReplicationControllerCondition")), "Conditions such as ReplicaFailure."),
+                FieldSchema("conditions", .array(.message("io.k8s.api.core.v1.ReplicationControllerCondition")), "Conditions such as ReplicaFailure.", patchStrategy: "merge", patchMergeKey: "type", listType: .map, listMapKeys: ["type"]),
             ]),
         MessageSchema(
             "io.k8s.api.core.v1.ReplicationControllerCondition", carriesTypeMeta: false,
             description: "ReplicationControllerCondition is one aspect of a replication controller's state.",
             fields: [
-                FieldSchema("type", .string, "Type of the condition, such as ReplicaFailure."),
-                FieldSchema("status", .string, "\"True\", \"False\" or \"Unknown\"."),
+                FieldSchema("type", .string, "Type of the condition, such as ReplicaFailure.", required: true),
+                FieldSchema("status", .string, "\"True\", \"False\" or \"Unknown\".", required: true),
                 FieldSchema("lastTransitionTime", .message("io.k8s.apimachinery.pkg.apis.meta.v1.Time"), "When status last changed."),
                 FieldSchema("reason", .string, "CamelCase reason for the last transition."),
                 FieldSchema("message", .string, "Human-readable detail about the last transition."),
@@ -5847,7 +5847,7 @@ extension MessageSchema {
             description: "ResourceQuotaSpec holds the caps of a quota.",
             fields: [
                 FieldSchema("hard", .map(.message("io.k8s.apimachinery.pkg.api.resource.Quantity")), "Cap per resource name, such as \"requests.cpu\", \"limits.memory\" or \"count/pods\"."),
-                FieldSchema("scopes", .array(.string), "Which objects count, such as \"Terminating\" or \"BestEffort\"; empty means all."),
+                FieldSchema("scopes", .array(.string), "Which objects count, such as \"Terminating\" or \"BestEffort\"; empty means all.", listType: .atomic),
                 FieldSchema("scopeSelector", .message("io.k8s.api.core.v1.ScopeSelector"), "Which objects count, as expressions over scopes."),
             ]),
         MessageSchema(
@@ -5861,15 +5861,15 @@ extension MessageSchema {
             "io.k8s.api.core.v1.ScopeSelector", carriesTypeMeta: false,
             description: "ScopeSelector selects objects by quota scope; all expressions must hold.",
             fields: [
-                FieldSchema("matchExpressions", .array(.message("io.k8s.api.core.v1.ScopedResourceSelectorRequirement")), "The expressions."),
+                FieldSchema("matchExpressions", .array(.message("io.k8s.api.core.v1.ScopedResourceSelectorRequirement")), "The expressions.", listType: .atomic),
             ]),
         MessageSchema(
             "io.k8s.api.core.v1.ScopedResourceSelectorRequirement", carriesTypeMeta: false,
             description: "ScopedResourceSelectorRequirement is one condition on a quota scope.",
             fields: [
-                FieldSchema("scopeName", .string, "The scope, such as \"PriorityClass\"."),
-                FieldSchema("operator", .string, "In, NotIn, Exists or DoesNotExist."),
-                FieldSchema("values", .array(.string), "Values for In and NotIn."),
+                FieldSchema("scopeName", .string, "The scope, such as \"PriorityClass\".", required: true),
+                FieldSchema("operator", .string, "In, NotIn, Exists or DoesNotExist.", required: true),
+                FieldSchema("values", .array(.string), "Values for In and NotIn.", listType: .atomic),
             ]),
         MessageSchema(
             "io.k8s.api.core.v1.LimitRange", carriesTypeMeta: true,
@@ -5889,13 +5889,13 @@ extension MessageSchema {
             "io.k8s.api.core.v1.LimitRangeSpec", carriesTypeMeta: false,
             description: "LimitRangeSpec holds the limits of a limit range.",
             fields: [
-                FieldSchema("limits", .array(.message("io.k8s.api.core.v1.LimitRangeItem")), "One entry per kind of object limited."),
+                FieldSchema("limits", .array(.message("io.k8s.api.core.v1.LimitRangeItem")), "One entry per kind of object limited.", required: true, listType: .atomic),
             ]),
         MessageSchema(
             "io.k8s.api.core.v1.LimitRangeItem", carriesTypeMeta: false,
             description: "LimitRangeItem holds defaults and bounds for one kind of object.",
             fields: [
-                FieldSchema("type", .string, "\"Container\", \"Pod\" or \"PersistentVolumeClaim\"."),
+                FieldSchema("type", .string, "\"Container\", \"Pod\" or \"PersistentVolumeClaim\".", required: true),
                 FieldSchema("max", .map(.message("io.k8s.apimachinery.pkg.api.resource.Quantity")), "Upper bound per resource."),
                 FieldSchema("min", .map(.message("io.k8s.apimachinery.pkg.api.resource.Quantity")), "Lower bound per resource."),
                 FieldSchema("default", .map(.message("io.k8s.apimachinery.pkg.api.resource.Quantity")), "Limit set when a container gives none."),
@@ -5926,11 +5926,11 @@ extension MessageSchema {
                 FieldSchema("nfs", .message("io.k8s.api.core.v1.NFSVolumeSource"), "An NFS export."),
                 FieldSchema("local", .message("io.k8s.api.core.v1.LocalVolumeSource"), "A local disk or directory of one node, with node affinity."),
                 FieldSchema("csi", .message("io.k8s.api.core.v1.CSIPersistentVolumeSource"), "A volume from a CSI driver."),
-                FieldSchema("accessModes", .array(.string), "\"ReadWriteOnce\", \"ReadOnlyMany\", \"ReadWriteMany\" or \"ReadWriteOncePod\"."),
+                FieldSchema("accessModes", .array(.string), "\"ReadWriteOnce\", \"ReadOnlyMany\", \"ReadWriteMany\" or \"ReadWriteOncePod\".", listType: .atomic),
                 FieldSchema("claimRef", .message("io.k8s.api.core.v1.ObjectReference"), "The claim the volume is bound to."),
                 FieldSchema("persistentVolumeReclaimPolicy", .string, "What happens when the claim goes: \"Retain\", \"Delete\" or \"Recycle\"."),
                 FieldSchema("storageClassName", .string, "Storage class the volume belongs to."),
-                FieldSchema("mountOptions", .array(.string), "Mount options, such as \"ro\" or \"soft\"."),
+                FieldSchema("mountOptions", .array(.string), "Mount options, such as \"ro\" or \"soft\".", listType: .atomic),
                 FieldSchema("volumeMode", .string, "\"Filesystem\" (default) or \"Block\"."),
                 FieldSchema("nodeAffinity", .message("io.k8s.api.core.v1.VolumeNodeAffinity"), "Nodes that can reach the volume."),
             ]),
@@ -5947,15 +5947,15 @@ extension MessageSchema {
             "io.k8s.api.core.v1.LocalVolumeSource", carriesTypeMeta: false,
             description: "LocalVolumeSource is a disk or directory of one node.",
             fields: [
-                FieldSchema("path", .string, "Path on the node."),
+                FieldSchema("path", .string, "Path on the node.", required: true),
                 FieldSchema("fsType", .string, "Filesystem type, for block devices."),
             ]),
         MessageSchema(
             "io.k8s.api.core.v1.CSIPersistentVolumeSource", carriesTypeMeta: false,
             description: "CSIPersistentVolumeSource is a volume managed by a CSI driver.",
             fields: [
-                FieldSchema("driver", .string, "Name of the driver."),
-                FieldSchema("volumeHandle", .string, "Identifier of the volume at the driver."),
+                FieldSchema("driver", .string, "Name of the driver.", required: true),
+                FieldSchema("volumeHandle", .string, "Identifier of the volume at the driver.", required: true),
                 FieldSchema("readOnly", .boolean, "Mount read-only."),
                 FieldSchema("fsType", .string, "Filesystem type, such as \"ext4\"."),
                 FieldSchema("volumeAttributes", .map(.string), "Driver-specific settings."),
@@ -5997,7 +5997,7 @@ extension MessageSchema {
             "io.k8s.api.core.v1.PersistentVolumeClaimSpec", carriesTypeMeta: false,
             description: "PersistentVolumeClaimSpec describes the storage a claim wants.",
             fields: [
-                FieldSchema("accessModes", .array(.string), "Access modes wanted."),
+                FieldSchema("accessModes", .array(.string), "Access modes wanted.", listType: .atomic),
                 FieldSchema("resources", .message("io.k8s.api.core.v1.VolumeResourceRequirements"), "Size wanted (\"storage\" in requests)."),
                 FieldSchema("volumeName", .string, "Name of a specific volume to bind."),
                 FieldSchema("selector", .message("io.k8s.apimachinery.pkg.apis.meta.v1.LabelSelector"), "Labels of the volumes that may be bound."),
@@ -6018,16 +6018,16 @@ extension MessageSchema {
             description: "PersistentVolumeClaimStatus is the observed state of a claim.",
             fields: [
                 FieldSchema("phase", .string, "\"Pending\", \"Bound\" or \"Lost\"."),
-                FieldSchema("accessModes", .array(.string), "Access modes of the bound volume."),
+                FieldSchema("accessModes", .array(.string), "Access modes of the bound volume.", listType: .atomic),
                 FieldSchema("capacity", .map(.message("io.k8s.apimachinery.pkg.api.resource.Quantity")), "Size of the bound volume."),
-                FieldSchema("conditions", .array(.message("io.k8s.api.core.v1.PersistentVolumeClaimCondition")), "Conditions such as Resizing."),
+                FieldSchema("conditions", .array(.message("io.k8s.api.core.v1.PersistentVolumeClaimCondition")), "Conditions such as Resizing.", patchStrategy: "merge", patchMergeKey: "type", listType: .map, listMapKeys: ["type"]),
             ]),
         MessageSchema(
             "io.k8s.api.core.v1.PersistentVolumeClaimCondition", carriesTypeMeta: false,
             description: "PersistentVolumeClaimCondition is one aspect of a claim's state.",
             fields: [
-                FieldSchema("type", .string, "Type of the condition, such as Resizing."),
-                FieldSchema("status", .string, "\"True\", \"False\" or \"Unknown\"."),
+                FieldSchema("type", .string, "Type of the condition, such as Resizing.", required: true),
+                FieldSchema("status", .string, "\"True\", \"False\" or \"Unknown\".", required: true),
                 FieldSchema("lastProbeTime", .message("io.k8s.apimachinery.pkg.apis.meta.v1.Time"), "When the condition was last checked."),
                 FieldSchema("lastTransitionTime", .message("io.k8s.apimachinery.pkg.apis.meta.v1.Time"), "When status last changed."),
                 FieldSchema("reason", .string, "CamelCase reason for the last transition."),
@@ -6045,7 +6045,7 @@ extension MessageSchema {
             description: "ComponentStatus reports the health of a control-plane component (deprecated upstream, served live by Skiff).",
             fields: [
                 FieldSchema("metadata", .message("io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"), "Standard object metadata; the name is the component's."),
-                FieldSchema("conditions", .array(.message("io.k8s.api.core.v1.ComponentCondition")), "Health conditions of the component."),
+                FieldSchema("conditions", .array(.message("io.k8s.api.core.v1.ComponentCondition")), "Health conditions of the component.", patchStrategy: "merge", patchMergeKey: "type", listType: .map, listMapKeys: ["type"]),
             ]),
         MessageSchema(
             "io.k8s.api.core.v1.ComponentStatusList", carriesTypeMeta: true,
@@ -6058,8 +6058,8 @@ extension MessageSchema {
             "io.k8s.api.core.v1.ComponentCondition", carriesTypeMeta: false,
             description: "ComponentCondition is one health condition of a component.",
             fields: [
-                FieldSchema("type", .string, "\"Healthy\"."),
-                FieldSchema("status", .string, "\"True\", \"False\" or \"Unknown\"."),
+                FieldSchema("type", .string, "\"Healthy\".", required: true),
+                FieldSchema("status", .string, "\"True\", \"False\" or \"Unknown\".", required: true),
                 FieldSchema("message", .string, "Health check output."),
                 FieldSchema("error", .string, "Why the check could not be made."),
             ]),

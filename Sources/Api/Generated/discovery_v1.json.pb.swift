@@ -207,9 +207,9 @@ extension MessageSchema {
             description: "EndpointSlice lists some of the endpoints of a service (label kubernetes.io/service-name).",
             fields: [
                 FieldSchema("metadata", .message("io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"), "Standard object metadata."),
-                FieldSchema("endpoints", .array(.message("io.k8s.api.discovery.v1.Endpoint")), "The endpoints."),
-                FieldSchema("ports", .array(.message("io.k8s.api.discovery.v1.EndpointSlicePort")), "Ports served by every endpoint."),
-                FieldSchema("addressType", .string, "\"IPv4\", \"IPv6\" or \"FQDN\"; it cannot change after creation."),
+                FieldSchema("endpoints", .array(.message("io.k8s.api.discovery.v1.Endpoint")), "The endpoints.", required: true, listType: .atomic),
+                FieldSchema("ports", .array(.message("io.k8s.api.discovery.v1.EndpointSlicePort")), "Ports served by every endpoint.", listType: .atomic),
+                FieldSchema("addressType", .string, "\"IPv4\", \"IPv6\" or \"FQDN\"; it cannot change after creation.", required: true),
             ]),
         MessageSchema(
             "io.k8s.api.discovery.v1.EndpointSliceList", carriesTypeMeta: true,
@@ -222,7 +222,7 @@ extension MessageSchema {
             "io.k8s.api.discovery.v1.Endpoint", carriesTypeMeta: false,
             description: "Endpoint is one backend of a service.",
             fields: [
-                FieldSchema("addresses", .array(.string), "Addresses of the backend, of the slice's address type; consumers use the first."),
+                FieldSchema("addresses", .array(.string), "Addresses of the backend, of the slice's address type; consumers use the first.", required: true, listType: .set),
                 FieldSchema("conditions", .message("io.k8s.api.discovery.v1.EndpointConditions"), "Readiness of the backend."),
                 FieldSchema("hostname", .string, "Host name of the backend, for DNS."),
                 FieldSchema("targetRef", .message("io.k8s.api.core.v1.ObjectReference"), "The object (usually a pod) that serves at the addresses."),
@@ -243,20 +243,20 @@ extension MessageSchema {
             "io.k8s.api.discovery.v1.EndpointHints", carriesTypeMeta: false,
             description: "EndpointHints suggest which clients should use an endpoint.",
             fields: [
-                FieldSchema("forZones", .array(.message("io.k8s.api.discovery.v1.ForZone")), "Zones whose clients should use the endpoint."),
-                FieldSchema("forNodes", .array(.message("io.k8s.api.discovery.v1.ForNode")), "Nodes whose clients should use the endpoint."),
+                FieldSchema("forZones", .array(.message("io.k8s.api.discovery.v1.ForZone")), "Zones whose clients should use the endpoint.", listType: .atomic),
+                FieldSchema("forNodes", .array(.message("io.k8s.api.discovery.v1.ForNode")), "Nodes whose clients should use the endpoint.", listType: .atomic),
             ]),
         MessageSchema(
             "io.k8s.api.discovery.v1.ForZone", carriesTypeMeta: false,
             description: "ForZone names a zone in a hint.",
             fields: [
-                FieldSchema("name", .string, "Name of the zone."),
+                FieldSchema("name", .string, "Name of the zone.", required: true),
             ]),
         MessageSchema(
             "io.k8s.api.discovery.v1.ForNode", carriesTypeMeta: false,
             description: "ForNode names a node in a hint.",
             fields: [
-                FieldSchema("name", .string, "Name of the node."),
+                FieldSchema("name", .string, "Name of the node.", required: true),
             ]),
         MessageSchema(
             "io.k8s.api.discovery.v1.EndpointSlicePort", carriesTypeMeta: false,

@@ -450,15 +450,15 @@ extension MessageSchema {
             description: "IngressSpec holds the routing rules of an ingress.",
             fields: [
                 FieldSchema("defaultBackend", .message("io.k8s.api.networking.v1.IngressBackend"), "Backend for requests that match no rule."),
-                FieldSchema("tls", .array(.message("io.k8s.api.networking.v1.IngressTLS")), "TLS settings per set of hosts."),
-                FieldSchema("rules", .array(.message("io.k8s.api.networking.v1.IngressRule")), "Rules by host."),
+                FieldSchema("tls", .array(.message("io.k8s.api.networking.v1.IngressTLS")), "TLS settings per set of hosts.", listType: .atomic),
+                FieldSchema("rules", .array(.message("io.k8s.api.networking.v1.IngressRule")), "Rules by host.", listType: .atomic),
                 FieldSchema("ingressClassName", .string, "IngressClass whose controller serves this ingress."),
             ]),
         MessageSchema(
             "io.k8s.api.networking.v1.IngressTLS", carriesTypeMeta: false,
             description: "IngressTLS terminates TLS for some hosts.",
             fields: [
-                FieldSchema("hosts", .array(.string), "Hosts the certificate covers."),
+                FieldSchema("hosts", .array(.string), "Hosts the certificate covers.", listType: .atomic),
                 FieldSchema("secretName", .string, "Secret (type kubernetes.io/tls) holding the certificate and key."),
             ]),
         MessageSchema(
@@ -478,15 +478,15 @@ extension MessageSchema {
             "io.k8s.api.networking.v1.HTTPIngressRuleValue", carriesTypeMeta: false,
             description: "HTTPIngressRuleValue routes requests by path.",
             fields: [
-                FieldSchema("paths", .array(.message("io.k8s.api.networking.v1.HTTPIngressPath")), "The paths."),
+                FieldSchema("paths", .array(.message("io.k8s.api.networking.v1.HTTPIngressPath")), "The paths.", required: true, listType: .atomic),
             ]),
         MessageSchema(
             "io.k8s.api.networking.v1.HTTPIngressPath", carriesTypeMeta: false,
             description: "HTTPIngressPath sends requests whose path matches to a backend.",
             fields: [
                 FieldSchema("path", .string, "Path matched, starting with \"/\"."),
-                FieldSchema("backend", .message("io.k8s.api.networking.v1.IngressBackend"), "Where matching requests go."),
-                FieldSchema("pathType", .string, "\"Exact\", \"Prefix\" or \"ImplementationSpecific\"."),
+                FieldSchema("backend", .message("io.k8s.api.networking.v1.IngressBackend"), "Where matching requests go.", required: true),
+                FieldSchema("pathType", .string, "\"Exact\", \"Prefix\" or \"ImplementationSpecific\".", required: true),
             ]),
         MessageSchema(
             "io.k8s.api.networking.v1.IngressBackend", carriesTypeMeta: false,
@@ -499,7 +499,7 @@ extension MessageSchema {
             "io.k8s.api.networking.v1.IngressServiceBackend", carriesTypeMeta: false,
             description: "IngressServiceBackend names a service port.",
             fields: [
-                FieldSchema("name", .string, "Name of the service, in the ingress's namespace."),
+                FieldSchema("name", .string, "Name of the service, in the ingress's namespace.", required: true),
                 FieldSchema("port", .message("io.k8s.api.networking.v1.ServiceBackendPort"), "Port of the service."),
             ]),
         MessageSchema(
@@ -519,7 +519,7 @@ extension MessageSchema {
             "io.k8s.api.networking.v1.IngressLoadBalancerStatus", carriesTypeMeta: false,
             description: "IngressLoadBalancerStatus lists the entry points of an ingress.",
             fields: [
-                FieldSchema("ingress", .array(.message("io.k8s.api.networking.v1.IngressLoadBalancerIngress")), "The entry points."),
+                FieldSchema("ingress", .array(.message("io.k8s.api.networking.v1.IngressLoadBalancerIngress")), "The entry points.", listType: .atomic),
             ]),
         MessageSchema(
             "io.k8s.api.networking.v1.IngressLoadBalancerIngress", carriesTypeMeta: false,
@@ -527,14 +527,14 @@ extension MessageSchema {
             fields: [
                 FieldSchema("ip", .string, "Address of the entry point."),
                 FieldSchema("hostname", .string, "DNS name of the entry point."),
-                FieldSchema("ports", .array(.message("io.k8s.api.networking.v1.IngressPortStatus")), "Status of each port."),
+                FieldSchema("ports", .array(.message("io.k8s.api.networking.v1.IngressPortStatus")), "Status of each port.", listType: .atomic),
             ]),
         MessageSchema(
             "io.k8s.api.networking.v1.IngressPortStatus", carriesTypeMeta: false,
             description: "IngressPortStatus is the state of one port of an ingress entry point.",
             fields: [
-                FieldSchema("port", .int32, "Port number."),
-                FieldSchema("protocol", .string, "\"TCP\", \"UDP\" or \"SCTP\"."),
+                FieldSchema("port", .int32, "Port number.", required: true),
+                FieldSchema("protocol", .string, "\"TCP\", \"UDP\" or \"SCTP\".", required: true),
                 FieldSchema("error", .string, "CamelCase error, empty when the port works."),
             ]),
         MessageSchema(
@@ -563,8 +563,8 @@ extension MessageSchema {
             description: "IngressClassParametersReference points at the settings of an ingress class.",
             fields: [
                 FieldSchema("apiGroup", .string, "API group of the object (upstream's protobuf name for this field is aPIGroup)."),
-                FieldSchema("kind", .string, "Kind of the object."),
-                FieldSchema("name", .string, "Name of the object."),
+                FieldSchema("kind", .string, "Kind of the object.", required: true),
+                FieldSchema("name", .string, "Name of the object.", required: true),
                 FieldSchema("scope", .string, "\"Cluster\" (default) or \"Namespace\"."),
                 FieldSchema("namespace", .string, "Namespace of the object, for scope Namespace."),
             ]),

@@ -299,18 +299,18 @@ extension MessageSchema {
             "io.k8s.api.rbac.v1.PolicyRule", carriesTypeMeta: false,
             description: "PolicyRule grants verbs on resources (or on non-resource URLs).",
             fields: [
-                FieldSchema("verbs", .array(.string), "Verbs allowed, such as \"get\", \"list\", \"watch\", \"create\"; \"*\" allows all."),
-                FieldSchema("apiGroups", .array(.string), "API groups of the resources; \"\" is the core group, \"*\" all groups."),
-                FieldSchema("resources", .array(.string), "Resources, such as \"pods\" or \"pods/log\"; \"*\" allows all."),
-                FieldSchema("resourceNames", .array(.string), "Object names the rule is limited to; empty means all."),
-                FieldSchema("nonResourceURLs", .array(.string), "URL paths such as \"/healthz\" (ClusterRoles only); \"*\" at the end matches a prefix."),
+                FieldSchema("verbs", .array(.string), "Verbs allowed, such as \"get\", \"list\", \"watch\", \"create\"; \"*\" allows all.", required: true, listType: .atomic),
+                FieldSchema("apiGroups", .array(.string), "API groups of the resources; \"\" is the core group, \"*\" all groups.", listType: .atomic),
+                FieldSchema("resources", .array(.string), "Resources, such as \"pods\" or \"pods/log\"; \"*\" allows all.", listType: .atomic),
+                FieldSchema("resourceNames", .array(.string), "Object names the rule is limited to; empty means all.", listType: .atomic),
+                FieldSchema("nonResourceURLs", .array(.string), "URL paths such as \"/healthz\" (ClusterRoles only); \"*\" at the end matches a prefix.", listType: .atomic),
             ]),
         MessageSchema(
             "io.k8s.api.rbac.v1.Role", carriesTypeMeta: true,
             description: "Role grants rules within one namespace.",
             fields: [
                 FieldSchema("metadata", .message("io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"), "Standard object metadata."),
-                FieldSchema("rules", .array(.message("io.k8s.api.rbac.v1.PolicyRule")), "The rules."),
+                FieldSchema("rules", .array(.message("io.k8s.api.rbac.v1.PolicyRule")), "The rules.", listType: .atomic),
             ]),
         MessageSchema(
             "io.k8s.api.rbac.v1.RoleList", carriesTypeMeta: true,
@@ -324,7 +324,7 @@ extension MessageSchema {
             description: "ClusterRole grants rules across the cluster, or in a namespace through a RoleBinding.",
             fields: [
                 FieldSchema("metadata", .message("io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"), "Standard object metadata."),
-                FieldSchema("rules", .array(.message("io.k8s.api.rbac.v1.PolicyRule")), "The rules; filled in by the controller when aggregationRule is set."),
+                FieldSchema("rules", .array(.message("io.k8s.api.rbac.v1.PolicyRule")), "The rules; filled in by the controller when aggregationRule is set.", listType: .atomic),
                 FieldSchema("aggregationRule", .message("io.k8s.api.rbac.v1.AggregationRule"), "Cluster roles whose rules are merged into this one."),
             ]),
         MessageSchema(
@@ -338,15 +338,15 @@ extension MessageSchema {
             "io.k8s.api.rbac.v1.AggregationRule", carriesTypeMeta: false,
             description: "AggregationRule selects the cluster roles merged into an aggregated one.",
             fields: [
-                FieldSchema("clusterRoleSelectors", .array(.message("io.k8s.apimachinery.pkg.apis.meta.v1.LabelSelector")), "Selectors; a cluster role matching any is included."),
+                FieldSchema("clusterRoleSelectors", .array(.message("io.k8s.apimachinery.pkg.apis.meta.v1.LabelSelector")), "Selectors; a cluster role matching any is included.", listType: .atomic),
             ]),
         MessageSchema(
             "io.k8s.api.rbac.v1.RoleBinding", carriesTypeMeta: true,
             description: "RoleBinding gives a Role or ClusterRole to subjects within one namespace.",
             fields: [
                 FieldSchema("metadata", .message("io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"), "Standard object metadata."),
-                FieldSchema("subjects", .array(.message("io.k8s.api.rbac.v1.Subject")), "Who gets the role."),
-                FieldSchema("roleRef", .message("io.k8s.api.rbac.v1.RoleRef"), "The role given; it cannot change after creation."),
+                FieldSchema("subjects", .array(.message("io.k8s.api.rbac.v1.Subject")), "Who gets the role.", listType: .atomic),
+                FieldSchema("roleRef", .message("io.k8s.api.rbac.v1.RoleRef"), "The role given; it cannot change after creation.", required: true),
             ]),
         MessageSchema(
             "io.k8s.api.rbac.v1.RoleBindingList", carriesTypeMeta: true,
@@ -360,8 +360,8 @@ extension MessageSchema {
             description: "ClusterRoleBinding gives a ClusterRole to subjects across the cluster.",
             fields: [
                 FieldSchema("metadata", .message("io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"), "Standard object metadata."),
-                FieldSchema("subjects", .array(.message("io.k8s.api.rbac.v1.Subject")), "Who gets the role."),
-                FieldSchema("roleRef", .message("io.k8s.api.rbac.v1.RoleRef"), "The cluster role given; it cannot change after creation."),
+                FieldSchema("subjects", .array(.message("io.k8s.api.rbac.v1.Subject")), "Who gets the role.", listType: .atomic),
+                FieldSchema("roleRef", .message("io.k8s.api.rbac.v1.RoleRef"), "The cluster role given; it cannot change after creation.", required: true),
             ]),
         MessageSchema(
             "io.k8s.api.rbac.v1.ClusterRoleBindingList", carriesTypeMeta: true,
@@ -374,18 +374,18 @@ extension MessageSchema {
             "io.k8s.api.rbac.v1.Subject", carriesTypeMeta: false,
             description: "Subject is a user, group or service account a binding applies to.",
             fields: [
-                FieldSchema("kind", .string, "\"User\", \"Group\" or \"ServiceAccount\"."),
+                FieldSchema("kind", .string, "\"User\", \"Group\" or \"ServiceAccount\".", required: true),
                 FieldSchema("apiGroup", .string, "\"\" for ServiceAccount, \"rbac.authorization.k8s.io\" for User and Group."),
-                FieldSchema("name", .string, "Name of the subject."),
+                FieldSchema("name", .string, "Name of the subject.", required: true),
                 FieldSchema("namespace", .string, "Namespace of a service account."),
             ]),
         MessageSchema(
             "io.k8s.api.rbac.v1.RoleRef", carriesTypeMeta: false,
             description: "RoleRef names the role a binding gives.",
             fields: [
-                FieldSchema("apiGroup", .string, "\"rbac.authorization.k8s.io\"."),
-                FieldSchema("kind", .string, "\"Role\" or \"ClusterRole\"."),
-                FieldSchema("name", .string, "Name of the role."),
+                FieldSchema("apiGroup", .string, "\"rbac.authorization.k8s.io\".", required: true),
+                FieldSchema("kind", .string, "\"Role\" or \"ClusterRole\".", required: true),
+                FieldSchema("name", .string, "Name of the role.", required: true),
             ]),
     ]
 }
