@@ -246,6 +246,37 @@ import Testing
         #expect(unchanged.metadata?.managedFields == after.metadata?.managedFields)
     }
 
+    /// `kubectl apply --server-side` on an object managed by client-side apply first rewrites
+    /// managedFields with a JSON patch, moving the client-side-apply entry to its Apply entry;
+    /// the apply that follows then changes the image without a conflict.
+    @Test func clientSentManagedFieldsReplaceTheRecords() throws {
+        let created = try #require(
+            ManagedFields.recordUpdate(manager: "kubectl-client-side-apply", old: nil, new: try Self.apply(Self.deploymentYAML(), to: nil), now: Self.now)
+                as? Deployment)
+        var upgraded = created
+        upgraded.metadata?.managedFields = created.metadata!.managedFields.map { entry in
+            var moved = entry
+            moved.manager = "kubectl"
+            moved.operation = "Apply"
+            return moved
+        }
+        let migrated = try #require(ManagedFields.recordUpdate(manager: "kubectl", old: created, new: upgraded, now: Self.now) as? Deployment)
+        #expect(migrated.metadata?.managedFields.map { "\($0.manager ?? "")/\($0.operation ?? "")" } == ["kubectl/Apply"])
+        let applied = try Self.apply(Self.deploymentYAML(image: "nginx:1.28"), to: migrated)
+        #expect(applied.spec?.template?.spec?.containers.first?.image == "nginx:1.28")
+        // Without the migration the same apply conflicts with the client-side history.
+        #expect(throws: ApiError.self) {
+            try Self.apply(Self.deploymentYAML(image: "nginx:1.28"), to: try #require(
+                ManagedFields.recordUpdate(manager: "kubectl-client-side-apply", old: nil, new: created, now: Self.now) as? Deployment))
+        }
+        // [{}] clears the records; an unchanged list leaves them.
+        var cleared = migrated
+        cleared.metadata?.managedFields = [ManagedFieldsEntry()]
+        #expect((ManagedFields.recordUpdate(manager: "x", old: migrated, new: cleared, now: Self.now) as? Deployment)?.metadata?.managedFields == [])
+        #expect((ManagedFields.recordUpdate(manager: "x", old: migrated, new: migrated, now: Self.now) as? Deployment)?.metadata?.managedFields
+            == migrated.metadata?.managedFields)
+    }
+
     static func podOwners(_ pod: Pod) -> [String: FieldSet] {
         var result: [String: FieldSet] = [:]
         for entry in pod.metadata?.managedFields ?? [] {

@@ -49,7 +49,12 @@ public enum ManagedFields {
     /// Records a non-apply write by `manager`: it gains the fields it added or changed, loses the
     /// ones it removed, and every other manager loses the fields that changed (an update takes
     /// ownership without conflicts). `old` is nil on create. Returns `new` with its
-    /// managedFields set; the managedFields a client sent are not trusted.
+    /// managedFields set.
+    ///
+    /// managedFields the client sent are kept as the starting point only when they differ from
+    /// the stored ones, as Kubernetes does: that is how `kubectl apply --server-side` moves a
+    /// client-side-apply history to its Apply entry (a JSON patch of /metadata/managedFields),
+    /// and `[{}]` clears the records. Sending none (or the same) changes nothing.
     public static func recordUpdate(
         manager: String, old: (any KubernetesObject)?, new: any KubernetesObject, subresource: String = "", now: Time = .now
     ) -> any KubernetesObject {
@@ -67,7 +72,8 @@ public enum ManagedFields {
     static func recordUpdate(
         manager: String, old: JSONValue?, new: JSONValue, type: ResourceType, subresource: String, now: Time
     ) -> [Entry] {
-        var entries = old.map(read) ?? []
+        let sent = new["metadata"]?["managedFields"]
+        var entries = sent != nil && sent != old?["metadata"]?["managedFields"] ? read(new) : (old.map(read) ?? [])
         let schema = PatchSchema.of(type)
         let newSet = owned(FieldPaths.set(of: new, schema: schema), type: type, subresource: subresource)
         let oldSet = old.map { owned(FieldPaths.set(of: $0, schema: schema), type: type, subresource: subresource) } ?? FieldSet()
