@@ -20,13 +20,15 @@ public enum SlowStart {
     }
 
     /// Runs `operation(index)` for indexes 0..<count in slow-start batches. Returns how many
-    /// succeeded and the first error; indexes after a failed batch are not attempted.
+    /// succeeded and the first error; indexes after a failed batch are not attempted, nor after
+    /// the calling task is cancelled (leadership lost: another replica is about to act).
     public static func run(
         count: Int, initial: Int = 1, _ operation: @escaping @Sendable (Int) async throws(ApiError) -> Void
     ) async -> (succeeded: Int, error: ApiError?) {
         var start = 0
         var succeeded = 0
         for size in batches(count: count, initial: initial) {
+            if Task.isCancelled { return (succeeded, .unavailable("stopped: the controller is shutting down")) }
             let range = start..<(start + size)
             start += size
             let errors = await withTaskGroup(of: ApiError?.self) { group -> [ApiError] in
