@@ -548,6 +548,33 @@ struct ClusterControllerTests {
         #expect(await clientEventually(seconds: 30) { await used() == "1" })
         _ = try await admin.create(ClusterControlPlane.pod("three", namespace: "limited"))
         #expect(await clientEventually(seconds: 30) { await used() == "2" })
+
+        // A burst: the API server charges the quota in each create's transaction, so no two
+        // creates take the same unit, whatever the controller has counted so far.
+        try await plane.createNamespace("burst")
+        var burstQuota = ResourceQuota()
+        burstQuota.metadata = ObjectMeta(name: "pods", namespace: "burst")
+        burstQuota.spec = ResourceQuotaSpec(hard: ["pods": Quantity("3")])
+        _ = try await admin.create(burstQuota)
+        #expect(await clientEventually(seconds: 30) {
+            (try? await admin.get(ResourceQuota.self, namespace: "burst", name: "pods"))?.status?.used["pods"]?.string == "0"
+        })
+        let outcomes = await withTaskGroup(of: Int32.self) { group in
+            for index in 0..<8 {
+                group.addTask {
+                    do {
+                        _ = try await admin.create(ClusterControlPlane.pod("burst-\(index)", namespace: "burst"))
+                        return 201
+                    } catch {
+                        return ApiError.from(error).code
+                    }
+                }
+            }
+            return await group.reduce(into: [Int32]()) { $0.append($1) }
+        }
+        #expect(outcomes.filter { $0 == 201 }.count == 3, "outcomes: \(outcomes.sorted())")
+        #expect(outcomes.filter { $0 == 403 }.count == 5, "outcomes: \(outcomes.sorted())")
+        #expect(try await admin.list(Pod.self, namespace: "burst").items.count == 3)
     }
 
     // MARK: Service account tokens

@@ -60,7 +60,27 @@ final class Registry: @unchecked Sendable {
 
     // MARK: Create
 
-    func create(_ type: ResourceType, namespace: String, object input: any KubernetesObject) async throws(ApiError) -> CachedObject {
+    func create(_ type: ResourceType, namespace: String, object: any KubernetesObject) async throws(ApiError) -> CachedObject {
+        switch try await create(type, namespace: namespace, object: object, chargingQuotas: []) {
+        case .created(let created): return created
+        case .quotaMoved: preconditionFailure("a create without quotas cannot lose a quota race")
+        }
+    }
+
+    /// What a create that charges quotas comes to.
+    enum CreateOutcome {
+        case created(CachedObject)
+        /// A quota changed after admission read it (at this store revision or earlier):
+        /// nothing was written; admit again on the newer quota.
+        case quotaMoved(revision: Int64)
+    }
+
+    /// `chargingQuotas` are quotas with their `status.used` raised by admission (each with the
+    /// resourceVersion admission read); they are written in the same transaction, only if
+    /// unchanged, so that two creates never both take a quota's last unit.
+    func create(
+        _ type: ResourceType, namespace: String, object input: any KubernetesObject, chargingQuotas: [ResourceQuota]
+    ) async throws(ApiError) -> CreateOutcome {
         var object = input
         var meta = object.meta
         if let version = meta.resourceVersion, !version.isEmpty {
@@ -101,6 +121,14 @@ final class Registry: @unchecked Sendable {
             }
             object = service
         }
+        for quota in chargingQuotas {
+            let quotaKey = ResourceQuota.resourceType.storeKey(namespace: quota.metadata?.namespace ?? "", name: quota.metadata?.name ?? "")
+            extraCompares.append(
+                Compare(result: .equal, target: .mod, key: Array(quotaKey.utf8), modRevision: Int64(quota.metadata?.resourceVersion ?? "") ?? 0))
+            var charged = quota
+            charged.metadata?.resourceVersion = nil
+            extraOperations.append(RequestOp(requestPut: PutRequest(key: Array(quotaKey.utf8), value: charged.protobufBytes())))
+        }
         var stored = object
         stored.metadata?.resourceVersion = nil
         let bytes = stored.protobufBytes()
@@ -110,9 +138,10 @@ final class Registry: @unchecked Sendable {
         let response = try await run(txn)
         guard response.succeeded else {
             if await exists(key) { throw .alreadyExists(type, name) }
+            if await quotasMoved(chargingQuotas) { return .quotaMoved(revision: response.header?.revision ?? 0) }
             throw .conflict(type, name, "the service IP chosen was taken concurrently; retry")
         }
-        return finish(object, revision: response.header?.revision ?? 0, key: key)
+        return .created(finish(object, revision: response.header?.revision ?? 0, key: key))
     }
 
     // MARK: Update
@@ -313,6 +342,16 @@ final class Registry: @unchecked Sendable {
             throw Self.storeError(error)
         }
         throw .notFound(type, name)
+    }
+
+    /// Whether a quota's stored version differs from the one admission read.
+    private func quotasMoved(_ quotas: [ResourceQuota]) async -> Bool {
+        for quota in quotas {
+            let key = ResourceQuota.resourceType.storeKey(namespace: quota.metadata?.namespace ?? "", name: quota.metadata?.name ?? "")
+            let stored = try? await store.get(Array(key.utf8))
+            if String(stored?.modRevision ?? 0) != quota.metadata?.resourceVersion { return true }
+        }
+        return false
     }
 
     private func exists(_ key: String) async -> Bool {

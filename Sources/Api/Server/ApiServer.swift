@@ -230,17 +230,45 @@ extension ApiServer {
         _ user: UserInfo, _ verb: String, _ type: ResourceType, _ request: ApiRequest,
         object: (any KubernetesObject)?, old: (any KubernetesObject)?
     ) async throws(ApiError) -> (any KubernetesObject)? {
+        try await admitCharging(user, verb, type, request, object: object, old: old).object
+    }
+
+    /// Admission and validation, with the quotas whose usage the write raises.
+    func admitCharging(
+        _ user: UserInfo, _ verb: String, _ type: ResourceType, _ request: ApiRequest,
+        object: (any KubernetesObject)?, old: (any KubernetesObject)?
+    ) async throws(ApiError) -> (object: (any KubernetesObject)?, quotas: [ResourceQuota]) {
         let admission = AdmissionRequest(
             attributes: attributes(user, verb, type, request, name: object?.metadata?.name ?? request.name),
             object: object, oldObject: old, lookups: lookups)
-        let result: Result<(any KubernetesObject)?, ApiError> = await loop.submit {
+        let result: Result<((any KubernetesObject)?, [ResourceQuota]), ApiError> = await loop.submit {
             Result { () throws(ApiError) in
                 var admitting = admission
                 try self.pipeline.admitAndValidate(&admitting)
-                return admitting.object
+                return (admitting.object, admitting.quotaStatusUpdates)
             }
         }
         return try result.get()
+    }
+
+    /// Creates an object, charging the quotas admission raised in the same store transaction.
+    /// When a quota moved meanwhile (another create charged it, or the quota controller
+    /// recounted), admission runs again on the newer quota, a few times at most.
+    func createCharging(
+        _ user: UserInfo, _ verb: String, _ type: ResourceType, _ request: ApiRequest, namespace: String,
+        object: any KubernetesObject
+    ) async throws(ApiError) -> CachedObject {
+        for _ in 0..<5 {
+            let (admitted, quotas) = try await admitCharging(user, verb, type, request, object: object, old: nil)
+            guard let admitted else { throw .internalError("admission dropped the object") }
+            switch try await registry.create(type, namespace: namespace, object: admitted, chargingQuotas: quotas) {
+            case .created(let created):
+                return created
+            case .quotaMoved(let revision):
+                try await registry.ready(ResourceQuota.resourceType, atLeast: revision)
+            }
+        }
+        throw .conflict(type, object.metadata?.name ?? "", "the namespace's quotas kept changing while it was admitted; retry")
     }
 
     func serve(_ method: String, verb: String, _ request: ApiRequest, peer: PeerIdentity) async throws(ApiError) -> ApiResponse {
@@ -283,10 +311,7 @@ extension ApiServer {
             if type.namespaced && (object.metadata?.namespace ?? "").isEmpty {
                 object.metadata = { var meta = object.meta; meta.namespace = namespace; return meta }()
             }
-            guard let admitted = try await admit(caller, verb, type, request, object: object, old: nil) else {
-                throw .internalError("admission dropped the object")
-            }
-            let created = try await registry.create(type, namespace: namespace, object: admitted)
+            let created = try await createCharging(caller, verb, type, request, namespace: namespace, object: object)
             return ApiResponse(object: created.bytes)
         case "api.Update", "api.UpdateStatus":
             if subresource == "scale" { return try await updateScale(type, namespace: namespace, name: name, request) }

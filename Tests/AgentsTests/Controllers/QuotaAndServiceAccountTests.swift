@@ -80,6 +80,17 @@ import Testing
         #expect(QuotaUsage.used(hard: hard, scopes: ["NotBestEffort"], objects: objects, now: Fixture.epoch)["pods"]?.string == "1")
     }
 
+    @Test func loweringIsDetectedPerResourceAndMappedToTheKindCounted() {
+        let stored: [String: Quantity] = ["pods": Quantity("3"), "requests.cpu": Quantity("1"), "services": Quantity("1")]
+        let used: [String: Quantity] = ["pods": Quantity("2"), "requests.cpu": Quantity("1500m"), "services": Quantity("1")]
+        #expect(QuotaUsage.lowered(used, than: stored) == ["pods"])
+        #expect(QuotaUsage.countedKind(ofResource: "limits.memory") == Pod.resourceType)
+        #expect(QuotaUsage.countedKind(ofResource: "services.nodeports") == Service.resourceType)
+        #expect(QuotaUsage.countedKind(ofResource: "gold.storageclass.storage.k8s.io/requests.storage") == PersistentVolumeClaim.resourceType)
+        #expect(QuotaUsage.countedKind(ofResource: "count/deployments.apps") == Deployment.resourceType)
+        #expect(QuotaUsage.countedKind(ofResource: "count/nodes") == nil, "cluster-scoped kinds are not counted per namespace")
+    }
+
     @Test func statusIsRewrittenOnlyWhenAmountsChange() {
         var quota = ResourceQuota()
         quota.spec = ResourceQuotaSpec(hard: ["pods": Quantity("2")])

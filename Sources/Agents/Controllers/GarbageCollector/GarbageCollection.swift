@@ -22,7 +22,8 @@ enum GarbageCollection {
         case waitingForDependents
         /// No object of that kind, namespace, name and uid exists (confirmed with the API server).
         case absent
-        /// The reference names a kind the API does not serve: never collect on its account.
+        /// The reference cannot be resolved (a kind the API does not serve, or a namespaced
+        /// owner of a cluster-scoped object): never collect on its account.
         case unknownKind
     }
 
@@ -98,8 +99,8 @@ enum GarbageCollection {
         case at(ResourceType, namespace: String)
         /// The reference names a kind the API does not serve.
         case unknownKind
-        /// A cluster-scoped dependent names a namespaced owner, which cannot exist (Kubernetes
-        /// treats such an owner as absent).
+        /// A cluster-scoped dependent names a namespaced owner, which cannot be resolved:
+        /// Kubernetes never collects the dependent on its account (and warns).
         case invalid
     }
 

@@ -161,7 +161,8 @@ public final class GarbageCollectorController: Controller {
         case .unknownKind:
             return .unknownKind
         case .invalid:
-            return .absent
+            context.logger.warning("a cluster-scoped object names the namespaced \(reference.kind ?? "") \(reference.name ?? "") as its owner; the reference cannot be resolved and is ignored")
+            return .unknownKind
         case .at(let type, let namespace):
             let name = reference.name ?? ""
             let cached = watched[type]?.informer.get(namespace, name)

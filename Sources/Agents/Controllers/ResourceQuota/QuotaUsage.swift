@@ -153,6 +153,24 @@ enum QuotaUsage {
         return status
     }
 
+    /// The resources for which `used` is below `stored`. The API server raises `status.used`
+    /// in the transaction of each create it admits; a count lower than that is only safe to
+    /// write from caches that have seen the quota's version (else it would hand a unit out twice).
+    static func lowered(_ used: [String: Quantity], than stored: [String: Quantity]) -> [String] {
+        used.filter { key, value in
+            guard let storedValue = try? stored[key]?.value(), let newValue = try? value.value() else { return false }
+            return newValue < storedValue
+        }.keys.sorted()
+    }
+
+    /// The kind whose objects a quota resource name counts (pods for compute resources).
+    static func countedKind(ofResource name: String) -> ResourceType? {
+        if computeResources.contains(where: { $0.name == name }) { return Pod.resourceType }
+        if name.hasPrefix("services.") { return Service.resourceType }
+        if name == "requests.storage" || name.contains(storageClassSuffix) { return PersistentVolumeClaim.resourceType }
+        return countedKind(name)
+    }
+
     /// Equal keys and equal amounts ("1000m" equals "1").
     static func same(_ left: [String: Quantity], _ right: [String: Quantity]) -> Bool {
         guard Set(left.keys) == Set(right.keys) else { return false }

@@ -8,6 +8,11 @@ import Synchronization
 /// refuses creates that a quota limits until this controller has counted it, so quotas work
 /// only with it. Kinds counted only through `count/<resource>` are watched from the first
 /// quota that names them. One key per quota.
+///
+/// The API server raises a quota's usage in the transaction of every create it admits; this
+/// controller lowers it (after deletions) only from caches that have seen that quota's
+/// version, since a cache that missed a just-admitted object would count one unit too few and
+/// let it be handed out twice.
 public final class ResourceQuotaController: Controller {
     public static let name = "resourcequota"
 
@@ -46,6 +51,16 @@ public final class ResourceQuotaController: Controller {
 
     static func enqueueQuotas(in namespace: String, quotas: Informer<ResourceQuota>, loop: ReconcileLoop) {
         for quota in quotas.indexer.byIndex(InformerIndexes.namespace, namespace) { loop.enqueue(quota) }
+    }
+
+    /// The newest store revision the cache counting `type` has seen.
+    private func revision(of type: ResourceType, _ informers: [ResourceType: MetadataInformer]) -> Int64 {
+        switch type {
+        case Pod.resourceType: return Int64(pods.lastSyncResourceVersion) ?? 0
+        case Service.resourceType: return Int64(services.lastSyncResourceVersion) ?? 0
+        case PersistentVolumeClaim.resourceType: return Int64(claims.lastSyncResourceVersion) ?? 0
+        default: return informers[type]?.revision() ?? 0
+        }
     }
 
     /// The metadata informer counting `type`, made (and started) on first use.
@@ -108,6 +123,12 @@ public final class ResourceQuotaController: Controller {
         // A pod leaves the count when its deletion grace period ends, which no event announces.
         if let next = namespacePods.compactMap({ ClusterTime.date($0.metadata?.deletionTimestamp) }).filter({ $0 > now }).min() {
             loop.enqueue(key, afterSeconds: next.timeIntervalSince(now) + 0.05)
+        }
+        let quotaRevision = Int64(quota.metadata?.resourceVersion ?? "") ?? 0
+        for resource in QuotaUsage.lowered(used, than: quota.status?.used ?? [:]) {
+            guard let type = QuotaUsage.countedKind(ofResource: resource), revision(of: type, informers) < quotaRevision else { continue }
+            loop.enqueue(key, afterSeconds: 0.1)
+            return
         }
         guard let status = QuotaUsage.desiredStatus(of: quota, used: used) else { return }
         quota.status = status

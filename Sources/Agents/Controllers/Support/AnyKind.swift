@@ -70,6 +70,8 @@ struct MetadataInformer: Sendable {
     let get: @Sendable (_ namespace: String, _ name: String) -> ObjectMeta?
     let byIndex: @Sendable (_ index: String, _ value: String) -> [ObjectMeta]
     let count: @Sendable () -> Int
+    /// The newest store revision the informer has seen (events and bookmarks).
+    let revision: @Sendable () -> Int64
     let hasSynced: @Sendable () -> Bool
     /// Adds handlers that receive each object's metadata: added or updated, and deleted.
     let addHandler: @Sendable (_ changed: @escaping @Sendable (ObjectMeta) -> Void, _ deleted: @escaping @Sendable (ObjectMeta) -> Void) -> Void
@@ -78,6 +80,7 @@ struct MetadataInformer: Sendable {
         get = { namespace, name in informer.lister.get(namespace: namespace, name: name)?.meta }
         byIndex = { index, value in informer.indexer.byIndex(index, value).map(\.meta) }
         count = { informer.indexer.count }
+        revision = { Int64(informer.lastSyncResourceVersion) ?? 0 }
         hasSynced = { informer.hasSynced }
         addHandler = { changed, deleted in
             informer.addEventHandler(
