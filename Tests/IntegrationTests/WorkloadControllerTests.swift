@@ -463,7 +463,9 @@ struct WorkloadControllerTests {
         defer { cluster.stop() }
         try await cluster.start()
         try await cluster.makeNamespace(Self.namespace)
-        try cluster.startControllerManager()
+        // The volume binder updates claims (and so their resourceVersion, which this test reads as
+        // the claims' creation order); this test is about the StatefulSet controller alone.
+        try cluster.startControllerManager(extraArguments: ["--controllers", "*,-persistentvolume-binder"])
         let nodes = NodeSimulator(client: cluster.client, namespace: Self.namespace, nodes: ["node-a", "node-b"]) { _ in .ready(afterSeconds: 0.4) }
         await nodes.start()
         let observer = PodObserver(client: cluster.client, namespace: Self.namespace)
