@@ -111,6 +111,7 @@ final class Registry: @unchecked Sendable {
         meta.deletionGracePeriodSeconds = nil
         object.metadata = meta
         NamespaceRules.prepareForCreate(&object)
+        PodRules.prepareForCreate(&object)
         let key = type.storeKey(namespace: namespace, name: name)
         var extraOperations: [RequestOp] = []
         var extraCompares: [Compare] = []

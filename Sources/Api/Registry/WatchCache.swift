@@ -59,6 +59,12 @@ final class WatchCache: @unchecked Sendable {
     private(set) var revision: Int64 = 0
     private var history: [WatchCacheEvent] = []
     private var historyStart = 0
+    /// The oldest revision a watch may start from: every change after it is in `history`. It is
+    /// the revision the cache was loaded at until the first event falls out of the history, then
+    /// the revision of the last event that fell out. (The first retained event's revision is not
+    /// the floor: a kind that changed rarely has few events, but nothing of it changed between
+    /// the load and its first event, so a watch from any revision since the load is complete.)
+    private var historyFloor: Int64 = 0
     private var watchers: [ObjectIdentifier: CacheWatcher] = [:]
     private var sortedKeys: [String]?
     private var revisionWaiters: [(revision: Int64, deadline: UInt64, resume: (Bool) -> Void)] = []
@@ -115,6 +121,7 @@ final class WatchCache: @unchecked Sendable {
         revision = response.header?.revision ?? 0
         history.removeAll()
         historyStart = 0
+        historyFloor = revision
         isReady = true
         let waiters = readyWaiters
         readyWaiters.removeAll()
@@ -194,6 +201,7 @@ final class WatchCache: @unchecked Sendable {
     private func record(_ event: WatchCacheEvent) {
         revision = max(revision, event.revision)
         if history.count - historyStart >= historyLimit {
+            historyFloor = history[historyStart].revision
             historyStart += 1
             if historyStart > history.count / 2 {
                 history.removeFirst(historyStart)
@@ -269,9 +277,8 @@ final class WatchCache: @unchecked Sendable {
     ) throws(ApiError) {
         let watcher = CacheWatcher(call: call, filter: filter, bookmarks: bookmarks, cache: self)
         if let fromRevision {
-            let oldest = history.count > historyStart ? history[historyStart].revision - 1 : revision
-            if fromRevision < oldest {
-                throw .expired("too old resource version: \(fromRevision) (\(oldest))")
+            if fromRevision < historyFloor {
+                throw .expired("too old resource version: \(fromRevision) (\(historyFloor))")
             }
             for event in history[historyStart...] where event.revision > fromRevision {
                 watcher.offer(event)
