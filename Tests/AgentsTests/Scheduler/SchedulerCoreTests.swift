@@ -210,3 +210,19 @@ import Testing
         #expect(changed.status?.conditions.first?.lastTransitionTime == condition.lastTransitionTime)
     }
 }
+
+@Suite struct SchedulerInformerTrimTests {
+    @Test func boundPodsKeepOnlyTheirPhaseAndPendingPodsStayWhole() {
+        var pending = Fixtures.pod("p", cpu: "1")
+        pending.status = PodStatus(phase: "Pending", conditions: [PodCondition(type: "PodScheduled", status: "False")])
+        #expect(Scheduler.trimmed(pending) == pending)
+        var bound = Fixtures.pod("b", cpu: "1", labels: ["app": "web"], nodeName: "n1")
+        bound.status = HollowPodLifecycle.runningStatus(of: bound, hostIP: "127.95.0.1", podIP: "127.96.0.1")
+        let trimmed = Scheduler.trimmed(bound)
+        #expect(trimmed.status == PodStatus(phase: "Running"))
+        #expect(trimmed.spec == bound.spec)
+        #expect(trimmed.metadata?.labels == ["app": "web"])
+        // What the cache takes from it is unchanged.
+        #expect(PodInfo(trimmed).requests == PodInfo(bound).requests)
+    }
+}

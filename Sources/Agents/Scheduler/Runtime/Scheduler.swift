@@ -87,7 +87,7 @@ public final class Scheduler: Sendable {
             onAdd: { inbox.post(.namespaceChanged($0)) },
             onUpdate: { _, new in inbox.post(.namespaceChanged(new)) },
             onDelete: { inbox.post(.namespaceDeleted($0)) }))
-        informers.informer(Pod.self).addEventHandler(.init(
+        informers.informer(Pod.self, transform: Self.trimmed).addEventHandler(.init(
             onAdd: { inbox.post(.podChanged(old: nil, $0)) },
             onUpdate: { old, new in inbox.post(.podChanged(old: old, new)) },
             onDelete: { inbox.post(.podDeleted($0)) }))
@@ -229,6 +229,18 @@ public final class Scheduler: Sendable {
         logger.info(
             "bound \(now.bound - last.bound) pods in the last 10 s (\(now.bound) in all); pending: \(core.queue.activeCount) active, \(core.queue.backoffCount) backing off, \(core.queue.unschedulableCount) unschedulable; \(core.bindingsInFlight) bindings in flight; \(events.dropped) events dropped")
         last = now
+    }
+
+    /// What the scheduler keeps of a pod: all of a pending pod (its status is written back
+    /// with the PodScheduled condition), and of a bound pod everything but its status (only the
+    /// phase is kept: finished pods free their node) and managed fields. Bound pods are nearly
+    /// all of a cluster's pods, and their status most of their size.
+    static func trimmed(_ pod: Pod) -> Pod {
+        guard !(pod.spec?.nodeName ?? "").isEmpty else { return pod }
+        var trimmed = pod
+        trimmed.metadata?.managedFields = []
+        trimmed.status = pod.status.map { PodStatus(phase: $0.phase) }
+        return trimmed
     }
 
     static func reference(to pod: Pod) -> ObjectReference {
