@@ -226,3 +226,22 @@ import Testing
         #expect(PodInfo(trimmed).requests == PodInfo(bound).requests)
     }
 }
+
+@Suite struct FailureEventsTests {
+    @Test func anUnchangedReasonIsRecordedAgainOnlyAfterAMinute() {
+        var failures = Scheduler.FailureEvents()
+        let second: UInt64 = 1_000_000_000
+        let three = "0/3 nodes are available: 3 Insufficient cpu."
+        let four = "0/4 nodes are available: 4 Insufficient cpu."
+        func record(_ uid: String, _ message: String, at seconds: UInt64) -> Bool {
+            failures.shouldRecord(uid: uid, message: message, now: seconds * second)
+        }
+        #expect(record("a", three, at: 0) == true)
+        #expect(record("a", three, at: 10) == false)
+        #expect(record("a", four, at: 11) == true)
+        #expect(record("b", four, at: 11) == true)
+        #expect(record("a", four, at: 71) == true)
+        failures.forget("b")
+        #expect(record("b", four, at: 72) == true)
+    }
+}
