@@ -27,6 +27,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-atomics", from: "1.3.0"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
+        // YAML bodies of server-side apply (application/apply-patch+yaml).
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
     ],
     targets: [
         // C libraries from Debian's -dev packages.
@@ -67,7 +69,9 @@ let package = Package(
             swiftSettings: strict),
         .target(
             name: "Api",
-            dependencies: ["Wire", "Raft", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "Wire", "Raft", .product(name: "Logging", package: "swift-log"), .product(name: "Yams", package: "Yams"),
+            ],
             swiftSettings: strict),
         .target(
             name: "Agents",
@@ -102,6 +106,7 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(name: "ProtoGenTests", dependencies: ["ProtoGenCore"], swiftSettings: strict),
         .testTarget(name: "RaftTests", dependencies: ["Raft", "Wire"], swiftSettings: strict),
+        .testTarget(name: "ApiTests", dependencies: ["Api", "Wire"], swiftSettings: strict),
         .testTarget(name: "AgentsTests", dependencies: ["Agents", "Api", "Wire"], swiftSettings: strict),
         .testTarget(
             name: "IntegrationTests", dependencies: ["Wire", "Raft", "Api", "Agents", "Bench"],

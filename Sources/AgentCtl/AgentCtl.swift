@@ -9,23 +9,28 @@ struct AgentCtl: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [Up.self, RunCommand.self, StoreCommand.self])
 
-    /// Parses the command line after turning Kubernetes-style boolean flags with a value
-    /// (`--leader-elect=true`, `--leader-elect=false`) into the flag forms the parser knows
-    /// (`--leader-elect`, `--no-leader-elect`).
     static func main() async {
-        await main(Array(CommandLine.arguments.dropFirst()).map(Self.normalizingBooleanFlag))
+        await main(KubeBooleanFlags.normalize(Array(CommandLine.arguments.dropFirst())))
     }
+}
 
-    static let booleanFlagsTakingValues: Set<String> = ["leader-elect"]
+/// KubeBooleanFlags accepts Kubernetes' spelling of boolean flags, `--leader-elect=true` and
+/// `--leader-elect=false`, besides the bare `--leader-elect` and `--no-leader-elect` that the
+/// argument parser understands.
+enum KubeBooleanFlags {
+    /// Boolean flags (declared with `inversion: .prefixedNo`) that take `=true`/`=false`.
+    static let names: Set<String> = ["leader-elect"]
 
-    static func normalizingBooleanFlag(_ argument: String) -> String {
-        guard argument.hasPrefix("--"), let equals = argument.firstIndex(of: "=") else { return argument }
-        let name = String(argument[argument.index(argument.startIndex, offsetBy: 2)..<equals])
-        guard booleanFlagsTakingValues.contains(name) else { return argument }
-        switch argument[argument.index(after: equals)...].lowercased() {
-        case "true": return "--" + name
-        case "false": return "--no-" + name
-        default: return argument
+    static func normalize(_ arguments: [String]) -> [String] {
+        arguments.map { argument in
+            guard argument.hasPrefix("--"), let equals = argument.firstIndex(of: "=") else { return argument }
+            let name = String(argument[argument.index(argument.startIndex, offsetBy: 2)..<equals])
+            guard names.contains(name) else { return argument }
+            switch argument[argument.index(after: equals)...].lowercased() {
+            case "true", "1", "t": return "--" + name
+            case "false", "0", "f": return "--no-" + name
+            default: return argument
+            }
         }
     }
 }

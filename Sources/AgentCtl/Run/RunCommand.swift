@@ -9,7 +9,7 @@ import Wire
 struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run", abstract: "Run a control-plane component in the foreground.",
-        subcommands: [RunApiServer.self, RunScheduler.self, RunHollowNodes.self])
+        subcommands: [RunApiServer.self, RunScheduler.self, RunControllerManager.self, RunHollowNodes.self])
 }
 
 /// `agentctl run apiserver`: an API server in front of a store cluster. Several may share one store.
@@ -31,6 +31,8 @@ struct RunApiServer: AsyncParsableCommand {
     var connectionBufferBytes = 16 << 20
     @Option(help: "Milliseconds a watcher may stay behind before it is cut off (it relists).")
     var slowWatcherGraceMilliseconds: UInt64 = 2000
+    @Option(help: "File holding the key service-account tokens are signed with (the controller manager's --service-account-private-key-file); without it service-account tokens are not accepted.")
+    var serviceAccountKeyFile: String?
     @Option(help: "This API server's name in logs and handshakes.")
     var name: String = "apiserver"
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
@@ -65,6 +67,9 @@ struct RunApiServer: AsyncParsableCommand {
         guard connectionBufferBytes >= 4096 else { throw ValidationError("--connection-buffer-bytes must be at least 4096") }
         configuration.connectionBufferBytes = connectionBufferBytes
         configuration.slowWatcherGraceMilliseconds = slowWatcherGraceMilliseconds
+        if let serviceAccountKeyFile {
+            configuration.serviceAccountSigningKey = try ServiceAccountKeyFile.read(serviceAccountKeyFile, flag: "--service-account-key-file")
+        }
         let server = try await ApiServer.start(configuration)
         await waitForTermination()
         await server.stop()

@@ -25,6 +25,8 @@ public struct ControllerContext: Sendable {
     public let logger: Logger
     /// Worker tasks per controller (`--concurrent-*-syncs`).
     public let workers: Int
+    /// Settings of the cluster controllers (grace periods, provisioner, signing key).
+    public var cluster = ClusterControllerOptions()
 
     public init(
         client: ApiClient, informers: SharedInformers, events: @escaping @Sendable (String) -> EventRecorder,

@@ -2,7 +2,7 @@
 extension Namespace: KubernetesObject {
     public static let resourceType = ResourceType(
         Namespace.self, group: "", version: "v1", kind: "Namespace", plural: "namespaces", namespaced: false,
-        shortNames: ["ns"], subresources: ["status"])
+        shortNames: ["ns"], subresources: ["status", "finalize"])
 }
 extension Node: KubernetesObject {
     public static let resourceType = ResourceType(

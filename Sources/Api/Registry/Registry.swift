@@ -60,7 +60,27 @@ final class Registry: @unchecked Sendable {
 
     // MARK: Create
 
-    func create(_ type: ResourceType, namespace: String, object input: any KubernetesObject) async throws(ApiError) -> CachedObject {
+    func create(_ type: ResourceType, namespace: String, object: any KubernetesObject) async throws(ApiError) -> CachedObject {
+        switch try await create(type, namespace: namespace, object: object, chargingQuotas: []) {
+        case .created(let created): return created
+        case .quotaMoved: preconditionFailure("a create without quotas cannot lose a quota race")
+        }
+    }
+
+    /// What a create that charges quotas comes to.
+    enum CreateOutcome {
+        case created(CachedObject)
+        /// A quota changed after admission read it (at this store revision or earlier):
+        /// nothing was written; admit again on the newer quota.
+        case quotaMoved(revision: Int64)
+    }
+
+    /// `chargingQuotas` are quotas with their `status.used` raised by admission (each with the
+    /// resourceVersion admission read); they are written in the same transaction, only if
+    /// unchanged, so that two creates never both take a quota's last unit.
+    func create(
+        _ type: ResourceType, namespace: String, object input: any KubernetesObject, chargingQuotas: [ResourceQuota]
+    ) async throws(ApiError) -> CreateOutcome {
         var object = input
         var meta = object.meta
         if let version = meta.resourceVersion, !version.isEmpty {
@@ -90,6 +110,7 @@ final class Registry: @unchecked Sendable {
         meta.deletionTimestamp = nil
         meta.deletionGracePeriodSeconds = nil
         object.metadata = meta
+        NamespaceRules.prepareForCreate(&object)
         let key = type.storeKey(namespace: namespace, name: name)
         var extraOperations: [RequestOp] = []
         var extraCompares: [Compare] = []
@@ -100,6 +121,14 @@ final class Registry: @unchecked Sendable {
             }
             object = service
         }
+        for quota in chargingQuotas {
+            let quotaKey = ResourceQuota.resourceType.storeKey(namespace: quota.metadata?.namespace ?? "", name: quota.metadata?.name ?? "")
+            extraCompares.append(
+                Compare(result: .equal, target: .mod, key: Array(quotaKey.utf8), modRevision: Int64(quota.metadata?.resourceVersion ?? "") ?? 0))
+            var charged = quota
+            charged.metadata?.resourceVersion = nil
+            extraOperations.append(RequestOp(requestPut: PutRequest(key: Array(quotaKey.utf8), value: charged.protobufBytes())))
+        }
         var stored = object
         stored.metadata?.resourceVersion = nil
         let bytes = stored.protobufBytes()
@@ -109,9 +138,10 @@ final class Registry: @unchecked Sendable {
         let response = try await run(txn)
         guard response.succeeded else {
             if await exists(key) { throw .alreadyExists(type, name) }
+            if await quotasMoved(chargingQuotas) { return .quotaMoved(revision: response.header?.revision ?? 0) }
             throw .conflict(type, name, "the service IP chosen was taken concurrently; retry")
         }
-        return finish(object, revision: response.header?.revision ?? 0, key: key)
+        return .created(finish(object, revision: response.header?.revision ?? 0, key: key))
     }
 
     // MARK: Update
@@ -138,6 +168,7 @@ final class Registry: @unchecked Sendable {
             object = merged
         } else {
             object = ObjectParts.keepingStatus(input, from: current.object)
+            NamespaceRules.prepareForUpdate(&object, old: current.object)
         }
         var meta = object.meta
         let old = current.object.meta
@@ -158,8 +189,31 @@ final class Registry: @unchecked Sendable {
             }
         }
         object.metadata = meta
-        // The last finalizer of an object being deleted is gone: the object goes now.
-        if meta.deletionTimestamp != nil && meta.finalizers.isEmpty {
+        return try await writeOrRemove(type, key: key, name: name, object: object, current: current)
+    }
+
+    /// `namespaces/finalize`: replaces only a namespace's `spec.finalizers` (see NamespaceRules),
+    /// if the caller's resourceVersion is current.
+    func finalize(_ type: ResourceType, name: String, object input: any KubernetesObject) async throws(ApiError) -> CachedObject {
+        let key = type.storeKey(namespace: "", name: name)
+        let givenVersion = input.metadata?.resourceVersion ?? ""
+        let current = try await currentObject(type, key: key, name: name, atLeast: Int64(givenVersion) ?? 0)
+        if !givenVersion.isEmpty && givenVersion != String(current.revision) {
+            throw .conflict(type, name, "the object has been modified; please apply your changes to the latest version and try again")
+        }
+        guard let object = NamespaceRules.finalized(current.object, request: input) else {
+            throw .methodNotSupported(type, "finalize")
+        }
+        return try await writeOrRemove(type, key: key, name: name, object: object, current: current)
+    }
+
+    /// Writes `object` over `current`, or removes it when it is being deleted and its last
+    /// finalizer is gone.
+    private func writeOrRemove(
+        _ type: ResourceType, key: String, name: String, object: any KubernetesObject, current: CachedObject
+    ) async throws(ApiError) -> CachedObject {
+        let meta = object.meta
+        if meta.deletionTimestamp != nil && meta.finalizers.isEmpty && !NamespaceRules.hasSpecFinalizers(object) {
             return try await remove(type, key: key, current: current, name: name)
         }
         return try await write(type, key: key, name: name, object: object, expectedRevision: current.revision)
@@ -227,7 +281,7 @@ final class Registry: @unchecked Sendable {
             throw .badRequest("propagationPolicy \(options.propagationPolicy!) is not one of Orphan, Background, Foreground")
         }
         let grace = gracePeriod(current.object, requested: options.gracePeriodSeconds)
-        if finalizers.isEmpty && grace == 0 {
+        if finalizers.isEmpty && grace == 0 && !NamespaceRules.hasSpecFinalizers(current.object) {
             return try await remove(type, key: key, current: current, name: name)
         }
         if meta.deletionTimestamp != nil && finalizers == meta.finalizers && grace != 0 {
@@ -243,6 +297,7 @@ final class Registry: @unchecked Sendable {
             newMeta.deletionGracePeriodSeconds = grace
         }
         object.metadata = newMeta
+        NamespaceRules.markTerminating(&object)
         return try await write(type, key: key, name: name, object: object, expectedRevision: current.revision)
     }
 
@@ -287,6 +342,16 @@ final class Registry: @unchecked Sendable {
             throw Self.storeError(error)
         }
         throw .notFound(type, name)
+    }
+
+    /// Whether a quota's stored version differs from the one admission read.
+    private func quotasMoved(_ quotas: [ResourceQuota]) async -> Bool {
+        for quota in quotas {
+            let key = ResourceQuota.resourceType.storeKey(namespace: quota.metadata?.namespace ?? "", name: quota.metadata?.name ?? "")
+            let stored = try? await store.get(Array(key.utf8))
+            if String(stored?.modRevision ?? 0) != quota.metadata?.resourceVersion { return true }
+        }
+        return false
     }
 
     private func exists(_ key: String) async -> Bool {

@@ -120,8 +120,10 @@ final class WatchCache: @unchecked Sendable {
         readyWaiters.removeAll()
         for waiter in waiters { waiter(.success(())) }
         let interval = StoreKeys.prefixInterval(Array(type.storePrefix.utf8))
+        // Progress notifications move an idle kind's revision on with the store's, so that its
+        // bookmarks tell clients how current it is even when nothing of the kind changes.
         storeWatch = store.watch(
-            WatchCreateRequest(key: interval.key, rangeEnd: interval.rangeEnd, startRevision: revision + 1, prevKv: true)
+            WatchCreateRequest(key: interval.key, rangeEnd: interval.rangeEnd, startRevision: revision + 1, progressNotify: true, prevKv: true)
         ) { [self] event in
             switch event {
             case .response(let response): apply(response)

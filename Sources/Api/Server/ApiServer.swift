@@ -21,6 +21,10 @@ public struct ApiServerConfiguration: Sendable {
     public var connectionBufferBytes = 16 << 20
     /// How long a watcher may stay behind before it is cut off (410; it relists).
     public var slowWatcherGraceMilliseconds: UInt64 = 2000
+    /// The key service-account tokens are signed with (`--service-account-key-file`); when set,
+    /// tokens it signed authenticate as their service account while that account exists with
+    /// the uid the token names. The controller manager signs with the same key.
+    public var serviceAccountSigningKey: [UInt8]?
 
     public init(
         listen: SocketAddress, storeEndpoints: [SocketAddress], storeToken: String, identity: String,
@@ -64,19 +68,29 @@ public final class ApiServer: @unchecked Sendable {
             identity: configuration.identity, loop: loop)
         registry = Registry(store: store, logger: logger)
         let lookups = CacheLookups(registry: registry)
+        var authenticators = configuration.authenticators
+        if let key = configuration.serviceAccountSigningKey {
+            authenticators.authenticators.append(
+                ServiceAccountTokenAuthenticator(signingKey: key, serviceAccountUID: { namespace, name in
+                    lookups.serviceAccountUID(namespace: namespace, name: name)
+                }))
+        }
+        self.authenticators = authenticators
         let nodeAuthorizer = NodeAuthorizer(
             podNodeName: { namespace, name in lookups.podNodeName(namespace: namespace, name: name) },
             isReferencedByPodOnNode: { resource, namespace, name, node in
                 lookups.isReferenced(resource: resource, namespace: namespace, name: name, node: node)
             })
         pipeline = RequestPipeline(
-            authenticators: configuration.authenticators,
+            authenticators: authenticators,
             authorizer: AuthorizerChain([nodeAuthorizer, RBACAuthorizer(source: lookups)]),
             admission: try AdmissionChain.make(enabled: configuration.admissionPlugins))
         self.lookups = lookups
     }
 
     let lookups: CacheLookups
+    /// The configured authenticators plus the service-account token authenticator, if any.
+    let authenticators: AuthenticatorChain
 
     public var address: SocketAddress {
         server!.address
@@ -87,7 +101,7 @@ public final class ApiServer: @unchecked Sendable {
         registry.start()
         let router = MethodRouter()
         registerMethods(router)
-        var serverConfiguration = ServerConfiguration(identity: configuration.identity) { [authenticators = configuration.authenticators] handshake in
+        var serverConfiguration = ServerConfiguration(identity: configuration.identity) { [authenticators] handshake in
             do {
                 _ = try authenticators.authenticate(token: handshake.credential)
                 return nil
@@ -216,17 +230,45 @@ extension ApiServer {
         _ user: UserInfo, _ verb: String, _ type: ResourceType, _ request: ApiRequest,
         object: (any KubernetesObject)?, old: (any KubernetesObject)?
     ) async throws(ApiError) -> (any KubernetesObject)? {
+        try await admitCharging(user, verb, type, request, object: object, old: old).object
+    }
+
+    /// Admission and validation, with the quotas whose usage the write raises.
+    func admitCharging(
+        _ user: UserInfo, _ verb: String, _ type: ResourceType, _ request: ApiRequest,
+        object: (any KubernetesObject)?, old: (any KubernetesObject)?
+    ) async throws(ApiError) -> (object: (any KubernetesObject)?, quotas: [ResourceQuota]) {
         let admission = AdmissionRequest(
             attributes: attributes(user, verb, type, request, name: object?.metadata?.name ?? request.name),
             object: object, oldObject: old, lookups: lookups)
-        let result: Result<(any KubernetesObject)?, ApiError> = await loop.submit {
+        let result: Result<((any KubernetesObject)?, [ResourceQuota]), ApiError> = await loop.submit {
             Result { () throws(ApiError) in
                 var admitting = admission
                 try self.pipeline.admitAndValidate(&admitting)
-                return admitting.object
+                return (admitting.object, admitting.quotaStatusUpdates)
             }
         }
         return try result.get()
+    }
+
+    /// Creates an object, charging the quotas admission raised in the same store transaction.
+    /// When a quota moved meanwhile (another create charged it, or the quota controller
+    /// recounted), admission runs again on the newer quota, a few times at most.
+    func createCharging(
+        _ user: UserInfo, _ verb: String, _ type: ResourceType, _ request: ApiRequest, namespace: String,
+        object: any KubernetesObject
+    ) async throws(ApiError) -> CachedObject {
+        for _ in 0..<5 {
+            let (admitted, quotas) = try await admitCharging(user, verb, type, request, object: object, old: nil)
+            guard let admitted else { throw .internalError("admission dropped the object") }
+            switch try await registry.create(type, namespace: namespace, object: admitted, chargingQuotas: quotas) {
+            case .created(let created):
+                return created
+            case .quotaMoved(let revision):
+                try await registry.ready(ResourceQuota.resourceType, atLeast: revision)
+            }
+        }
+        throw .conflict(type, object.metadata?.name ?? "", "the namespace's quotas kept changing while it was admitted; retry")
     }
 
     func serve(_ method: String, verb: String, _ request: ApiRequest, peer: PeerIdentity) async throws(ApiError) -> ApiResponse {
@@ -269,15 +311,15 @@ extension ApiServer {
             if type.namespaced && (object.metadata?.namespace ?? "").isEmpty {
                 object.metadata = { var meta = object.meta; meta.namespace = namespace; return meta }()
             }
-            guard let admitted = try await admit(caller, verb, type, request, object: object, old: nil) else {
-                throw .internalError("admission dropped the object")
-            }
-            let created = try await registry.create(type, namespace: namespace, object: admitted)
+            let created = try await createCharging(caller, verb, type, request, namespace: namespace, object: object)
             return ApiResponse(object: created.bytes)
         case "api.Update", "api.UpdateStatus":
             if subresource == "scale" { return try await updateScale(type, namespace: namespace, name: name, request) }
             guard let object = try decode(type, request, subresource: subresource) else {
                 throw .badRequest("update \(type.qualifiedName) \(name): the request carries no object")
+            }
+            if subresource == "finalize" {
+                return ApiResponse(object: try await registry.finalize(type, name: name, object: object).bytes)
             }
             let statusOnly = method == "api.UpdateStatus" || subresource == "status"
             let old = await loop.submit { self.registry.cache(type).get(namespace: namespace, name: name)?.object }
@@ -497,7 +539,7 @@ extension ApiServer {
                 sub.name = type.plural + "/" + subresource
                 sub.namespaced = type.namespaced
                 sub.kind = subresource == "scale" ? "Scale" : subresource == "binding" ? "Binding" : type.kind
-                sub.verbs = Verbs(items: subresource == "binding" ? ["create"] : ["get", "patch", "update"])
+                sub.verbs = Verbs(items: subresource == "binding" ? ["create"] : subresource == "finalize" ? ["update"] : ["get", "patch", "update"])
                 list.resources.append(sub)
             }
             groups[type.apiVersion] = list

@@ -33,6 +33,10 @@ final class CacheLookups: RBACSource, AdmissionLookups, @unchecked Sendable {
 
     func namespace(named name: String) -> Namespace? { object(Namespace.self, name: name) }
     func serviceAccounts(inNamespace namespace: String) -> [ServiceAccount] { objects(ServiceAccount.self, namespace: namespace) }
+    /// The uid of a service account, for the service-account token authenticator.
+    func serviceAccountUID(namespace: String, name: String) -> String? {
+        object(ServiceAccount.self, namespace: namespace, name: name)?.metadata?.uid
+    }
     func resourceQuotas(inNamespace namespace: String) -> [ResourceQuota] { objects(ResourceQuota.self, namespace: namespace) }
     func limitRanges(inNamespace namespace: String) -> [LimitRange] { objects(LimitRange.self, namespace: namespace) }
 

@@ -140,6 +140,10 @@ public enum DefaultRoles {
         [
             // The controllers watch every kind (garbage collector, quota, namespace deletion).
             rule(read, ["*"], ["*"]),
+            // The garbage collector and the namespace controller delete objects of every kind and
+            // edit their ownerReferences and finalizers (Kubernetes' generic-garbage-collector and
+            // namespace-controller roles hold every verb on every resource).
+            rule(["delete", "deletecollection", "patch", "update"], ["*"], ["*"]),
             rule(write, [""], [
                 "pods", "pods/status", "pods/binding", "pods/eviction", "replicationcontrollers",
                 "replicationcontrollers/status", "replicationcontrollers/scale", "endpoints", "events", "serviceaccounts",
