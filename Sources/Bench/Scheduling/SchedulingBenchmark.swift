@@ -110,7 +110,7 @@ public enum SchedulingBenchmark {
         let processes: [(String, Int32?)] = [
             ("scheduler", scheduler?.pid), ("apiserver", cluster?.apiServerPIDs().first),
             ("store", cluster.flatMap { cluster in cluster.store.members.first.flatMap { cluster.store.pid($0.name) } }),
-            ("hollow_nodes", hollowNodes?.pid),
+            ("hollow_nodes", hollowNodes?.pid), ("bench", getpid()),
         ]
         let cpuBefore = processes.map { $0.1.flatMap { ProcessStatus.cpuSeconds(pid: $0) } }
         let begin = monotonicNanoseconds()
@@ -158,10 +158,16 @@ public enum SchedulingBenchmark {
         fields.append(("apiserver_vmhwm_kb", kilobytes(cluster?.apiServerPeakResidentKilobytes().max())))
         fields.append(("store_vmhwm_kb", kilobytes(cluster?.store.peakResidentKilobytes().values.max())))
         fields.append(("hollow_nodes_vmhwm_kb", kilobytes(hollowNodes.flatMap(\.peakResidentKilobytes))))
-        // CPU each process used from the first create until now (all pods bound and Running).
+        // CPU each process used from the first create until now (all pods bound and Running),
+        // and all of it per pod: what the machine's cores must supply for each pod.
+        var total = 0.0
         for (index, (name, pid)) in processes.enumerated() {
             let used = pid.flatMap { ProcessStatus.cpuSeconds(pid: $0) }.flatMap { after in cpuBefore[index].map { after - $0 } }
+            total += used ?? 0
             fields.append(("\(name)_cpu_s", seconds(used)))
+        }
+        if options.apiAddress == nil && options.apiServers == 1 {
+            fields.append(("cpu_per_pod_us", .rounded(total / Double(options.pods) * 1e6, 0)))
         }
         return .object(fields)
     }
