@@ -57,7 +57,7 @@ public enum DaemonSetDecisions {
         var pod = PodTemplates.pod(from: template, owner: daemonSet)
         var spec = pod.spec ?? PodSpec()
         var affinity = spec.affinity ?? Affinity()
-        var nodeAffinity = affinity.nodeAffinity ?? NodeAffinity()
+        var nodeAffinity = affinity.nodeAffinity ?? Api.NodeAffinity()
         nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution = NodeSelector(nodeSelectorTerms: [
             NodeSelectorTerm(matchFields: [
                 NodeSelectorRequirement(key: NodeEligibility.nodeNameField, operator: "In", values: [node])
