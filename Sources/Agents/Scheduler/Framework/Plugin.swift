@@ -26,6 +26,18 @@ public struct ClusterView {
     public let namespaceLabels: [String: [String: String]]
 
     public func labels(ofNamespace namespace: String) -> [String: String] { namespaceLabels[namespace] ?? [:] }
+
+    /// The node at `index`, by pointer: copying a NodeInfo would retain a dozen buffers.
+    public func node(_ index: Int) -> UnsafePointer<NodeInfo> {
+        precondition(index >= 0 && index < nodes.count, "node index \(index) out of range")
+        return nodes.baseAddress! + index
+    }
+
+    /// Every node (check `hasNode`), by pointer.
+    public var allNodes: LazyMapSequence<Range<Int>, UnsafePointer<NodeInfo>> {
+        let base = nodes.baseAddress
+        return (0..<nodes.count).lazy.map { base! + $0 }
+    }
 }
 
 /// PreFilterResult is a filter plugin's look at a pod before any node.
@@ -45,9 +57,12 @@ public protocol FilterPlugin: SchedulerPlugin {
 }
 
 /// NodeFilter is a filter prepared for one pod. It is called for many nodes, from several
-/// threads at once, and must not allocate when the node fits.
+/// threads at once, and must not allocate when the node fits. The node comes by pointer (valid
+/// for the call only): copying a NodeInfo per node would retain a dozen buffers, which cost
+/// more than the checks themselves.
 public protocol NodeFilter: Sendable {
-    func filter(_ node: NodeInfo) -> PluginStatus
+    /// nil when the node fits (as a nil *Status in kube-scheduler), or why it does not.
+    func filter(_ node: UnsafePointer<NodeInfo>) -> PluginStatus?
 }
 
 /// ScorePlugin ranks the nodes that passed every filter (kube's PreScore, Score and
@@ -60,7 +75,8 @@ public protocol ScorePlugin: SchedulerPlugin {
 /// NodeScorer scores one pod against one node at a time (from several threads at once), then
 /// maps all the scores to 0...`maximumNodeScore`.
 public protocol NodeScorer: Sendable {
-    func score(_ node: NodeInfo) -> Int64
+    /// The node comes by pointer, valid for the call only (see NodeFilter).
+    func score(_ node: UnsafePointer<NodeInfo>) -> Int64
     /// `scores[i]` is the score of the i-th feasible node. Plugins whose scores are already in
     /// 0...100 keep the default, which changes nothing.
     func normalize(_ scores: UnsafeMutableBufferPointer<Int64>)
@@ -68,6 +84,34 @@ public protocol NodeScorer: Sendable {
 
 extension NodeScorer {
     public func normalize(_ scores: UnsafeMutableBufferPointer<Int64>) {}
+
+    /// Scores the nodes at `indexes` into `scores`. Called once per batch on the opened
+    /// existential, so that each node costs a direct call and no copy of the scorer.
+    func scoreAll(_ base: UnsafePointer<NodeInfo>, _ indexes: UnsafeBufferPointer<Int32>, into scores: UnsafeMutableBufferPointer<Int64>) {
+        for position in indexes.indices { scores[position] = score(base + Int(indexes[position])) }
+    }
+}
+
+extension NodeFilter {
+    /// Keeps in `candidates[0..<count]` the nodes this filter passes, in order, and hands each
+    /// rejection to `reject`; returns how many remain. Called once per batch of nodes on the
+    /// opened existential (calling through an existential held in an array copied it per node).
+    func keepFitting(
+        _ base: UnsafePointer<NodeInfo>, _ candidates: UnsafeMutableBufferPointer<Int32>, count: Int,
+        reject: (PluginStatus) -> Void
+    ) -> Int {
+        var kept = 0
+        for position in 0..<count {
+            let index = candidates[position]
+            if let status = filter(base + Int(index)) {
+                reject(status)
+            } else {
+                candidates[kept] = index
+                kept += 1
+            }
+        }
+        return kept
+    }
 }
 
 /// The highest score a plugin gives a node (kube's MaxNodeScore).
