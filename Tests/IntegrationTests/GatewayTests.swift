@@ -141,6 +141,32 @@ struct GatewayTests {
         #expect(gone.stderr.contains("NotFound"), "\(gone)")
     }
 
+    @Test("exec and attach over WebSocket, logs and scale: the node-agent error as kubectl prints it; scale through the subresource")
+    func podStreamsAndScale() async throws {
+        let fixture = try await Fixture()
+        defer { fixture.cluster.stop() }
+        let kubectl = fixture.admin
+        _ = try kubectl.run(["create", "-f", try fixture.file("pod.yaml", Self.podManifest)])
+        let message = "pod default/web is not running on a node agent: node agents are not available yet"
+
+        let exec = try kubectl.run(["exec", "web", "--", "ls"])
+        #expect(exec.status != 0)
+        #expect(exec.stderr.contains("error: " + message), "\(exec)")
+        let logs = try kubectl.run(["logs", "web"])
+        #expect(logs.stderr.contains("Error from server (BadRequest): " + message), "\(logs)")
+        let missing = try kubectl.run(["exec", "nope", "--", "ls"])
+        #expect(missing.stderr.contains(#"pods "nope" not found"#), "\(missing)")
+
+        _ = try kubectl.run(["create", "deployment", "web", "--image=nginx:1.27", "--replicas=2"])
+        let scaled = try kubectl.run(["scale", "deployment", "web", "--replicas=4"])
+        #expect(scaled.stdout.contains("deployment.apps/web scaled"), "\(scaled)")
+        let scale = try JSONValue(parsing: try kubectl.run(["get", "--raw", "/apis/apps/v1/namespaces/default/deployments/web/scale"]).stdout)
+        #expect(scale["kind"] == "Scale")
+        #expect(scale["apiVersion"] == "autoscaling/v1")
+        #expect(scale["spec"]?["replicas"]?.int64Value == 4)
+        #expect(scale["status"]?["selector"] == "app=web")
+    }
+
     @Test("kubectl get -w receives events as they happen; a raw watch is newline-delimited WatchEvent JSON that ends after timeoutSeconds")
     func watchStreams() async throws {
         let fixture = try await Fixture()

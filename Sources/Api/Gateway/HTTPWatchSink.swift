@@ -122,8 +122,8 @@ final class HTTPWatchSink: WatchSink, @unchecked Sendable {
     static func jsonLine(_ delivery: WatchDelivery) -> ByteBuffer {
         let type = delivery.resourceType
         let object: JSONValue
-        if let cached = delivery.object {
-            object = type.encodeJSON(cached.object)
+        if !delivery.isBookmark {
+            object = type.encodeJSON(delivery.object.object)
         } else {
             object = [
                 "kind": .string(type.kind), "apiVersion": .string(type.apiVersion),
@@ -136,7 +136,7 @@ final class HTTPWatchSink: WatchSink, @unchecked Sendable {
     static func tableLine(_ delivery: WatchDelivery, include: IncludeObject, includeHeaders: Bool) -> ByteBuffer {
         var meta = ListMeta()
         meta.resourceVersion = String(delivery.revision)
-        let objects = delivery.object.map { [$0.object] } ?? []
+        let objects = delivery.isBookmark ? [] : [delivery.object.object]
         let table = Gateway.tableJSON(
             type: delivery.resourceType, objects: objects, listMeta: meta, include: include, includeHeaders: includeHeaders)
         return line(["type": .string(delivery.type), "object": table])

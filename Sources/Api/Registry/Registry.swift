@@ -296,7 +296,7 @@ final class Registry: @unchecked Sendable {
         if let found { return found }
         // The cache may lag the store by a moment: confirm with the store before saying no.
         let start = ContinuousClock.now
-        defer { metrics?.storeRequest("get", since: start) }
+        defer { metrics?.storeRequest(.get, since: start) }
         do {
             if let kv = try await store.get(Array(key.utf8)), let cached = await loop.submit({ self.cache(type).decode(kv) }) {
                 return cached
@@ -313,7 +313,7 @@ final class Registry: @unchecked Sendable {
 
     private func run(_ txn: TxnRequest) async throws(ApiError) -> TxnResponse {
         let start = ContinuousClock.now
-        defer { metrics?.storeRequest("txn", since: start) }
+        defer { metrics?.storeRequest(.txn, since: start) }
         do {
             return try await store.txn(txn)
         } catch {

@@ -27,69 +27,52 @@ struct WatchCacheEvent {
 }
 
 /// WatchDelivery is one event on its way to the watchers of a cache: a change, a synthetic
-/// ADDED of the initial state, or a bookmark. Each sink asks it for the event in its own format
-/// (`sharedEncoding`), so every format is encoded at most once per event however many watchers
-/// share it — the protobuf ApiWatchEvent for binary watchers, one JSON line for HTTP watchers,
-/// one Table line per table option.
+/// ADDED of the initial state, or a bookmark. Binary watchers send `protobuf` (the ApiWatchEvent,
+/// encoded once); other sinks ask for the event in their own format (`sharedEncoding`), so every
+/// format is encoded at most once per event however many watchers share it — one JSON line for
+/// HTTP watchers, one Table line per table option.
+///
+/// Everything the per-watcher loop reads is a stored property, so handing the delivery to a
+/// watcher copies nothing (the binary fan-out loop runs once per watcher per event).
 struct WatchDelivery {
-    enum Kind {
-        case change(WatchCacheEvent)
-        case added(CachedObject)
-        case bookmark(revision: Int64)
-    }
-
-    let kind: Kind
+    /// "ADDED", "MODIFIED", "DELETED" or "BOOKMARK".
+    let type: String
+    /// The object; for a bookmark, an empty object carrying only the revision.
+    let object: CachedObject
+    let isBookmark: Bool
     let resourceType: ResourceType
-    private var protobuf: [UInt8]?
+    /// The binary protocol's ApiWatchEvent bytes.
+    let protobuf: [UInt8]
     private var encodings: [String: ByteBuffer] = [:]
 
-    init(_ kind: Kind, resourceType: ResourceType) {
-        self.kind = kind
+    init(change event: WatchCacheEvent, resourceType: ResourceType) {
+        type = event.type
+        object = event.object
+        isBookmark = false
         self.resourceType = resourceType
-        if case .change(let event) = kind { protobuf = event.encoded }
+        protobuf = event.encoded
     }
 
-    /// "ADDED", "MODIFIED", "DELETED" or "BOOKMARK".
-    var type: String {
-        switch kind {
-        case .change(let event): event.type
-        case .added: "ADDED"
-        case .bookmark: "BOOKMARK"
-        }
+    init(added object: CachedObject, resourceType: ResourceType) {
+        type = "ADDED"
+        self.object = object
+        isBookmark = false
+        self.resourceType = resourceType
+        protobuf = ApiWatchEvent(type: "ADDED", object: object.bytes).protobufBytes()
     }
 
-    /// The object of a change or initial ADDED; nil for a bookmark.
-    var object: CachedObject? {
-        switch kind {
-        case .change(let event): event.object
-        case .added(let object): object
-        case .bookmark: nil
-        }
+    init(bookmark revision: Int64, resourceType: ResourceType) {
+        type = "BOOKMARK"
+        var empty = resourceType.emptyObject()
+        empty.metadata = ObjectMeta(resourceVersion: String(revision))
+        let bytes = empty.protobufBytes()
+        object = CachedObject(key: "", object: empty, bytes: bytes, revision: revision)
+        isBookmark = true
+        self.resourceType = resourceType
+        protobuf = ApiWatchEvent(type: "BOOKMARK", object: bytes).protobufBytes()
     }
 
-    var revision: Int64 {
-        switch kind {
-        case .change(let event): event.revision
-        case .added(let object): object.revision
-        case .bookmark(let revision): revision
-        }
-    }
-
-    /// The binary protocol's ApiWatchEvent bytes.
-    mutating func protobufEvent() -> [UInt8] {
-        if let protobuf { return protobuf }
-        let bytes: [UInt8]
-        switch kind {
-        case .change(let event): bytes = event.encoded
-        case .added(let object): bytes = ApiWatchEvent(type: "ADDED", object: object.bytes).protobufBytes()
-        case .bookmark(let revision):
-            var object = resourceType.emptyObject()
-            object.metadata = ObjectMeta(resourceVersion: String(revision))
-            bytes = ApiWatchEvent(type: "BOOKMARK", object: object.protobufBytes()).protobufBytes()
-        }
-        protobuf = bytes
-        return bytes
-    }
+    var revision: Int64 { object.revision }
 
     /// The event in the format named `key`, encoded by `encode` for the first sink that asks.
     mutating func sharedEncoding(_ key: String, _ encode: (WatchDelivery) -> ByteBuffer) -> ByteBuffer {
@@ -115,10 +98,10 @@ protocol WatchSink: AnyObject, Sendable {
 }
 
 extension ServerCall: WatchSink {
-    private static let noPrefix: [UInt8] = []
+    static let noPrefix: [UInt8] = []
 
     func deliver(_ delivery: inout WatchDelivery) -> StreamSendResult {
-        send(prefix: Self.noPrefix, shared: delivery.protobufEvent())
+        send(prefix: Self.noPrefix, shared: delivery.protobuf)
     }
 
     func end(error: ApiError) {
@@ -304,7 +287,7 @@ final class WatchCache: @unchecked Sendable {
         }
         history.append(event)
         guard !watchers.isEmpty else { return }
-        var delivery = WatchDelivery(.change(event), resourceType: type)
+        var delivery = WatchDelivery(change: event, resourceType: type)
         var delivered = 0
         for watcher in Array(watchers.values) where watcher.offer(&delivery) { delivered += 1 }
         metrics?.watchEventsDelivered(delivered)
@@ -380,12 +363,12 @@ final class WatchCache: @unchecked Sendable {
                 throw .expired("too old resource version: \(fromRevision) (\(oldest))")
             }
             for event in history[historyStart...] where event.revision > fromRevision {
-                var delivery = WatchDelivery(.change(event), resourceType: type)
+                var delivery = WatchDelivery(change: event, resourceType: type)
                 watcher.offer(&delivery)
             }
         } else {
             for object in list(filter) {
-                var delivery = WatchDelivery(.added(object), resourceType: type)
+                var delivery = WatchDelivery(added: object, resourceType: type)
                 watcher.send(&delivery)
             }
         }
@@ -403,7 +386,7 @@ final class WatchCache: @unchecked Sendable {
     func sendBookmarks() {
         let wanting = watchers.values.filter(\.bookmarks)
         guard !wanting.isEmpty else { return }
-        var delivery = WatchDelivery(.bookmark(revision: revision), resourceType: type)
+        var delivery = WatchDelivery(bookmark: revision, resourceType: type)
         for watcher in wanting { watcher.send(&delivery) }
     }
 }
@@ -412,6 +395,8 @@ final class WatchCache: @unchecked Sendable {
 final class CacheWatcher: @unchecked Sendable {
     // Safety of @unchecked Sendable: used on the cache's loop only.
     let sink: any WatchSink
+    /// The sink when it is a binary-protocol stream: the fan-out loop calls it directly.
+    private let wireCall: ServerCall?
     let filter: ObjectFilter
     let bookmarks: Bool
     weak var cache: WatchCache?
@@ -419,6 +404,7 @@ final class CacheWatcher: @unchecked Sendable {
 
     init(sink: any WatchSink, filter: ObjectFilter, bookmarks: Bool, cache: WatchCache) {
         self.sink = sink
+        self.wireCall = sink as? ServerCall
         self.filter = filter
         self.bookmarks = bookmarks
         self.cache = cache
@@ -427,7 +413,7 @@ final class CacheWatcher: @unchecked Sendable {
     /// Sends the event if the watcher's filter accepts its object; true when it was sent.
     @discardableResult
     func offer(_ delivery: inout WatchDelivery) -> Bool {
-        guard let object = delivery.object, filter.accepts(object) else { return false }
+        guard filter.accepts(delivery.object) else { return false }
         send(&delivery)
         return true
     }
@@ -439,7 +425,12 @@ final class CacheWatcher: @unchecked Sendable {
     /// that it cannot hold the others back: the client lists again.
     func send(_ delivery: inout WatchDelivery) {
         guard !ended else { return }
-        switch sink.deliver(&delivery) {
+        let result = if let wireCall {
+            wireCall.send(prefix: ServerCall.noPrefix, shared: delivery.protobuf)
+        } else {
+            sink.deliver(&delivery)
+        }
+        switch result {
         case .sent:
             throttledSince = nil
         case .closed:

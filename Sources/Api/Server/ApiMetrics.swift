@@ -1,5 +1,6 @@
 import Foundation
 import Prometheus
+import Synchronization
 
 /// ApiMetrics is what the API server counts about itself, served as Prometheus text on
 /// `/metrics`, with Kubernetes' metric names where one exists so that dashboards for
@@ -19,6 +20,36 @@ public final class ApiMetrics: Sendable {
     private let inFlightReadOnly: Gauge
     private let inFlightMutating: Gauge
     private let residentMemory: Gauge
+    private let storeTxnDuration: DurationHistogram
+    private let storeGetDuration: DurationHistogram
+    /// The registry finds a labelled metric by building its label text under a lock; requests
+    /// look theirs up here by a small key instead.
+    private let requestCounters = Mutex<[RequestKey: Counter]>([:])
+    private let requestDurations = Mutex<[RequestKey: DurationHistogram]>([:])
+
+    struct RequestKey: Hashable {
+        var verb: String
+        var group: String
+        var resource: String
+        var subresource: String
+        var code: Int
+    }
+
+    static var requestDescriptor: MetricNameDescriptor {
+        MetricNameDescriptor(
+            metricName: "apiserver_request", unitName: "total",
+            helpText: "Requests answered, by verb, group, resource, subresource and HTTP code.")
+    }
+    static var durationDescriptor: MetricNameDescriptor {
+        MetricNameDescriptor(
+            metricName: "apiserver_request_duration", unitName: "seconds",
+            helpText: "Time to answer a request, by verb, group, resource and subresource.")
+    }
+    static var storeDescriptor: MetricNameDescriptor {
+        MetricNameDescriptor(
+            metricName: "skiff_store_request_duration", unitName: "seconds",
+            helpText: "Time of the API server's calls to the store, by operation.")
+    }
 
     static let latencyBuckets: [Duration] = [
         .milliseconds(1), .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50),
@@ -36,6 +67,31 @@ public final class ApiMetrics: Sendable {
         inFlightMutating = registry.makeGauge(descriptor: inFlight, labels: [("request_kind", "mutating")])
         residentMemory = registry.makeGauge(descriptor: MetricNameDescriptor(
             metricName: "process_resident_memory", unitName: "bytes", helpText: "Resident memory size of the process."))
+        storeTxnDuration = registry.makeDurationHistogram(
+            descriptor: Self.storeDescriptor, labels: [("operation", "txn")], buckets: Self.latencyBuckets)
+        storeGetDuration = registry.makeDurationHistogram(
+            descriptor: Self.storeDescriptor, labels: [("operation", "get")], buckets: Self.latencyBuckets)
+    }
+
+    func requestCounter(_ key: RequestKey) -> Counter {
+        if let counter = requestCounters.withLock({ $0[key] }) { return counter }
+        let counter = registry.makeCounter(
+            descriptor: Self.requestDescriptor,
+            labels: [("verb", key.verb), ("group", key.group), ("resource", key.resource), ("subresource", key.subresource), ("code", String(key.code))])
+        requestCounters.withLock { $0[key] = counter }
+        return counter
+    }
+
+    func requestDuration(_ key: RequestKey) -> DurationHistogram {
+        var key = key
+        key.code = 0
+        if let histogram = requestDurations.withLock({ $0[key] }) { return histogram }
+        let histogram = registry.makeDurationHistogram(
+            descriptor: Self.durationDescriptor,
+            labels: [("verb", key.verb), ("group", key.group), ("resource", key.resource), ("subresource", key.subresource)],
+            buckets: Self.latencyBuckets)
+        requestDurations.withLock { $0[key] = histogram }
+        return histogram
     }
 
     /// Marks a request as started; call `finished` on what it returns when it is answered.
@@ -65,19 +121,9 @@ public final class ApiMetrics: Sendable {
         /// (their duration is the client's choice, not the server's latency).
         func finished(code: Int) {
             gauge.decrement()
-            let labels = [("verb", verb), ("group", group), ("resource", resource), ("subresource", subresource)]
-            metrics.registry.makeCounter(
-                descriptor: MetricNameDescriptor(
-                    metricName: "apiserver_request", unitName: "total",
-                    helpText: "Requests answered, by verb, group, resource, subresource and HTTP code."),
-                labels: labels + [("code", String(code))]
-            ).increment()
-            metrics.registry.makeDurationHistogram(
-                descriptor: MetricNameDescriptor(
-                    metricName: "apiserver_request_duration", unitName: "seconds",
-                    helpText: "Time to answer a request, by verb, group, resource and subresource."),
-                labels: labels, buckets: ApiMetrics.latencyBuckets
-            ).record(ContinuousClock.now - start)
+            let key = RequestKey(verb: verb, group: group, resource: resource, subresource: subresource, code: code)
+            metrics.requestCounter(key).increment()
+            metrics.requestDuration(key).record(ContinuousClock.now - start)
         }
     }
 
@@ -87,14 +133,12 @@ public final class ApiMetrics: Sendable {
     }
 
     /// Records one store call of the registry.
-    func storeRequest(_ operation: String, since start: ContinuousClock.Instant) {
-        registry.makeDurationHistogram(
-            descriptor: MetricNameDescriptor(
-                metricName: "skiff_store_request_duration", unitName: "seconds",
-                helpText: "Time of the API server's calls to the store, by operation."),
-            labels: [("operation", operation)], buckets: Self.latencyBuckets
-        ).record(ContinuousClock.now - start)
+    func storeRequest(_ operation: StoreOperation, since start: ContinuousClock.Instant) {
+        let histogram = operation == .txn ? storeTxnDuration : storeGetDuration
+        histogram.record(ContinuousClock.now - start)
     }
+
+    enum StoreOperation { case txn, get }
 
     /// The Prometheus text exposition, with gauges that are read at scrape time refreshed first.
     func exposition(watchers: [(ResourceType, Int)]) -> [UInt8] {

@@ -105,7 +105,7 @@ import Testing
     @Test func watchLinesAreOneJSONEventEachAndEncodedOncePerFormat() throws {
         let pod = Self.pod("web")
         let cached = CachedObject(key: "/registry/pods/default/web", object: pod, bytes: pod.protobufBytes(), revision: 7)
-        var delivery = WatchDelivery(.added(cached), resourceType: Pod.resourceType)
+        var delivery = WatchDelivery(added: cached, resourceType: Pod.resourceType)
         var encodings = 0
         let first = delivery.sharedEncoding("json") { encodings += 1; return HTTPWatchSink.jsonLine($0) }
         let second = delivery.sharedEncoding("json") { encodings += 1; return HTTPWatchSink.jsonLine($0) }
@@ -120,7 +120,7 @@ import Testing
         #expect(event["object"]?["kind"] == "Pod")
         #expect(event["object"]?["metadata"]?["resourceVersion"] == "7")
 
-        let bookmark = WatchDelivery(.bookmark(revision: 12), resourceType: Pod.resourceType)
+        let bookmark = WatchDelivery(bookmark: 12, resourceType: Pod.resourceType)
         var bookmarkBytes = HTTPWatchSink.jsonLine(bookmark)
         let bookmarkEvent = try JSONValue(parsing: bookmarkBytes.readString(length: bookmarkBytes.readableBytes)!.dropLast().description)
         #expect(bookmarkEvent["type"] == "BOOKMARK")

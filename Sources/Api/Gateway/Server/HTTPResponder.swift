@@ -12,12 +12,15 @@ import Wire
 final class HTTPResponder: Sendable {
     let channel: any Channel
     let keepAlive: Bool
+    /// A HEAD request: answers carry the head (with the length of the body) but no body.
+    let isHead: Bool
     private let pending = ManagedAtomic<Int>(0)
     private let closed = ManagedAtomic<Bool>(false)
 
-    init(channel: any Channel, keepAlive: Bool) {
+    init(channel: any Channel, keepAlive: Bool, isHead: Bool = false) {
         self.channel = channel
         self.keepAlive = keepAlive
+        self.isHead = isHead
         channel.closeFuture.whenComplete { [closed] _ in closed.store(true, ordering: .releasing) }
     }
 
@@ -39,7 +42,7 @@ final class HTTPResponder: Sendable {
         var headers = headers
         headers.replaceOrAdd(name: "content-length", value: String(body.readableBytes))
         channel.write(HTTPServerResponsePart.head(head(status, headers)), promise: nil)
-        if body.readableBytes > 0 { channel.write(HTTPServerResponsePart.body(.byteBuffer(body)), promise: nil) }
+        if body.readableBytes > 0 && !isHead { channel.write(HTTPServerResponsePart.body(.byteBuffer(body)), promise: nil) }
         finish()
     }
 

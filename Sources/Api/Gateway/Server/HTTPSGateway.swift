@@ -169,7 +169,7 @@ final class GatewayChannelHandler: ChannelInboundHandler, RemovableChannelHandle
             let request = GatewayRequest(
                 head: head, body: body ?? ByteBuffer(), clientCertificate: certificate,
                 remote: context.remoteAddress.map { "\($0.ipAddress ?? "?"):\($0.port ?? 0)" } ?? "?")
-            let responder = HTTPResponder(channel: context.channel, keepAlive: head.isKeepAlive)
+            let responder = HTTPResponder(channel: context.channel, keepAlive: head.isKeepAlive, isHead: head.method == .HEAD)
             if tooLarge {
                 gateway.respond(
                     error: ApiError(
