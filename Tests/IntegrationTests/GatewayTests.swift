@@ -3,6 +3,10 @@ import Bench
 import Foundation
 import Testing
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// The API server's HTTPS door driven by the real kubectl (skipped, saying so, where kubectl is
 /// not installed): discovery, CRUD with Kubernetes' error messages, a watch stream, client
 /// certificate and token authentication, 401 without credentials, health and metrics.
@@ -197,6 +201,68 @@ struct GatewayTests {
         // timeoutSeconds ends the stream: kubectl --raw exits by itself.
         let ended = await clientEventually(seconds: 40) { !raw.process.isRunning }
         #expect(ended, "the watch ended after timeoutSeconds")
+    }
+
+    @Test("an HTTP watcher that stops reading is cut off by the same rule as binary watchers, while another HTTP watcher receives every event")
+    func slowHTTPWatcherIsCutOff() async throws {
+        guard let curl = ["/usr/bin/curl", "/usr/local/bin/curl"].first(where: FileManager.default.isExecutableFile(atPath:)) else {
+            Issue.record("curl is not installed: the slow-reader check did not run")
+            return
+        }
+        let cluster = try ApiCluster(agentctl: BuildProducts.directory.appendingPathComponent("agentctl").path)
+        cluster.apiServerArguments = ["--connection-buffer-bytes", "1048576", "--slow-watcher-grace-milliseconds", "3000"]
+        defer { cluster.stop() }
+        try cluster.start()
+        try await cluster.waitUntilServing()
+        let kubectl = Kubectl(kubeconfig: try cluster.writeKubeconfig())
+        let path = "/api/v1/namespaces/default/configmaps?watch=1"
+
+        // The slow reader: curl reading 1 KB/s through the admin's client certificate.
+        let slow = Process()
+        slow.executableURL = URL(fileURLWithPath: curl)
+        slow.arguments = [
+            "--silent", "--no-buffer", "--limit-rate", "1K", "--cacert", cluster.pki.caCertificatePath,
+            "--cert", cluster.pki.adminCertificatePath, "--key", cluster.pki.adminKeyPath,
+            "https://\(cluster.httpsAddresses[0])\(path)",
+        ]
+        slow.standardOutput = FileHandle.nullDevice
+        slow.standardError = FileHandle.nullDevice
+        try slow.run()
+        defer {
+            if slow.isRunning { kill(slow.processIdentifier, SIGKILL) }
+            slow.waitUntilExit()
+        }
+        let fast = try kubectl.start(["get", "--raw", path])
+        defer { fast.stop() }
+        let watching = await clientEventually(seconds: 30) {
+            (try? kubectl.run(["get", "--raw", "/metrics"]).stdout.contains(#"apiserver_registered_watchers{group="",resource="configmaps"} 2"#)) == true
+        }
+        #expect(watching, "both HTTP watches registered")
+
+        // 100 KB events, written until the slow reader is cut off (the rule is checked as
+        // events are sent, so writing goes on past the grace period): far past what its socket
+        // buffers and the 1 MiB allowance hold, while each event is small for a reader that
+        // keeps up. Bounded: at most 600 events (60 MB).
+        let client = ApiClient(address: cluster.apiAddresses[0], token: cluster.adminToken, component: "test", identity: "writer")
+        defer { Task { await client.close() } }
+        let value = String(repeating: "x", count: 100_000)
+        var written = 0
+        var cutOff = false
+        while written < 600 && !cutOff {
+            var configMap = ConfigMap()
+            configMap.metadata = ObjectMeta(name: "big-\(written)", namespace: "default")
+            configMap.data = ["blob": value]
+            _ = try await client.create(configMap)
+            written += 1
+            if written % 20 == 0 {
+                cutOff = (try? kubectl.run(["get", "--raw", "/metrics"]).stdout.contains(#"apiserver_registered_watchers{group="",resource="configmaps"} 1"#)) == true
+            }
+        }
+        #expect(cutOff, "the slow HTTP watcher was cut off after \(written) events; the other stays")
+        #expect(fast.waitFor("big-\(written - 1)\"", seconds: 60), "the reading watcher got every event")
+        let events = fast.output.text.split(separator: "\n").compactMap { try? JSONValue(parsing: String($0)) }
+        #expect(events.count == written)
+        #expect(events.allSatisfy { $0["type"] == "ADDED" })
     }
 
     @Test("client certificates and tokens authenticate, RBAC decides; no credentials is 401")

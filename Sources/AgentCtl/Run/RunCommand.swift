@@ -36,7 +36,7 @@ struct RunApiServer: AsyncParsableCommand {
     var tokenAuthFile: String?
     @Option(help: "Admission plugins for writes, comma-separated (Kubernetes names).")
     var enableAdmissionPlugins: String = AdmissionChain.defaultEnabled.joined(separator: ",")
-    @Option(help: "Unsent bytes a client connection may hold before its watchers count as behind.")
+    @Option(help: "Unsent bytes a client connection (binary or HTTPS) may hold before its watchers count as behind.")
     var connectionBufferBytes = 16 << 20
     @Option(help: "Milliseconds a watcher may stay behind before it is cut off (it relists).")
     var slowWatcherGraceMilliseconds: UInt64 = 2000
@@ -76,6 +76,8 @@ struct RunApiServer: AsyncParsableCommand {
         configuration.connectionBufferBytes = connectionBufferBytes
         configuration.slowWatcherGraceMilliseconds = slowWatcherGraceMilliseconds
         configuration.https = https
+        // HTTP watchers count as behind by the same measure as binary ones.
+        configuration.https?.watchBufferBytes = connectionBufferBytes
         let server = try await ApiServer.start(configuration)
         await waitForTermination()
         await server.stop()
