@@ -265,6 +265,50 @@ struct GatewayTests {
         #expect(events.allSatisfy { $0["type"] == "ADDED" })
     }
 
+    @Test("agentctl kubeconfig writes working kubeconfigs: the admin's certificate, a newly issued user's, a token")
+    func agentctlKubeconfig() async throws {
+        let fixture = try await Fixture()
+        defer { fixture.cluster.stop() }
+        let cluster = fixture.cluster
+        let directory = cluster.store.workDirectory
+        let server = "https://\(cluster.httpsAddresses[0])"
+        func agentctl(_ arguments: [String]) throws -> (status: Int32, output: String) {
+            let process = Process()
+            process.executableURL = BuildProducts.directory.appendingPathComponent("agentctl")
+            process.arguments = arguments
+            let pipe = Pipe()
+            process.standardOutput = pipe
+            process.standardError = pipe
+            try process.run()
+            let data = pipe.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        }
+
+        let adminPath = directory + "/admin.kubeconfig"
+        let admin = try agentctl(["kubeconfig", "--data-dir", directory, "--server", server, "-o", adminPath])
+        #expect(admin.status == 0, "\(admin.output)")
+        let mode = (try FileManager.default.attributesOfItem(atPath: adminPath)[.posixPermissions] as? NSNumber)?.intValue
+        #expect(mode == 0o600, "a kubeconfig holds a private key: owner only")
+        #expect(try Kubectl(kubeconfig: adminPath).run(["get", "namespaces", "-o", "name"]).stdout.contains("namespace/kube-system"))
+
+        let janePath = directory + "/jane-issued.kubeconfig"
+        let jane = try agentctl(["kubeconfig", "--data-dir", directory, "--server", server, "--user", "jane", "--group", "dev", "-o", janePath])
+        #expect(jane.status == 0, "\(jane.output)")
+        let whoAmI = try Kubectl(kubeconfig: janePath).run(["auth", "can-i", "list", "pods"])
+        #expect(whoAmI.stdout.hasPrefix("no"), "\(whoAmI)")
+
+        try "\(cluster.adminToken)\n".write(toFile: directory + "/admin.token", atomically: true, encoding: .utf8)
+        let token = try agentctl(["kubeconfig", "--data-dir", directory, "--server", server, "--token-file", directory + "/admin.token"])
+        #expect(token.output.contains("token: \"\(cluster.adminToken)\""), "\(token.output)")
+
+        let noCluster = try agentctl(["kubeconfig", "--data-dir", directory + "/nowhere"])
+        #expect(noCluster.status != 0)
+        #expect(noCluster.output.contains("no cluster CA in \(directory)/nowhere/pki"), "\(noCluster.output)")
+        let plainHTTP = try agentctl(["kubeconfig", "--data-dir", directory, "--server", "http://127.0.0.1:6443"])
+        #expect(plainHTTP.output.contains("is not an https URL"), "\(plainHTTP.output)")
+    }
+
     @Test("client certificates and tokens authenticate, RBAC decides; no credentials is 401")
     func authentication() async throws {
         let fixture = try await Fixture()
