@@ -1,4 +1,5 @@
 import Logging
+import NIOCore
 import Raft
 import Wire
 
@@ -16,13 +17,97 @@ public struct CachedObject: @unchecked Sendable {
     public var name: String { object.metadata?.name ?? "" }
 }
 
-/// WatchCacheEvent is one change, encoded once as an ApiWatchEvent: every watcher gets the same
-/// bytes.
+/// WatchCacheEvent is one change, encoded once as an ApiWatchEvent: every binary-protocol
+/// watcher gets the same bytes.
 struct WatchCacheEvent {
     let revision: Int64
     let type: String
     let object: CachedObject
     let encoded: [UInt8]
+}
+
+/// WatchDelivery is one event on its way to the watchers of a cache: a change, a synthetic
+/// ADDED of the initial state, or a bookmark. Binary watchers send `protobuf` (the ApiWatchEvent,
+/// encoded once); other sinks ask for the event in their own format (`sharedEncoding`), so every
+/// format is encoded at most once per event however many watchers share it — one JSON line for
+/// HTTP watchers, one Table line per table option.
+///
+/// Everything the per-watcher loop reads is a stored property, so handing the delivery to a
+/// watcher copies nothing (the binary fan-out loop runs once per watcher per event).
+struct WatchDelivery {
+    /// "ADDED", "MODIFIED", "DELETED" or "BOOKMARK".
+    let type: String
+    /// The object; for a bookmark, an empty object carrying only the revision.
+    let object: CachedObject
+    let isBookmark: Bool
+    let resourceType: ResourceType
+    /// The binary protocol's ApiWatchEvent bytes.
+    let protobuf: [UInt8]
+    private var encodings: [String: ByteBuffer] = [:]
+
+    init(change event: WatchCacheEvent, resourceType: ResourceType) {
+        type = event.type
+        object = event.object
+        isBookmark = false
+        self.resourceType = resourceType
+        protobuf = event.encoded
+    }
+
+    init(added object: CachedObject, resourceType: ResourceType) {
+        type = "ADDED"
+        self.object = object
+        isBookmark = false
+        self.resourceType = resourceType
+        protobuf = ApiWatchEvent(type: "ADDED", object: object.bytes).protobufBytes()
+    }
+
+    init(bookmark revision: Int64, resourceType: ResourceType) {
+        type = "BOOKMARK"
+        var empty = resourceType.emptyObject()
+        empty.metadata = ObjectMeta(resourceVersion: String(revision))
+        let bytes = empty.protobufBytes()
+        object = CachedObject(key: "", object: empty, bytes: bytes, revision: revision)
+        isBookmark = true
+        self.resourceType = resourceType
+        protobuf = ApiWatchEvent(type: "BOOKMARK", object: bytes).protobufBytes()
+    }
+
+    var revision: Int64 { object.revision }
+
+    /// The event in the format named `key`, encoded by `encode` for the first sink that asks.
+    mutating func sharedEncoding(_ key: String, _ encode: (WatchDelivery) -> ByteBuffer) -> ByteBuffer {
+        if let encoded = encodings[key] { return encoded }
+        let encoded = encode(self)
+        encodings[key] = encoded
+        return encoded
+    }
+}
+
+/// WatchSink is where one watcher's events go: a binary-protocol server stream, or an HTTP
+/// chunked response. It lives on the cache's loop (every call comes from there). The cache's
+/// back-pressure rule is the same for every sink: `deliver` always queues, and says
+/// `.throttled` while the peer is behind; a watcher throttled longer than the grace period is
+/// ended with 410 so that it relists.
+protocol WatchSink: AnyObject, Sendable {
+    /// Queues one event.
+    func deliver(_ delivery: inout WatchDelivery) -> StreamSendResult
+    /// Sends an ERROR event with `status` and ends the stream.
+    func end(error status: ApiError)
+    /// Set by the cache: runs once when the client goes away (or the stream ends by itself).
+    var onCancel: (() -> Void)? { get set }
+}
+
+extension ServerCall: WatchSink {
+    static let noPrefix: [UInt8] = []
+
+    func deliver(_ delivery: inout WatchDelivery) -> StreamSendResult {
+        send(prefix: Self.noPrefix, shared: delivery.protobuf)
+    }
+
+    func end(error: ApiError) {
+        send(ApiWatchEvent(type: "ERROR", object: error.status.protobufBytes()).protobufBytes())
+        finish(status: error.message)
+    }
 }
 
 /// ObjectFilter decides which objects a list or watch returns (namespace and selectors).
@@ -50,7 +135,7 @@ final class WatchCache: @unchecked Sendable {
     // Safety of @unchecked Sendable: every member is touched on `loop` only.
     let type: ResourceType
     let store: StoreClient
-    let loop: EventLoop
+    let loop: Wire.EventLoop
     let logger: Logger
     let historyLimit: Int
 
@@ -76,6 +161,8 @@ final class WatchCache: @unchecked Sendable {
     /// cut off: long enough to ride out a burst, short enough that a stuck client cannot make the
     /// server hold an unbounded backlog for it.
     var slowWatcherGraceNanoseconds: UInt64 = 2_000_000_000
+    /// Where deliveries are counted (nil in tests without a server).
+    var metrics: ApiMetrics?
 
     init(type: ResourceType, store: StoreClient, logger: Logger, historyLimit: Int = 10_000) {
         self.type = type
@@ -209,7 +296,11 @@ final class WatchCache: @unchecked Sendable {
             }
         }
         history.append(event)
-        for watcher in Array(watchers.values) { watcher.offer(event) }
+        guard !watchers.isEmpty else { return }
+        var delivery = WatchDelivery(change: event, resourceType: type)
+        var delivered = 0
+        for watcher in Array(watchers.values) where watcher.offer(&delivery) { delivered += 1 }
+        metrics?.watchEventsDelivered(delivered)
     }
 
     // MARK: Reads
@@ -269,29 +360,31 @@ final class WatchCache: @unchecked Sendable {
 
     // MARK: Watches
 
-    /// Starts a watch for `call`: from `fromRevision` (events after it, from history) or, when
+    /// Starts a watch into `sink`: from `fromRevision` (events after it, from history) or, when
     /// nil, with synthetic ADDED events for every current object first (Kubernetes' semantics of
     /// resourceVersion unset or "0").
     func watch(
-        call: ServerCall, fromRevision: Int64?, filter: ObjectFilter, bookmarks: Bool
+        sink: any WatchSink, fromRevision: Int64?, filter: ObjectFilter, bookmarks: Bool
     ) throws(ApiError) {
-        let watcher = CacheWatcher(call: call, filter: filter, bookmarks: bookmarks, cache: self)
+        let watcher = CacheWatcher(sink: sink, filter: filter, bookmarks: bookmarks, cache: self)
         if let fromRevision {
             if fromRevision < historyFloor {
                 throw .expired("too old resource version: \(fromRevision) (\(historyFloor))")
             }
             for event in history[historyStart...] where event.revision > fromRevision {
-                watcher.offer(event)
+                var delivery = WatchDelivery(change: event, resourceType: type)
+                watcher.offer(&delivery)
             }
         } else {
             for object in list(filter) {
-                watcher.send(ApiWatchEvent(type: "ADDED", object: object.bytes).protobufBytes())
+                var delivery = WatchDelivery(added: object, resourceType: type)
+                watcher.send(&delivery)
             }
         }
         guard !watcher.ended else { return }
         let id = ObjectIdentifier(watcher)
         watchers[id] = watcher
-        call.onCancel = { [weak self] in self?.watchers[id] = nil }
+        sink.onCancel = { [weak self] in self?.watchers[id] = nil }
     }
 
     func removeWatcher(_ watcher: CacheWatcher) {
@@ -302,46 +395,51 @@ final class WatchCache: @unchecked Sendable {
     func sendBookmarks() {
         let wanting = watchers.values.filter(\.bookmarks)
         guard !wanting.isEmpty else { return }
-        var object = type.emptyObject()
-        var meta = ObjectMeta()
-        meta.resourceVersion = String(revision)
-        object.metadata = meta
-        let encoded = ApiWatchEvent(type: "BOOKMARK", object: object.protobufBytes()).protobufBytes()
-        for watcher in wanting { watcher.send(encoded) }
+        var delivery = WatchDelivery(bookmark: revision, resourceType: type)
+        for watcher in wanting { watcher.send(&delivery) }
     }
 }
 
 /// CacheWatcher is one client watch on a cache.
 final class CacheWatcher: @unchecked Sendable {
     // Safety of @unchecked Sendable: used on the cache's loop only.
-    let call: ServerCall
+    let sink: any WatchSink
+    /// The sink when it is a binary-protocol stream: the fan-out loop calls it directly.
+    private let wireCall: ServerCall?
     let filter: ObjectFilter
     let bookmarks: Bool
     weak var cache: WatchCache?
     private(set) var ended = false
 
-    init(call: ServerCall, filter: ObjectFilter, bookmarks: Bool, cache: WatchCache) {
-        self.call = call
+    init(sink: any WatchSink, filter: ObjectFilter, bookmarks: Bool, cache: WatchCache) {
+        self.sink = sink
+        self.wireCall = sink as? ServerCall
         self.filter = filter
         self.bookmarks = bookmarks
         self.cache = cache
     }
 
-    func offer(_ event: WatchCacheEvent) {
-        guard filter.accepts(event.object) else { return }
-        send(event.encoded)
+    /// Sends the event if the watcher's filter accepts its object; true when it was sent.
+    @discardableResult
+    func offer(_ delivery: inout WatchDelivery) -> Bool {
+        guard filter.accepts(delivery.object) else { return false }
+        send(&delivery)
+        return true
     }
 
-    private static let noPrefix: [UInt8] = []
-
-    /// When the connection first reported it was over its high watermark (nil: it is not).
+    /// When the sink first reported it was behind (nil: it is not).
     private var throttledSince: UInt64?
 
-    /// Sends pre-encoded event bytes. A watcher whose connection stays full past the grace
-    /// period is cut off so that it cannot hold the others back: the client lists again.
-    func send(_ encoded: [UInt8]) {
+    /// Sends an event. A watcher whose sink stays behind past the grace period is cut off so
+    /// that it cannot hold the others back: the client lists again.
+    func send(_ delivery: inout WatchDelivery) {
         guard !ended else { return }
-        switch call.send(prefix: Self.noPrefix, shared: encoded) {
+        let result = if let wireCall {
+            wireCall.send(prefix: ServerCall.noPrefix, shared: delivery.protobuf)
+        } else {
+            sink.deliver(&delivery)
+        }
+        switch result {
         case .sent:
             throttledSince = nil
         case .closed:
@@ -363,10 +461,7 @@ final class CacheWatcher: @unchecked Sendable {
     func end(expired reason: String) {
         guard !ended else { return }
         ended = true
-        var status = ApiError.expired(reason).status
-        status.code = 410
-        call.send(ApiWatchEvent(type: "ERROR", object: status.protobufBytes()).protobufBytes())
-        call.finish(status: reason)
+        sink.end(error: .expired(reason))
         cache?.removeWatcher(self)
     }
 }
