@@ -27,6 +27,14 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-atomics", from: "1.3.0"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
+        // The HTTPS/JSON front door (Sources/Api/Gateway): TLS, HTTP/1.1, WebSocket, the
+        // cluster's certificates, and Prometheus text for /metrics.
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-asn1", from: "1.7.4"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // C libraries from Debian's -dev packages.
@@ -67,7 +75,20 @@ let package = Package(
             swiftSettings: strict),
         .target(
             name: "Api",
-            dependencies: ["Wire", "Raft", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "Wire", "Raft",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Atomics", package: "swift-atomics"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
             swiftSettings: strict),
         .target(
             name: "Agents",
@@ -102,7 +123,16 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(name: "ProtoGenTests", dependencies: ["ProtoGenCore"], swiftSettings: strict),
         .testTarget(name: "RaftTests", dependencies: ["Raft", "Wire"], swiftSettings: strict),
-        .testTarget(name: "ApiTests", dependencies: ["Api", "Wire"], swiftSettings: strict),
+        .testTarget(
+            name: "ApiTests",
+            dependencies: [
+                "Api", "Wire",
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: strict),
         .testTarget(name: "AgentsTests", dependencies: ["Agents", "Api", "Wire"], swiftSettings: strict),
         .testTarget(
             name: "IntegrationTests", dependencies: ["Wire", "Raft", "Api", "Agents", "Bench"],

@@ -5,9 +5,12 @@ import ProtoGenCore
 
 let usage = """
     usage: skiff-protogen --proto-root <folder> --map <subfolder>=<Module>:<output folder> [--map ...]
+                          [--json <subfolder> ...]
 
     Generates <name>.pb.swift for every .proto file under the root into the output folder of its
-    subfolder, and removes other *.pb.swift files from those output folders.
+    subfolder, and removes other *.pb.swift files from those output folders. With --json, the
+    subfolder's files also get <name>.json.pb.swift (JSON codecs and schema tables) and the
+    output folder AllSchemas.json.pb.swift.
     """
 
 /// fail prints `message` to standard error and exits with status 1 (bad input, not a bug).
@@ -18,6 +21,7 @@ func fail(_ message: String) -> Never {
 
 var protoRoot: String?
 var mappings: [ModuleMapping] = []
+var jsonFolders: Set<String> = []
 var arguments = CommandLine.arguments.dropFirst()
 while let argument = arguments.popFirst() {
     switch argument {
@@ -31,6 +35,9 @@ while let argument = arguments.popFirst() {
         } catch {
             fail(error.description)
         }
+    case "--json":
+        guard let value = arguments.popFirst() else { fail("--json needs a folder\n\(usage)") }
+        jsonFolders.insert(value)
     case "--help", "-h":
         print(usage)
         exit(0)
@@ -39,6 +46,12 @@ while let argument = arguments.popFirst() {
     }
 }
 guard var root = protoRoot else { fail("missing --proto-root\n\(usage)") }
+for folder in jsonFolders {
+    guard let index = mappings.firstIndex(where: { $0.folder == folder }) else {
+        fail("--json \(folder) names no --map folder\n\(usage)")
+    }
+    mappings[index].emitsJSON = true
+}
 while root.count > 1 && root.hasSuffix("/") { root.removeLast() }
 
 let fileManager = FileManager.default

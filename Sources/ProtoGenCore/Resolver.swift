@@ -4,11 +4,14 @@ public struct ModuleMapping: Sendable, Hashable {
     public var folder: String
     public var module: String
     public var outputDirectory: String
+    /// Also generate JSON codecs and schema tables (`--json <folder>`; see JSONEmitter).
+    public var emitsJSON: Bool
 
-    public init(folder: String, module: String, outputDirectory: String) {
+    public init(folder: String, module: String, outputDirectory: String, emitsJSON: Bool = false) {
         self.folder = folder
         self.module = module
         self.outputDirectory = outputDirectory
+        self.emitsJSON = emitsJSON
     }
 
     /// parse reads `folder=Module:output/directory`.

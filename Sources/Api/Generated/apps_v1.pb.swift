@@ -42,10 +42,13 @@ public struct DeploymentSpec: ProtoMessage {
     /// Number of pods wanted; default 1.
     public var replicas: Int32? = nil
     /// Labels of the pods the deployment owns; must match the template's labels.
+    /// +required
     public var selector: LabelSelector? = nil
     /// Template of the pods; a change starts a rollout.
+    /// +required
     public var template: PodTemplateSpec? = nil
     /// How old pods are replaced by new ones.
+    /// +patchStrategy=retainKeys
     public var strategy: DeploymentStrategy? = nil
     /// Seconds a new pod must be ready before it counts as available.
     public var minReadySeconds: Int32? = nil
@@ -122,6 +125,10 @@ public struct DeploymentStatus: ProtoMessage {
     /// Pods still needed to reach full availability.
     public var unavailableReplicas: Int32? = nil
     /// Conditions such as Available and Progressing.
+    /// +patchMergeKey=type
+    /// +patchStrategy=merge
+    /// +listType=map
+    /// +listMapKey=type
     public var conditions: [DeploymentCondition] = []
     /// Ready pods.
     public var readyReplicas: Int32? = nil
@@ -158,8 +165,10 @@ public struct DeploymentStatus: ProtoMessage {
 /// DeploymentCondition is one aspect of a deployment's state.
 public struct DeploymentCondition: ProtoMessage {
     /// Available, Progressing or ReplicaFailure.
+    /// +required
     public var type: String? = nil
     /// "True", "False" or "Unknown".
+    /// +required
     public var status: String? = nil
     /// CamelCase reason for the last transition, such as NewReplicaSetAvailable.
     public var reason: String? = nil
@@ -227,6 +236,7 @@ public struct ReplicaSetSpec: ProtoMessage {
     /// Number of pods wanted; default 1.
     public var replicas: Int32? = nil
     /// Labels of the pods counted; must match the template's labels.
+    /// +required
     public var selector: LabelSelector? = nil
     /// Template of the pods created.
     public var template: PodTemplateSpec? = nil
@@ -261,6 +271,10 @@ public struct ReplicaSetStatus: ProtoMessage {
     /// Pods ready for at least minReadySeconds.
     public var availableReplicas: Int32? = nil
     /// Conditions such as ReplicaFailure.
+    /// +patchMergeKey=type
+    /// +patchStrategy=merge
+    /// +listType=map
+    /// +listMapKey=type
     public var conditions: [ReplicaSetCondition] = []
     /// Pods being deleted.
     public var terminatingReplicas: Int32? = nil
@@ -289,8 +303,10 @@ public struct ReplicaSetStatus: ProtoMessage {
 /// ReplicaSetCondition is one aspect of a replica set's state.
 public struct ReplicaSetCondition: ProtoMessage {
     /// Type of the condition, such as ReplicaFailure.
+    /// +required
     public var type: String? = nil
     /// "True", "False" or "Unknown".
+    /// +required
     public var status: String? = nil
     /// When status last changed.
     public var lastTransitionTime: Time? = nil
@@ -352,8 +368,10 @@ public struct DaemonSetList: ProtoMessage {
 /// DaemonSetSpec holds the desired behavior of a daemon set.
 public struct DaemonSetSpec: ProtoMessage {
     /// Labels of the pods the daemon set owns; must match the template's labels.
+    /// +required
     public var selector: LabelSelector? = nil
     /// Template of the pods; its node selector and affinity pick the nodes.
+    /// +required
     public var template: PodTemplateSpec? = nil
     /// How pods are replaced when the template changes.
     public var updateStrategy: DaemonSetUpdateStrategy? = nil
@@ -430,6 +448,10 @@ public struct DaemonSetStatus: ProtoMessage {
     /// Counter that keeps revision names unique after hash collisions.
     public var collisionCount: Int32? = nil
     /// Conditions of the daemon set.
+    /// +patchMergeKey=type
+    /// +patchStrategy=merge
+    /// +listType=map
+    /// +listMapKey=type
     public var conditions: [DaemonSetCondition] = []
 
     public init() {}
@@ -462,8 +484,10 @@ public struct DaemonSetStatus: ProtoMessage {
 /// DaemonSetCondition is one aspect of a daemon set's state.
 public struct DaemonSetCondition: ProtoMessage {
     /// Type of the condition.
+    /// +required
     public var type: String? = nil
     /// "True", "False" or "Unknown".
+    /// +required
     public var status: String? = nil
     /// When status last changed.
     public var lastTransitionTime: Time? = nil
@@ -527,10 +551,13 @@ public struct StatefulSetSpec: ProtoMessage {
     /// Number of pods wanted; default 1.
     public var replicas: Int32? = nil
     /// Labels of the pods the stateful set owns; must match the template's labels.
+    /// +required
     public var selector: LabelSelector? = nil
     /// Template of the pods; pod i is named <name>-<i>.
+    /// +required
     public var template: PodTemplateSpec? = nil
     /// Claims created for every pod, named <claim>-<pod>, and kept across restarts.
+    /// +listType=atomic
     public var volumeClaimTemplates: [PersistentVolumeClaim] = []
     /// Headless service that gives the pods their DNS names.
     public var serviceName: String? = nil
@@ -652,6 +679,10 @@ public struct StatefulSetStatus: ProtoMessage {
     /// Counter that keeps revision names unique after hash collisions.
     public var collisionCount: Int32? = nil
     /// Conditions of the stateful set.
+    /// +patchMergeKey=type
+    /// +patchStrategy=merge
+    /// +listType=map
+    /// +listMapKey=type
     public var conditions: [StatefulSetCondition] = []
     /// Pods ready for at least minReadySeconds.
     public var availableReplicas: Int32? = nil
@@ -686,8 +717,10 @@ public struct StatefulSetStatus: ProtoMessage {
 /// StatefulSetCondition is one aspect of a stateful set's state.
 public struct StatefulSetCondition: ProtoMessage {
     /// Type of the condition.
+    /// +required
     public var type: String? = nil
     /// "True", "False" or "Unknown".
+    /// +required
     public var status: String? = nil
     /// When status last changed.
     public var lastTransitionTime: Time? = nil
@@ -720,6 +753,7 @@ public struct ControllerRevision: ProtoMessage {
     /// The saved state (a patch of the owner's template).
     public var data: RawExtension? = nil
     /// Revision number, increasing.
+    /// +required
     public var revision: Int64? = nil
 
     public init() {}

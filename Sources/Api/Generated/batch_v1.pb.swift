@@ -50,6 +50,7 @@ public struct JobSpec: ProtoMessage {
     /// Keep the given selector instead of generating one.
     public var manualSelector: Bool? = nil
     /// Template of the pods; restartPolicy must be Never or OnFailure.
+    /// +required
     public var template: PodTemplateSpec? = nil
     /// Retries before the job is marked failed; default 6.
     public var backoffLimit: Int32? = nil
@@ -114,6 +115,9 @@ public struct JobSpec: ProtoMessage {
 /// JobStatus is the observed state of a job.
 public struct JobStatus: ProtoMessage {
     /// Conditions such as Complete, Failed, Suspended.
+    /// +patchMergeKey=type
+    /// +patchStrategy=merge
+    /// +listType=atomic
     public var conditions: [JobCondition] = []
     /// When the job controller started the job.
     public var startTime: Time? = nil
@@ -168,8 +172,10 @@ public struct JobStatus: ProtoMessage {
 /// JobCondition is one aspect of a job's state.
 public struct JobCondition: ProtoMessage {
     /// Complete, Failed, Suspended, FailureTarget or SuccessCriteriaMet.
+    /// +required
     public var type: String? = nil
     /// "True", "False" or "Unknown".
+    /// +required
     public var status: String? = nil
     /// When the condition was last checked.
     public var lastProbeTime: Time? = nil
@@ -202,8 +208,10 @@ public struct JobCondition: ProtoMessage {
 /// UncountedTerminatedPods lists finished pods whose result is not yet in the counters.
 public struct UncountedTerminatedPods: ProtoMessage {
     /// UIDs of pods that succeeded.
+    /// +listType=set
     public var succeeded: [String] = []
     /// UIDs of pods that failed.
+    /// +listType=set
     public var failed: [String] = []
 
     public init() {}
@@ -217,6 +225,8 @@ public struct UncountedTerminatedPods: ProtoMessage {
 /// PodFailurePolicy decides what a pod failure means for its job.
 public struct PodFailurePolicy: ProtoMessage {
     /// Rules checked in order; the first that matches applies.
+    /// +required
+    /// +listType=atomic
     public var rules: [PodFailurePolicyRule] = []
 
     public init() {}
@@ -229,10 +239,12 @@ public struct PodFailurePolicy: ProtoMessage {
 /// PodFailurePolicyRule is one rule of a pod failure policy.
 public struct PodFailurePolicyRule: ProtoMessage {
     /// "FailJob", "FailIndex", "Ignore" or "Count".
+    /// +required
     public var action: String? = nil
     /// Match on container exit codes.
     public var onExitCodes: PodFailurePolicyOnExitCodesRequirement? = nil
     /// Match on pod conditions.
+    /// +listType=atomic
     public var onPodConditions: [PodFailurePolicyOnPodConditionsPattern] = []
 
     public init() {}
@@ -253,8 +265,11 @@ public struct PodFailurePolicyOnExitCodesRequirement: ProtoMessage {
     /// Only this container's exit code counts; empty means any container.
     public var containerName: String? = nil
     /// "In" or "NotIn".
+    /// +required
     public var `operator`: String? = nil
     /// Exit codes compared with.
+    /// +required
+    /// +listType=set
     public var values: [Int32] = []
 
     public init() {}
@@ -284,6 +299,8 @@ public struct PodFailurePolicyOnPodConditionsPattern: ProtoMessage {
 /// SuccessPolicy declares an Indexed job successful before all indexes finish.
 public struct SuccessPolicy: ProtoMessage {
     /// Rules, any of which makes the job succeed.
+    /// +required
+    /// +listType=atomic
     public var rules: [SuccessPolicyRule] = []
 
     public init() {}
@@ -359,6 +376,7 @@ public struct CronJobList: ProtoMessage {
 /// CronJobSpec holds the desired behavior of a cron job.
 public struct CronJobSpec: ProtoMessage {
     /// Schedule in cron syntax, such as "*/5 * * * *".
+    /// +required
     public var schedule: String? = nil
     /// Seconds after a missed start time during which the job may still start.
     public var startingDeadlineSeconds: Int64? = nil
@@ -367,6 +385,7 @@ public struct CronJobSpec: ProtoMessage {
     /// Stop creating jobs while true.
     public var suspend: Bool? = nil
     /// Template of the jobs.
+    /// +required
     public var jobTemplate: JobTemplateSpec? = nil
     /// Successful jobs kept; default 3.
     public var successfulJobsHistoryLimit: Int32? = nil
@@ -401,6 +420,7 @@ public struct CronJobSpec: ProtoMessage {
 /// CronJobStatus is the observed state of a cron job.
 public struct CronJobStatus: ProtoMessage {
     /// Jobs currently running.
+    /// +listType=atomic
     public var active: [ObjectReference] = []
     /// When a job was last created.
     public var lastScheduleTime: Time? = nil

@@ -144,10 +144,23 @@ public struct PodList: ProtoMessage {
 /// PodSpec is the desired state of a pod.
 public struct PodSpec: ProtoMessage {
     /// Volumes the containers may mount.
+    /// +patchMergeKey=name
+    /// +patchStrategy=merge,retainKeys
+    /// +listType=map
+    /// +listMapKey=name
     public var volumes: [Volume] = []
     /// Containers run one after another to completion before the main containers start.
+    /// +patchMergeKey=name
+    /// +patchStrategy=merge
+    /// +listType=map
+    /// +listMapKey=name
     public var initContainers: [Container] = []
     /// The main containers; at least one.
+    /// +patchMergeKey=name
+    /// +patchStrategy=merge
+    /// +listType=map
+    /// +listMapKey=name
+    /// +required
     public var containers: [Container] = []
     /// When containers are restarted: "Always" (default), "OnFailure" or "Never".
     public var restartPolicy: String? = nil
@@ -158,6 +171,7 @@ public struct PodSpec: ProtoMessage {
     /// How DNS is set up: "ClusterFirst" (default), "ClusterFirstWithHostNet", "Default" or "None".
     public var dnsPolicy: String? = nil
     /// Node labels a node must carry for the pod to be scheduled there.
+    /// +mapType=atomic
     public var nodeSelector: [String: String] = [:]
     /// Service account the pod runs as; default "default".
     public var serviceAccountName: String? = nil
@@ -178,6 +192,10 @@ public struct PodSpec: ProtoMessage {
     /// Security settings for the whole pod.
     public var securityContext: PodSecurityContext? = nil
     /// Secrets holding registry credentials for pulling the images.
+    /// +patchMergeKey=name
+    /// +patchStrategy=merge
+    /// +listType=map
+    /// +listMapKey=name
     public var imagePullSecrets: [LocalObjectReference] = []
     /// Host name of the pod; default the pod's name.
     public var hostname: String? = nil
@@ -188,8 +206,13 @@ public struct PodSpec: ProtoMessage {
     /// Scheduler that places the pod; default "default-scheduler".
     public var schedulerName: String? = nil
     /// Taints the pod accepts.
+    /// +listType=atomic
     public var tolerations: [Toleration] = []
     /// Extra /etc/hosts entries.
+    /// +patchMergeKey=ip
+    /// +patchStrategy=merge
+    /// +listType=map
+    /// +listMapKey=ip
     public var hostAliases: [HostAlias] = []
     /// Name of the PriorityClass that sets priority.
     public var priorityClassName: String? = nil
@@ -198,6 +221,7 @@ public struct PodSpec: ProtoMessage {
     /// DNS settings merged with those dnsPolicy gives.
     public var dnsConfig: PodDNSConfig? = nil
     /// Extra conditions that must be True before the pod counts as ready.
+    /// +listType=atomic
     public var readinessGates: [PodReadinessGate] = []
     /// Runtime class the pod runs with.
     public var runtimeClassName: String? = nil
@@ -208,6 +232,11 @@ public struct PodSpec: ProtoMessage {
     /// Resources the pod's sandbox uses beyond its containers.
     public var overhead: [String: Quantity] = [:]
     /// How the pod's replicas spread over topology domains such as zones or nodes.
+    /// +patchMergeKey=topologyKey
+    /// +patchStrategy=merge
+    /// +listType=map
+    /// +listMapKey=topologyKey
+    /// +listMapKey=whenUnsatisfiable
     public var topologySpreadConstraints: [TopologySpreadConstraint] = []
     /// Use the fully qualified domain name as the host name.
     public var setHostnameAsFQDN: Bool? = nil
@@ -216,6 +245,10 @@ public struct PodSpec: ProtoMessage {
     /// Whether the pod shares the node's user namespace; default true.
     public var hostUsers: Bool? = nil
     /// Gates that keep the pod out of scheduling while any is present.
+    /// +patchMergeKey=name
+    /// +patchStrategy=merge
+    /// +listType=map
+    /// +listMapKey=name
     public var schedulingGates: [PodSchedulingGate] = []
     /// Resources for the pod as a whole, shared by its containers.
     public var resources: ResourceRequirements? = nil
@@ -310,6 +343,10 @@ public struct PodStatus: ProtoMessage {
     /// Summary of the pod's life: Pending, Running, Succeeded, Failed or Unknown.
     public var phase: String? = nil
     /// Conditions such as PodScheduled, Initialized, ContainersReady and Ready.
+    /// +patchMergeKey=type
+    /// +patchStrategy=merge
+    /// +listType=map
+    /// +listMapKey=type
     public var conditions: [PodCondition] = []
     /// Human-readable detail about the pod's state.
     public var message: String? = nil
@@ -320,16 +357,25 @@ public struct PodStatus: ProtoMessage {
     /// Primary address of the node the pod runs on.
     public var hostIP: String? = nil
     /// All addresses of the node, the first being hostIP.
+    /// +patchMergeKey=ip
+    /// +patchStrategy=merge
+    /// +listType=atomic
     public var hostIPs: [HostIP] = []
     /// Primary address of the pod.
     public var podIP: String? = nil
     /// All addresses of the pod, the first being podIP.
+    /// +patchMergeKey=ip
+    /// +patchStrategy=merge
+    /// +listType=map
+    /// +listMapKey=ip
     public var podIPs: [PodIP] = []
     /// When the node agent accepted the pod, before any image was pulled.
     public var startTime: Time? = nil
     /// Status of each init container.
+    /// +listType=atomic
     public var initContainerStatuses: [ContainerStatus] = []
     /// Status of each main container.
+    /// +listType=atomic
     public var containerStatuses: [ContainerStatus] = []
     /// Quality of service class from requests and limits: Guaranteed, Burstable or BestEffort.
     public var qosClass: String? = nil
@@ -376,10 +422,12 @@ public struct PodStatus: ProtoMessage {
 /// PodCondition is one aspect of a pod's state.
 public struct PodCondition: ProtoMessage {
     /// PodScheduled, Initialized, ContainersReady, Ready or a readiness gate's type.
+    /// +required
     public var type: String? = nil
     /// The metadata.generation the condition was computed from.
     public var observedGeneration: Int64? = nil
     /// "True", "False" or "Unknown".
+    /// +required
     public var status: String? = nil
     /// When the condition was last checked.
     public var lastProbeTime: Time? = nil
@@ -414,6 +462,7 @@ public struct PodCondition: ProtoMessage {
 /// PodIP is one address of a pod.
 public struct PodIP: ProtoMessage {
     /// The address.
+    /// +required
     public var ip: String? = nil
 
     public init() {}
@@ -426,6 +475,7 @@ public struct PodIP: ProtoMessage {
 /// HostIP is one address of the node a pod runs on.
 public struct HostIP: ProtoMessage {
     /// The address.
+    /// +required
     public var ip: String? = nil
 
     public init() {}
@@ -485,6 +535,7 @@ public struct Binding: ProtoMessage {
     /// Metadata naming the pod being bound.
     public var metadata: ObjectMeta? = nil
     /// The node the pod goes to (kind Node, name of the node).
+    /// +required
     public var target: ObjectReference? = nil
 
     public init() {}
@@ -506,10 +557,12 @@ public struct PodSecurityContext: ProtoMessage {
     /// Refuse to start a container that would run as root.
     public var runAsNonRoot: Bool? = nil
     /// Extra group IDs for the first process of each container.
+    /// +listType=atomic
     public var supplementalGroups: [Int64] = []
     /// Group that owns the pod's volumes and is added to every container's groups.
     public var fsGroup: Int64? = nil
     /// Namespaced kernel parameters set for the pod.
+    /// +listType=atomic
     public var sysctls: [Sysctl] = []
     /// When volume ownership is changed: "OnRootMismatch" or "Always".
     public var fsGroupChangePolicy: String? = nil
@@ -548,8 +601,10 @@ public struct PodSecurityContext: ProtoMessage {
 /// Sysctl is one kernel parameter.
 public struct Sysctl: ProtoMessage {
     /// Name of the parameter, such as "net.ipv4.ip_local_port_range".
+    /// +required
     public var name: String? = nil
     /// Value to set.
+    /// +required
     public var value: String? = nil
 
     public init() {}
@@ -584,6 +639,7 @@ public struct SELinuxOptions: ProtoMessage {
 /// SeccompProfile selects a seccomp filter.
 public struct SeccompProfile: ProtoMessage {
     /// "RuntimeDefault", "Unconfined" or "Localhost".
+    /// +required
     public var type: String? = nil
     /// Path of the profile on the node, for type Localhost.
     public var localhostProfile: String? = nil
@@ -599,6 +655,7 @@ public struct SeccompProfile: ProtoMessage {
 /// AppArmorProfile selects an AppArmor profile.
 public struct AppArmorProfile: ProtoMessage {
     /// "RuntimeDefault", "Unconfined" or "Localhost".
+    /// +required
     public var type: String? = nil
     /// Name of the profile loaded on the node, for type Localhost.
     public var localhostProfile: String? = nil
@@ -614,10 +671,13 @@ public struct AppArmorProfile: ProtoMessage {
 /// PodDNSConfig adds to the DNS settings of a pod.
 public struct PodDNSConfig: ProtoMessage {
     /// Name server addresses.
+    /// +listType=atomic
     public var nameservers: [String] = []
     /// Search domains.
+    /// +listType=atomic
     public var searches: [String] = []
     /// Resolver options.
+    /// +listType=atomic
     public var options: [PodDNSConfigOption] = []
 
     public init() {}
@@ -647,8 +707,10 @@ public struct PodDNSConfigOption: ProtoMessage {
 /// HostAlias is one /etc/hosts entry.
 public struct HostAlias: ProtoMessage {
     /// The address.
+    /// +required
     public var ip: String? = nil
     /// Names for the address.
+    /// +listType=atomic
     public var hostnames: [String] = []
 
     public init() {}
@@ -662,6 +724,7 @@ public struct HostAlias: ProtoMessage {
 /// PodReadinessGate names a condition a pod needs to be ready.
 public struct PodReadinessGate: ProtoMessage {
     /// Type of the pod condition.
+    /// +required
     public var conditionType: String? = nil
 
     public init() {}
@@ -674,6 +737,7 @@ public struct PodReadinessGate: ProtoMessage {
 /// PodSchedulingGate holds a pod back from scheduling while present.
 public struct PodSchedulingGate: ProtoMessage {
     /// Name of the gate.
+    /// +required
     public var name: String? = nil
 
     public init() {}
@@ -686,6 +750,7 @@ public struct PodSchedulingGate: ProtoMessage {
 /// PodOS names the operating system a pod needs.
 public struct PodOS: ProtoMessage {
     /// "linux" or "windows".
+    /// +required
     public var name: String? = nil
 
     public init() {}
@@ -698,26 +763,43 @@ public struct PodOS: ProtoMessage {
 /// Container is one container of a pod.
 public struct Container: ProtoMessage {
     /// Name, unique within the pod.
+    /// +required
     public var name: String? = nil
     /// Image reference, such as "nginx:1.27".
     public var image: String? = nil
     /// Entry point; replaces the image's ENTRYPOINT. $(VAR) refers to environment variables.
+    /// +listType=atomic
     public var command: [String] = []
     /// Arguments to the entry point; replace the image's CMD.
+    /// +listType=atomic
     public var args: [String] = []
     /// Working directory; default the image's.
     public var workingDir: String? = nil
     /// Ports the container listens on (informational, and for named ports).
+    /// +patchMergeKey=containerPort
+    /// +patchStrategy=merge
+    /// +listType=map
+    /// +listMapKey=containerPort
+    /// +listMapKey=protocol
     public var ports: [ContainerPort] = []
     /// Sources whose keys all become environment variables.
+    /// +listType=atomic
     public var envFrom: [EnvFromSource] = []
     /// Environment variables.
+    /// +patchMergeKey=name
+    /// +patchStrategy=merge
+    /// +listType=map
+    /// +listMapKey=name
     public var env: [EnvVar] = []
     /// Compute resources requested and allowed.
     public var resources: ResourceRequirements? = nil
     /// For init containers: "Always" makes it a sidecar that keeps running.
     public var restartPolicy: String? = nil
     /// Volumes mounted into the container's filesystem.
+    /// +patchMergeKey=mountPath
+    /// +patchStrategy=merge
+    /// +listType=map
+    /// +listMapKey=mountPath
     public var volumeMounts: [VolumeMount] = []
     /// Probe that restarts the container when it fails.
     public var livenessProbe: Probe? = nil
@@ -800,6 +882,7 @@ public struct ContainerPort: ProtoMessage {
     /// Port opened on the node and forwarded to the container.
     public var hostPort: Int32? = nil
     /// Port in the pod's network namespace.
+    /// +required
     public var containerPort: Int32? = nil
     /// "TCP" (default), "UDP" or "SCTP".
     public var `protocol`: String? = nil
@@ -826,6 +909,7 @@ public struct ContainerPort: ProtoMessage {
 /// EnvVar is one environment variable.
 public struct EnvVar: ProtoMessage {
     /// Variable name.
+    /// +required
     public var name: String? = nil
     /// Literal value; $(VAR) refers to earlier variables.
     public var value: String? = nil
@@ -920,6 +1004,7 @@ public struct ConfigMapKeySelector: ProtoMessage {
     /// Inline in JSON: the config map's name.
     public var localObjectReference: LocalObjectReference? = nil
     /// The key.
+    /// +required
     public var key: String? = nil
     /// Tolerate a missing config map or key.
     public var optional: Bool? = nil
@@ -938,6 +1023,7 @@ public struct SecretKeySelector: ProtoMessage {
     /// Inline in JSON: the secret's name.
     public var localObjectReference: LocalObjectReference? = nil
     /// The key.
+    /// +required
     public var key: String? = nil
     /// Tolerate a missing secret or key.
     public var optional: Bool? = nil
@@ -956,6 +1042,7 @@ public struct ObjectFieldSelector: ProtoMessage {
     /// Schema version of fieldPath; default "v1".
     public var apiVersion: String? = nil
     /// Path of the field, such as "metadata.labels['app']".
+    /// +required
     public var fieldPath: String? = nil
 
     public init() {}
@@ -971,6 +1058,7 @@ public struct ResourceFieldSelector: ProtoMessage {
     /// The container; required for volumes, optional for environment variables.
     public var containerName: String? = nil
     /// Such as "limits.cpu" or "requests.memory".
+    /// +required
     public var resource: String? = nil
     /// Unit the value is expressed in; default "1".
     public var divisor: Quantity? = nil
@@ -1002,10 +1090,12 @@ public struct ResourceRequirements: ProtoMessage {
 /// VolumeMount mounts a volume into a container.
 public struct VolumeMount: ProtoMessage {
     /// Name of the pod volume.
+    /// +required
     public var name: String? = nil
     /// Mount read-only.
     public var readOnly: Bool? = nil
     /// Path inside the container.
+    /// +required
     public var mountPath: String? = nil
     /// Path inside the volume to mount instead of its root.
     public var subPath: String? = nil
@@ -1100,6 +1190,7 @@ public struct ProbeHandler: ProtoMessage {
 /// ExecAction runs a command in a container.
 public struct ExecAction: ProtoMessage {
     /// The command and its arguments, run without a shell.
+    /// +listType=atomic
     public var command: [String] = []
 
     public init() {}
@@ -1114,12 +1205,14 @@ public struct HTTPGetAction: ProtoMessage {
     /// Request path.
     public var path: String? = nil
     /// Port number or container port name.
+    /// +required
     public var port: IntOrString? = nil
     /// Host to connect to; default the pod's address.
     public var host: String? = nil
     /// "HTTP" (default) or "HTTPS".
     public var scheme: String? = nil
     /// Extra request headers.
+    /// +listType=atomic
     public var httpHeaders: [HTTPHeader] = []
 
     public init() {}
@@ -1142,8 +1235,10 @@ public struct HTTPGetAction: ProtoMessage {
 /// HTTPHeader is one HTTP header.
 public struct HTTPHeader: ProtoMessage {
     /// Header name.
+    /// +required
     public var name: String? = nil
     /// Header value.
+    /// +required
     public var value: String? = nil
 
     public init() {}
@@ -1157,6 +1252,7 @@ public struct HTTPHeader: ProtoMessage {
 /// TCPSocketAction opens a TCP connection.
 public struct TCPSocketAction: ProtoMessage {
     /// Port number or container port name.
+    /// +required
     public var port: IntOrString? = nil
     /// Host to connect to; default the pod's address.
     public var host: String? = nil
@@ -1172,6 +1268,7 @@ public struct TCPSocketAction: ProtoMessage {
 /// GRPCAction calls the standard gRPC health service.
 public struct GRPCAction: ProtoMessage {
     /// Port number.
+    /// +required
     public var port: Int32? = nil
     /// Service name sent in the health request.
     public var service: String? = nil
@@ -1187,6 +1284,7 @@ public struct GRPCAction: ProtoMessage {
 /// SleepAction waits.
 public struct SleepAction: ProtoMessage {
     /// Seconds to wait.
+    /// +required
     public var seconds: Int64? = nil
 
     public init() {}
@@ -1297,8 +1395,10 @@ public struct SecurityContext: ProtoMessage {
 /// Capabilities lists Linux capabilities, such as "NET_ADMIN".
 public struct Capabilities: ProtoMessage {
     /// Capabilities to add.
+    /// +listType=atomic
     public var add: [String] = []
     /// Capabilities to remove.
+    /// +listType=atomic
     public var drop: [String] = []
 
     public init() {}
@@ -1312,18 +1412,23 @@ public struct Capabilities: ProtoMessage {
 /// ContainerStatus is the observed state of one container.
 public struct ContainerStatus: ProtoMessage {
     /// Name of the container.
+    /// +required
     public var name: String? = nil
     /// Current state.
     public var state: ContainerState? = nil
     /// State before the last restart.
     public var lastState: ContainerState? = nil
     /// Whether the readiness probe passes.
+    /// +required
     public var ready: Bool? = nil
     /// Times the container was restarted.
+    /// +required
     public var restartCount: Int32? = nil
     /// Image the container runs.
+    /// +required
     public var image: String? = nil
     /// Resolved image identifier (digest).
+    /// +required
     public var imageID: String? = nil
     /// Runtime identifier, such as "runc://<id>".
     public var containerID: String? = nil
@@ -1419,6 +1524,7 @@ public struct ContainerStateRunning: ProtoMessage {
 /// ContainerStateTerminated is a container that has finished.
 public struct ContainerStateTerminated: ProtoMessage {
     /// Exit status of the last run.
+    /// +required
     public var exitCode: Int32? = nil
     /// Signal that ended it, if any.
     public var signal: Int32? = nil
@@ -1481,6 +1587,7 @@ public struct NodeAffinity: ProtoMessage {
     /// A node must match one of these terms to be chosen.
     public var requiredDuringSchedulingIgnoredDuringExecution: NodeSelector? = nil
     /// Nodes that match these terms score higher, by weight.
+    /// +listType=atomic
     public var preferredDuringSchedulingIgnoredDuringExecution: [PreferredSchedulingTerm] = []
 
     public init() {}
@@ -1497,6 +1604,8 @@ public struct NodeAffinity: ProtoMessage {
 /// NodeSelector matches a node when any of its terms matches.
 public struct NodeSelector: ProtoMessage {
     /// The terms, ORed.
+    /// +required
+    /// +listType=atomic
     public var nodeSelectorTerms: [NodeSelectorTerm] = []
 
     public init() {}
@@ -1509,8 +1618,10 @@ public struct NodeSelector: ProtoMessage {
 /// NodeSelectorTerm matches a node when all of its requirements hold.
 public struct NodeSelectorTerm: ProtoMessage {
     /// Requirements on node labels.
+    /// +listType=atomic
     public var matchExpressions: [NodeSelectorRequirement] = []
     /// Requirements on node fields (metadata.name).
+    /// +listType=atomic
     public var matchFields: [NodeSelectorRequirement] = []
 
     public init() {}
@@ -1524,10 +1635,13 @@ public struct NodeSelectorTerm: ProtoMessage {
 /// NodeSelectorRequirement is one condition on a node label or field.
 public struct NodeSelectorRequirement: ProtoMessage {
     /// The label key or field path.
+    /// +required
     public var key: String? = nil
     /// In, NotIn, Exists, DoesNotExist, Gt or Lt.
+    /// +required
     public var `operator`: String? = nil
     /// Values to compare with; one integer for Gt and Lt.
+    /// +listType=atomic
     public var values: [String] = []
 
     public init() {}
@@ -1542,8 +1656,10 @@ public struct NodeSelectorRequirement: ProtoMessage {
 /// PreferredSchedulingTerm is a weighted preference for nodes.
 public struct PreferredSchedulingTerm: ProtoMessage {
     /// Weight from 1 to 100 added to matching nodes' scores.
+    /// +required
     public var weight: Int32? = nil
     /// The nodes preferred.
+    /// +required
     public var preference: NodeSelectorTerm? = nil
 
     public init() {}
@@ -1557,8 +1673,10 @@ public struct PreferredSchedulingTerm: ProtoMessage {
 /// PodAffinity attracts a pod to the topology domains of other pods.
 public struct PodAffinity: ProtoMessage {
     /// Terms that must all hold.
+    /// +listType=atomic
     public var requiredDuringSchedulingIgnoredDuringExecution: [PodAffinityTerm] = []
     /// Weighted terms that raise the score of nodes satisfying them.
+    /// +listType=atomic
     public var preferredDuringSchedulingIgnoredDuringExecution: [WeightedPodAffinityTerm] = []
 
     public init() {}
@@ -1575,8 +1693,10 @@ public struct PodAffinity: ProtoMessage {
 /// PodAntiAffinity keeps a pod out of the topology domains of other pods.
 public struct PodAntiAffinity: ProtoMessage {
     /// Terms that must all hold.
+    /// +listType=atomic
     public var requiredDuringSchedulingIgnoredDuringExecution: [PodAffinityTerm] = []
     /// Weighted terms that raise the score of nodes satisfying them.
+    /// +listType=atomic
     public var preferredDuringSchedulingIgnoredDuringExecution: [WeightedPodAffinityTerm] = []
 
     public init() {}
@@ -1595,14 +1715,18 @@ public struct PodAffinityTerm: ProtoMessage {
     /// The pods concerned.
     public var labelSelector: LabelSelector? = nil
     /// Namespaces to look in; empty with no namespaceSelector means the pod's own.
+    /// +listType=atomic
     public var namespaces: [String] = []
     /// Node label whose value defines a domain, such as "kubernetes.io/hostname".
+    /// +required
     public var topologyKey: String? = nil
     /// Namespaces to look in, by label.
     public var namespaceSelector: LabelSelector? = nil
     /// Label keys whose values, taken from the incoming pod, are added to labelSelector with In.
+    /// +listType=atomic
     public var matchLabelKeys: [String] = []
     /// Label keys whose values, taken from the incoming pod, are added to labelSelector with NotIn.
+    /// +listType=atomic
     public var mismatchLabelKeys: [String] = []
 
     public init() {}
@@ -1627,8 +1751,10 @@ public struct PodAffinityTerm: ProtoMessage {
 /// WeightedPodAffinityTerm is a pod affinity term with a weight.
 public struct WeightedPodAffinityTerm: ProtoMessage {
     /// Weight from 1 to 100.
+    /// +required
     public var weight: Int32? = nil
     /// The term.
+    /// +required
     public var podAffinityTerm: PodAffinityTerm? = nil
 
     public init() {}
@@ -1672,10 +1798,13 @@ public struct Toleration: ProtoMessage {
 /// TopologySpreadConstraint limits how unevenly matching pods spread over topology domains.
 public struct TopologySpreadConstraint: ProtoMessage {
     /// Largest allowed difference in matching pods between two domains.
+    /// +required
     public var maxSkew: Int32? = nil
     /// Node label whose value defines a domain.
+    /// +required
     public var topologyKey: String? = nil
     /// "DoNotSchedule" or "ScheduleAnyway".
+    /// +required
     public var whenUnsatisfiable: String? = nil
     /// The pods counted.
     public var labelSelector: LabelSelector? = nil
@@ -1686,6 +1815,7 @@ public struct TopologySpreadConstraint: ProtoMessage {
     /// "Honor" or "Ignore" node taints when counting domains.
     public var nodeTaintsPolicy: String? = nil
     /// Label keys whose values, taken from the incoming pod, narrow labelSelector.
+    /// +listType=atomic
     public var matchLabelKeys: [String] = []
 
     public init() {}
@@ -1714,6 +1844,7 @@ public struct TopologySpreadConstraint: ProtoMessage {
 /// Volume is a named volume of a pod.
 public struct Volume: ProtoMessage {
     /// Name, unique in the pod; volume mounts refer to it.
+    /// +required
     public var name: String? = nil
     /// Inline in JSON: where the volume's contents come from.
     public var volumeSource: VolumeSource? = nil
@@ -1783,6 +1914,7 @@ public struct VolumeSource: ProtoMessage {
 /// HostPathVolumeSource is a path on the node.
 public struct HostPathVolumeSource: ProtoMessage {
     /// The path.
+    /// +required
     public var path: String? = nil
     /// What must be there: "", "DirectoryOrCreate", "Directory", "FileOrCreate", "File", "Socket"…
     public var type: String? = nil
@@ -1815,6 +1947,7 @@ public struct SecretVolumeSource: ProtoMessage {
     /// Name of the secret.
     public var secretName: String? = nil
     /// Keys to include and their file paths; empty means every key under its own name.
+    /// +listType=atomic
     public var items: [KeyToPath] = []
     /// File mode bits of the files; default 0644.
     public var defaultMode: Int32? = nil
@@ -1836,6 +1969,7 @@ public struct ConfigMapVolumeSource: ProtoMessage {
     /// Inline in JSON: the config map's name.
     public var localObjectReference: LocalObjectReference? = nil
     /// Keys to include and their file paths; empty means every key under its own name.
+    /// +listType=atomic
     public var items: [KeyToPath] = []
     /// File mode bits of the files; default 0644.
     public var defaultMode: Int32? = nil
@@ -1860,8 +1994,10 @@ public struct ConfigMapVolumeSource: ProtoMessage {
 /// KeyToPath maps one key to a file.
 public struct KeyToPath: ProtoMessage {
     /// The key.
+    /// +required
     public var key: String? = nil
     /// Relative file path.
+    /// +required
     public var path: String? = nil
     /// File mode bits of this file.
     public var mode: Int32? = nil
@@ -1878,8 +2014,10 @@ public struct KeyToPath: ProtoMessage {
 /// NFSVolumeSource is an NFS export.
 public struct NFSVolumeSource: ProtoMessage {
     /// Server name or address.
+    /// +required
     public var server: String? = nil
     /// Exported path.
+    /// +required
     public var path: String? = nil
     /// Mount read-only.
     public var readOnly: Bool? = nil
@@ -1896,6 +2034,7 @@ public struct NFSVolumeSource: ProtoMessage {
 /// PersistentVolumeClaimVolumeSource uses a claim of the pod's namespace.
 public struct PersistentVolumeClaimVolumeSource: ProtoMessage {
     /// Name of the claim.
+    /// +required
     public var claimName: String? = nil
     /// Mount read-only.
     public var readOnly: Bool? = nil
@@ -1911,6 +2050,7 @@ public struct PersistentVolumeClaimVolumeSource: ProtoMessage {
 /// DownwardAPIVolumeSource puts fields of the pod into files.
 public struct DownwardAPIVolumeSource: ProtoMessage {
     /// The files.
+    /// +listType=atomic
     public var items: [DownwardAPIVolumeFile] = []
     /// File mode bits of the files; default 0644.
     public var defaultMode: Int32? = nil
@@ -1926,6 +2066,7 @@ public struct DownwardAPIVolumeSource: ProtoMessage {
 /// DownwardAPIVolumeFile is one file holding a field of the pod.
 public struct DownwardAPIVolumeFile: ProtoMessage {
     /// Relative file path.
+    /// +required
     public var path: String? = nil
     /// A metadata field of the pod.
     public var fieldRef: ObjectFieldSelector? = nil
@@ -1952,6 +2093,7 @@ public struct DownwardAPIVolumeFile: ProtoMessage {
 /// ProjectedVolumeSource merges several sources into one directory.
 public struct ProjectedVolumeSource: ProtoMessage {
     /// The sources.
+    /// +listType=atomic
     public var sources: [VolumeProjection] = []
     /// File mode bits of the files; default 0644.
     public var defaultMode: Int32? = nil
@@ -1995,6 +2137,7 @@ public struct SecretProjection: ProtoMessage {
     /// Inline in JSON: the secret's name.
     public var localObjectReference: LocalObjectReference? = nil
     /// Keys to include and their file paths.
+    /// +listType=atomic
     public var items: [KeyToPath] = []
     /// Tolerate a missing secret or key.
     public var optional: Bool? = nil
@@ -2013,6 +2156,7 @@ public struct ConfigMapProjection: ProtoMessage {
     /// Inline in JSON: the config map's name.
     public var localObjectReference: LocalObjectReference? = nil
     /// Keys to include and their file paths.
+    /// +listType=atomic
     public var items: [KeyToPath] = []
     /// Tolerate a missing config map or key.
     public var optional: Bool? = nil
@@ -2029,6 +2173,7 @@ public struct ConfigMapProjection: ProtoMessage {
 /// DownwardAPIProjection projects fields of the pod.
 public struct DownwardAPIProjection: ProtoMessage {
     /// The files.
+    /// +listType=atomic
     public var items: [DownwardAPIVolumeFile] = []
 
     public init() {}
@@ -2045,6 +2190,7 @@ public struct ServiceAccountTokenProjection: ProtoMessage {
     /// Requested lifetime of the token in seconds; default one hour.
     public var expirationSeconds: Int64? = nil
     /// Relative file path.
+    /// +required
     public var path: String? = nil
 
     public init() {}
@@ -2059,6 +2205,7 @@ public struct ServiceAccountTokenProjection: ProtoMessage {
 /// CSIVolumeSource is an inline volume from a CSI driver.
 public struct CSIVolumeSource: ProtoMessage {
     /// Name of the driver.
+    /// +required
     public var driver: String? = nil
     /// Mount read-only.
     public var readOnly: Bool? = nil
@@ -2157,8 +2304,11 @@ public struct NodeSpec: ProtoMessage {
     /// Keep new pods off the node (kubectl cordon).
     public var unschedulable: Bool? = nil
     /// Taints that repel pods without a matching toleration.
+    /// +listType=atomic
     public var taints: [Taint] = []
     /// Address ranges for the node's pods, one per address family; the first equals podCIDR.
+    /// +patchStrategy=merge
+    /// +listType=set
     public var podCIDRs: [String] = []
 
     public init() {}
@@ -2183,10 +2333,12 @@ public struct NodeSpec: ProtoMessage {
 /// Taint marks a node so that only pods tolerating it run there.
 public struct Taint: ProtoMessage {
     /// Taint key.
+    /// +required
     public var key: String? = nil
     /// Taint value.
     public var value: String? = nil
     /// "NoSchedule", "PreferNoSchedule" or "NoExecute".
+    /// +required
     public var effect: String? = nil
     /// When the taint was added (NoExecute only).
     public var timeAdded: Time? = nil
@@ -2210,18 +2362,29 @@ public struct NodeStatus: ProtoMessage {
     /// Deprecated lifecycle phase.
     public var phase: String? = nil
     /// Conditions such as Ready, MemoryPressure, DiskPressure, PIDPressure, NetworkUnavailable.
+    /// +patchMergeKey=type
+    /// +patchStrategy=merge
+    /// +listType=map
+    /// +listMapKey=type
     public var conditions: [NodeCondition] = []
     /// Addresses of the node.
+    /// +patchMergeKey=type
+    /// +patchStrategy=merge
+    /// +listType=map
+    /// +listMapKey=type
     public var addresses: [NodeAddress] = []
     /// Ports of the daemons on the node.
     public var daemonEndpoints: NodeDaemonEndpoints? = nil
     /// Versions and identifiers of the node's software.
     public var nodeInfo: NodeSystemInfo? = nil
     /// Images present on the node.
+    /// +listType=atomic
     public var images: [ContainerImage] = []
     /// Volumes attached and in use.
+    /// +listType=atomic
     public var volumesInUse: [String] = []
     /// Volumes attached to the node.
+    /// +listType=atomic
     public var volumesAttached: [AttachedVolume] = []
 
     public init() {}
@@ -2254,8 +2417,10 @@ public struct NodeStatus: ProtoMessage {
 /// NodeCondition is one aspect of a node's state.
 public struct NodeCondition: ProtoMessage {
     /// Ready, MemoryPressure, DiskPressure, PIDPressure or NetworkUnavailable.
+    /// +required
     public var type: String? = nil
     /// "True", "False" or "Unknown".
+    /// +required
     public var status: String? = nil
     /// When the node agent last reported the condition.
     public var lastHeartbeatTime: Time? = nil
@@ -2288,8 +2453,10 @@ public struct NodeCondition: ProtoMessage {
 /// NodeAddress is one address of a node.
 public struct NodeAddress: ProtoMessage {
     /// "Hostname", "InternalIP", "ExternalIP", "InternalDNS" or "ExternalDNS".
+    /// +required
     public var type: String? = nil
     /// The address.
+    /// +required
     public var address: String? = nil
 
     public init() {}
@@ -2315,6 +2482,7 @@ public struct NodeDaemonEndpoints: ProtoMessage {
 /// DaemonEndpoint is the port of one daemon.
 public struct DaemonEndpoint: ProtoMessage {
     /// Port number (the JSON name is capitalized, as in Kubernetes).
+    /// +required
     public var port: Int32? = nil
 
     public init() {}
@@ -2327,24 +2495,34 @@ public struct DaemonEndpoint: ProtoMessage {
 /// NodeSystemInfo holds versions and identifiers of a node's software.
 public struct NodeSystemInfo: ProtoMessage {
     /// Machine identifier (/etc/machine-id).
+    /// +required
     public var machineID: String? = nil
     /// System UUID from the firmware.
+    /// +required
     public var systemUUID: String? = nil
     /// Identifier of the current boot.
+    /// +required
     public var bootID: String? = nil
     /// Kernel version (uname -r).
+    /// +required
     public var kernelVersion: String? = nil
     /// Operating system image, such as "Debian GNU/Linux 13".
+    /// +required
     public var osImage: String? = nil
     /// Container runtime and version, such as "runc://1.1.12".
+    /// +required
     public var containerRuntimeVersion: String? = nil
     /// Version of the node agent.
+    /// +required
     public var kubeletVersion: String? = nil
     /// Version of the service proxy.
+    /// +required
     public var kubeProxyVersion: String? = nil
     /// "linux".
+    /// +required
     public var operatingSystem: String? = nil
     /// CPU architecture, such as "amd64".
+    /// +required
     public var architecture: String? = nil
     /// Swap of the node.
     public var swap: NodeSwapStatus? = nil
@@ -2393,6 +2571,7 @@ public struct NodeSwapStatus: ProtoMessage {
 /// ContainerImage is one image present on a node.
 public struct ContainerImage: ProtoMessage {
     /// Names and digests of the image.
+    /// +listType=atomic
     public var names: [String] = []
     /// Size of the image in bytes.
     public var sizeBytes: Int64? = nil
@@ -2408,8 +2587,10 @@ public struct ContainerImage: ProtoMessage {
 /// AttachedVolume is a volume attached to a node.
 public struct AttachedVolume: ProtoMessage {
     /// Name of the volume.
+    /// +required
     public var name: String? = nil
     /// Device path where it is attached.
+    /// +required
     public var devicePath: String? = nil
 
     public init() {}
@@ -2456,6 +2637,7 @@ public struct NamespaceList: ProtoMessage {
 /// NamespaceSpec holds the desired properties of a namespace.
 public struct NamespaceSpec: ProtoMessage {
     /// Clean-up steps that must finish before the namespace is removed ("kubernetes").
+    /// +listType=atomic
     public var finalizers: [String] = []
 
     public init() {}
@@ -2470,6 +2652,10 @@ public struct NamespaceStatus: ProtoMessage {
     /// "Active" or "Terminating".
     public var phase: String? = nil
     /// Conditions about the deletion of the namespace's contents.
+    /// +patchMergeKey=type
+    /// +patchStrategy=merge
+    /// +listType=map
+    /// +listMapKey=type
     public var conditions: [NamespaceCondition] = []
 
     public init() {}
@@ -2483,8 +2669,10 @@ public struct NamespaceStatus: ProtoMessage {
 /// NamespaceCondition is one aspect of a namespace's state.
 public struct NamespaceCondition: ProtoMessage {
     /// Type of the condition, such as NamespaceDeletionContentFailure.
+    /// +required
     public var type: String? = nil
     /// "True", "False" or "Unknown".
+    /// +required
     public var status: String? = nil
     /// When status last changed.
     public var lastTransitionTime: Time? = nil
@@ -2546,20 +2734,28 @@ public struct ServiceList: ProtoMessage {
 /// ServiceSpec holds the desired behavior of a service.
 public struct ServiceSpec: ProtoMessage {
     /// Ports the service exposes.
+    /// +patchMergeKey=port
+    /// +patchStrategy=merge
+    /// +listType=map
+    /// +listMapKey=port
+    /// +listMapKey=protocol
     public var ports: [ServicePort] = []
     /// Labels of the pods that back the service; empty means endpoints are managed by hand.
+    /// +mapType=atomic
     public var selector: [String: String] = [:]
     /// Virtual address of the service, allocated from the service range; "None" for headless.
     public var clusterIP: String? = nil
     /// "ClusterIP" (default), "NodePort", "LoadBalancer" or "ExternalName".
     public var type: String? = nil
     /// Extra addresses that also reach the service.
+    /// +listType=atomic
     public var externalIPs: [String] = []
     /// "None" (default) or "ClientIP" to send each client to the same pod.
     public var sessionAffinity: String? = nil
     /// Deprecated requested load balancer address.
     public var loadBalancerIP: String? = nil
     /// Client ranges a load balancer admits.
+    /// +listType=atomic
     public var loadBalancerSourceRanges: [String] = []
     /// DNS name the service is an alias (CNAME) of, for type ExternalName.
     public var externalName: String? = nil
@@ -2574,8 +2770,10 @@ public struct ServiceSpec: ProtoMessage {
     /// "SingleStack", "PreferDualStack" or "RequireDualStack".
     public var ipFamilyPolicy: String? = nil
     /// Virtual addresses of the service, one per family; the first equals clusterIP.
+    /// +listType=atomic
     public var clusterIPs: [String] = []
     /// Address families of clusterIPs: "IPv4", "IPv6".
+    /// +listType=atomic
     public var ipFamilies: [String] = []
     /// Whether a LoadBalancer service gets node ports.
     public var allocateLoadBalancerNodePorts: Bool? = nil
@@ -2640,6 +2838,7 @@ public struct ServicePort: ProtoMessage {
     /// "TCP" (default), "UDP" or "SCTP".
     public var `protocol`: String? = nil
     /// Port of the virtual address.
+    /// +required
     public var port: Int32? = nil
     /// Port number or container port name on the pods; default port.
     public var targetPort: IntOrString? = nil
@@ -2696,6 +2895,10 @@ public struct ServiceStatus: ProtoMessage {
     /// Addresses of the service's load balancer, if any.
     public var loadBalancer: LoadBalancerStatus? = nil
     /// Conditions of the service.
+    /// +patchMergeKey=type
+    /// +patchStrategy=merge
+    /// +listType=map
+    /// +listMapKey=type
     public var conditions: [Condition] = []
 
     public init() {}
@@ -2709,6 +2912,7 @@ public struct ServiceStatus: ProtoMessage {
 /// LoadBalancerStatus lists the entry points of a load balancer.
 public struct LoadBalancerStatus: ProtoMessage {
     /// The entry points.
+    /// +listType=atomic
     public var ingress: [LoadBalancerIngress] = []
 
     public init() {}
@@ -2727,6 +2931,7 @@ public struct LoadBalancerIngress: ProtoMessage {
     /// "VIP" or "Proxy": how traffic to ip reaches the nodes.
     public var ipMode: String? = nil
     /// Status of each port.
+    /// +listType=atomic
     public var ports: [PortStatus] = []
 
     public init() {}
@@ -2742,8 +2947,10 @@ public struct LoadBalancerIngress: ProtoMessage {
 /// PortStatus is the state of one port of a load balancer.
 public struct PortStatus: ProtoMessage {
     /// Port number.
+    /// +required
     public var port: Int32? = nil
     /// "TCP", "UDP" or "SCTP".
+    /// +required
     public var `protocol`: String? = nil
     /// CamelCase error, empty when the port works.
     public var error: String? = nil
@@ -2762,6 +2969,7 @@ public struct Endpoints: ProtoMessage {
     /// Standard object metadata; the name is the service's.
     public var metadata: ObjectMeta? = nil
     /// Groups of addresses that share the same ports.
+    /// +listType=atomic
     public var subsets: [EndpointSubset] = []
 
     public init() {}
@@ -2790,10 +2998,13 @@ public struct EndpointsList: ProtoMessage {
 /// EndpointSubset is a set of addresses that all serve the same ports.
 public struct EndpointSubset: ProtoMessage {
     /// Addresses ready to serve.
+    /// +listType=atomic
     public var addresses: [EndpointAddress] = []
     /// Addresses not ready yet.
+    /// +listType=atomic
     public var notReadyAddresses: [EndpointAddress] = []
     /// Ports served on every address.
+    /// +listType=atomic
     public var ports: [EndpointPort] = []
 
     public init() {}
@@ -2812,6 +3023,7 @@ public struct EndpointSubset: ProtoMessage {
 /// EndpointAddress is one address behind a service.
 public struct EndpointAddress: ProtoMessage {
     /// The address.
+    /// +required
     public var ip: String? = nil
     /// The object (usually a pod) that serves at the address.
     public var targetRef: ObjectReference? = nil
@@ -2840,6 +3052,7 @@ public struct EndpointPort: ProtoMessage {
     /// Name matching a service port's name.
     public var name: String? = nil
     /// Port number.
+    /// +required
     public var port: Int32? = nil
     /// "TCP", "UDP" or "SCTP".
     public var `protocol`: String? = nil
@@ -2947,8 +3160,13 @@ public struct ServiceAccount: ProtoMessage {
     /// Standard object metadata.
     public var metadata: ObjectMeta? = nil
     /// Secrets pods of this account may use.
+    /// +patchMergeKey=name
+    /// +patchStrategy=merge
+    /// +listType=map
+    /// +listMapKey=name
     public var secrets: [ObjectReference] = []
     /// Registry credentials added to pods of this account.
+    /// +listType=atomic
     public var imagePullSecrets: [LocalObjectReference] = []
     /// Whether pods of this account get the token mounted by default.
     public var automountServiceAccountToken: Bool? = nil
@@ -2986,8 +3204,10 @@ public struct ServiceAccountList: ProtoMessage {
 /// Event records something that happened to an object, for people reading the timeline.
 public struct Event: ProtoMessage {
     /// Standard object metadata.
+    /// +required
     public var metadata: ObjectMeta? = nil
     /// The object the event is about.
+    /// +required
     public var involvedObject: ObjectReference? = nil
     /// Short CamelCase reason, such as Scheduled, Pulled or BackOff.
     public var reason: String? = nil
@@ -3174,6 +3394,10 @@ public struct ReplicationControllerStatus: ProtoMessage {
     /// Pods ready for at least minReadySeconds.
     public var availableReplicas: Int32? = nil
     /// Conditions such as ReplicaFailure.
+    /// +patchMergeKey=type
+    /// +patchStrategy=merge
+    /// +listType=map
+    /// +listMapKey=type
     public var conditions: [ReplicationControllerCondition] = []
 
     public init() {}
@@ -3198,8 +3422,10 @@ public struct ReplicationControllerStatus: ProtoMessage {
 /// ReplicationControllerCondition is one aspect of a replication controller's state.
 public struct ReplicationControllerCondition: ProtoMessage {
     /// Type of the condition, such as ReplicaFailure.
+    /// +required
     public var type: String? = nil
     /// "True", "False" or "Unknown".
+    /// +required
     public var status: String? = nil
     /// When status last changed.
     public var lastTransitionTime: Time? = nil
@@ -3263,6 +3489,7 @@ public struct ResourceQuotaSpec: ProtoMessage {
     /// Cap per resource name, such as "requests.cpu", "limits.memory" or "count/pods".
     public var hard: [String: Quantity] = [:]
     /// Which objects count, such as "Terminating" or "BestEffort"; empty means all.
+    /// +listType=atomic
     public var scopes: [String] = []
     /// Which objects count, as expressions over scopes.
     public var scopeSelector: ScopeSelector? = nil
@@ -3294,6 +3521,7 @@ public struct ResourceQuotaStatus: ProtoMessage {
 /// ScopeSelector selects objects by quota scope; all expressions must hold.
 public struct ScopeSelector: ProtoMessage {
     /// The expressions.
+    /// +listType=atomic
     public var matchExpressions: [ScopedResourceSelectorRequirement] = []
 
     public init() {}
@@ -3306,10 +3534,13 @@ public struct ScopeSelector: ProtoMessage {
 /// ScopedResourceSelectorRequirement is one condition on a quota scope.
 public struct ScopedResourceSelectorRequirement: ProtoMessage {
     /// The scope, such as "PriorityClass".
+    /// +required
     public var scopeName: String? = nil
     /// In, NotIn, Exists or DoesNotExist.
+    /// +required
     public var `operator`: String? = nil
     /// Values for In and NotIn.
+    /// +listType=atomic
     public var values: [String] = []
 
     public init() {}
@@ -3354,6 +3585,8 @@ public struct LimitRangeList: ProtoMessage {
 /// LimitRangeSpec holds the limits of a limit range.
 public struct LimitRangeSpec: ProtoMessage {
     /// One entry per kind of object limited.
+    /// +required
+    /// +listType=atomic
     public var limits: [LimitRangeItem] = []
 
     public init() {}
@@ -3366,6 +3599,7 @@ public struct LimitRangeSpec: ProtoMessage {
 /// LimitRangeItem holds defaults and bounds for one kind of object.
 public struct LimitRangeItem: ProtoMessage {
     /// "Container", "Pod" or "PersistentVolumeClaim".
+    /// +required
     public var type: String? = nil
     /// Upper bound per resource.
     public var max: [String: Quantity] = [:]
@@ -3437,6 +3671,7 @@ public struct PersistentVolumeSpec: ProtoMessage {
     /// Inline in JSON: where the storage is.
     public var persistentVolumeSource: PersistentVolumeSource? = nil
     /// "ReadWriteOnce", "ReadOnlyMany", "ReadWriteMany" or "ReadWriteOncePod".
+    /// +listType=atomic
     public var accessModes: [String] = []
     /// The claim the volume is bound to.
     public var claimRef: ObjectReference? = nil
@@ -3445,6 +3680,7 @@ public struct PersistentVolumeSpec: ProtoMessage {
     /// Storage class the volume belongs to.
     public var storageClassName: String? = nil
     /// Mount options, such as "ro" or "soft".
+    /// +listType=atomic
     public var mountOptions: [String] = []
     /// "Filesystem" (default) or "Block".
     public var volumeMode: String? = nil
@@ -3505,6 +3741,7 @@ public struct PersistentVolumeSource: ProtoMessage {
 /// LocalVolumeSource is a disk or directory of one node.
 public struct LocalVolumeSource: ProtoMessage {
     /// Path on the node.
+    /// +required
     public var path: String? = nil
     /// Filesystem type, for block devices.
     public var fsType: String? = nil
@@ -3520,8 +3757,10 @@ public struct LocalVolumeSource: ProtoMessage {
 /// CSIPersistentVolumeSource is a volume managed by a CSI driver.
 public struct CSIPersistentVolumeSource: ProtoMessage {
     /// Name of the driver.
+    /// +required
     public var driver: String? = nil
     /// Identifier of the volume at the driver.
+    /// +required
     public var volumeHandle: String? = nil
     /// Mount read-only.
     public var readOnly: Bool? = nil
@@ -3637,6 +3876,7 @@ public struct PersistentVolumeClaimList: ProtoMessage {
 /// PersistentVolumeClaimSpec describes the storage a claim wants.
 public struct PersistentVolumeClaimSpec: ProtoMessage {
     /// Access modes wanted.
+    /// +listType=atomic
     public var accessModes: [String] = []
     /// Size wanted ("storage" in requests).
     public var resources: VolumeResourceRequirements? = nil
@@ -3696,10 +3936,15 @@ public struct PersistentVolumeClaimStatus: ProtoMessage {
     /// "Pending", "Bound" or "Lost".
     public var phase: String? = nil
     /// Access modes of the bound volume.
+    /// +listType=atomic
     public var accessModes: [String] = []
     /// Size of the bound volume.
     public var capacity: [String: Quantity] = [:]
     /// Conditions such as Resizing.
+    /// +patchMergeKey=type
+    /// +patchStrategy=merge
+    /// +listType=map
+    /// +listMapKey=type
     public var conditions: [PersistentVolumeClaimCondition] = []
 
     public init() {}
@@ -3720,8 +3965,10 @@ public struct PersistentVolumeClaimStatus: ProtoMessage {
 /// PersistentVolumeClaimCondition is one aspect of a claim's state.
 public struct PersistentVolumeClaimCondition: ProtoMessage {
     /// Type of the condition, such as Resizing.
+    /// +required
     public var type: String? = nil
     /// "True", "False" or "Unknown".
+    /// +required
     public var status: String? = nil
     /// When the condition was last checked.
     public var lastProbeTime: Time? = nil
@@ -3772,6 +4019,10 @@ public struct ComponentStatus: ProtoMessage {
     /// Standard object metadata; the name is the component's.
     public var metadata: ObjectMeta? = nil
     /// Health conditions of the component.
+    /// +patchMergeKey=type
+    /// +patchStrategy=merge
+    /// +listType=map
+    /// +listMapKey=type
     public var conditions: [ComponentCondition] = []
 
     public init() {}
@@ -3800,8 +4051,10 @@ public struct ComponentStatusList: ProtoMessage {
 /// ComponentCondition is one health condition of a component.
 public struct ComponentCondition: ProtoMessage {
     /// "Healthy".
+    /// +required
     public var type: String? = nil
     /// "True", "False" or "Unknown".
+    /// +required
     public var status: String? = nil
     /// Health check output.
     public var message: String? = nil

@@ -9,10 +9,14 @@ public struct EndpointSlice: ProtoMessage {
     /// Standard object metadata.
     public var metadata: ObjectMeta? = nil
     /// The endpoints.
+    /// +required
+    /// +listType=atomic
     public var endpoints: [Endpoint] = []
     /// Ports served by every endpoint.
+    /// +listType=atomic
     public var ports: [EndpointSlicePort] = []
     /// "IPv4", "IPv6" or "FQDN"; it cannot change after creation.
+    /// +required
     public var addressType: String? = nil
 
     public init() {}
@@ -48,6 +52,8 @@ public struct EndpointSliceList: ProtoMessage {
 /// Endpoint is one backend of a service.
 public struct Endpoint: ProtoMessage {
     /// Addresses of the backend, of the slice's address type; consumers use the first.
+    /// +required
+    /// +listType=set
     public var addresses: [String] = []
     /// Readiness of the backend.
     public var conditions: EndpointConditions? = nil
@@ -108,8 +114,10 @@ public struct EndpointConditions: ProtoMessage {
 /// EndpointHints suggest which clients should use an endpoint.
 public struct EndpointHints: ProtoMessage {
     /// Zones whose clients should use the endpoint.
+    /// +listType=atomic
     public var forZones: [ForZone] = []
     /// Nodes whose clients should use the endpoint.
+    /// +listType=atomic
     public var forNodes: [ForNode] = []
 
     public init() {}
@@ -123,6 +131,7 @@ public struct EndpointHints: ProtoMessage {
 /// ForZone names a zone in a hint.
 public struct ForZone: ProtoMessage {
     /// Name of the zone.
+    /// +required
     public var name: String? = nil
 
     public init() {}
@@ -135,6 +144,7 @@ public struct ForZone: ProtoMessage {
 /// ForNode names a node in a hint.
 public struct ForNode: ProtoMessage {
     /// Name of the node.
+    /// +required
     public var name: String? = nil
 
     public init() {}

@@ -65,10 +65,17 @@ public struct ObjectMeta: ProtoMessage {
     /// Key/value pairs for tools and people; never used for selection.
     public var annotations: [String: String] = [:]
     /// Objects this one depends on; the garbage collector deletes it when they are gone.
+    /// +patchMergeKey=uid
+    /// +patchStrategy=merge
+    /// +listType=map
+    /// +listMapKey=uid
     public var ownerReferences: [OwnerReference] = []
     /// Names of pending clean-up steps; deletion waits until the list is empty.
+    /// +patchStrategy=merge
+    /// +listType=set
     public var finalizers: [String] = []
     /// Which manager (client) set which fields, for server-side apply.
+    /// +listType=atomic
     public var managedFields: [ManagedFieldsEntry] = []
 
     public init() {}
@@ -137,12 +144,16 @@ public struct ListMeta: ProtoMessage {
 /// OwnerReference points from an object to one of its owners.
 public struct OwnerReference: ProtoMessage {
     /// Group/version of the owner, such as "apps/v1".
+    /// +required
     public var apiVersion: String? = nil
     /// Kind of the owner, such as "ReplicaSet".
+    /// +required
     public var kind: String? = nil
     /// Name of the owner, in the same namespace.
+    /// +required
     public var name: String? = nil
     /// UID of the owner; a re-created owner with the same name is a different owner.
+    /// +required
     public var uid: String? = nil
     /// True when the owner is the managing controller; at most one reference has it.
     public var controller: Bool? = nil
@@ -224,6 +235,7 @@ public struct LabelSelector: ProtoMessage {
     /// Labels that must be present with exactly these values.
     public var matchLabels: [String: String] = [:]
     /// Further conditions on labels.
+    /// +listType=atomic
     public var matchExpressions: [LabelSelectorRequirement] = []
 
     public init() {}
@@ -237,10 +249,13 @@ public struct LabelSelector: ProtoMessage {
 /// LabelSelectorRequirement is one condition on the value of one label.
 public struct LabelSelectorRequirement: ProtoMessage {
     /// The label key.
+    /// +required
     public var key: String? = nil
     /// One of In, NotIn, Exists, DoesNotExist.
+    /// +required
     public var `operator`: String? = nil
     /// Values for In and NotIn; empty for Exists and DoesNotExist.
+    /// +listType=atomic
     public var values: [String] = []
 
     public init() {}
@@ -255,16 +270,21 @@ public struct LabelSelectorRequirement: ProtoMessage {
 /// Condition is the generic form of one aspect of an object's state.
 public struct Condition: ProtoMessage {
     /// What the condition is about, in CamelCase (e.g. "Available").
+    /// +required
     public var type: String? = nil
     /// "True", "False" or "Unknown".
+    /// +required
     public var status: String? = nil
     /// The metadata.generation the condition was computed from.
     public var observedGeneration: Int64? = nil
     /// When status last changed.
+    /// +required
     public var lastTransitionTime: Time? = nil
     /// Machine-readable CamelCase reason for the last transition.
+    /// +required
     public var reason: String? = nil
     /// Human-readable detail about the last transition.
+    /// +required
     public var message: String? = nil
 
     public init() {}
@@ -331,6 +351,7 @@ public struct StatusDetails: ProtoMessage {
     /// UID of the object concerned.
     public var uid: String? = nil
     /// Individual causes, such as each invalid field.
+    /// +listType=atomic
     public var causes: [StatusCause] = []
     /// Seconds the client should wait before retrying.
     public var retryAfterSeconds: Int32? = nil

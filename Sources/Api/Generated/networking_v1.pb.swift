@@ -42,8 +42,10 @@ public struct IngressSpec: ProtoMessage {
     /// Backend for requests that match no rule.
     public var defaultBackend: IngressBackend? = nil
     /// TLS settings per set of hosts.
+    /// +listType=atomic
     public var tls: [IngressTLS] = []
     /// Rules by host.
+    /// +listType=atomic
     public var rules: [IngressRule] = []
     /// IngressClass whose controller serves this ingress.
     public var ingressClassName: String? = nil
@@ -66,6 +68,7 @@ public struct IngressSpec: ProtoMessage {
 /// IngressTLS terminates TLS for some hosts.
 public struct IngressTLS: ProtoMessage {
     /// Hosts the certificate covers.
+    /// +listType=atomic
     public var hosts: [String] = []
     /// Secret (type kubernetes.io/tls) holding the certificate and key.
     public var secretName: String? = nil
@@ -108,6 +111,8 @@ public struct IngressRuleValue: ProtoMessage {
 /// HTTPIngressRuleValue routes requests by path.
 public struct HTTPIngressRuleValue: ProtoMessage {
     /// The paths.
+    /// +required
+    /// +listType=atomic
     public var paths: [HTTPIngressPath] = []
 
     public init() {}
@@ -122,8 +127,10 @@ public struct HTTPIngressPath: ProtoMessage {
     /// Path matched, starting with "/".
     public var path: String? = nil
     /// Where matching requests go.
+    /// +required
     public var backend: IngressBackend? = nil
     /// "Exact", "Prefix" or "ImplementationSpecific".
+    /// +required
     public var pathType: String? = nil
 
     public init() {}
@@ -153,6 +160,7 @@ public struct IngressBackend: ProtoMessage {
 /// IngressServiceBackend names a service port.
 public struct IngressServiceBackend: ProtoMessage {
     /// Name of the service, in the ingress's namespace.
+    /// +required
     public var name: String? = nil
     /// Port of the service.
     public var port: ServiceBackendPort? = nil
@@ -195,6 +203,7 @@ public struct IngressStatus: ProtoMessage {
 /// IngressLoadBalancerStatus lists the entry points of an ingress.
 public struct IngressLoadBalancerStatus: ProtoMessage {
     /// The entry points.
+    /// +listType=atomic
     public var ingress: [IngressLoadBalancerIngress] = []
 
     public init() {}
@@ -211,6 +220,7 @@ public struct IngressLoadBalancerIngress: ProtoMessage {
     /// DNS name of the entry point.
     public var hostname: String? = nil
     /// Status of each port.
+    /// +listType=atomic
     public var ports: [IngressPortStatus] = []
 
     public init() {}
@@ -225,8 +235,10 @@ public struct IngressLoadBalancerIngress: ProtoMessage {
 /// IngressPortStatus is the state of one port of an ingress entry point.
 public struct IngressPortStatus: ProtoMessage {
     /// Port number.
+    /// +required
     public var port: Int32? = nil
     /// "TCP", "UDP" or "SCTP".
+    /// +required
     public var `protocol`: String? = nil
     /// CamelCase error, empty when the port works.
     public var error: String? = nil
@@ -291,8 +303,10 @@ public struct IngressClassParametersReference: ProtoMessage {
     /// API group of the object (upstream's protobuf name for this field is aPIGroup).
     public var apiGroup: String? = nil
     /// Kind of the object.
+    /// +required
     public var kind: String? = nil
     /// Name of the object.
+    /// +required
     public var name: String? = nil
     /// "Cluster" (default) or "Namespace".
     public var scope: String? = nil

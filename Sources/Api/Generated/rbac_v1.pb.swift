@@ -7,14 +7,20 @@ import Wire
 /// PolicyRule grants verbs on resources (or on non-resource URLs).
 public struct PolicyRule: ProtoMessage {
     /// Verbs allowed, such as "get", "list", "watch", "create"; "*" allows all.
+    /// +required
+    /// +listType=atomic
     public var verbs: [String] = []
     /// API groups of the resources; "" is the core group, "*" all groups.
+    /// +listType=atomic
     public var apiGroups: [String] = []
     /// Resources, such as "pods" or "pods/log"; "*" allows all.
+    /// +listType=atomic
     public var resources: [String] = []
     /// Object names the rule is limited to; empty means all.
+    /// +listType=atomic
     public var resourceNames: [String] = []
     /// URL paths such as "/healthz" (ClusterRoles only); "*" at the end matches a prefix.
+    /// +listType=atomic
     public var nonResourceURLs: [String] = []
 
     public init() {}
@@ -39,6 +45,7 @@ public struct Role: ProtoMessage {
     /// Standard object metadata.
     public var metadata: ObjectMeta? = nil
     /// The rules.
+    /// +listType=atomic
     public var rules: [PolicyRule] = []
 
     public init() {}
@@ -69,6 +76,7 @@ public struct ClusterRole: ProtoMessage {
     /// Standard object metadata.
     public var metadata: ObjectMeta? = nil
     /// The rules; filled in by the controller when aggregationRule is set.
+    /// +listType=atomic
     public var rules: [PolicyRule] = []
     /// Cluster roles whose rules are merged into this one.
     public var aggregationRule: AggregationRule? = nil
@@ -100,6 +108,7 @@ public struct ClusterRoleList: ProtoMessage {
 /// AggregationRule selects the cluster roles merged into an aggregated one.
 public struct AggregationRule: ProtoMessage {
     /// Selectors; a cluster role matching any is included.
+    /// +listType=atomic
     public var clusterRoleSelectors: [LabelSelector] = []
 
     public init() {}
@@ -114,8 +123,10 @@ public struct RoleBinding: ProtoMessage {
     /// Standard object metadata.
     public var metadata: ObjectMeta? = nil
     /// Who gets the role.
+    /// +listType=atomic
     public var subjects: [Subject] = []
     /// The role given; it cannot change after creation.
+    /// +required
     public var roleRef: RoleRef? = nil
 
     public init() {}
@@ -147,8 +158,10 @@ public struct ClusterRoleBinding: ProtoMessage {
     /// Standard object metadata.
     public var metadata: ObjectMeta? = nil
     /// Who gets the role.
+    /// +listType=atomic
     public var subjects: [Subject] = []
     /// The cluster role given; it cannot change after creation.
+    /// +required
     public var roleRef: RoleRef? = nil
 
     public init() {}
@@ -178,10 +191,12 @@ public struct ClusterRoleBindingList: ProtoMessage {
 /// Subject is a user, group or service account a binding applies to.
 public struct Subject: ProtoMessage {
     /// "User", "Group" or "ServiceAccount".
+    /// +required
     public var kind: String? = nil
     /// "" for ServiceAccount, "rbac.authorization.k8s.io" for User and Group.
     public var apiGroup: String? = nil
     /// Name of the subject.
+    /// +required
     public var name: String? = nil
     /// Namespace of a service account.
     public var namespace: String? = nil
@@ -199,10 +214,13 @@ public struct Subject: ProtoMessage {
 /// RoleRef names the role a binding gives.
 public struct RoleRef: ProtoMessage {
     /// "rbac.authorization.k8s.io".
+    /// +required
     public var apiGroup: String? = nil
     /// "Role" or "ClusterRole".
+    /// +required
     public var kind: String? = nil
     /// Name of the role.
+    /// +required
     public var name: String? = nil
 
     public init() {}

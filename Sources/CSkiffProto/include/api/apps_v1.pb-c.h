@@ -114,14 +114,17 @@ struct  Skiff__Api__Apps__V1__DeploymentSpec
   int32_t replicas;
   /*
    * Labels of the pods the deployment owns; must match the template's labels.
+   * +required
    */
   Skiff__Api__Meta__V1__LabelSelector *selector;
   /*
    * Template of the pods; a change starts a rollout.
+   * +required
    */
   Skiff__Api__Core__V1__PodTemplateSpec *template_;
   /*
    * How old pods are replaced by new ones.
+   * +patchStrategy=retainKeys
    */
   Skiff__Api__Apps__V1__DeploymentStrategy *strategy;
   /*
@@ -223,6 +226,10 @@ struct  Skiff__Api__Apps__V1__DeploymentStatus
   int32_t unavailablereplicas;
   /*
    * Conditions such as Available and Progressing.
+   * +patchMergeKey=type
+   * +patchStrategy=merge
+   * +listType=map
+   * +listMapKey=type
    */
   size_t n_conditions;
   Skiff__Api__Apps__V1__DeploymentCondition **conditions;
@@ -255,10 +262,12 @@ struct  Skiff__Api__Apps__V1__DeploymentCondition
   ProtobufCMessage base;
   /*
    * Available, Progressing or ReplicaFailure.
+   * +required
    */
   char *type;
   /*
    * "True", "False" or "Unknown".
+   * +required
    */
   char *status;
   /*
@@ -341,6 +350,7 @@ struct  Skiff__Api__Apps__V1__ReplicaSetSpec
   int32_t replicas;
   /*
    * Labels of the pods counted; must match the template's labels.
+   * +required
    */
   Skiff__Api__Meta__V1__LabelSelector *selector;
   /*
@@ -391,6 +401,10 @@ struct  Skiff__Api__Apps__V1__ReplicaSetStatus
   int32_t availablereplicas;
   /*
    * Conditions such as ReplicaFailure.
+   * +patchMergeKey=type
+   * +patchStrategy=merge
+   * +listType=map
+   * +listMapKey=type
    */
   size_t n_conditions;
   Skiff__Api__Apps__V1__ReplicaSetCondition **conditions;
@@ -413,10 +427,12 @@ struct  Skiff__Api__Apps__V1__ReplicaSetCondition
   ProtobufCMessage base;
   /*
    * Type of the condition, such as ReplicaFailure.
+   * +required
    */
   char *type;
   /*
    * "True", "False" or "Unknown".
+   * +required
    */
   char *status;
   /*
@@ -490,10 +506,12 @@ struct  Skiff__Api__Apps__V1__DaemonSetSpec
   ProtobufCMessage base;
   /*
    * Labels of the pods the daemon set owns; must match the template's labels.
+   * +required
    */
   Skiff__Api__Meta__V1__LabelSelector *selector;
   /*
    * Template of the pods; its node selector and affinity pick the nodes.
+   * +required
    */
   Skiff__Api__Core__V1__PodTemplateSpec *template_;
   /*
@@ -609,6 +627,10 @@ struct  Skiff__Api__Apps__V1__DaemonSetStatus
   int32_t collisioncount;
   /*
    * Conditions of the daemon set.
+   * +patchMergeKey=type
+   * +patchStrategy=merge
+   * +listType=map
+   * +listMapKey=type
    */
   size_t n_conditions;
   Skiff__Api__Apps__V1__DaemonSetCondition **conditions;
@@ -626,10 +648,12 @@ struct  Skiff__Api__Apps__V1__DaemonSetCondition
   ProtobufCMessage base;
   /*
    * Type of the condition.
+   * +required
    */
   char *type;
   /*
    * "True", "False" or "Unknown".
+   * +required
    */
   char *status;
   /*
@@ -708,14 +732,17 @@ struct  Skiff__Api__Apps__V1__StatefulSetSpec
   int32_t replicas;
   /*
    * Labels of the pods the stateful set owns; must match the template's labels.
+   * +required
    */
   Skiff__Api__Meta__V1__LabelSelector *selector;
   /*
    * Template of the pods; pod i is named <name>-<i>.
+   * +required
    */
   Skiff__Api__Core__V1__PodTemplateSpec *template_;
   /*
    * Claims created for every pod, named <claim>-<pod>, and kept across restarts.
+   * +listType=atomic
    */
   size_t n_volumeclaimtemplates;
   Skiff__Api__Core__V1__PersistentVolumeClaim **volumeclaimtemplates;
@@ -879,6 +906,10 @@ struct  Skiff__Api__Apps__V1__StatefulSetStatus
   int32_t collisioncount;
   /*
    * Conditions of the stateful set.
+   * +patchMergeKey=type
+   * +patchStrategy=merge
+   * +listType=map
+   * +listMapKey=type
    */
   size_t n_conditions;
   Skiff__Api__Apps__V1__StatefulSetCondition **conditions;
@@ -901,10 +932,12 @@ struct  Skiff__Api__Apps__V1__StatefulSetCondition
   ProtobufCMessage base;
   /*
    * Type of the condition.
+   * +required
    */
   char *type;
   /*
    * "True", "False" or "Unknown".
+   * +required
    */
   char *status;
   /*
@@ -941,6 +974,7 @@ struct  Skiff__Api__Apps__V1__ControllerRevision
   Skiff__Api__Runtime__RawExtension *data;
   /*
    * Revision number, increasing.
+   * +required
    */
   protobuf_c_boolean has_revision;
   int64_t revision;

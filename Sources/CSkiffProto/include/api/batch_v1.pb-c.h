@@ -118,6 +118,7 @@ struct  Skiff__Api__Batch__V1__JobSpec
   protobuf_c_boolean manualselector;
   /*
    * Template of the pods; restartPolicy must be Never or OnFailure.
+   * +required
    */
   Skiff__Api__Core__V1__PodTemplateSpec *template_;
   /*
@@ -179,6 +180,9 @@ struct  Skiff__Api__Batch__V1__JobStatus
   ProtobufCMessage base;
   /*
    * Conditions such as Complete, Failed, Suspended.
+   * +patchMergeKey=type
+   * +patchStrategy=merge
+   * +listType=atomic
    */
   size_t n_conditions;
   Skiff__Api__Batch__V1__JobCondition **conditions;
@@ -241,10 +245,12 @@ struct  Skiff__Api__Batch__V1__JobCondition
   ProtobufCMessage base;
   /*
    * Complete, Failed, Suspended, FailureTarget or SuccessCriteriaMet.
+   * +required
    */
   char *type;
   /*
    * "True", "False" or "Unknown".
+   * +required
    */
   char *status;
   /*
@@ -277,11 +283,13 @@ struct  Skiff__Api__Batch__V1__UncountedTerminatedPods
   ProtobufCMessage base;
   /*
    * UIDs of pods that succeeded.
+   * +listType=set
    */
   size_t n_succeeded;
   char **succeeded;
   /*
    * UIDs of pods that failed.
+   * +listType=set
    */
   size_t n_failed;
   char **failed;
@@ -299,6 +307,8 @@ struct  Skiff__Api__Batch__V1__PodFailurePolicy
   ProtobufCMessage base;
   /*
    * Rules checked in order; the first that matches applies.
+   * +required
+   * +listType=atomic
    */
   size_t n_rules;
   Skiff__Api__Batch__V1__PodFailurePolicyRule **rules;
@@ -316,6 +326,7 @@ struct  Skiff__Api__Batch__V1__PodFailurePolicyRule
   ProtobufCMessage base;
   /*
    * "FailJob", "FailIndex", "Ignore" or "Count".
+   * +required
    */
   char *action;
   /*
@@ -324,6 +335,7 @@ struct  Skiff__Api__Batch__V1__PodFailurePolicyRule
   Skiff__Api__Batch__V1__PodFailurePolicyOnExitCodesRequirement *onexitcodes;
   /*
    * Match on pod conditions.
+   * +listType=atomic
    */
   size_t n_onpodconditions;
   Skiff__Api__Batch__V1__PodFailurePolicyOnPodConditionsPattern **onpodconditions;
@@ -345,10 +357,13 @@ struct  Skiff__Api__Batch__V1__PodFailurePolicyOnExitCodesRequirement
   char *containername;
   /*
    * "In" or "NotIn".
+   * +required
    */
   char *operator_;
   /*
    * Exit codes compared with.
+   * +required
+   * +listType=set
    */
   size_t n_values;
   int32_t *values;
@@ -386,6 +401,8 @@ struct  Skiff__Api__Batch__V1__SuccessPolicy
   ProtobufCMessage base;
   /*
    * Rules, any of which makes the job succeed.
+   * +required
+   * +listType=atomic
    */
   size_t n_rules;
   Skiff__Api__Batch__V1__SuccessPolicyRule **rules;
@@ -489,6 +506,7 @@ struct  Skiff__Api__Batch__V1__CronJobSpec
   ProtobufCMessage base;
   /*
    * Schedule in cron syntax, such as "* 5 * * * *".
+   * +required
    */
   char *schedule;
   /*
@@ -507,6 +525,7 @@ struct  Skiff__Api__Batch__V1__CronJobSpec
   protobuf_c_boolean suspend;
   /*
    * Template of the jobs.
+   * +required
    */
   Skiff__Api__Batch__V1__JobTemplateSpec *jobtemplate;
   /*
@@ -537,6 +556,7 @@ struct  Skiff__Api__Batch__V1__CronJobStatus
   ProtobufCMessage base;
   /*
    * Jobs currently running.
+   * +listType=atomic
    */
   size_t n_active;
   Skiff__Api__Core__V1__ObjectReference **active;

@@ -423,16 +423,29 @@ struct  Skiff__Api__Core__V1__PodSpec
   ProtobufCMessage base;
   /*
    * Volumes the containers may mount.
+   * +patchMergeKey=name
+   * +patchStrategy=merge,retainKeys
+   * +listType=map
+   * +listMapKey=name
    */
   size_t n_volumes;
   Skiff__Api__Core__V1__Volume **volumes;
   /*
    * Containers run one after another to completion before the main containers start.
+   * +patchMergeKey=name
+   * +patchStrategy=merge
+   * +listType=map
+   * +listMapKey=name
    */
   size_t n_initcontainers;
   Skiff__Api__Core__V1__Container **initcontainers;
   /*
    * The main containers; at least one.
+   * +patchMergeKey=name
+   * +patchStrategy=merge
+   * +listType=map
+   * +listMapKey=name
+   * +required
    */
   size_t n_containers;
   Skiff__Api__Core__V1__Container **containers;
@@ -456,6 +469,7 @@ struct  Skiff__Api__Core__V1__PodSpec
   char *dnspolicy;
   /*
    * Node labels a node must carry for the pod to be scheduled there.
+   * +mapType=atomic
    */
   size_t n_nodeselector;
   Skiff__Api__Core__V1__PodSpec__NodeSelectorEntry **nodeselector;
@@ -502,6 +516,10 @@ struct  Skiff__Api__Core__V1__PodSpec
   Skiff__Api__Core__V1__PodSecurityContext *securitycontext;
   /*
    * Secrets holding registry credentials for pulling the images.
+   * +patchMergeKey=name
+   * +patchStrategy=merge
+   * +listType=map
+   * +listMapKey=name
    */
   size_t n_imagepullsecrets;
   Skiff__Api__Core__V1__LocalObjectReference **imagepullsecrets;
@@ -523,11 +541,16 @@ struct  Skiff__Api__Core__V1__PodSpec
   char *schedulername;
   /*
    * Taints the pod accepts.
+   * +listType=atomic
    */
   size_t n_tolerations;
   Skiff__Api__Core__V1__Toleration **tolerations;
   /*
    * Extra /etc/hosts entries.
+   * +patchMergeKey=ip
+   * +patchStrategy=merge
+   * +listType=map
+   * +listMapKey=ip
    */
   size_t n_hostaliases;
   Skiff__Api__Core__V1__HostAlias **hostaliases;
@@ -546,6 +569,7 @@ struct  Skiff__Api__Core__V1__PodSpec
   Skiff__Api__Core__V1__PodDNSConfig *dnsconfig;
   /*
    * Extra conditions that must be True before the pod counts as ready.
+   * +listType=atomic
    */
   size_t n_readinessgates;
   Skiff__Api__Core__V1__PodReadinessGate **readinessgates;
@@ -569,6 +593,11 @@ struct  Skiff__Api__Core__V1__PodSpec
   Skiff__Api__Core__V1__PodSpec__OverheadEntry **overhead;
   /*
    * How the pod's replicas spread over topology domains such as zones or nodes.
+   * +patchMergeKey=topologyKey
+   * +patchStrategy=merge
+   * +listType=map
+   * +listMapKey=topologyKey
+   * +listMapKey=whenUnsatisfiable
    */
   size_t n_topologyspreadconstraints;
   Skiff__Api__Core__V1__TopologySpreadConstraint **topologyspreadconstraints;
@@ -588,6 +617,10 @@ struct  Skiff__Api__Core__V1__PodSpec
   protobuf_c_boolean hostusers;
   /*
    * Gates that keep the pod out of scheduling while any is present.
+   * +patchMergeKey=name
+   * +patchStrategy=merge
+   * +listType=map
+   * +listMapKey=name
    */
   size_t n_schedulinggates;
   Skiff__Api__Core__V1__PodSchedulingGate **schedulinggates;
@@ -618,6 +651,10 @@ struct  Skiff__Api__Core__V1__PodStatus
   char *phase;
   /*
    * Conditions such as PodScheduled, Initialized, ContainersReady and Ready.
+   * +patchMergeKey=type
+   * +patchStrategy=merge
+   * +listType=map
+   * +listMapKey=type
    */
   size_t n_conditions;
   Skiff__Api__Core__V1__PodCondition **conditions;
@@ -639,6 +676,9 @@ struct  Skiff__Api__Core__V1__PodStatus
   char *hostip;
   /*
    * All addresses of the node, the first being hostIP.
+   * +patchMergeKey=ip
+   * +patchStrategy=merge
+   * +listType=atomic
    */
   size_t n_hostips;
   Skiff__Api__Core__V1__HostIP **hostips;
@@ -648,6 +688,10 @@ struct  Skiff__Api__Core__V1__PodStatus
   char *podip;
   /*
    * All addresses of the pod, the first being podIP.
+   * +patchMergeKey=ip
+   * +patchStrategy=merge
+   * +listType=map
+   * +listMapKey=ip
    */
   size_t n_podips;
   Skiff__Api__Core__V1__PodIP **podips;
@@ -657,11 +701,13 @@ struct  Skiff__Api__Core__V1__PodStatus
   Skiff__Api__Meta__V1__Time *starttime;
   /*
    * Status of each init container.
+   * +listType=atomic
    */
   size_t n_initcontainerstatuses;
   Skiff__Api__Core__V1__ContainerStatus **initcontainerstatuses;
   /*
    * Status of each main container.
+   * +listType=atomic
    */
   size_t n_containerstatuses;
   Skiff__Api__Core__V1__ContainerStatus **containerstatuses;
@@ -687,6 +733,7 @@ struct  Skiff__Api__Core__V1__PodCondition
   ProtobufCMessage base;
   /*
    * PodScheduled, Initialized, ContainersReady, Ready or a readiness gate's type.
+   * +required
    */
   char *type;
   /*
@@ -696,6 +743,7 @@ struct  Skiff__Api__Core__V1__PodCondition
   int64_t observedgeneration;
   /*
    * "True", "False" or "Unknown".
+   * +required
    */
   char *status;
   /*
@@ -728,6 +776,7 @@ struct  Skiff__Api__Core__V1__PodIP
   ProtobufCMessage base;
   /*
    * The address.
+   * +required
    */
   char *ip;
 };
@@ -744,6 +793,7 @@ struct  Skiff__Api__Core__V1__HostIP
   ProtobufCMessage base;
   /*
    * The address.
+   * +required
    */
   char *ip;
 };
@@ -825,6 +875,7 @@ struct  Skiff__Api__Core__V1__Binding
   Skiff__Api__Meta__V1__ObjectMeta *metadata;
   /*
    * The node the pod goes to (kind Node, name of the node).
+   * +required
    */
   Skiff__Api__Core__V1__ObjectReference *target;
 };
@@ -860,6 +911,7 @@ struct  Skiff__Api__Core__V1__PodSecurityContext
   protobuf_c_boolean runasnonroot;
   /*
    * Extra group IDs for the first process of each container.
+   * +listType=atomic
    */
   size_t n_supplementalgroups;
   int64_t *supplementalgroups;
@@ -870,6 +922,7 @@ struct  Skiff__Api__Core__V1__PodSecurityContext
   int64_t fsgroup;
   /*
    * Namespaced kernel parameters set for the pod.
+   * +listType=atomic
    */
   size_t n_sysctls;
   Skiff__Api__Core__V1__Sysctl **sysctls;
@@ -899,10 +952,12 @@ struct  Skiff__Api__Core__V1__Sysctl
   ProtobufCMessage base;
   /*
    * Name of the parameter, such as "net.ipv4.ip_local_port_range".
+   * +required
    */
   char *name;
   /*
    * Value to set.
+   * +required
    */
   char *value;
 };
@@ -947,6 +1002,7 @@ struct  Skiff__Api__Core__V1__SeccompProfile
   ProtobufCMessage base;
   /*
    * "RuntimeDefault", "Unconfined" or "Localhost".
+   * +required
    */
   char *type;
   /*
@@ -967,6 +1023,7 @@ struct  Skiff__Api__Core__V1__AppArmorProfile
   ProtobufCMessage base;
   /*
    * "RuntimeDefault", "Unconfined" or "Localhost".
+   * +required
    */
   char *type;
   /*
@@ -987,16 +1044,19 @@ struct  Skiff__Api__Core__V1__PodDNSConfig
   ProtobufCMessage base;
   /*
    * Name server addresses.
+   * +listType=atomic
    */
   size_t n_nameservers;
   char **nameservers;
   /*
    * Search domains.
+   * +listType=atomic
    */
   size_t n_searches;
   char **searches;
   /*
    * Resolver options.
+   * +listType=atomic
    */
   size_t n_options;
   Skiff__Api__Core__V1__PodDNSConfigOption **options;
@@ -1034,10 +1094,12 @@ struct  Skiff__Api__Core__V1__HostAlias
   ProtobufCMessage base;
   /*
    * The address.
+   * +required
    */
   char *ip;
   /*
    * Names for the address.
+   * +listType=atomic
    */
   size_t n_hostnames;
   char **hostnames;
@@ -1055,6 +1117,7 @@ struct  Skiff__Api__Core__V1__PodReadinessGate
   ProtobufCMessage base;
   /*
    * Type of the pod condition.
+   * +required
    */
   char *conditiontype;
 };
@@ -1071,6 +1134,7 @@ struct  Skiff__Api__Core__V1__PodSchedulingGate
   ProtobufCMessage base;
   /*
    * Name of the gate.
+   * +required
    */
   char *name;
 };
@@ -1087,6 +1151,7 @@ struct  Skiff__Api__Core__V1__PodOS
   ProtobufCMessage base;
   /*
    * "linux" or "windows".
+   * +required
    */
   char *name;
 };
@@ -1103,6 +1168,7 @@ struct  Skiff__Api__Core__V1__Container
   ProtobufCMessage base;
   /*
    * Name, unique within the pod.
+   * +required
    */
   char *name;
   /*
@@ -1111,11 +1177,13 @@ struct  Skiff__Api__Core__V1__Container
   char *image;
   /*
    * Entry point; replaces the image's ENTRYPOINT. $(VAR) refers to environment variables.
+   * +listType=atomic
    */
   size_t n_command;
   char **command;
   /*
    * Arguments to the entry point; replace the image's CMD.
+   * +listType=atomic
    */
   size_t n_args;
   char **args;
@@ -1125,16 +1193,26 @@ struct  Skiff__Api__Core__V1__Container
   char *workingdir;
   /*
    * Ports the container listens on (informational, and for named ports).
+   * +patchMergeKey=containerPort
+   * +patchStrategy=merge
+   * +listType=map
+   * +listMapKey=containerPort
+   * +listMapKey=protocol
    */
   size_t n_ports;
   Skiff__Api__Core__V1__ContainerPort **ports;
   /*
    * Sources whose keys all become environment variables.
+   * +listType=atomic
    */
   size_t n_envfrom;
   Skiff__Api__Core__V1__EnvFromSource **envfrom;
   /*
    * Environment variables.
+   * +patchMergeKey=name
+   * +patchStrategy=merge
+   * +listType=map
+   * +listMapKey=name
    */
   size_t n_env;
   Skiff__Api__Core__V1__EnvVar **env;
@@ -1148,6 +1226,10 @@ struct  Skiff__Api__Core__V1__Container
   char *restartpolicy;
   /*
    * Volumes mounted into the container's filesystem.
+   * +patchMergeKey=mountPath
+   * +patchStrategy=merge
+   * +listType=map
+   * +listMapKey=mountPath
    */
   size_t n_volumemounts;
   Skiff__Api__Core__V1__VolumeMount **volumemounts;
@@ -1221,6 +1303,7 @@ struct  Skiff__Api__Core__V1__ContainerPort
   int32_t hostport;
   /*
    * Port in the pod's network namespace.
+   * +required
    */
   protobuf_c_boolean has_containerport;
   int32_t containerport;
@@ -1246,6 +1329,7 @@ struct  Skiff__Api__Core__V1__EnvVar
   ProtobufCMessage base;
   /*
    * Variable name.
+   * +required
    */
   char *name;
   /*
@@ -1368,6 +1452,7 @@ struct  Skiff__Api__Core__V1__ConfigMapKeySelector
   Skiff__Api__Core__V1__LocalObjectReference *localobjectreference;
   /*
    * The key.
+   * +required
    */
   char *key;
   /*
@@ -1393,6 +1478,7 @@ struct  Skiff__Api__Core__V1__SecretKeySelector
   Skiff__Api__Core__V1__LocalObjectReference *localobjectreference;
   /*
    * The key.
+   * +required
    */
   char *key;
   /*
@@ -1418,6 +1504,7 @@ struct  Skiff__Api__Core__V1__ObjectFieldSelector
   char *apiversion;
   /*
    * Path of the field, such as "metadata.labels['app']".
+   * +required
    */
   char *fieldpath;
 };
@@ -1438,6 +1525,7 @@ struct  Skiff__Api__Core__V1__ResourceFieldSelector
   char *containername;
   /*
    * Such as "limits.cpu" or "requests.memory".
+   * +required
    */
   char *resource;
   /*
@@ -1502,6 +1590,7 @@ struct  Skiff__Api__Core__V1__VolumeMount
   ProtobufCMessage base;
   /*
    * Name of the pod volume.
+   * +required
    */
   char *name;
   /*
@@ -1511,6 +1600,7 @@ struct  Skiff__Api__Core__V1__VolumeMount
   protobuf_c_boolean readonly;
   /*
    * Path inside the container.
+   * +required
    */
   char *mountpath;
   /*
@@ -1613,6 +1703,7 @@ struct  Skiff__Api__Core__V1__ExecAction
   ProtobufCMessage base;
   /*
    * The command and its arguments, run without a shell.
+   * +listType=atomic
    */
   size_t n_command;
   char **command;
@@ -1634,6 +1725,7 @@ struct  Skiff__Api__Core__V1__HTTPGetAction
   char *path;
   /*
    * Port number or container port name.
+   * +required
    */
   Skiff__Api__Intstr__IntOrString *port;
   /*
@@ -1646,6 +1738,7 @@ struct  Skiff__Api__Core__V1__HTTPGetAction
   char *scheme;
   /*
    * Extra request headers.
+   * +listType=atomic
    */
   size_t n_httpheaders;
   Skiff__Api__Core__V1__HTTPHeader **httpheaders;
@@ -1663,10 +1756,12 @@ struct  Skiff__Api__Core__V1__HTTPHeader
   ProtobufCMessage base;
   /*
    * Header name.
+   * +required
    */
   char *name;
   /*
    * Header value.
+   * +required
    */
   char *value;
 };
@@ -1683,6 +1778,7 @@ struct  Skiff__Api__Core__V1__TCPSocketAction
   ProtobufCMessage base;
   /*
    * Port number or container port name.
+   * +required
    */
   Skiff__Api__Intstr__IntOrString *port;
   /*
@@ -1703,6 +1799,7 @@ struct  Skiff__Api__Core__V1__GRPCAction
   ProtobufCMessage base;
   /*
    * Port number.
+   * +required
    */
   protobuf_c_boolean has_port;
   int32_t port;
@@ -1724,6 +1821,7 @@ struct  Skiff__Api__Core__V1__SleepAction
   ProtobufCMessage base;
   /*
    * Seconds to wait.
+   * +required
    */
   protobuf_c_boolean has_seconds;
   int64_t seconds;
@@ -1855,11 +1953,13 @@ struct  Skiff__Api__Core__V1__Capabilities
   ProtobufCMessage base;
   /*
    * Capabilities to add.
+   * +listType=atomic
    */
   size_t n_add;
   char **add;
   /*
    * Capabilities to remove.
+   * +listType=atomic
    */
   size_t n_drop;
   char **drop;
@@ -1888,6 +1988,7 @@ struct  Skiff__Api__Core__V1__ContainerStatus
   ProtobufCMessage base;
   /*
    * Name of the container.
+   * +required
    */
   char *name;
   /*
@@ -1900,20 +2001,24 @@ struct  Skiff__Api__Core__V1__ContainerStatus
   Skiff__Api__Core__V1__ContainerState *laststate;
   /*
    * Whether the readiness probe passes.
+   * +required
    */
   protobuf_c_boolean has_ready;
   protobuf_c_boolean ready;
   /*
    * Times the container was restarted.
+   * +required
    */
   protobuf_c_boolean has_restartcount;
   int32_t restartcount;
   /*
    * Image the container runs.
+   * +required
    */
   char *image;
   /*
    * Resolved image identifier (digest).
+   * +required
    */
   char *imageid;
   /*
@@ -2012,6 +2117,7 @@ struct  Skiff__Api__Core__V1__ContainerStateTerminated
   ProtobufCMessage base;
   /*
    * Exit status of the last run.
+   * +required
    */
   protobuf_c_boolean has_exitcode;
   int32_t exitcode;
@@ -2082,6 +2188,7 @@ struct  Skiff__Api__Core__V1__NodeAffinity
   Skiff__Api__Core__V1__NodeSelector *requiredduringschedulingignoredduringexecution;
   /*
    * Nodes that match these terms score higher, by weight.
+   * +listType=atomic
    */
   size_t n_preferredduringschedulingignoredduringexecution;
   Skiff__Api__Core__V1__PreferredSchedulingTerm **preferredduringschedulingignoredduringexecution;
@@ -2099,6 +2206,8 @@ struct  Skiff__Api__Core__V1__NodeSelector
   ProtobufCMessage base;
   /*
    * The terms, ORed.
+   * +required
+   * +listType=atomic
    */
   size_t n_nodeselectorterms;
   Skiff__Api__Core__V1__NodeSelectorTerm **nodeselectorterms;
@@ -2116,11 +2225,13 @@ struct  Skiff__Api__Core__V1__NodeSelectorTerm
   ProtobufCMessage base;
   /*
    * Requirements on node labels.
+   * +listType=atomic
    */
   size_t n_matchexpressions;
   Skiff__Api__Core__V1__NodeSelectorRequirement **matchexpressions;
   /*
    * Requirements on node fields (metadata.name).
+   * +listType=atomic
    */
   size_t n_matchfields;
   Skiff__Api__Core__V1__NodeSelectorRequirement **matchfields;
@@ -2138,14 +2249,17 @@ struct  Skiff__Api__Core__V1__NodeSelectorRequirement
   ProtobufCMessage base;
   /*
    * The label key or field path.
+   * +required
    */
   char *key;
   /*
    * In, NotIn, Exists, DoesNotExist, Gt or Lt.
+   * +required
    */
   char *operator_;
   /*
    * Values to compare with; one integer for Gt and Lt.
+   * +listType=atomic
    */
   size_t n_values;
   char **values;
@@ -2163,11 +2277,13 @@ struct  Skiff__Api__Core__V1__PreferredSchedulingTerm
   ProtobufCMessage base;
   /*
    * Weight from 1 to 100 added to matching nodes' scores.
+   * +required
    */
   protobuf_c_boolean has_weight;
   int32_t weight;
   /*
    * The nodes preferred.
+   * +required
    */
   Skiff__Api__Core__V1__NodeSelectorTerm *preference;
 };
@@ -2184,11 +2300,13 @@ struct  Skiff__Api__Core__V1__PodAffinity
   ProtobufCMessage base;
   /*
    * Terms that must all hold.
+   * +listType=atomic
    */
   size_t n_requiredduringschedulingignoredduringexecution;
   Skiff__Api__Core__V1__PodAffinityTerm **requiredduringschedulingignoredduringexecution;
   /*
    * Weighted terms that raise the score of nodes satisfying them.
+   * +listType=atomic
    */
   size_t n_preferredduringschedulingignoredduringexecution;
   Skiff__Api__Core__V1__WeightedPodAffinityTerm **preferredduringschedulingignoredduringexecution;
@@ -2206,11 +2324,13 @@ struct  Skiff__Api__Core__V1__PodAntiAffinity
   ProtobufCMessage base;
   /*
    * Terms that must all hold.
+   * +listType=atomic
    */
   size_t n_requiredduringschedulingignoredduringexecution;
   Skiff__Api__Core__V1__PodAffinityTerm **requiredduringschedulingignoredduringexecution;
   /*
    * Weighted terms that raise the score of nodes satisfying them.
+   * +listType=atomic
    */
   size_t n_preferredduringschedulingignoredduringexecution;
   Skiff__Api__Core__V1__WeightedPodAffinityTerm **preferredduringschedulingignoredduringexecution;
@@ -2232,11 +2352,13 @@ struct  Skiff__Api__Core__V1__PodAffinityTerm
   Skiff__Api__Meta__V1__LabelSelector *labelselector;
   /*
    * Namespaces to look in; empty with no namespaceSelector means the pod's own.
+   * +listType=atomic
    */
   size_t n_namespaces;
   char **namespaces;
   /*
    * Node label whose value defines a domain, such as "kubernetes.io/hostname".
+   * +required
    */
   char *topologykey;
   /*
@@ -2245,11 +2367,13 @@ struct  Skiff__Api__Core__V1__PodAffinityTerm
   Skiff__Api__Meta__V1__LabelSelector *namespaceselector;
   /*
    * Label keys whose values, taken from the incoming pod, are added to labelSelector with In.
+   * +listType=atomic
    */
   size_t n_matchlabelkeys;
   char **matchlabelkeys;
   /*
    * Label keys whose values, taken from the incoming pod, are added to labelSelector with NotIn.
+   * +listType=atomic
    */
   size_t n_mismatchlabelkeys;
   char **mismatchlabelkeys;
@@ -2267,11 +2391,13 @@ struct  Skiff__Api__Core__V1__WeightedPodAffinityTerm
   ProtobufCMessage base;
   /*
    * Weight from 1 to 100.
+   * +required
    */
   protobuf_c_boolean has_weight;
   int32_t weight;
   /*
    * The term.
+   * +required
    */
   Skiff__Api__Core__V1__PodAffinityTerm *podaffinityterm;
 };
@@ -2321,15 +2447,18 @@ struct  Skiff__Api__Core__V1__TopologySpreadConstraint
   ProtobufCMessage base;
   /*
    * Largest allowed difference in matching pods between two domains.
+   * +required
    */
   protobuf_c_boolean has_maxskew;
   int32_t maxskew;
   /*
    * Node label whose value defines a domain.
+   * +required
    */
   char *topologykey;
   /*
    * "DoNotSchedule" or "ScheduleAnyway".
+   * +required
    */
   char *whenunsatisfiable;
   /*
@@ -2351,6 +2480,7 @@ struct  Skiff__Api__Core__V1__TopologySpreadConstraint
   char *nodetaintspolicy;
   /*
    * Label keys whose values, taken from the incoming pod, narrow labelSelector.
+   * +listType=atomic
    */
   size_t n_matchlabelkeys;
   char **matchlabelkeys;
@@ -2368,6 +2498,7 @@ struct  Skiff__Api__Core__V1__Volume
   ProtobufCMessage base;
   /*
    * Name, unique in the pod; volume mounts refer to it.
+   * +required
    */
   char *name;
   /*
@@ -2444,6 +2575,7 @@ struct  Skiff__Api__Core__V1__HostPathVolumeSource
   ProtobufCMessage base;
   /*
    * The path.
+   * +required
    */
   char *path;
   /*
@@ -2488,6 +2620,7 @@ struct  Skiff__Api__Core__V1__SecretVolumeSource
   char *secretname;
   /*
    * Keys to include and their file paths; empty means every key under its own name.
+   * +listType=atomic
    */
   size_t n_items;
   Skiff__Api__Core__V1__KeyToPath **items;
@@ -2519,6 +2652,7 @@ struct  Skiff__Api__Core__V1__ConfigMapVolumeSource
   Skiff__Api__Core__V1__LocalObjectReference *localobjectreference;
   /*
    * Keys to include and their file paths; empty means every key under its own name.
+   * +listType=atomic
    */
   size_t n_items;
   Skiff__Api__Core__V1__KeyToPath **items;
@@ -2546,10 +2680,12 @@ struct  Skiff__Api__Core__V1__KeyToPath
   ProtobufCMessage base;
   /*
    * The key.
+   * +required
    */
   char *key;
   /*
    * Relative file path.
+   * +required
    */
   char *path;
   /*
@@ -2571,10 +2707,12 @@ struct  Skiff__Api__Core__V1__NFSVolumeSource
   ProtobufCMessage base;
   /*
    * Server name or address.
+   * +required
    */
   char *server;
   /*
    * Exported path.
+   * +required
    */
   char *path;
   /*
@@ -2596,6 +2734,7 @@ struct  Skiff__Api__Core__V1__PersistentVolumeClaimVolumeSource
   ProtobufCMessage base;
   /*
    * Name of the claim.
+   * +required
    */
   char *claimname;
   /*
@@ -2617,6 +2756,7 @@ struct  Skiff__Api__Core__V1__DownwardAPIVolumeSource
   ProtobufCMessage base;
   /*
    * The files.
+   * +listType=atomic
    */
   size_t n_items;
   Skiff__Api__Core__V1__DownwardAPIVolumeFile **items;
@@ -2639,6 +2779,7 @@ struct  Skiff__Api__Core__V1__DownwardAPIVolumeFile
   ProtobufCMessage base;
   /*
    * Relative file path.
+   * +required
    */
   char *path;
   /*
@@ -2668,6 +2809,7 @@ struct  Skiff__Api__Core__V1__ProjectedVolumeSource
   ProtobufCMessage base;
   /*
    * The sources.
+   * +listType=atomic
    */
   size_t n_sources;
   Skiff__Api__Core__V1__VolumeProjection **sources;
@@ -2722,6 +2864,7 @@ struct  Skiff__Api__Core__V1__SecretProjection
   Skiff__Api__Core__V1__LocalObjectReference *localobjectreference;
   /*
    * Keys to include and their file paths.
+   * +listType=atomic
    */
   size_t n_items;
   Skiff__Api__Core__V1__KeyToPath **items;
@@ -2748,6 +2891,7 @@ struct  Skiff__Api__Core__V1__ConfigMapProjection
   Skiff__Api__Core__V1__LocalObjectReference *localobjectreference;
   /*
    * Keys to include and their file paths.
+   * +listType=atomic
    */
   size_t n_items;
   Skiff__Api__Core__V1__KeyToPath **items;
@@ -2770,6 +2914,7 @@ struct  Skiff__Api__Core__V1__DownwardAPIProjection
   ProtobufCMessage base;
   /*
    * The files.
+   * +listType=atomic
    */
   size_t n_items;
   Skiff__Api__Core__V1__DownwardAPIVolumeFile **items;
@@ -2796,6 +2941,7 @@ struct  Skiff__Api__Core__V1__ServiceAccountTokenProjection
   int64_t expirationseconds;
   /*
    * Relative file path.
+   * +required
    */
   char *path;
 };
@@ -2823,6 +2969,7 @@ struct  Skiff__Api__Core__V1__CSIVolumeSource
   ProtobufCMessage base;
   /*
    * Name of the driver.
+   * +required
    */
   char *driver;
   /*
@@ -2955,11 +3102,14 @@ struct  Skiff__Api__Core__V1__NodeSpec
   protobuf_c_boolean unschedulable;
   /*
    * Taints that repel pods without a matching toleration.
+   * +listType=atomic
    */
   size_t n_taints;
   Skiff__Api__Core__V1__Taint **taints;
   /*
    * Address ranges for the node's pods, one per address family; the first equals podCIDR.
+   * +patchStrategy=merge
+   * +listType=set
    */
   size_t n_podcidrs;
   char **podcidrs;
@@ -2977,6 +3127,7 @@ struct  Skiff__Api__Core__V1__Taint
   ProtobufCMessage base;
   /*
    * Taint key.
+   * +required
    */
   char *key;
   /*
@@ -2985,6 +3136,7 @@ struct  Skiff__Api__Core__V1__Taint
   char *value;
   /*
    * "NoSchedule", "PreferNoSchedule" or "NoExecute".
+   * +required
    */
   char *effect;
   /*
@@ -3041,11 +3193,19 @@ struct  Skiff__Api__Core__V1__NodeStatus
   char *phase;
   /*
    * Conditions such as Ready, MemoryPressure, DiskPressure, PIDPressure, NetworkUnavailable.
+   * +patchMergeKey=type
+   * +patchStrategy=merge
+   * +listType=map
+   * +listMapKey=type
    */
   size_t n_conditions;
   Skiff__Api__Core__V1__NodeCondition **conditions;
   /*
    * Addresses of the node.
+   * +patchMergeKey=type
+   * +patchStrategy=merge
+   * +listType=map
+   * +listMapKey=type
    */
   size_t n_addresses;
   Skiff__Api__Core__V1__NodeAddress **addresses;
@@ -3059,16 +3219,19 @@ struct  Skiff__Api__Core__V1__NodeStatus
   Skiff__Api__Core__V1__NodeSystemInfo *nodeinfo;
   /*
    * Images present on the node.
+   * +listType=atomic
    */
   size_t n_images;
   Skiff__Api__Core__V1__ContainerImage **images;
   /*
    * Volumes attached and in use.
+   * +listType=atomic
    */
   size_t n_volumesinuse;
   char **volumesinuse;
   /*
    * Volumes attached to the node.
+   * +listType=atomic
    */
   size_t n_volumesattached;
   Skiff__Api__Core__V1__AttachedVolume **volumesattached;
@@ -3086,10 +3249,12 @@ struct  Skiff__Api__Core__V1__NodeCondition
   ProtobufCMessage base;
   /*
    * Ready, MemoryPressure, DiskPressure, PIDPressure or NetworkUnavailable.
+   * +required
    */
   char *type;
   /*
    * "True", "False" or "Unknown".
+   * +required
    */
   char *status;
   /*
@@ -3122,10 +3287,12 @@ struct  Skiff__Api__Core__V1__NodeAddress
   ProtobufCMessage base;
   /*
    * "Hostname", "InternalIP", "ExternalIP", "InternalDNS" or "ExternalDNS".
+   * +required
    */
   char *type;
   /*
    * The address.
+   * +required
    */
   char *address;
 };
@@ -3158,6 +3325,7 @@ struct  Skiff__Api__Core__V1__DaemonEndpoint
   ProtobufCMessage base;
   /*
    * Port number (the JSON name is capitalized, as in Kubernetes).
+   * +required
    */
   protobuf_c_boolean has_port;
   int32_t port;
@@ -3175,42 +3343,52 @@ struct  Skiff__Api__Core__V1__NodeSystemInfo
   ProtobufCMessage base;
   /*
    * Machine identifier (/etc/machine-id).
+   * +required
    */
   char *machineid;
   /*
    * System UUID from the firmware.
+   * +required
    */
   char *systemuuid;
   /*
    * Identifier of the current boot.
+   * +required
    */
   char *bootid;
   /*
    * Kernel version (uname -r).
+   * +required
    */
   char *kernelversion;
   /*
    * Operating system image, such as "Debian GNU/Linux 13".
+   * +required
    */
   char *osimage;
   /*
    * Container runtime and version, such as "runc://1.1.12".
+   * +required
    */
   char *containerruntimeversion;
   /*
    * Version of the node agent.
+   * +required
    */
   char *kubeletversion;
   /*
    * Version of the service proxy.
+   * +required
    */
   char *kubeproxyversion;
   /*
    * "linux".
+   * +required
    */
   char *operatingsystem;
   /*
    * CPU architecture, such as "amd64".
+   * +required
    */
   char *architecture;
   /*
@@ -3248,6 +3426,7 @@ struct  Skiff__Api__Core__V1__ContainerImage
   ProtobufCMessage base;
   /*
    * Names and digests of the image.
+   * +listType=atomic
    */
   size_t n_names;
   char **names;
@@ -3270,10 +3449,12 @@ struct  Skiff__Api__Core__V1__AttachedVolume
   ProtobufCMessage base;
   /*
    * Name of the volume.
+   * +required
    */
   char *name;
   /*
    * Device path where it is attached.
+   * +required
    */
   char *devicepath;
 };
@@ -3335,6 +3516,7 @@ struct  Skiff__Api__Core__V1__NamespaceSpec
   ProtobufCMessage base;
   /*
    * Clean-up steps that must finish before the namespace is removed ("kubernetes").
+   * +listType=atomic
    */
   size_t n_finalizers;
   char **finalizers;
@@ -3356,6 +3538,10 @@ struct  Skiff__Api__Core__V1__NamespaceStatus
   char *phase;
   /*
    * Conditions about the deletion of the namespace's contents.
+   * +patchMergeKey=type
+   * +patchStrategy=merge
+   * +listType=map
+   * +listMapKey=type
    */
   size_t n_conditions;
   Skiff__Api__Core__V1__NamespaceCondition **conditions;
@@ -3373,10 +3559,12 @@ struct  Skiff__Api__Core__V1__NamespaceCondition
   ProtobufCMessage base;
   /*
    * Type of the condition, such as NamespaceDeletionContentFailure.
+   * +required
    */
   char *type;
   /*
    * "True", "False" or "Unknown".
+   * +required
    */
   char *status;
   /*
@@ -3461,11 +3649,17 @@ struct  Skiff__Api__Core__V1__ServiceSpec
   ProtobufCMessage base;
   /*
    * Ports the service exposes.
+   * +patchMergeKey=port
+   * +patchStrategy=merge
+   * +listType=map
+   * +listMapKey=port
+   * +listMapKey=protocol
    */
   size_t n_ports;
   Skiff__Api__Core__V1__ServicePort **ports;
   /*
    * Labels of the pods that back the service; empty means endpoints are managed by hand.
+   * +mapType=atomic
    */
   size_t n_selector;
   Skiff__Api__Core__V1__ServiceSpec__SelectorEntry **selector;
@@ -3479,6 +3673,7 @@ struct  Skiff__Api__Core__V1__ServiceSpec
   char *type;
   /*
    * Extra addresses that also reach the service.
+   * +listType=atomic
    */
   size_t n_externalips;
   char **externalips;
@@ -3492,6 +3687,7 @@ struct  Skiff__Api__Core__V1__ServiceSpec
   char *loadbalancerip;
   /*
    * Client ranges a load balancer admits.
+   * +listType=atomic
    */
   size_t n_loadbalancersourceranges;
   char **loadbalancersourceranges;
@@ -3523,11 +3719,13 @@ struct  Skiff__Api__Core__V1__ServiceSpec
   char *ipfamilypolicy;
   /*
    * Virtual addresses of the service, one per family; the first equals clusterIP.
+   * +listType=atomic
    */
   size_t n_clusterips;
   char **clusterips;
   /*
    * Address families of clusterIPs: "IPv4", "IPv6".
+   * +listType=atomic
    */
   size_t n_ipfamilies;
   char **ipfamilies;
@@ -3570,6 +3768,7 @@ struct  Skiff__Api__Core__V1__ServicePort
   char *protocol;
   /*
    * Port of the virtual address.
+   * +required
    */
   protobuf_c_boolean has_port;
   int32_t port;
@@ -3637,6 +3836,10 @@ struct  Skiff__Api__Core__V1__ServiceStatus
   Skiff__Api__Core__V1__LoadBalancerStatus *loadbalancer;
   /*
    * Conditions of the service.
+   * +patchMergeKey=type
+   * +patchStrategy=merge
+   * +listType=map
+   * +listMapKey=type
    */
   size_t n_conditions;
   Skiff__Api__Meta__V1__Condition **conditions;
@@ -3654,6 +3857,7 @@ struct  Skiff__Api__Core__V1__LoadBalancerStatus
   ProtobufCMessage base;
   /*
    * The entry points.
+   * +listType=atomic
    */
   size_t n_ingress;
   Skiff__Api__Core__V1__LoadBalancerIngress **ingress;
@@ -3683,6 +3887,7 @@ struct  Skiff__Api__Core__V1__LoadBalancerIngress
   char *ipmode;
   /*
    * Status of each port.
+   * +listType=atomic
    */
   size_t n_ports;
   Skiff__Api__Core__V1__PortStatus **ports;
@@ -3700,11 +3905,13 @@ struct  Skiff__Api__Core__V1__PortStatus
   ProtobufCMessage base;
   /*
    * Port number.
+   * +required
    */
   protobuf_c_boolean has_port;
   int32_t port;
   /*
    * "TCP", "UDP" or "SCTP".
+   * +required
    */
   char *protocol;
   /*
@@ -3729,6 +3936,7 @@ struct  Skiff__Api__Core__V1__Endpoints
   Skiff__Api__Meta__V1__ObjectMeta *metadata;
   /*
    * Groups of addresses that share the same ports.
+   * +listType=atomic
    */
   size_t n_subsets;
   Skiff__Api__Core__V1__EndpointSubset **subsets;
@@ -3767,16 +3975,19 @@ struct  Skiff__Api__Core__V1__EndpointSubset
   ProtobufCMessage base;
   /*
    * Addresses ready to serve.
+   * +listType=atomic
    */
   size_t n_addresses;
   Skiff__Api__Core__V1__EndpointAddress **addresses;
   /*
    * Addresses not ready yet.
+   * +listType=atomic
    */
   size_t n_notreadyaddresses;
   Skiff__Api__Core__V1__EndpointAddress **notreadyaddresses;
   /*
    * Ports served on every address.
+   * +listType=atomic
    */
   size_t n_ports;
   Skiff__Api__Core__V1__EndpointPort **ports;
@@ -3794,6 +4005,7 @@ struct  Skiff__Api__Core__V1__EndpointAddress
   ProtobufCMessage base;
   /*
    * The address.
+   * +required
    */
   char *ip;
   /*
@@ -3826,6 +4038,7 @@ struct  Skiff__Api__Core__V1__EndpointPort
   char *name;
   /*
    * Port number.
+   * +required
    */
   protobuf_c_boolean has_port;
   int32_t port;
@@ -4009,11 +4222,16 @@ struct  Skiff__Api__Core__V1__ServiceAccount
   Skiff__Api__Meta__V1__ObjectMeta *metadata;
   /*
    * Secrets pods of this account may use.
+   * +patchMergeKey=name
+   * +patchStrategy=merge
+   * +listType=map
+   * +listMapKey=name
    */
   size_t n_secrets;
   Skiff__Api__Core__V1__ObjectReference **secrets;
   /*
    * Registry credentials added to pods of this account.
+   * +listType=atomic
    */
   size_t n_imagepullsecrets;
   Skiff__Api__Core__V1__LocalObjectReference **imagepullsecrets;
@@ -4057,10 +4275,12 @@ struct  Skiff__Api__Core__V1__Event
   ProtobufCMessage base;
   /*
    * Standard object metadata.
+   * +required
    */
   Skiff__Api__Meta__V1__ObjectMeta *metadata;
   /*
    * The object the event is about.
+   * +required
    */
   Skiff__Api__Core__V1__ObjectReference *involvedobject;
   /*
@@ -4304,6 +4524,10 @@ struct  Skiff__Api__Core__V1__ReplicationControllerStatus
   int32_t availablereplicas;
   /*
    * Conditions such as ReplicaFailure.
+   * +patchMergeKey=type
+   * +patchStrategy=merge
+   * +listType=map
+   * +listMapKey=type
    */
   size_t n_conditions;
   Skiff__Api__Core__V1__ReplicationControllerCondition **conditions;
@@ -4321,10 +4545,12 @@ struct  Skiff__Api__Core__V1__ReplicationControllerCondition
   ProtobufCMessage base;
   /*
    * Type of the condition, such as ReplicaFailure.
+   * +required
    */
   char *type;
   /*
    * "True", "False" or "Unknown".
+   * +required
    */
   char *status;
   /*
@@ -4414,6 +4640,7 @@ struct  Skiff__Api__Core__V1__ResourceQuotaSpec
   Skiff__Api__Core__V1__ResourceQuotaSpec__HardEntry **hard;
   /*
    * Which objects count, such as "Terminating" or "BestEffort"; empty means all.
+   * +listType=atomic
    */
   size_t n_scopes;
   char **scopes;
@@ -4479,6 +4706,7 @@ struct  Skiff__Api__Core__V1__ScopeSelector
   ProtobufCMessage base;
   /*
    * The expressions.
+   * +listType=atomic
    */
   size_t n_matchexpressions;
   Skiff__Api__Core__V1__ScopedResourceSelectorRequirement **matchexpressions;
@@ -4496,14 +4724,17 @@ struct  Skiff__Api__Core__V1__ScopedResourceSelectorRequirement
   ProtobufCMessage base;
   /*
    * The scope, such as "PriorityClass".
+   * +required
    */
   char *scopename;
   /*
    * In, NotIn, Exists or DoesNotExist.
+   * +required
    */
   char *operator_;
   /*
    * Values for In and NotIn.
+   * +listType=atomic
    */
   size_t n_values;
   char **values;
@@ -4562,6 +4793,8 @@ struct  Skiff__Api__Core__V1__LimitRangeSpec
   ProtobufCMessage base;
   /*
    * One entry per kind of object limited.
+   * +required
+   * +listType=atomic
    */
   size_t n_limits;
   Skiff__Api__Core__V1__LimitRangeItem **limits;
@@ -4634,6 +4867,7 @@ struct  Skiff__Api__Core__V1__LimitRangeItem
   ProtobufCMessage base;
   /*
    * "Container", "Pod" or "PersistentVolumeClaim".
+   * +required
    */
   char *type;
   /*
@@ -4740,6 +4974,7 @@ struct  Skiff__Api__Core__V1__PersistentVolumeSpec
   Skiff__Api__Core__V1__PersistentVolumeSource *persistentvolumesource;
   /*
    * "ReadWriteOnce", "ReadOnlyMany", "ReadWriteMany" or "ReadWriteOncePod".
+   * +listType=atomic
    */
   size_t n_accessmodes;
   char **accessmodes;
@@ -4757,6 +4992,7 @@ struct  Skiff__Api__Core__V1__PersistentVolumeSpec
   char *storageclassname;
   /*
    * Mount options, such as "ro" or "soft".
+   * +listType=atomic
    */
   size_t n_mountoptions;
   char **mountoptions;
@@ -4810,6 +5046,7 @@ struct  Skiff__Api__Core__V1__LocalVolumeSource
   ProtobufCMessage base;
   /*
    * Path on the node.
+   * +required
    */
   char *path;
   /*
@@ -4841,10 +5078,12 @@ struct  Skiff__Api__Core__V1__CSIPersistentVolumeSource
   ProtobufCMessage base;
   /*
    * Name of the driver.
+   * +required
    */
   char *driver;
   /*
    * Identifier of the volume at the driver.
+   * +required
    */
   char *volumehandle;
   /*
@@ -4976,6 +5215,7 @@ struct  Skiff__Api__Core__V1__PersistentVolumeClaimSpec
   ProtobufCMessage base;
   /*
    * Access modes wanted.
+   * +listType=atomic
    */
   size_t n_accessmodes;
   char **accessmodes;
@@ -5080,6 +5320,7 @@ struct  Skiff__Api__Core__V1__PersistentVolumeClaimStatus
   char *phase;
   /*
    * Access modes of the bound volume.
+   * +listType=atomic
    */
   size_t n_accessmodes;
   char **accessmodes;
@@ -5090,6 +5331,10 @@ struct  Skiff__Api__Core__V1__PersistentVolumeClaimStatus
   Skiff__Api__Core__V1__PersistentVolumeClaimStatus__CapacityEntry **capacity;
   /*
    * Conditions such as Resizing.
+   * +patchMergeKey=type
+   * +patchStrategy=merge
+   * +listType=map
+   * +listMapKey=type
    */
   size_t n_conditions;
   Skiff__Api__Core__V1__PersistentVolumeClaimCondition **conditions;
@@ -5107,10 +5352,12 @@ struct  Skiff__Api__Core__V1__PersistentVolumeClaimCondition
   ProtobufCMessage base;
   /*
    * Type of the condition, such as Resizing.
+   * +required
    */
   char *type;
   /*
    * "True", "False" or "Unknown".
+   * +required
    */
   char *status;
   /*
@@ -5168,6 +5415,10 @@ struct  Skiff__Api__Core__V1__ComponentStatus
   Skiff__Api__Meta__V1__ObjectMeta *metadata;
   /*
    * Health conditions of the component.
+   * +patchMergeKey=type
+   * +patchStrategy=merge
+   * +listType=map
+   * +listMapKey=type
    */
   size_t n_conditions;
   Skiff__Api__Core__V1__ComponentCondition **conditions;
@@ -5206,10 +5457,12 @@ struct  Skiff__Api__Core__V1__ComponentCondition
   ProtobufCMessage base;
   /*
    * "Healthy".
+   * +required
    */
   char *type;
   /*
    * "True", "False" or "Unknown".
+   * +required
    */
   char *status;
   /*

@@ -45,16 +45,20 @@ struct  Skiff__Api__Discovery__V1__EndpointSlice
   Skiff__Api__Meta__V1__ObjectMeta *metadata;
   /*
    * The endpoints.
+   * +required
+   * +listType=atomic
    */
   size_t n_endpoints;
   Skiff__Api__Discovery__V1__Endpoint **endpoints;
   /*
    * Ports served by every endpoint.
+   * +listType=atomic
    */
   size_t n_ports;
   Skiff__Api__Discovery__V1__EndpointSlicePort **ports;
   /*
    * "IPv4", "IPv6" or "FQDN"; it cannot change after creation.
+   * +required
    */
   char *addresstype;
 };
@@ -103,6 +107,8 @@ struct  Skiff__Api__Discovery__V1__Endpoint
   ProtobufCMessage base;
   /*
    * Addresses of the backend, of the slice's address type; consumers use the first.
+   * +required
+   * +listType=set
    */
   size_t n_addresses;
   char **addresses;
@@ -176,11 +182,13 @@ struct  Skiff__Api__Discovery__V1__EndpointHints
   ProtobufCMessage base;
   /*
    * Zones whose clients should use the endpoint.
+   * +listType=atomic
    */
   size_t n_forzones;
   Skiff__Api__Discovery__V1__ForZone **forzones;
   /*
    * Nodes whose clients should use the endpoint.
+   * +listType=atomic
    */
   size_t n_fornodes;
   Skiff__Api__Discovery__V1__ForNode **fornodes;
@@ -198,6 +206,7 @@ struct  Skiff__Api__Discovery__V1__ForZone
   ProtobufCMessage base;
   /*
    * Name of the zone.
+   * +required
    */
   char *name;
 };
@@ -214,6 +223,7 @@ struct  Skiff__Api__Discovery__V1__ForNode
   ProtobufCMessage base;
   /*
    * Name of the node.
+   * +required
    */
   char *name;
 };

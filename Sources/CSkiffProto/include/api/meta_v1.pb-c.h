@@ -188,16 +188,23 @@ struct  Skiff__Api__Meta__V1__ObjectMeta
   Skiff__Api__Meta__V1__ObjectMeta__AnnotationsEntry **annotations;
   /*
    * Objects this one depends on; the garbage collector deletes it when they are gone.
+   * +patchMergeKey=uid
+   * +patchStrategy=merge
+   * +listType=map
+   * +listMapKey=uid
    */
   size_t n_ownerreferences;
   Skiff__Api__Meta__V1__OwnerReference **ownerreferences;
   /*
    * Names of pending clean-up steps; deletion waits until the list is empty.
+   * +patchStrategy=merge
+   * +listType=set
    */
   size_t n_finalizers;
   char **finalizers;
   /*
    * Which manager (client) set which fields, for server-side apply.
+   * +listType=atomic
    */
   size_t n_managedfields;
   Skiff__Api__Meta__V1__ManagedFieldsEntry **managedfields;
@@ -244,18 +251,22 @@ struct  Skiff__Api__Meta__V1__OwnerReference
   ProtobufCMessage base;
   /*
    * Group/version of the owner, such as "apps/v1".
+   * +required
    */
   char *apiversion;
   /*
    * Kind of the owner, such as "ReplicaSet".
+   * +required
    */
   char *kind;
   /*
    * Name of the owner, in the same namespace.
+   * +required
    */
   char *name;
   /*
    * UID of the owner; a re-created owner with the same name is a different owner.
+   * +required
    */
   char *uid;
   /*
@@ -356,6 +367,7 @@ struct  Skiff__Api__Meta__V1__LabelSelector
   Skiff__Api__Meta__V1__LabelSelector__MatchLabelsEntry **matchlabels;
   /*
    * Further conditions on labels.
+   * +listType=atomic
    */
   size_t n_matchexpressions;
   Skiff__Api__Meta__V1__LabelSelectorRequirement **matchexpressions;
@@ -373,14 +385,17 @@ struct  Skiff__Api__Meta__V1__LabelSelectorRequirement
   ProtobufCMessage base;
   /*
    * The label key.
+   * +required
    */
   char *key;
   /*
    * One of In, NotIn, Exists, DoesNotExist.
+   * +required
    */
   char *operator_;
   /*
    * Values for In and NotIn; empty for Exists and DoesNotExist.
+   * +listType=atomic
    */
   size_t n_values;
   char **values;
@@ -398,10 +413,12 @@ struct  Skiff__Api__Meta__V1__Condition
   ProtobufCMessage base;
   /*
    * What the condition is about, in CamelCase (e.g. "Available").
+   * +required
    */
   char *type;
   /*
    * "True", "False" or "Unknown".
+   * +required
    */
   char *status;
   /*
@@ -411,14 +428,17 @@ struct  Skiff__Api__Meta__V1__Condition
   int64_t observedgeneration;
   /*
    * When status last changed.
+   * +required
    */
   Skiff__Api__Meta__V1__Time *lasttransitiontime;
   /*
    * Machine-readable CamelCase reason for the last transition.
+   * +required
    */
   char *reason;
   /*
    * Human-readable detail about the last transition.
+   * +required
    */
   char *message;
 };
@@ -488,6 +508,7 @@ struct  Skiff__Api__Meta__V1__StatusDetails
   char *uid;
   /*
    * Individual causes, such as each invalid field.
+   * +listType=atomic
    */
   size_t n_causes;
   Skiff__Api__Meta__V1__StatusCause **causes;

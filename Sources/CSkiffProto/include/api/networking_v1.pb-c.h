@@ -100,11 +100,13 @@ struct  Skiff__Api__Networking__V1__IngressSpec
   Skiff__Api__Networking__V1__IngressBackend *defaultbackend;
   /*
    * TLS settings per set of hosts.
+   * +listType=atomic
    */
   size_t n_tls;
   Skiff__Api__Networking__V1__IngressTLS **tls;
   /*
    * Rules by host.
+   * +listType=atomic
    */
   size_t n_rules;
   Skiff__Api__Networking__V1__IngressRule **rules;
@@ -126,6 +128,7 @@ struct  Skiff__Api__Networking__V1__IngressTLS
   ProtobufCMessage base;
   /*
    * Hosts the certificate covers.
+   * +listType=atomic
    */
   size_t n_hosts;
   char **hosts;
@@ -183,6 +186,8 @@ struct  Skiff__Api__Networking__V1__HTTPIngressRuleValue
   ProtobufCMessage base;
   /*
    * The paths.
+   * +required
+   * +listType=atomic
    */
   size_t n_paths;
   Skiff__Api__Networking__V1__HTTPIngressPath **paths;
@@ -204,10 +209,12 @@ struct  Skiff__Api__Networking__V1__HTTPIngressPath
   char *path;
   /*
    * Where matching requests go.
+   * +required
    */
   Skiff__Api__Networking__V1__IngressBackend *backend;
   /*
    * "Exact", "Prefix" or "ImplementationSpecific".
+   * +required
    */
   char *pathtype;
 };
@@ -244,6 +251,7 @@ struct  Skiff__Api__Networking__V1__IngressServiceBackend
   ProtobufCMessage base;
   /*
    * Name of the service, in the ingress's namespace.
+   * +required
    */
   char *name;
   /*
@@ -301,6 +309,7 @@ struct  Skiff__Api__Networking__V1__IngressLoadBalancerStatus
   ProtobufCMessage base;
   /*
    * The entry points.
+   * +listType=atomic
    */
   size_t n_ingress;
   Skiff__Api__Networking__V1__IngressLoadBalancerIngress **ingress;
@@ -326,6 +335,7 @@ struct  Skiff__Api__Networking__V1__IngressLoadBalancerIngress
   char *hostname;
   /*
    * Status of each port.
+   * +listType=atomic
    */
   size_t n_ports;
   Skiff__Api__Networking__V1__IngressPortStatus **ports;
@@ -343,11 +353,13 @@ struct  Skiff__Api__Networking__V1__IngressPortStatus
   ProtobufCMessage base;
   /*
    * Port number.
+   * +required
    */
   protobuf_c_boolean has_port;
   int32_t port;
   /*
    * "TCP", "UDP" or "SCTP".
+   * +required
    */
   char *protocol;
   /*
@@ -434,10 +446,12 @@ struct  Skiff__Api__Networking__V1__IngressClassParametersReference
   char *apigroup;
   /*
    * Kind of the object.
+   * +required
    */
   char *kind;
   /*
    * Name of the object.
+   * +required
    */
   char *name;
   /*

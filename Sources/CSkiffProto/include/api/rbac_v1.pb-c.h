@@ -43,26 +43,32 @@ struct  Skiff__Api__Rbac__V1__PolicyRule
   ProtobufCMessage base;
   /*
    * Verbs allowed, such as "get", "list", "watch", "create"; "*" allows all.
+   * +required
+   * +listType=atomic
    */
   size_t n_verbs;
   char **verbs;
   /*
    * API groups of the resources; "" is the core group, "*" all groups.
+   * +listType=atomic
    */
   size_t n_apigroups;
   char **apigroups;
   /*
    * Resources, such as "pods" or "pods/log"; "*" allows all.
+   * +listType=atomic
    */
   size_t n_resources;
   char **resources;
   /*
    * Object names the rule is limited to; empty means all.
+   * +listType=atomic
    */
   size_t n_resourcenames;
   char **resourcenames;
   /*
    * URL paths such as "/healthz" (ClusterRoles only); "*" at the end matches a prefix.
+   * +listType=atomic
    */
   size_t n_nonresourceurls;
   char **nonresourceurls;
@@ -84,6 +90,7 @@ struct  Skiff__Api__Rbac__V1__Role
   Skiff__Api__Meta__V1__ObjectMeta *metadata;
   /*
    * The rules.
+   * +listType=atomic
    */
   size_t n_rules;
   Skiff__Api__Rbac__V1__PolicyRule **rules;
@@ -126,6 +133,7 @@ struct  Skiff__Api__Rbac__V1__ClusterRole
   Skiff__Api__Meta__V1__ObjectMeta *metadata;
   /*
    * The rules; filled in by the controller when aggregationRule is set.
+   * +listType=atomic
    */
   size_t n_rules;
   Skiff__Api__Rbac__V1__PolicyRule **rules;
@@ -168,6 +176,7 @@ struct  Skiff__Api__Rbac__V1__AggregationRule
   ProtobufCMessage base;
   /*
    * Selectors; a cluster role matching any is included.
+   * +listType=atomic
    */
   size_t n_clusterroleselectors;
   Skiff__Api__Meta__V1__LabelSelector **clusterroleselectors;
@@ -189,11 +198,13 @@ struct  Skiff__Api__Rbac__V1__RoleBinding
   Skiff__Api__Meta__V1__ObjectMeta *metadata;
   /*
    * Who gets the role.
+   * +listType=atomic
    */
   size_t n_subjects;
   Skiff__Api__Rbac__V1__Subject **subjects;
   /*
    * The role given; it cannot change after creation.
+   * +required
    */
   Skiff__Api__Rbac__V1__RoleRef *roleref;
 };
@@ -235,11 +246,13 @@ struct  Skiff__Api__Rbac__V1__ClusterRoleBinding
   Skiff__Api__Meta__V1__ObjectMeta *metadata;
   /*
    * Who gets the role.
+   * +listType=atomic
    */
   size_t n_subjects;
   Skiff__Api__Rbac__V1__Subject **subjects;
   /*
    * The cluster role given; it cannot change after creation.
+   * +required
    */
   Skiff__Api__Rbac__V1__RoleRef *roleref;
 };
@@ -277,6 +290,7 @@ struct  Skiff__Api__Rbac__V1__Subject
   ProtobufCMessage base;
   /*
    * "User", "Group" or "ServiceAccount".
+   * +required
    */
   char *kind;
   /*
@@ -285,6 +299,7 @@ struct  Skiff__Api__Rbac__V1__Subject
   char *apigroup;
   /*
    * Name of the subject.
+   * +required
    */
   char *name;
   /*
@@ -305,14 +320,17 @@ struct  Skiff__Api__Rbac__V1__RoleRef
   ProtobufCMessage base;
   /*
    * "rbac.authorization.k8s.io".
+   * +required
    */
   char *apigroup;
   /*
    * "Role" or "ClusterRole".
+   * +required
    */
   char *kind;
   /*
    * Name of the role.
+   * +required
    */
   char *name;
 };
