@@ -7,5 +7,5 @@ struct AgentCtl: AsyncParsableCommand {
         commandName: "agentctl",
         abstract: "Start and administer a Skiff cluster.",
         version: "0.1.0",
-        subcommands: [Up.self, RunCommand.self, StoreCommand.self])
+        subcommands: [Up.self, RunCommand.self, KubeconfigCommand.self, StoreCommand.self])
 }

@@ -18,7 +18,11 @@ struct Up: AsyncParsableCommand {
     @Option(help: "host:port of the store's peer port.")
     var storePeerListen = "127.0.0.1:2380"
     @Option(help: "host:port of the API server's binary protocol.")
-    var apiListen = "127.0.0.1:6443"
+    var apiListen = "127.0.0.1:6440"
+    @Option(help: "host:port of the API server's HTTPS/JSON door (kubectl).")
+    var secureListen = "127.0.0.1:6443"
+    @Option(help: "Extra names (DNS names or IP addresses) for the serving certificate, comma-separated.")
+    var apiserverNames = ""
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel = "info"
 
@@ -42,16 +46,32 @@ struct Up: AsyncParsableCommand {
         let adminToken = try Self.localToken(in: dataDir, file: "admin-token")
         let apiAddress = try SocketAddress(parsing: apiListen)
         let admin = StaticTokenAuthenticator(users: [adminToken: UserInfo(name: "admin", uid: "admin", groups: ["system:masters"])])
-        let apiServer = try await ApiServer.start(ApiServerConfiguration(
+        let secureAddress = try SocketAddress(parsing: secureListen)
+        let pki = try ClusterPKI.ensure(
+            in: dataDir + "/pki", serverNames: apiserverNames.split(separator: ",").map(String.init) + [secureAddress.host])
+        var apiConfiguration = ApiServerConfiguration(
             listen: apiAddress, storeEndpoints: [client], storeToken: token, identity: "apiserver",
-            authenticators: AuthenticatorChain([admin])))
+            authenticators: AuthenticatorChain([ClientCertificateAuthenticator(), admin]))
+        apiConfiguration.https = HTTPSConfiguration(
+            listen: secureAddress, certificateChainPEM: pki.serverCertificatePEM, privateKeyPEM: pki.serverKeyPEM,
+            clientCAPEM: pki.caCertificatePEM)
+        let apiServer = try await ApiServer.start(apiConfiguration)
+        let kubeconfigPath = URL(fileURLWithPath: dataDir + "/kubeconfig").standardizedFileURL.path
+        let kubeconfig = Kubeconfig(
+            server: "https://\(Self.urlHost(secureAddress.host)):\(secureAddress.port)", caCertificatePEM: pki.caCertificatePEM,
+            userName: ClusterPKI.adminUser,
+            credential: .clientCertificate(certificatePEM: pki.adminCertificatePEM, keyPEM: pki.adminKeyPEM))
+        try ClusterPKI.writeSecret(kubeconfig.rendered(), to: kubeconfigPath)
         let tokenPath = dataDir + "/store-token"
         // Written unbuffered so that it shows at once when stdout is a file or a pipe.
         FileHandle.standardOutput.write(Data("""
             Skiff local cluster is up.
               store: \(client) (token in \(tokenPath))
-              API server: \(apiAddress) (admin token in \(dataDir)/admin-token)
+              API server: https://\(secureAddress) for kubectl, \(apiAddress) for Skiff's binary protocol (admin token in \(dataDir)/admin-token)
+            Point kubectl at it:
+              export KUBECONFIG=\(kubeconfigPath)
             Try:
+              kubectl get namespaces
               .build/release/agentctl store put /hello world --token-file \(tokenPath) --endpoints \(client)
               .build/release/agentctl store get /hello --token-file \(tokenPath) --endpoints \(client)
             Ctrl-C stops it; data stays in \(dataDir).
@@ -61,6 +81,9 @@ struct Up: AsyncParsableCommand {
         await apiServer.stop()
         await member.stop()
     }
+
+    /// A host as a URL writes it: IPv6 addresses in brackets.
+    static func urlHost(_ host: String) -> String { host.contains(":") ? "[\(host)]" : host }
 
     /// A local credential file (the store token, the admin token): created once with 32 random
     /// bytes in hex, readable by the owner only, then reused so that restarts keep working.

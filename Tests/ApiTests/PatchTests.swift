@@ -218,4 +218,20 @@ import Testing
         #expect(deployment.spec?.template?.spec?.containers.first?.resources?.limits["cpu"] == Quantity("500m"))
         #expect(deployment.spec?.template?.spec?.volumes.first?.volumeSource?.emptyDir == EmptyDirVolumeSource())
     }
+
+    /// The patch kubectl 1.32's client-side apply computed (from Skiff's OpenAPI v3 documents,
+    /// served to the real binary) for a second `kubectl apply -f` that changes an image, swaps
+    /// an environment variable, adds a container and drops a label: applying it to the object
+    /// the first apply created gives the new configuration.
+    @Test func kubectlClientSideApplyPatchGivesTheNewConfiguration() throws {
+        let created = #"{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"annotations":{"kubectl.kubernetes.io/last-applied-configuration":"{\"apiVersion\":\"apps/v1\",\"kind\":\"Deployment\",\"metadata\":{\"annotations\":{},\"labels\":{\"app\":\"web\",\"tier\":\"front\"},\"name\":\"web\",\"namespace\":\"default\"},\"spec\":{\"replicas\":2,\"selector\":{\"matchLabels\":{\"app\":\"web\"}},\"template\":{\"metadata\":{\"labels\":{\"app\":\"web\"}},\"spec\":{\"containers\":[{\"env\":[{\"name\":\"A\",\"value\":\"1\"},{\"name\":\"B\",\"value\":\"2\"}],\"image\":\"nginx:1.27\",\"name\":\"web\",\"ports\":[{\"containerPort\":80}]}]}}}}\n"},"labels":{"app":"web","tier":"front"},"name":"web","namespace":"default"},"spec":{"replicas":2,"selector":{"matchLabels":{"app":"web"}},"template":{"metadata":{"labels":{"app":"web"}},"spec":{"containers":[{"env":[{"name":"A","value":"1"},{"name":"B","value":"2"}],"image":"nginx:1.27","name":"web","ports":[{"containerPort":80}]}]}}}}"#
+        let patch = #"{"metadata":{"annotations":{"kubectl.kubernetes.io/last-applied-configuration":"{\"apiVersion\":\"apps/v1\",\"kind\":\"Deployment\",\"metadata\":{\"annotations\":{},\"labels\":{\"app\":\"web\"},\"name\":\"web\",\"namespace\":\"default\"},\"spec\":{\"replicas\":2,\"selector\":{\"matchLabels\":{\"app\":\"web\"}},\"template\":{\"metadata\":{\"labels\":{\"app\":\"web\"}},\"spec\":{\"containers\":[{\"env\":[{\"name\":\"A\",\"value\":\"1\"},{\"name\":\"C\",\"value\":\"3\"}],\"image\":\"nginx:1.28\",\"name\":\"web\",\"ports\":[{\"containerPort\":80}]},{\"image\":\"busybox\",\"name\":\"sidecar\"}]}}}}\n"},"labels":{"tier":null}},"spec":{"template":{"spec":{"$setElementOrder/containers":[{"name":"web"},{"name":"sidecar"}],"containers":[{"$setElementOrder/env":[{"name":"A"},{"name":"C"}],"env":[{"name":"C","value":"3"},{"$patch":"delete","name":"B"}],"image":"nginx:1.28","name":"web"},{"image":"busybox","name":"sidecar"}]}}}}"#
+        let result = try Self.strategic(patch, created)
+        let configuration = try JSONValue(parsing: try #require(
+            result["metadata"]?["annotations"]?["kubectl.kubernetes.io/last-applied-configuration"]?.stringValue))
+        #expect(result["spec"] == configuration["spec"])
+        #expect(result["metadata"]?["labels"] == configuration["metadata"]?["labels"])
+        #expect(Self.containers(result).map { $0["name"] } == ["web", "sidecar"])
+        #expect(Self.containers(result)[0]["env"] == Self.json(#"[{"name":"A","value":"1"},{"name":"C","value":"3"}]"#))
+    }
 }

@@ -121,12 +121,7 @@ struct ClientInformerTests {
 
         let restarted = Process()
         restarted.executableURL = URL(fileURLWithPath: agentctl)
-        restarted.arguments = [
-            "run", "apiserver", "--store", cluster.store.endpoints.map(\.description).joined(separator: ","),
-            "--store-token-file", cluster.store.workDirectory + "/token", "--listen", cluster.apiAddresses[0].description,
-            "--token-auth-file", cluster.store.workDirectory + "/tokens.csv", "--name", "apiserver-1-restarted",
-            "--exit-with-parent", String(getpid()),
-        ]
+        restarted.arguments = cluster.arguments(forApiServer: 0, name: "apiserver-1-restarted")
         let logPath = cluster.store.workDirectory + "/apiserver-1-restarted.log"
         _ = FileManager.default.createFile(atPath: logPath, contents: nil)
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))

@@ -15,16 +15,25 @@ struct RunCommand: AsyncParsableCommand {
 /// `agentctl run apiserver`: an API server in front of a store cluster. Several may share one store.
 struct RunApiServer: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "apiserver", abstract: "Run an API server (binary protocol) in front of the store.")
+        commandName: "apiserver",
+        abstract: "Run an API server (binary protocol, and HTTPS/JSON for kubectl) in front of the store.")
 
     @Option(help: "Store members' client addresses, comma-separated.")
     var store: String = "127.0.0.1:2379"
     @Option(help: "File holding the store token.")
     var storeTokenFile: String?
     @Option(help: "host:port for the binary API.")
-    var listen: String = "127.0.0.1:6443"
+    var listen: String = "127.0.0.1:6440"
+    @Option(help: "host:port for HTTPS/JSON (kubectl), or `none`.")
+    var secureListen: String = "127.0.0.1:6443"
+    @Option(help: "PEM serving certificate for HTTPS (agentctl up makes one in <data dir>/pki/apiserver.crt).")
+    var tlsCertFile: String?
+    @Option(help: "PEM private key of --tls-cert-file.")
+    var tlsPrivateKeyFile: String?
+    @Option(help: "PEM CA whose client certificates are accepted over HTTPS (CN = user, O = groups).")
+    var clientCaFile: String?
     @Option(help: "Kubernetes token file: one `token,user,uid,\"group1,group2\"` per line.")
-    var tokenAuthFile: String
+    var tokenAuthFile: String?
     @Option(help: "Admission plugins for writes, comma-separated (Kubernetes names).")
     var enableAdmissionPlugins: String = AdmissionChain.defaultEnabled.joined(separator: ",")
     @Option(help: "Unsent bytes a client connection may hold before its watchers count as behind.")
@@ -48,7 +57,8 @@ struct RunApiServer: AsyncParsableCommand {
             handler.logLevel = level
             return handler
         }
-        let authenticators = try Self.authenticators(tokenAuthFile: tokenAuthFile)
+        let https = try httpsConfiguration()
+        let authenticators = try Self.authenticators(tokenAuthFile: tokenAuthFile, clientCertificates: https?.clientCAPEM != nil)
         let storeToken: String
         if let storeTokenFile {
             storeToken = try TokenOptions.read(storeTokenFile, flag: "--store-token-file")
@@ -65,6 +75,7 @@ struct RunApiServer: AsyncParsableCommand {
         guard connectionBufferBytes >= 4096 else { throw ValidationError("--connection-buffer-bytes must be at least 4096") }
         configuration.connectionBufferBytes = connectionBufferBytes
         configuration.slowWatcherGraceMilliseconds = slowWatcherGraceMilliseconds
+        configuration.https = https
         let server = try await ApiServer.start(configuration)
         await waitForTermination()
         await server.stop()
@@ -72,15 +83,42 @@ struct RunApiServer: AsyncParsableCommand {
 }
 
 extension RunApiServer {
-    /// The static token file (Kubernetes' CSV format) as the first authentication plugin.
-    static func authenticators(tokenAuthFile path: String) throws -> AuthenticatorChain {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-            throw ValidationError("--token-auth-file: cannot read \(path)")
+    /// The authentication plugins: client certificates first (when a client CA is given), then
+    /// the static token file (Kubernetes' CSV format).
+    static func authenticators(tokenAuthFile path: String?, clientCertificates: Bool) throws -> AuthenticatorChain {
+        var authenticators: [any Authenticator] = clientCertificates ? [ClientCertificateAuthenticator()] : []
+        if let path {
+            guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+                throw ValidationError("--token-auth-file: cannot read \(path)")
+            }
+            do {
+                authenticators.append(try StaticTokenAuthenticator(parsing: text, file: path))
+            } catch {
+                throw ValidationError("--token-auth-file: \(error)")
+            }
         }
-        do {
-            return AuthenticatorChain([try StaticTokenAuthenticator(parsing: text, file: path)])
-        } catch {
-            throw ValidationError("--token-auth-file: \(error)")
+        guard !authenticators.isEmpty else {
+            throw ValidationError("no way to authenticate callers: pass --token-auth-file FILE and/or --client-ca-file FILE")
         }
+        return AuthenticatorChain(authenticators)
+    }
+
+    /// The HTTPS door from --secure-listen and the TLS files; nil for `--secure-listen none`.
+    func httpsConfiguration() throws -> HTTPSConfiguration? {
+        guard secureListen != "none" else { return nil }
+        guard let tlsCertFile, let tlsPrivateKeyFile else {
+            throw ValidationError(
+                "--secure-listen \(secureListen) needs --tls-cert-file and --tls-private-key-file (agentctl up makes them in .skiff/local/pki), or pass --secure-listen none")
+        }
+        func read(_ path: String, _ flag: String) throws -> String {
+            guard let text = try? String(contentsOfFile: path, encoding: .utf8), !text.isEmpty else {
+                throw ValidationError("\(flag): cannot read \(path)")
+            }
+            return text
+        }
+        return HTTPSConfiguration(
+            listen: try SocketAddress(parsing: secureListen), certificateChainPEM: try read(tlsCertFile, "--tls-cert-file"),
+            privateKeyPEM: try read(tlsPrivateKeyFile, "--tls-private-key-file"),
+            clientCAPEM: try clientCaFile.map { try read($0, "--client-ca-file") })
     }
 }

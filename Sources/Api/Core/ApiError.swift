@@ -72,9 +72,13 @@ public struct ApiError: Error, Sendable, Hashable, CustomStringConvertible {
         let summary = causes.map { cause in
             [cause.field, cause.message].compactMap { $0 }.joined(separator: ": ")
         }.joined(separator: ", ")
+        // Like Kubernetes' NewInvalid, the details name the kind ("Pod"), not the resource:
+        // kubectl prints `The Pod "web" is invalid: …` from them.
+        var details = details(type, name, causes: causes)
+        details.kind = type.kind
         return ApiError(
             code: 422, reason: "Invalid", message: "\(type.kind) \"\(name)\" is invalid: \(summary)",
-            details: details(type, name, causes: causes))
+            details: details)
     }
 
     public static func badRequest(_ message: String) -> ApiError {

@@ -25,6 +25,10 @@ public struct RequestPipeline: Sendable {
         try authenticators.authenticate(token: token)
     }
 
+    public func authenticate(_ credentials: RequestCredentials) throws(ApiError) -> UserInfo {
+        try authenticators.authenticate(credentials)
+    }
+
     public func authorize(_ attributes: RequestAttributes) throws(ApiError) {
         try authorizer.check(attributes)
     }

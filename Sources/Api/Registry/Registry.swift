@@ -35,12 +35,15 @@ final class Registry: @unchecked Sendable {
     /// Starts one watch cache per served kind.
     /// See WatchCache.slowWatcherGraceNanoseconds.
     var slowWatcherGraceNanoseconds: UInt64 = 2_000_000_000
+    /// Where store call latencies and watch deliveries are counted.
+    var metrics: ApiMetrics?
 
     func start() {
         loop.preconditionInLoop()
         for type in ResourceCatalog.all {
             let cache = WatchCache(type: type, store: store, logger: logger)
             cache.slowWatcherGraceNanoseconds = slowWatcherGraceNanoseconds
+            cache.metrics = metrics
             caches[type] = cache
             cache.start()
         }
@@ -60,7 +63,10 @@ final class Registry: @unchecked Sendable {
 
     // MARK: Create
 
-    func create(_ type: ResourceType, namespace: String, object input: any KubernetesObject) async throws(ApiError) -> CachedObject {
+    /// Stores a new object. With `dryRun` the object is shaped exactly as it would be stored
+    /// (name from generateName, uid, timestamps) and checked against what exists, but nothing is
+    /// written and no service IP is claimed.
+    func create(_ type: ResourceType, namespace: String, object input: any KubernetesObject, dryRun: Bool = false) async throws(ApiError) -> CachedObject {
         var object = input
         var meta = object.meta
         if let version = meta.resourceVersion, !version.isEmpty {
@@ -91,6 +97,11 @@ final class Registry: @unchecked Sendable {
         meta.deletionGracePeriodSeconds = nil
         object.metadata = meta
         let key = type.storeKey(namespace: namespace, name: name)
+        if dryRun {
+            try await ready(type)
+            if await loop.submit({ self.cache(type).objects[key] != nil }) { throw .alreadyExists(type, name) }
+            return CachedObject(key: key, object: object, bytes: object.protobufBytes(), revision: 0)
+        }
         var extraOperations: [RequestOp] = []
         var extraCompares: [Compare] = []
         if var service = object as? Service {
@@ -119,7 +130,7 @@ final class Registry: @unchecked Sendable {
     /// Replaces an object (or only its status) if the caller's resourceVersion is current.
     func update(
         _ type: ResourceType, namespace: String, name: String, object input: any KubernetesObject,
-        statusOnly: Bool
+        statusOnly: Bool, dryRun: Bool = false
     ) async throws(ApiError) -> CachedObject {
         let key = type.storeKey(namespace: namespace, name: name)
         let givenVersion = input.metadata?.resourceVersion ?? ""
@@ -158,6 +169,10 @@ final class Registry: @unchecked Sendable {
             }
         }
         object.metadata = meta
+        if dryRun {
+            object.metadata?.resourceVersion = String(current.revision)
+            return CachedObject(key: key, object: object, bytes: object.protobufBytes(), revision: current.revision)
+        }
         // The last finalizer of an object being deleted is gone: the object goes now.
         if meta.deletionTimestamp != nil && meta.finalizers.isEmpty {
             return try await remove(type, key: key, current: current, name: name)
@@ -207,7 +222,7 @@ final class Registry: @unchecked Sendable {
     // MARK: Delete
 
     func delete(
-        _ type: ResourceType, namespace: String, name: String, options: DeleteRequestOptions
+        _ type: ResourceType, namespace: String, name: String, options: DeleteRequestOptions, dryRun: Bool = false
     ) async throws(ApiError) -> CachedObject {
         let key = type.storeKey(namespace: namespace, name: name)
         let current = try await currentObject(type, key: key, name: name, atLeast: 0)
@@ -227,6 +242,7 @@ final class Registry: @unchecked Sendable {
             throw .badRequest("propagationPolicy \(options.propagationPolicy!) is not one of Orphan, Background, Foreground")
         }
         let grace = gracePeriod(current.object, requested: options.gracePeriodSeconds)
+        if dryRun { return current }
         if finalizers.isEmpty && grace == 0 {
             return try await remove(type, key: key, current: current, name: name)
         }
@@ -279,6 +295,8 @@ final class Registry: @unchecked Sendable {
         let found: CachedObject? = await loop.submit { self.cache(type).objects[key] }
         if let found { return found }
         // The cache may lag the store by a moment: confirm with the store before saying no.
+        let start = ContinuousClock.now
+        defer { metrics?.storeRequest("get", since: start) }
         do {
             if let kv = try await store.get(Array(key.utf8)), let cached = await loop.submit({ self.cache(type).decode(kv) }) {
                 return cached
@@ -294,6 +312,8 @@ final class Registry: @unchecked Sendable {
     }
 
     private func run(_ txn: TxnRequest) async throws(ApiError) -> TxnResponse {
+        let start = ContinuousClock.now
+        defer { metrics?.storeRequest("txn", since: start) }
         do {
             return try await store.txn(txn)
         } catch {

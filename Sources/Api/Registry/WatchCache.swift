@@ -1,4 +1,5 @@
 import Logging
+import NIOCore
 import Raft
 import Wire
 
@@ -16,13 +17,114 @@ public struct CachedObject: @unchecked Sendable {
     public var name: String { object.metadata?.name ?? "" }
 }
 
-/// WatchCacheEvent is one change, encoded once as an ApiWatchEvent: every watcher gets the same
-/// bytes.
+/// WatchCacheEvent is one change, encoded once as an ApiWatchEvent: every binary-protocol
+/// watcher gets the same bytes.
 struct WatchCacheEvent {
     let revision: Int64
     let type: String
     let object: CachedObject
     let encoded: [UInt8]
+}
+
+/// WatchDelivery is one event on its way to the watchers of a cache: a change, a synthetic
+/// ADDED of the initial state, or a bookmark. Each sink asks it for the event in its own format
+/// (`sharedEncoding`), so every format is encoded at most once per event however many watchers
+/// share it — the protobuf ApiWatchEvent for binary watchers, one JSON line for HTTP watchers,
+/// one Table line per table option.
+struct WatchDelivery {
+    enum Kind {
+        case change(WatchCacheEvent)
+        case added(CachedObject)
+        case bookmark(revision: Int64)
+    }
+
+    let kind: Kind
+    let resourceType: ResourceType
+    private var protobuf: [UInt8]?
+    private var encodings: [String: ByteBuffer] = [:]
+
+    init(_ kind: Kind, resourceType: ResourceType) {
+        self.kind = kind
+        self.resourceType = resourceType
+        if case .change(let event) = kind { protobuf = event.encoded }
+    }
+
+    /// "ADDED", "MODIFIED", "DELETED" or "BOOKMARK".
+    var type: String {
+        switch kind {
+        case .change(let event): event.type
+        case .added: "ADDED"
+        case .bookmark: "BOOKMARK"
+        }
+    }
+
+    /// The object of a change or initial ADDED; nil for a bookmark.
+    var object: CachedObject? {
+        switch kind {
+        case .change(let event): event.object
+        case .added(let object): object
+        case .bookmark: nil
+        }
+    }
+
+    var revision: Int64 {
+        switch kind {
+        case .change(let event): event.revision
+        case .added(let object): object.revision
+        case .bookmark(let revision): revision
+        }
+    }
+
+    /// The binary protocol's ApiWatchEvent bytes.
+    mutating func protobufEvent() -> [UInt8] {
+        if let protobuf { return protobuf }
+        let bytes: [UInt8]
+        switch kind {
+        case .change(let event): bytes = event.encoded
+        case .added(let object): bytes = ApiWatchEvent(type: "ADDED", object: object.bytes).protobufBytes()
+        case .bookmark(let revision):
+            var object = resourceType.emptyObject()
+            object.metadata = ObjectMeta(resourceVersion: String(revision))
+            bytes = ApiWatchEvent(type: "BOOKMARK", object: object.protobufBytes()).protobufBytes()
+        }
+        protobuf = bytes
+        return bytes
+    }
+
+    /// The event in the format named `key`, encoded by `encode` for the first sink that asks.
+    mutating func sharedEncoding(_ key: String, _ encode: (WatchDelivery) -> ByteBuffer) -> ByteBuffer {
+        if let encoded = encodings[key] { return encoded }
+        let encoded = encode(self)
+        encodings[key] = encoded
+        return encoded
+    }
+}
+
+/// WatchSink is where one watcher's events go: a binary-protocol server stream, or an HTTP
+/// chunked response. It lives on the cache's loop (every call comes from there). The cache's
+/// back-pressure rule is the same for every sink: `deliver` always queues, and says
+/// `.throttled` while the peer is behind; a watcher throttled longer than the grace period is
+/// ended with 410 so that it relists.
+protocol WatchSink: AnyObject, Sendable {
+    /// Queues one event.
+    func deliver(_ delivery: inout WatchDelivery) -> StreamSendResult
+    /// Sends an ERROR event with `status` and ends the stream.
+    func end(error status: ApiError)
+    /// Set by the cache: runs once when the client goes away (or the stream ends by itself).
+    var onCancel: (() -> Void)? { get set }
+}
+
+extension ServerCall: WatchSink {
+    private static let noPrefix: [UInt8] = []
+
+    func deliver(_ delivery: inout WatchDelivery) -> StreamSendResult {
+        send(prefix: Self.noPrefix, shared: delivery.protobufEvent())
+    }
+
+    func end(error: ApiError) {
+        send(ApiWatchEvent(type: "ERROR", object: error.status.protobufBytes()).protobufBytes())
+        finish(status: error.message)
+    }
 }
 
 /// ObjectFilter decides which objects a list or watch returns (namespace and selectors).
@@ -50,7 +152,7 @@ final class WatchCache: @unchecked Sendable {
     // Safety of @unchecked Sendable: every member is touched on `loop` only.
     let type: ResourceType
     let store: StoreClient
-    let loop: EventLoop
+    let loop: Wire.EventLoop
     let logger: Logger
     let historyLimit: Int
 
@@ -70,6 +172,8 @@ final class WatchCache: @unchecked Sendable {
     /// cut off: long enough to ride out a burst, short enough that a stuck client cannot make the
     /// server hold an unbounded backlog for it.
     var slowWatcherGraceNanoseconds: UInt64 = 2_000_000_000
+    /// Where deliveries are counted (nil in tests without a server).
+    var metrics: ApiMetrics?
 
     init(type: ResourceType, store: StoreClient, logger: Logger, historyLimit: Int = 10_000) {
         self.type = type
@@ -199,7 +303,11 @@ final class WatchCache: @unchecked Sendable {
             }
         }
         history.append(event)
-        for watcher in Array(watchers.values) { watcher.offer(event) }
+        guard !watchers.isEmpty else { return }
+        var delivery = WatchDelivery(.change(event), resourceType: type)
+        var delivered = 0
+        for watcher in Array(watchers.values) where watcher.offer(&delivery) { delivered += 1 }
+        metrics?.watchEventsDelivered(delivered)
     }
 
     // MARK: Reads
@@ -259,30 +367,32 @@ final class WatchCache: @unchecked Sendable {
 
     // MARK: Watches
 
-    /// Starts a watch for `call`: from `fromRevision` (events after it, from history) or, when
+    /// Starts a watch into `sink`: from `fromRevision` (events after it, from history) or, when
     /// nil, with synthetic ADDED events for every current object first (Kubernetes' semantics of
     /// resourceVersion unset or "0").
     func watch(
-        call: ServerCall, fromRevision: Int64?, filter: ObjectFilter, bookmarks: Bool
+        sink: any WatchSink, fromRevision: Int64?, filter: ObjectFilter, bookmarks: Bool
     ) throws(ApiError) {
-        let watcher = CacheWatcher(call: call, filter: filter, bookmarks: bookmarks, cache: self)
+        let watcher = CacheWatcher(sink: sink, filter: filter, bookmarks: bookmarks, cache: self)
         if let fromRevision {
             let oldest = history.count > historyStart ? history[historyStart].revision - 1 : revision
             if fromRevision < oldest {
                 throw .expired("too old resource version: \(fromRevision) (\(oldest))")
             }
             for event in history[historyStart...] where event.revision > fromRevision {
-                watcher.offer(event)
+                var delivery = WatchDelivery(.change(event), resourceType: type)
+                watcher.offer(&delivery)
             }
         } else {
             for object in list(filter) {
-                watcher.send(ApiWatchEvent(type: "ADDED", object: object.bytes).protobufBytes())
+                var delivery = WatchDelivery(.added(object), resourceType: type)
+                watcher.send(&delivery)
             }
         }
         guard !watcher.ended else { return }
         let id = ObjectIdentifier(watcher)
         watchers[id] = watcher
-        call.onCancel = { [weak self] in self?.watchers[id] = nil }
+        sink.onCancel = { [weak self] in self?.watchers[id] = nil }
     }
 
     func removeWatcher(_ watcher: CacheWatcher) {
@@ -293,46 +403,43 @@ final class WatchCache: @unchecked Sendable {
     func sendBookmarks() {
         let wanting = watchers.values.filter(\.bookmarks)
         guard !wanting.isEmpty else { return }
-        var object = type.emptyObject()
-        var meta = ObjectMeta()
-        meta.resourceVersion = String(revision)
-        object.metadata = meta
-        let encoded = ApiWatchEvent(type: "BOOKMARK", object: object.protobufBytes()).protobufBytes()
-        for watcher in wanting { watcher.send(encoded) }
+        var delivery = WatchDelivery(.bookmark(revision: revision), resourceType: type)
+        for watcher in wanting { watcher.send(&delivery) }
     }
 }
 
 /// CacheWatcher is one client watch on a cache.
 final class CacheWatcher: @unchecked Sendable {
     // Safety of @unchecked Sendable: used on the cache's loop only.
-    let call: ServerCall
+    let sink: any WatchSink
     let filter: ObjectFilter
     let bookmarks: Bool
     weak var cache: WatchCache?
     private(set) var ended = false
 
-    init(call: ServerCall, filter: ObjectFilter, bookmarks: Bool, cache: WatchCache) {
-        self.call = call
+    init(sink: any WatchSink, filter: ObjectFilter, bookmarks: Bool, cache: WatchCache) {
+        self.sink = sink
         self.filter = filter
         self.bookmarks = bookmarks
         self.cache = cache
     }
 
-    func offer(_ event: WatchCacheEvent) {
-        guard filter.accepts(event.object) else { return }
-        send(event.encoded)
+    /// Sends the event if the watcher's filter accepts its object; true when it was sent.
+    @discardableResult
+    func offer(_ delivery: inout WatchDelivery) -> Bool {
+        guard let object = delivery.object, filter.accepts(object) else { return false }
+        send(&delivery)
+        return true
     }
 
-    private static let noPrefix: [UInt8] = []
-
-    /// When the connection first reported it was over its high watermark (nil: it is not).
+    /// When the sink first reported it was behind (nil: it is not).
     private var throttledSince: UInt64?
 
-    /// Sends pre-encoded event bytes. A watcher whose connection stays full past the grace
-    /// period is cut off so that it cannot hold the others back: the client lists again.
-    func send(_ encoded: [UInt8]) {
+    /// Sends an event. A watcher whose sink stays behind past the grace period is cut off so
+    /// that it cannot hold the others back: the client lists again.
+    func send(_ delivery: inout WatchDelivery) {
         guard !ended else { return }
-        switch call.send(prefix: Self.noPrefix, shared: encoded) {
+        switch sink.deliver(&delivery) {
         case .sent:
             throttledSince = nil
         case .closed:
@@ -354,10 +461,7 @@ final class CacheWatcher: @unchecked Sendable {
     func end(expired reason: String) {
         guard !ended else { return }
         ended = true
-        var status = ApiError.expired(reason).status
-        status.code = 410
-        call.send(ApiWatchEvent(type: "ERROR", object: status.protobufBytes()).protobufBytes())
-        call.finish(status: reason)
+        sink.end(error: .expired(reason))
         cache?.removeWatcher(self)
     }
 }

@@ -15,6 +15,10 @@ public final class ApiCluster: @unchecked Sendable {
     /// A user with no groups: it can do only what RBAC objects grant it.
     public let userToken = "jane-\(UInt64.random(in: 1...UInt64.max))"
     public private(set) var apiAddresses: [SocketAddress] = []
+    /// The HTTPS (kubectl) address of each API server.
+    public private(set) var httpsAddresses: [SocketAddress] = []
+    /// The cluster CA, serving and admin certificates, in `<work dir>/pki`.
+    public let pki: ClusterPKI
     private var apiServers: [Process] = []
 
     /// Extra arguments for every `agentctl run apiserver`.
@@ -24,20 +28,32 @@ public final class ApiCluster: @unchecked Sendable {
         store = try StoreCluster(memberCount: storeMembers, agentctl: agentctl)
         try "\(adminToken),admin,admin,\"system:masters\"\n\(userToken),jane,jane-uid\n".write(
             toFile: store.workDirectory + "/tokens.csv", atomically: true, encoding: .utf8)
-        for _ in 0..<count { apiAddresses.append(SocketAddress(host: "127.0.0.1", port: try StoreCluster.freePort())) }
+        for _ in 0..<count {
+            apiAddresses.append(SocketAddress(host: "127.0.0.1", port: try StoreCluster.freePort()))
+            httpsAddresses.append(SocketAddress(host: "127.0.0.1", port: try StoreCluster.freePort()))
+        }
+        pki = try ClusterPKI.ensure(in: store.workDirectory + "/pki")
+    }
+
+    /// A kubeconfig file for API server `index` (mode 0600, in the work folder): the admin's
+    /// client certificate by default, or a bearer token.
+    public func writeKubeconfig(index: Int = 0, token: String? = nil, name: String = "kubeconfig") throws -> String {
+        let path = store.workDirectory + "/" + name
+        let credential: Kubeconfig.Credential = token.map { .token($0) }
+            ?? .clientCertificate(certificatePEM: pki.adminCertificatePEM, keyPEM: pki.adminKeyPEM)
+        let config = Kubeconfig(
+            server: "https://\(httpsAddresses[index])", caCertificatePEM: pki.caCertificatePEM,
+            userName: token == nil ? ClusterPKI.adminUser : "token-user", credential: credential)
+        try ClusterPKI.writeSecret(config.rendered(), to: path)
+        return path
     }
 
     public func start() throws {
         try store.start()
-        for (index, address) in apiAddresses.enumerated() {
+        for index in apiAddresses.indices {
             let process = Process()
             process.executableURL = URL(fileURLWithPath: store.agentctl)
-            process.arguments = [
-                "run", "apiserver", "--store", store.endpoints.map(\.description).joined(separator: ","),
-                "--store-token-file", store.workDirectory + "/token", "--listen", address.description,
-                "--token-auth-file", store.workDirectory + "/tokens.csv", "--name", "apiserver-\(index + 1)",
-                "--exit-with-parent", String(getpid()),
-            ] + apiServerArguments
+            process.arguments = arguments(forApiServer: index, name: "apiserver-\(index + 1)")
             let logPath = store.workDirectory + "/apiserver-\(index + 1).log"
             _ = FileManager.default.createFile(atPath: logPath, contents: nil)
             let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
@@ -46,6 +62,19 @@ public final class ApiCluster: @unchecked Sendable {
             try process.run()
             apiServers.append(process)
         }
+    }
+
+    /// The command line (after the executable) of API server `index`: binary protocol, HTTPS
+    /// with the cluster's certificates, the token file, and `apiServerArguments`.
+    public func arguments(forApiServer index: Int, name: String) -> [String] {
+        [
+            "run", "apiserver", "--store", store.endpoints.map(\.description).joined(separator: ","),
+            "--store-token-file", store.workDirectory + "/token", "--listen", apiAddresses[index].description,
+            "--secure-listen", httpsAddresses[index].description, "--tls-cert-file", pki.serverCertificatePath,
+            "--tls-private-key-file", pki.serverKeyPath, "--client-ca-file", pki.caCertificatePath,
+            "--token-auth-file", store.workDirectory + "/tokens.csv", "--name", name,
+            "--exit-with-parent", String(getpid()),
+        ] + apiServerArguments
     }
 
     /// Peak RSS (VmHWM, KiB) of each API server.

@@ -9,10 +9,65 @@ public enum AuthenticationResult: Sendable, Hashable {
     case rejected(String)
 }
 
-/// Authenticator establishes who sent a request from its bearer token (seed item 15: the API
-/// server asks its authentication plugins in turn until one knows the caller).
+/// RequestCredentials is everything a request presents to prove who sent it: a bearer token
+/// (binary handshake or HTTP `Authorization: Bearer`), and over HTTPS a client certificate that
+/// TLS already verified against the cluster CA.
+public struct RequestCredentials: Sendable, Hashable {
+    /// "" when the request carries none.
+    public var bearerToken: String
+    public var clientCertificate: VerifiedClientCertificate?
+
+    public init(bearerToken: String = "", clientCertificate: VerifiedClientCertificate? = nil) {
+        self.bearerToken = bearerToken
+        self.clientCertificate = clientCertificate
+    }
+
+    public var isEmpty: Bool { bearerToken.isEmpty && clientCertificate == nil }
+}
+
+/// VerifiedClientCertificate is the subject of a client certificate whose chain TLS verified
+/// against the cluster CA: Kubernetes reads the user from the common name and the groups from
+/// the organizations.
+public struct VerifiedClientCertificate: Sendable, Hashable {
+    public var commonName: String
+    public var organizations: [String]
+
+    public init(commonName: String, organizations: [String]) {
+        self.commonName = commonName
+        self.organizations = organizations
+    }
+}
+
+/// Authenticator establishes who sent a request from its credentials (seed item 15: the API
+/// server asks its authentication plugins in turn until one knows the caller). Token plugins
+/// implement `authenticate(token:)`; the default `authenticate(_:)` hands them the bearer token
+/// and answers `.unknown` when there is none.
 public protocol Authenticator: Sendable {
     func authenticate(token: String) -> AuthenticationResult
+    func authenticate(_ credentials: RequestCredentials) -> AuthenticationResult
+}
+
+extension Authenticator {
+    public func authenticate(_ credentials: RequestCredentials) -> AuthenticationResult {
+        credentials.bearerToken.isEmpty ? .unknown : authenticate(token: credentials.bearerToken)
+    }
+}
+
+/// ClientCertificateAuthenticator is Kubernetes' x509 authenticator: a verified client
+/// certificate's CN is the user and each O a group. It comes first in the chain, so a request
+/// with both a certificate and a token is the certificate's user, as in Kubernetes.
+public struct ClientCertificateAuthenticator: Authenticator {
+    public init() {}
+
+    public func authenticate(token: String) -> AuthenticationResult { .unknown }
+
+    public func authenticate(_ credentials: RequestCredentials) -> AuthenticationResult {
+        guard let certificate = credentials.clientCertificate else { return .unknown }
+        guard !certificate.commonName.isEmpty else {
+            return .rejected("the client certificate has no common name (CN) to take the user name from")
+        }
+        return .authenticated(UserInfo(name: certificate.commonName, groups: certificate.organizations))
+    }
 }
 
 /// AuthenticatorChain asks its authenticators in order. The first `.authenticated` or
@@ -31,9 +86,14 @@ public struct AuthenticatorChain: Sendable {
     /// The caller of a request with this bearer token ("" when the request had none), or the
     /// 401 to answer with.
     public func authenticate(token: String) throws(ApiError) -> UserInfo {
+        try authenticate(RequestCredentials(bearerToken: token))
+    }
+
+    /// The caller of a request with these credentials, or the 401 to answer with.
+    public func authenticate(_ credentials: RequestCredentials) throws(ApiError) -> UserInfo {
         for authenticator in authenticators {
-            if token.isEmpty && !(authenticator is AnonymousAuthenticator) { continue }
-            switch authenticator.authenticate(token: token) {
+            if credentials.isEmpty && !(authenticator is AnonymousAuthenticator) { continue }
+            switch authenticator.authenticate(credentials) {
             case .unknown:
                 continue
             case .rejected(let reason):
@@ -46,9 +106,11 @@ public struct AuthenticatorChain: Sendable {
             }
         }
         throw ApiError.unauthorized(
-            token.isEmpty
-                ? "Unauthorized: the request carries no bearer token and anonymous access is disabled"
-                : "Unauthorized: no authenticator recognizes the bearer token")
+            credentials.isEmpty
+                ? "Unauthorized: the request carries no credentials (bearer token or client certificate) and anonymous access is disabled"
+                : credentials.bearerToken.isEmpty
+                    ? "Unauthorized: no authenticator recognizes the client certificate"
+                    : "Unauthorized: no authenticator recognizes the bearer token")
     }
 }
 
@@ -63,5 +125,9 @@ public struct AnonymousAuthenticator: Authenticator {
 
     public func authenticate(token: String) -> AuthenticationResult {
         .authenticated(UserInfo(name: Self.userName, groups: [UserInfo.unauthenticatedGroup]))
+    }
+
+    public func authenticate(_ credentials: RequestCredentials) -> AuthenticationResult {
+        authenticate(token: credentials.bearerToken)
     }
 }
