@@ -66,6 +66,9 @@ extension Gateway {
             throw Self.pathNotFound(request.path)
         }
         let query = request.query
+        if [.create, .update, .patch].contains(verb) {
+            resource.fieldManager = try Self.fieldManager(request)
+        }
         switch verb {
         case .get:
             let format = try ResponseFormat.negotiate(accept: request.headers.first(name: "accept"))
@@ -129,6 +132,20 @@ extension Gateway {
         }
     }
 
+    /// The fieldManager parameter, or Kubernetes' default: the User-Agent up to its first "/"
+    /// ("kubectl" from "kubectl/v1.32.4 (linux/amd64) …").
+    static func fieldManager(_ request: GatewayRequest) throws(ApiError) -> String {
+        if let given = request.query["fieldManager"], !given.isEmpty {
+            guard given.count <= 128, given.unicodeScalars.allSatisfy({ $0.value >= 0x20 && $0.value < 0x7F }) else {
+                throw .invalid(name: "fieldManager", [.field("fieldManager", "FieldValueInvalid", "Invalid value: must be at most 128 printable ASCII characters")])
+            }
+            return given
+        }
+        let agent = request.headers.first(name: "user-agent") ?? ""
+        let prefix = agent.split(separator: "/", maxSplits: 1).first.map(String.init) ?? ""
+        return String(prefix.unicodeScalars.filter { $0.value >= 0x20 && $0.value < 0x7F }.prefix(128).map(Character.init))
+    }
+
     // MARK: Watch
 
     private func serveWatch(_ resource: ResourceRequest, _ request: GatewayRequest, _ responder: HTTPResponder) async throws(ApiError) {
@@ -145,7 +162,7 @@ extension Gateway {
 
     // MARK: Bodies
 
-    /// Parses a JSON body; a syntax error is a 400 naming the byte.
+    /// Parses a JSON (or YAML) body; a syntax error is a 400 naming where.
     func parseJSONBody(_ request: GatewayRequest, what: String) throws(ApiError) -> JSONValue {
         guard request.body.readableBytes > 0 else {
             throw .badRequest("the request has no body: send the \(what) as JSON")
@@ -156,10 +173,17 @@ extension Gateway {
                 code: 415, reason: "UnsupportedMediaType",
                 message: "the body's media type \(type) is not supported: send application/json")
         }
+        if type.hasSuffix("yaml") {
+            do {
+                return try YAMLDocument.parse(request.bodyBytes)
+            } catch {
+                throw .badRequest("the body is not valid YAML: \(error)")
+            }
+        }
         do {
             return try JSONValue(parsing: request.body.readableBytesView)
         } catch {
-            throw .badRequest("the body is not valid JSON (\(error)); \(type.contains("yaml") ? "Skiff takes YAML bodies only as JSON, the way kubectl sends them" : "send the \(what) as JSON")")
+            throw .badRequest("the body is not valid JSON (\(error)); send the \(what) as JSON")
         }
     }
 

@@ -92,6 +92,7 @@ extension ApiServer {
             user: user, verb: verb, type: type, namespace: request.namespace ?? "", name: request.name ?? "",
             subresource: request.subresource ?? "")
         resource.dryRun = request.dryRun ?? false
+        resource.fieldManager = request.fieldManager ?? ""
         return resource
     }
 

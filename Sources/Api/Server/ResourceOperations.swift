@@ -17,6 +17,9 @@ struct ResourceRequest: Sendable {
     var subresource: String
     /// Run every check and shape the answer, but change nothing (`dryRun=All`).
     var dryRun = false
+    /// Who makes the change, for `metadata.managedFields` ("" records nothing): the
+    /// fieldManager query parameter, or a name derived from the client's User-Agent.
+    var fieldManager = ""
 
     init(user: UserInfo, verb: Verb, type: ResourceType, namespace: String, name: String = "", subresource: String = "") {
         self.user = user
@@ -219,8 +222,11 @@ extension ApiServer {
                     throw .badRequest("the namespace of the provided object (\(given)) does not match the namespace sent on the request (\(request.namespace))")
                 }
             }
-            guard let admitted = try await admit(request, object: object, old: nil) else {
+            guard var admitted = try await admit(request, object: object, old: nil) else {
                 throw .internalError("admission dropped the object")
+            }
+            if !request.fieldManager.isEmpty {
+                admitted = ManagedFields.recordUpdate(manager: request.fieldManager, old: nil, new: admitted)
             }
             return .stored(try await registry.create(type, namespace: request.namespace, object: admitted, dryRun: request.dryRun))
         }
@@ -246,9 +252,12 @@ extension ApiServer {
             }
             let statusOnly = request.subresource == "status"
             let old = await loop.submit { self.registry.cache(type).get(namespace: request.namespace, name: request.name)?.object }
-            var admitted = object
+            var admitted = Self.keepingSystemFields(of: old, in: object)
             if !statusOnly, let old {
-                admitted = try await admit(request, object: object, old: old) ?? object
+                admitted = try await admit(request, object: admitted, old: old) ?? admitted
+            }
+            if !request.fieldManager.isEmpty, !statusOnly {
+                admitted = ManagedFields.recordUpdate(manager: request.fieldManager, old: old, new: admitted, subresource: request.subresource)
             }
             return .stored(try await registry.update(
                 type, namespace: request.namespace, name: request.name, object: admitted, statusOnly: statusOnly,
@@ -258,10 +267,12 @@ extension ApiServer {
 
     /// Patch: reads the current object (or its scale), lets `transform` compute the new one,
     /// and updates with the version it read. A conflict with a concurrent writer is retried on
-    /// a fresh read, as Kubernetes does, unless the patch itself names a resourceVersion.
+    /// a fresh read, as Kubernetes does, unless the patch itself names a resourceVersion. With
+    /// `createIfMissing` (server-side apply) a missing object is created from `transform(nil)`.
     func patch(
-        _ request: ResourceRequest, _ transform: @Sendable (ServedObject) throws(ApiError) -> WriteBody
-    ) async throws(ApiError) -> ServedObject {
+        _ request: ResourceRequest, createIfMissing: Bool = false,
+        _ transform: @Sendable (ServedObject?) throws(ApiError) -> WriteBody
+    ) async throws(ApiError) -> (object: ServedObject, created: Bool) {
         try checkSubresource(request)
         if request.type == ComponentStatus.resourceType { throw .methodNotSupported(request.type, "patch") }
         var update = request
@@ -269,7 +280,17 @@ extension ApiServer {
         try pipeline.authorize(update.attributes())
         var attempts = 0
         while true {
-            let current = try await read(request)
+            let current: ServedObject
+            do {
+                current = try await read(request)
+            } catch where error.code == 404 && createIfMissing && request.subresource.isEmpty {
+                var create = request
+                create.verb = .create
+                create.name = ""
+                create.fieldManager = ""  // the apply already recorded its ownership
+                let created = try await self.create(create, try transform(nil))
+                return (created, true)
+            }
             let body = try transform(current)
             let readVersion: String? = switch current {
             case .stored(let object): object.object.metadata?.resourceVersion
@@ -282,7 +303,7 @@ extension ApiServer {
             case .binding: nil
             }
             do {
-                return try await self.update(update, body)
+                return (try await self.update(update, body), false)
             } catch where error.reason == "Conflict" && attempts < 5 && readVersion == patchedVersion {
                 attempts += 1
             }
@@ -300,6 +321,21 @@ extension ApiServer {
         }
         return .stored(try await registry.delete(
             type, namespace: request.namespace, name: request.name, options: options, dryRun: request.dryRun))
+    }
+
+    /// What Kubernetes' BeforeUpdate does before validation: the creation and deletion
+    /// timestamps are the stored ones whatever the client sent (JSON carries whole seconds, the
+    /// store keeps nanoseconds), and a missing uid is the stored one.
+    static func keepingSystemFields(of old: (any KubernetesObject)?, in new: any KubernetesObject) -> any KubernetesObject {
+        guard let old = old?.metadata else { return new }
+        var object = new
+        var meta = object.meta
+        if old.creationTimestamp != nil { meta.creationTimestamp = old.creationTimestamp }
+        if (meta.uid ?? "").isEmpty { meta.uid = old.uid }
+        meta.deletionTimestamp = old.deletionTimestamp
+        meta.deletionGracePeriodSeconds = old.deletionGracePeriodSeconds
+        object.metadata = meta
+        return object
     }
 
     /// Deletes every object a list with `listOptions` returns; objects that went away meanwhile
