@@ -172,6 +172,8 @@ import Testing
         #expect(replacedMap["spec"]?["strategy"] == ["type": "Recreate"])
         let deletedMap = try Self.strategic(#"{"spec":{"strategy":{"$patch":"delete"}}}"#)
         #expect(deletedMap["spec"]?["strategy"] == [:])
+        let mergedMap = try Self.strategic(#"{"spec":{"strategy":{"$patch":"merge","type":"Recreate"}}}"#)
+        #expect(mergedMap["spec"]?["strategy"] == Self.json(#"{"type":"Recreate","rollingUpdate":{"maxSurge":1,"maxUnavailable":0}}"#))
     }
 
     @Test func primitiveListsWithMergeStrategyUnion() throws {

@@ -8,7 +8,8 @@
 ///   (finalizers);
 /// * `null` deletes a member; `{"$patch": "delete"}` deletes a map (or, inside a merge list, the
 ///   element with the given key); `{"$patch": "replace"}` replaces a map as written, and as a
-///   list element replaces the whole list with the other elements;
+///   list element replaces the whole list with the other elements; `{"$patch": "merge"}` in a
+///   map is the default said explicitly (in a list Kubernetes refuses it, and so does Skiff);
 /// * `$retainKeys: [...]` in a map drops the live members not listed (fields with
 ///   `+patchStrategy=retainKeys`, like a Deployment's strategy and a volume's source);
 /// * `$setElementOrder/<list>: [...]` fixes the order of a merged list (kubectl sends it);
@@ -33,20 +34,22 @@ public enum StrategicMergePatch {
     // MARK: Maps
 
     static func mergeMap(_ original: JSONObject, _ patch: JSONObject, schema: PatchSchema, path: JSONPath) throws(ApiError) -> JSONObject {
+        var patch = patch
         if let directiveValue = patch[directive] {
             switch directiveValue.stringValue {
             case "replace":
-                var replaced = patch
-                replaced[directive] = nil
-                return try stripDirectives(replaced, schema: schema, path: path)
+                patch[directive] = nil
+                return try stripDirectives(patch, schema: schema, path: path)
             case "delete":
                 return JSONObject()
+            case "merge":
+                // The default for maps, said explicitly.
+                patch[directive] = nil
             default:
-                throw ApiError.badPatch("\(describe(path)): unknown $patch directive \(directiveValue.shortDescription) in a map; expected \"replace\" or \"delete\"")
+                throw ApiError.badPatch("\(describe(path)): unknown $patch directive \(directiveValue.shortDescription) in a map; expected \"replace\", \"delete\" or \"merge\"")
             }
         }
         var result = original
-        var patch = patch
         if let retain = patch[retainKeys] {
             patch[retainKeys] = nil
             try applyRetainKeys(retain, to: &result, patch: patch, path: path)
