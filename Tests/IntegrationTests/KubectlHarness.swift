@@ -128,20 +128,18 @@ final class KubectlCluster: @unchecked Sendable {
     enum Identity: String { case admin, jane, anonymous }
 
     let api: ApiCluster
-    let securePort: UInt16
     let runner: CommandRunner
     private var background: [CommandRunner.Running] = []
 
     var workDirectory: String { api.store.workDirectory }
+    /// Where ApiCluster keeps the cluster's certificates (what `agentctl up` keeps in `<data dir>/pki`).
     var pkiDirectory: String { workDirectory + "/pki" }
-    var server: String { "https://127.0.0.1:\(securePort)" }
+    var server: String { "https://\(api.httpsAddresses[0])" }
     func kubeconfig(_ identity: Identity) -> String { workDirectory + "/\(identity.rawValue).kubeconfig" }
 
     init() throws {
         api = try ApiCluster(agentctl: BuildProducts.directory.appendingPathComponent("agentctl").path)
-        securePort = try StoreCluster.freePort()
         runner = CommandRunner(workDirectory: api.store.workDirectory)
-        api.apiServerArguments = ["--secure-listen", "127.0.0.1:\(securePort)", "--pki-dir", pkiDirectory]
         try FileManager.default.createDirectory(atPath: workDirectory + "/home", withIntermediateDirectories: true)
     }
 
@@ -155,7 +153,7 @@ final class KubectlCluster: @unchecked Sendable {
         }
         let written = try await runner.run(
             api.store.agentctl,
-            ["kubeconfig", "--pki-dir", pkiDirectory, "--server", server, "--output", kubeconfig(.admin)],
+            ["kubeconfig", "--data-dir", workDirectory, "--server", server, "--output", kubeconfig(.admin)],
             environment: ProcessInfo.processInfo.environment)
         guard written.status == 0 else { throw BenchmarkError("agentctl kubeconfig failed: \(written)") }
         try tokenKubeconfig(token: api.userToken, user: "jane").write(toFile: kubeconfig(.jane), atomically: true, encoding: .utf8)
