@@ -8,12 +8,10 @@ import Wire
 import Glibc
 #endif
 
-/// Kubectl is the stock kubectl binary the end-to-end tests drive; they are skipped only when
-/// it is absent.
-enum Kubectl {
-    static let path = "/usr/bin/kubectl"
-    static var isInstalled: Bool { FileManager.default.isExecutableFile(atPath: path) }
-    static let missing: Comment = "kubectl is not installed at /usr/bin/kubectl"
+extension Kubectl {
+    /// The kubectl the end-to-end tests run; they are skipped, saying so, when there is none.
+    static var executable: String { path ?? "/usr/bin/kubectl" }
+    static let missing: Comment = "kubectl is not installed (looked for $KUBECTL, /usr/bin/kubectl, /usr/local/bin/kubectl)"
 }
 
 /// CommandOutcome is what a finished command printed and how it exited.
@@ -205,12 +203,12 @@ final class KubectlCluster: @unchecked Sendable {
     func kubectl(_ arguments: [String], as identity: Identity = .admin, stdin: String? = nil, environment extra: [String: String] = [:])
         async throws -> CommandOutcome
     {
-        try await runner.run(Kubectl.path, arguments, environment: environment(identity, extra: extra), stdin: stdin)
+        try await runner.run(Kubectl.executable, arguments, environment: environment(identity, extra: extra), stdin: stdin)
     }
 
     /// kubectl left running (a watch); stopped by `stop()` at the latest.
     func kubectlInBackground(_ arguments: [String], as identity: Identity = .admin) throws -> CommandRunner.Running {
-        let running = try runner.start(Kubectl.path, arguments, environment: environment(identity))
+        let running = try runner.start(Kubectl.executable, arguments, environment: environment(identity))
         background.append(running)
         return running
     }

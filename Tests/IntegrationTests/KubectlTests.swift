@@ -4,7 +4,7 @@ import Testing
 
 /// Stock kubectl 1.32 against a loopback cluster over HTTPS/JSON: each test drives the real
 /// binary and checks what a user sees (column headers, rows, confirmation lines, error lines).
-@Suite("kubectl against the HTTPS gateway (real processes)", .serialized, .enabled(if: Kubectl.isInstalled, Kubectl.missing))
+@Suite("kubectl against the HTTPS gateway (real processes)", .serialized, .enabled(if: Kubectl.isAvailable, Kubectl.missing))
 struct KubectlTests {
     /// A cell that reads like an age: "45s", "3m20s", "2d4h".
     static func isAge(_ text: String) -> Bool {

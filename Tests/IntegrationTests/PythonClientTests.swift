@@ -26,7 +26,7 @@ enum PythonKubernetes {
 /// resourceVersion, decoding every object into its typed models.
 @Suite(
     "Python kubernetes client against the HTTPS gateway (real processes)", .serialized,
-    .enabled(if: Kubectl.isInstalled, Kubectl.missing), .enabled(if: PythonKubernetes.interpreter != nil, PythonKubernetes.missing))
+    .enabled(if: Kubectl.isAvailable, Kubectl.missing), .enabled(if: PythonKubernetes.interpreter != nil, PythonKubernetes.missing))
 struct PythonClientTests {
     static let script = """
         import json, sys
