@@ -31,6 +31,16 @@ import Testing
         #expect(F.row(deployment).last == "")
     }
 
+    @Test func malformedSelectorsSaySoInsteadOfFailing() {
+        let malformed = LabelSelector(matchExpressions: [LabelSelectorRequirement(key: "env", operator: "Near", values: ["x"])])
+        var deployment = Deployment(metadata: F.meta("web"))
+        deployment.spec = DeploymentSpec(selector: malformed)
+        #expect(F.row(deployment).last == "<invalid>")
+        var replicaSet = ReplicaSet(metadata: F.meta("web-1"))
+        replicaSet.spec = ReplicaSetSpec(selector: malformed)
+        #expect(F.row(replicaSet).last == "<error>")
+    }
+
     @Test func replicaSetShowsDesiredCurrentReady() {
         var replicaSet = ReplicaSet(metadata: F.meta("web-5d4f8"))
         replicaSet.spec = ReplicaSetSpec(replicas: 3, selector: F.selector(["app": "web"]), template: F.template([F.container("web")]))
