@@ -59,7 +59,10 @@ public enum TableDefinitions {
         return humanDuration(seconds: Int64(now.timeIntervalSince1970) - created)
     }
 
+    /// A negative duration of a second or less is clock skew between machines and reads "0s";
+    /// anything more negative is "<invalid>", as Kubernetes prints it.
     public static func humanDuration(seconds: Int64) -> String {
+        if seconds < -1 { return "<invalid>" }
         let seconds = max(seconds, 0)
         if seconds < 120 { return "\(seconds)s" }
         let minutes = seconds / 60
