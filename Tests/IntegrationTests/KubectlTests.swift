@@ -507,9 +507,7 @@ struct KubectlTests {
         #expect(allowed.status == 0 && allowed.table.first == ["NAME", "STATUS", "AGE"], "\(allowed)")
     }
 
-    @Test(
-        "describe shows a pod that was just created as Pending",
-        .disabled("Skiff stores a new pod without status.phase; Kubernetes sets Pending (and qosClass) when it creates a pod, so kubectl describe shows an empty Status: line and -o yaml no status"))
+    @Test("describe shows a pod that was just created as Pending")
     func newPodIsPending() async throws {
         let cluster = try KubectlCluster()
         defer { cluster.stop() }
