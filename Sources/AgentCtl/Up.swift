@@ -23,6 +23,8 @@ struct Up: AsyncParsableCommand {
     var secureListen = "127.0.0.1:6443"
     @Option(help: "Extra names (DNS names or IP addresses) for the serving certificate, comma-separated.")
     var apiserverNames = ""
+    @Option(help: "Simulated nodes to start (agentctl run hollow-nodes) until node agents exist; 0 for none.")
+    var hollowNodes = 0
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel = "info"
 
@@ -45,13 +47,23 @@ struct Up: AsyncParsableCommand {
         let member = try await StoreMember.start(configuration)
         let adminToken = try Self.localToken(in: dataDir, file: "admin-token")
         let apiAddress = try SocketAddress(parsing: apiListen)
-        let admin = StaticTokenAuthenticator(users: [adminToken: UserInfo(name: "admin", uid: "admin", groups: ["system:masters"])])
+        // Components authenticate as the users the default RBAC roles are bound to.
+        let schedulerToken = try Self.localToken(in: dataDir, file: "scheduler-token")
+        let controllerManagerToken = try Self.localToken(in: dataDir, file: "controller-manager-token")
+        let admin = StaticTokenAuthenticator(users: [
+            adminToken: UserInfo(name: "admin", uid: "admin", groups: ["system:masters"]),
+            schedulerToken: UserInfo(name: "system:kube-scheduler", uid: "system:kube-scheduler", groups: []),
+            controllerManagerToken: UserInfo(name: "system:kube-controller-manager", uid: "system:kube-controller-manager", groups: []),
+        ])
+        let serviceAccountKeyPath = dataDir + "/service-account.key"
+        let serviceAccountKey = try Self.localKey(at: serviceAccountKeyPath)
         let secureAddress = try SocketAddress(parsing: secureListen)
         let pki = try ClusterPKI.ensure(
             in: dataDir + "/pki", serverNames: apiserverNames.split(separator: ",").map(String.init) + [secureAddress.host])
         var apiConfiguration = ApiServerConfiguration(
             listen: apiAddress, storeEndpoints: [client], storeToken: token, identity: "apiserver",
             authenticators: AuthenticatorChain([ClientCertificateAuthenticator(), admin]))
+        apiConfiguration.serviceAccountSigningKey = serviceAccountKey
         apiConfiguration.https = HTTPSConfiguration(
             listen: secureAddress, certificateChainPEM: pki.serverCertificatePEM, privateKeyPEM: pki.serverKeyPEM,
             clientCAPEM: pki.caCertificatePEM)
@@ -62,6 +74,25 @@ struct Up: AsyncParsableCommand {
             userName: ClusterPKI.adminUser,
             credential: .clientCertificate(certificatePEM: pki.adminCertificatePEM, keyPEM: pki.adminKeyPEM))
         try ClusterPKI.writeSecret(kubeconfig.rendered(), to: kubeconfigPath)
+        // The scheduler and the controller manager run as processes of their own, as in
+        // Kubernetes, talking to the API server only; they stop when this process does.
+        var components = [
+            try ChildComponent.start(
+                "scheduler", dataDir: dataDir,
+                ["run", "scheduler", "--api", apiAddress.description, "--token-file", dataDir + "/scheduler-token", "--name", "scheduler"]),
+            try ChildComponent.start(
+                "controller-manager", dataDir: dataDir,
+                [
+                    "run", "controller-manager", "--api", apiAddress.description, "--token-file", dataDir + "/controller-manager-token",
+                    "--name", "controller-manager", "--service-account-private-key-file", serviceAccountKeyPath,
+                    "--hostpath-provisioner-directory", URL(fileURLWithPath: dataDir + "/volumes").standardizedFileURL.path,
+                ]),
+        ]
+        if hollowNodes > 0 {
+            components.append(try ChildComponent.start(
+                "hollow-nodes", dataDir: dataDir,
+                ["run", "hollow-nodes", "--api", apiAddress.description, "--token-file", dataDir + "/admin-token", "--count", String(hollowNodes)]))
+        }
         let tokenPath = dataDir + "/store-token"
         // Written unbuffered so that it shows at once when stdout is a file or a pipe.
         FileHandle.standardOutput.write(Data("""
@@ -74,12 +105,23 @@ struct Up: AsyncParsableCommand {
               kubectl get namespaces
               .build/release/agentctl store put /hello world --token-file \(tokenPath) --endpoints \(client)
               .build/release/agentctl store get /hello --token-file \(tokenPath) --endpoints \(client)
+            Scheduler and controller manager: logs in \(dataDir)/scheduler.log, \(dataDir)/controller-manager.log\(hollowNodes > 0 ? "; \(hollowNodes) hollow nodes (\(dataDir)/hollow-nodes.log)" : "").
             Ctrl-C stops it; data stays in \(dataDir).
 
             """.utf8))
         await waitForTermination()
+        for component in components { component.stop() }
         await apiServer.stop()
         await member.stop()
+    }
+
+    /// A local signing key (32 random bytes), created once with mode 0600 and then reused.
+    static func localKey(at path: String) throws -> [UInt8] {
+        if let data = FileManager.default.contents(atPath: path), data.count >= 32 { return Array(data) }
+        var generator = SystemRandomNumberGenerator()
+        let key = (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        FileManager.default.createFile(atPath: path, contents: Data(key), attributes: [.posixPermissions: 0o600])
+        return key
     }
 
     /// A host as a URL writes it: IPv6 addresses in brackets.
@@ -97,5 +139,37 @@ struct Up: AsyncParsableCommand {
         try token.write(toFile: path, atomically: true, encoding: .utf8)
         try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: path)
         return token
+    }
+}
+
+/// ChildComponent is a control-plane component `agentctl up` runs as a child process of its own
+/// binary, logging to `<data dir>/<name>.log`, ended by PID when `up` stops (and by itself if
+/// `up` dies: --exit-with-parent).
+struct ChildComponent {
+    let name: String
+    let process: Process
+
+    static func start(_ name: String, dataDir: String, _ arguments: [String]) throws -> ChildComponent {
+        let process = Process()
+        // This very binary, however it was invoked.
+        process.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        process.arguments = arguments + ["--exit-with-parent", String(getpid())]
+        let logPath = dataDir + "/" + name + ".log"
+        FileManager.default.createFile(atPath: logPath, contents: nil)
+        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
+        process.standardOutput = log
+        process.standardError = log
+        do {
+            try process.run()
+        } catch {
+            throw ValidationError("could not start the \(name) (\(process.executableURL!.path)): \(error)")
+        }
+        return ChildComponent(name: name, process: process)
+    }
+
+    func stop() {
+        guard process.isRunning else { return }
+        kill(process.processIdentifier, SIGTERM)
+        process.waitUntilExit()
     }
 }

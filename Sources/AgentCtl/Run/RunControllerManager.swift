@@ -19,12 +19,12 @@ struct RunControllerManager: AsyncParsableCommand {
             holds the Lease kube-system/<lock-name> acts; one that loses it exits with 1.
 
             Example:
-              agentctl run controller-manager --api 127.0.0.1:6443 \\
+              agentctl run controller-manager --api 127.0.0.1:6440 \\
                 --token-file .skiff/local/admin-token --controllers '*,-job'
             """)
 
     @Option(help: "host:port of the API server's binary protocol.")
-    var api: String = "127.0.0.1:6443"
+    var api: String = "127.0.0.1:6440"
     @Option(help: "File holding the bearer token to authenticate with. Default: .skiff/local/admin-token.")
     var tokenFile: String?
     @Flag(

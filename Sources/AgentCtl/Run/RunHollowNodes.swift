@@ -22,7 +22,7 @@ struct RunHollowNodes: AsyncParsableCommand {
             """)
 
     @Option(help: "host:port of the API server's binary protocol.")
-    var api = "127.0.0.1:6443"
+    var api = "127.0.0.1:6440"
     @Option(help: "File holding the bearer token (default: the local cluster's admin token).")
     var tokenFile = ".skiff/local/admin-token"
     @Option(help: "Number of nodes.")

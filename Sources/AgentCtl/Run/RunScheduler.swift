@@ -13,7 +13,7 @@ struct RunScheduler: AsyncParsableCommand {
         commandName: "scheduler", abstract: "Run the scheduler: assigns pending pods to nodes through pods/binding.")
 
     @Option(help: "host:port of the API server's binary protocol.")
-    var api = "127.0.0.1:6443"
+    var api = "127.0.0.1:6440"
     @Option(help: "File holding the bearer token (default: the local cluster's admin token).")
     var tokenFile = ".skiff/local/admin-token"
     @Flag(
