@@ -64,6 +64,7 @@ public final class ApiServer: @unchecked Sendable {
     public static func start(_ configuration: ApiServerConfiguration, logger: Logger = Logger(label: "skiff.apiserver")) async throws -> ApiServer {
         let apiServer = try ApiServer(configuration, logger: logger)
         try await apiServer.loop.submit { () -> Result<Void, any Error> in Result { try apiServer.startServing() } }.get()
+        await apiServer.bootstrap()
         if let https = configuration.https {
             do {
                 apiServer.gateway = try await HTTPSGateway.start(https, server: apiServer, logger: logger)
@@ -72,7 +73,6 @@ public final class ApiServer: @unchecked Sendable {
                 throw error
             }
         }
-        await apiServer.bootstrap()
         return apiServer
     }
 

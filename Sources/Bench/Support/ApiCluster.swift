@@ -91,14 +91,21 @@ public final class ApiCluster: @unchecked Sendable {
         process.waitUntilExit()
     }
 
-    /// Waits until an admin client can list namespaces through every API server.
+    /// Waits until an admin client can list namespaces and read the default service account
+    /// through every API server.
     public func waitUntilServing(seconds: Double = 30) async throws {
         let deadline = Date().addingTimeInterval(seconds)
         for address in apiAddresses {
             let client = ApiClient(address: address, token: adminToken, component: "harness", identity: "ready")
             defer { Task { await client.close() } }
             while true {
-                if (try? await client.list(Namespace.self)) != nil { break }
+                // The bootstrap objects exist (the default namespace's service account is the
+                // last one pods need), not only the listener.
+                if (try? await client.list(Namespace.self)) != nil,
+                    (try? await client.get(ServiceAccount.self, namespace: "default", name: "default")) != nil
+                {
+                    break
+                }
                 if Date() > deadline {
                     throw BenchmarkError("the API server at \(address) did not serve within \(seconds) s")
                 }

@@ -193,7 +193,7 @@ struct PipelineAuthenticationTests {
         let token = ServiceAccountTokenIssuer(signingKey: PipelineFixtures.signingKey, now: Self.clock).issue(namespace: "a", name: "b", uid: "u")
         #expect(try chain.authenticate(token: token).name == "system:serviceaccount:a:b")
         #expect(throws: ApiError.unauthorized("Unauthorized: no authenticator recognizes the bearer token")) { try chain.authenticate(token: "who") }
-        #expect(throws: ApiError.unauthorized("Unauthorized: the request carries no bearer token and anonymous access is disabled")) {
+        #expect(throws: ApiError.unauthorized("Unauthorized: the request carries no credentials (bearer token or client certificate) and anonymous access is disabled")) {
             try chain.authenticate(token: "")
         }
         #expect(throws: ApiError.unauthorized("Unauthorized: the token signature is invalid (tampered, or signed with another key)")) {
