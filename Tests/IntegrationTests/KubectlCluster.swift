@@ -149,6 +149,17 @@ final class KubectlCluster: @unchecked Sendable {
         } catch {
             throw BenchmarkError("\(error)\nAPI server log:\n\(logTail())")
         }
+        // A real cluster runs the controller manager: without its namespace controller a
+        // deleted namespace would stay Terminating, and `kubectl delete -f` waits for it.
+        let tokenFile = workDirectory + "/controller-manager-token"
+        try api.adminToken.write(toFile: tokenFile, atomically: true, encoding: .utf8)
+        background.append(try runner.start(
+            api.store.agentctl,
+            [
+                "run", "controller-manager", "--api", api.apiAddresses[0].description, "--token-file", tokenFile,
+                "--leader-elect=false", "--name", "controller-manager", "--exit-with-parent", String(getpid()),
+            ],
+            environment: ProcessInfo.processInfo.environment))
         let written = try await runner.run(
             api.store.agentctl,
             ["kubeconfig", "--data-dir", workDirectory, "--server", server, "--output", kubeconfig(.admin)],

@@ -91,7 +91,9 @@ struct KubectlTests {
         let deployments = try await cluster.kubectl(["get", "deployments", "-n", "shop"])
         #expect(deployments.status == 0, "\(deployments)")
         #expect(deployments.table.first == ["NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE"], "\(deployments)")
-        #expect(deployments.table.dropFirst().first?.prefix(4) == ["web", "0/3", "0", "0"], "\(deployments)")
+        // No nodes: nothing is ready or available (UP-TO-DATE depends on how far the controllers got).
+        #expect(deployments.table.dropFirst().first?.prefix(2) == ["web", "0/3"], "\(deployments)")
+        #expect(deployments.table.dropFirst().first?[3] == "0", "\(deployments)")
         #expect(deployments.table.dropFirst().first.map { Self.isAge($0[4]) } == true, "\(deployments)")
 
         let wide = try await cluster.kubectl(["get", "deployment", "web", "-n", "shop", "-o", "wide"])
@@ -142,9 +144,13 @@ struct KubectlTests {
         #expect(fields["Replicas"]?.hasPrefix("3 desired") == true, "\(described)")
         #expect(fields["Image"] == "nginx:1.27", "\(described)")
 
-        let deleted = try await cluster.kubectl(["delete", "-f", path])
+        // The namespace goes first; its controller may empty it before kubectl reaches the rest,
+        // so objects already gone are not errors here.
+        let deleted = try await cluster.kubectl(["delete", "-f", path, "--ignore-not-found"])
         #expect(deleted.status == 0, "\(deleted)")
-        #expect(deleted.lines == [#"namespace "shop" deleted"#, #"configmap "settings" deleted"#, #"deployment.apps "web" deleted"#, #"service "web" deleted"#], "\(deleted)")
+        #expect(deleted.lines.first == #"namespace "shop" deleted"#, "\(deleted)")
+        let expectedLines: Set<String> = [#"configmap "settings" deleted"#, #"deployment.apps "web" deleted"#, #"service "web" deleted"#]
+        #expect(Set(deleted.lines.dropFirst()).isSubset(of: expectedLines), "\(deleted)")
         // kubectl 1.32 explains a NotFound in a namespace that does not exist by the namespace.
         for arguments in [["get", "namespace", "shop"], ["get", "configmap", "settings", "-n", "shop"]] {
             let gone = try await cluster.kubectl(arguments)
