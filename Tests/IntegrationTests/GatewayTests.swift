@@ -234,7 +234,7 @@ struct GatewayTests {
         }
         let fast = try kubectl.start(["get", "--raw", path])
         defer { fast.stop() }
-        let watching = await clientEventually(seconds: 30) {
+        let watching = await clientEventually(seconds: 120) {
             (try? kubectl.run(["get", "--raw", "/metrics"]).stdout.contains(#"apiserver_registered_watchers{group="",resource="configmaps"} 2"#)) == true
         }
         #expect(watching, "both HTTP watches registered")

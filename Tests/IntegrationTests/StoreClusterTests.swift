@@ -49,7 +49,10 @@ struct StoreClusterTests {
         #expect(!removeResponse.members.contains { $0.name == removed.name })
         harness.cluster.terminate(removed.name)
         harness.cluster.removeMemberRecord(name: removed.name)
-        try await Task.sleep(for: .milliseconds(500))
+        // Writes go on through both changes; stop once a few more than the changes took are in
+        // (waiting for a count, not a time: the machine may be slow).
+        let deadline = Date().addingTimeInterval(120)
+        while acknowledged.keys.count <= 20 && Date() < deadline { try await Task.sleep(for: .milliseconds(50)) }
         writer.cancel()
         _ = await writer.result
         let written = acknowledged.keys
