@@ -115,9 +115,9 @@ struct RunHollowNodes: AsyncParsableCommand {
         do {
             try await nodes.register()
         } catch {
-            throw ValidationError("registering \(count) nodes through \(address) failed: \(error.message)")
+            throw CommandFailure("registering \(count) nodes through \(address) failed: \(error.message)")
         }
-        guard await nodes.start() else { throw ValidationError("the pod and node informers stopped before listing") }
+        guard await nodes.start() else { throw CommandFailure("the pod and node informers stopped before listing") }
         logger.info("\(count) hollow nodes registered (\(template.name(0))…\(template.name(count - 1)))")
         FileHandle.standardOutput.write(Data("hollow nodes ready: \(count)\n".utf8))
         await waitForTermination()
@@ -137,4 +137,11 @@ func bootstrapLogging(level: String, label: String) throws -> Logger {
         return handler
     }
     return Logger(label: label)
+}
+
+/// CommandFailure is a command that could not do its work (not a usage mistake): its message
+/// is printed without the usage text.
+struct CommandFailure: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
 }

@@ -84,7 +84,7 @@ struct RunScheduler: AsyncParsableCommand {
         let bindingClient = ApiClient(
             address: address, token: token, component: "scheduler", identity: identity, loop: EventLoop(name: "scheduler-binder"))
         let scheduler = Scheduler(client: client, bindingClient: bindingClient, configuration: configuration, logger: logger)
-        guard await scheduler.start() else { throw ValidationError("the scheduler's informers stopped before listing") }
+        guard await scheduler.start() else { throw CommandFailure("the scheduler's informers stopped before listing") }
         logger.info("scheduler \(identity) has synced its caches")
         if leaderElect {
             let lease = try Self.milliseconds(leaderElectLeaseDuration, flag: "--leader-elect-lease-duration")

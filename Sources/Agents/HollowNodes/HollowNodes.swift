@@ -36,6 +36,8 @@ public final class HollowNodes: @unchecked Sendable {
         public var stopHeartbeatFile: String?
         public var maximumWritesInFlight = 256
         public var registrationConcurrency = 64
+        /// How long registration keeps retrying transient errors before giving up.
+        public var registrationPatienceSeconds = 60.0
 
         public init(template: HollowNodeTemplate) {
             self.template = template
@@ -101,7 +103,7 @@ public final class HollowNodes: @unchecked Sendable {
                         let index = progress.next.add(1, ordering: .relaxed).oldValue
                         guard index < count else { return }
                         do throws(ApiError) {
-                            try await registerNode(index)
+                            try await registerNodeRetrying(index)
                         } catch {
                             progress.failure.withLock { if $0 == nil { $0 = error } }
                         }
@@ -115,6 +117,29 @@ public final class HollowNodes: @unchecked Sendable {
     private final class RegistrationProgress: Sendable {
         let next = Atomic<Int>(0)
         let failure = Mutex<ApiError?>(nil)
+    }
+
+    /// Like a kubelet, keeps trying while the API server is starting (unavailable, or its
+    /// bootstrap roles not written yet): up to `registrationPatienceSeconds`, backing off.
+    private func registerNodeRetrying(_ index: Int) async throws(ApiError) {
+        let deadline = monotonicNanoseconds() + UInt64(configuration.registrationPatienceSeconds * 1e9)
+        var delayMilliseconds: UInt64 = 100
+        while true {
+            do {
+                return try await registerNode(index)
+            } catch where Self.isTransient(error) && monotonicNanoseconds() < deadline {
+                if delayMilliseconds >= 1600 {
+                    logger.info("registering \(configuration.template.name(index)) failed, retrying: \(error.message)")
+                }
+                try? await Task.sleep(nanoseconds: delayMilliseconds * 1_000_000)
+                delayMilliseconds = min(delayMilliseconds * 2, 5_000)
+            }
+        }
+    }
+
+    /// Errors a starting or busy API server gives: worth another try.
+    static func isTransient(_ error: ApiError) -> Bool {
+        [403, 429, 500, 503, 504].contains(error.code)
     }
 
     private func registerNode(_ index: Int) async throws(ApiError) {

@@ -91,11 +91,14 @@ public struct ScheduleAlgorithm {
         return cache.nodes.withUnsafeBufferPointer { nodes in
             let view = ClusterView(nodes: nodes, nodeCount: nodeCount, counts: cache.counts, namespaceLabels: namespaceLabels)
             // PreFilter.
-            var checks: [(plugin: Int, filter: any NodeFilter)] = []
+            var checkPlugins: [Int] = []
+            var checks: [any NodeFilter] = []
             for (index, plugin) in profile.filters.enumerated() {
                 switch plugin.preFilter(pod, view) {
                 case .skip: continue
-                case .check(let filter): checks.append((index, filter))
+                case .check(let filter):
+                    checkPlugins.append(index)
+                    checks.append(filter)
                 case .reject(let status):
                     let fit = FitError(
                         nodeCount: nodeCount, reasonCounts: [:], preFilterMessage: status.reasons.joined(separator: ", "),
@@ -105,7 +108,7 @@ public struct ScheduleAlgorithm {
             }
             // Filter.
             let target = Self.feasibleNodesToFind(nodeCount: nodeCount, percentage: configuration.percentageOfNodesToScore)
-            let evaluated = findFeasibleNodes(nodes, checks: checks, target: target)
+            let evaluated = findFeasibleNodes(nodes, checks: checks, plugins: checkPlugins, target: target)
             if feasible.isEmpty {
                 return .unfit(diagnose(nodeCount: nodeCount), awaitedEvents: awaitedEvents())
             }
@@ -122,42 +125,58 @@ public struct ScheduleAlgorithm {
     // MARK: Filtering
 
     /// Fills `feasible` with up to `target` node indexes that pass every check; returns how many
-    /// nodes were evaluated.
+    /// nodes were evaluated. The first stretch runs on this thread: in the common case (most
+    /// nodes fit) it finds the target alone, and handing chunks to other threads would only add
+    /// wake-ups and evaluate nodes past the target. Only what remains after it, when many nodes
+    /// were rejected, is filtered in parallel.
     private mutating func findFeasibleNodes(
-        _ nodes: UnsafeBufferPointer<NodeInfo>, checks: [(plugin: Int, filter: any NodeFilter)], target: Int
+        _ nodes: UnsafeBufferPointer<NodeInfo>, checks: [any NodeFilter], plugins: [Int], target: Int
     ) -> Int {
         let total = nodes.count
-        let start = total == 0 ? 0 : nextStartNodeIndex % total
+        guard total > 0 else {
+            feasible.removeAll(keepingCapacity: true)
+            return 0
+        }
+        let start = nextStartNodeIndex % total
         for worker in scratch { worker.reset() }
+        let base = nodes.baseAddress!
         let found = Atomic<Int>(0)
-        let workers = scratch
-        parallelizer.run(count: total) { worker, range in
-            let local = workers[worker]
-            let before = found.load(ordering: .relaxed)
-            var fitting = 0
-            for position in range {
-                if before + fitting >= target { break }
-                var index = start + position
-                if index >= total { index -= total }
-                let node = nodes[index]
-                guard node.hasNode else { continue }
-                local.evaluated += 1
-                var fits = true
-                for check in checks {
-                    let status = check.filter.filter(node)
-                    if !status.isSuccess {
-                        local.reject(plugin: check.plugin, status)
-                        fits = false
-                        break
+        checks.withUnsafeBufferPointer { checks in
+            plugins.withUnsafeBufferPointer { plugins in
+                /// Evaluates the nodes at `positions` (counted from `start`) into `local`, until
+                /// `target` nodes fit overall; returns whether to go on.
+                func evaluate(_ local: FilterScratch, _ positions: Range<Int>) -> Bool {
+                    let before = found.load(ordering: .relaxed)
+                    var fitting = 0
+                    for position in positions {
+                        if before + fitting >= target { break }
+                        var index = start + position
+                        if index >= total { index -= total }
+                        let node = base + index
+                        guard node.pointee.hasNode else { continue }
+                        local.evaluated += 1
+                        var fits = true
+                        for check in 0..<checks.count {
+                            if let status = checks[check].filter(node) {
+                                local.reject(plugin: plugins[check], status)
+                                fits = false
+                                break
+                            }
+                        }
+                        if fits {
+                            local.feasible.append(Int32(truncatingIfNeeded: index))
+                            fitting += 1
+                        }
                     }
+                    return found.add(fitting, ordering: .relaxed).newValue < target
                 }
-                if fits {
-                    local.feasible.append(Int32(index))
-                    fitting += 1
+                let inline = min(total, max(2 * target, parallelizer.minimumChunk))
+                guard evaluate(scratch[0], 0..<inline), inline < total else { return }
+                let workers = scratch
+                parallelizer.run(count: total - inline) { worker, range in
+                    evaluate(workers[worker], (inline + range.lowerBound)..<(inline + range.upperBound))
                 }
             }
-            let now = found.add(fitting, ordering: .relaxed).newValue
-            return now < target
         }
         feasible.removeAll(keepingCapacity: true)
         var evaluated = 0
@@ -166,8 +185,7 @@ public struct ScheduleAlgorithm {
             feasible.append(contentsOf: worker.feasible)
         }
         if feasible.count > target { feasible.removeLast(feasible.count - target) }
-        // Ghost entries (no node) are passed over too; count positions, as kube counts nodes.
-        if total > 0 { nextStartNodeIndex = (start + max(evaluated, 1)) % total }
+        nextStartNodeIndex = (start + max(evaluated, 1)) % total
         return evaluated
     }
 
@@ -193,26 +211,33 @@ public struct ScheduleAlgorithm {
     // MARK: Scoring
 
     /// Scores the feasible nodes and returns the position (in `feasible`) of the best, ties
-    /// broken at random.
+    /// broken at random. Scores are computed in parallel only for large numbers of nodes: a
+    /// score costs tens of nanoseconds, less than waking a thread.
     private mutating func prioritize(_ pod: PodInfo, _ view: ClusterView) -> Int {
         let count = feasible.count
         if totals.count < count {
             totals = [Int64](repeating: 0, count: count)
             scores = [Int64](repeating: 0, count: count)
         }
-        let nodes = view.nodes
+        let base = view.nodes.baseAddress!
         let parallelizer = parallelizer
+        let scorers = profile.scorers
         feasible.withUnsafeBufferPointer { feasible in
             totals.withUnsafeMutableBufferPointer { totals in
                 scores.withUnsafeMutableBufferPointer { scores in
                     let totals = UnsafeMutableBufferPointer(rebasing: totals[0..<count])
                     let scores = UnsafeMutableBufferPointer(rebasing: scores[0..<count])
                     totals.update(repeating: 0)
-                    for (plugin, weight) in profile.scorers {
-                        guard let scorer = plugin.preScore(pod, view, feasible: feasible) else { continue }
-                        parallelizer.run(count: count) { _, range in
-                            for position in range { scores[position] = scorer.score(nodes[Int(feasible[position])]) }
-                            return true
+                    for entry in 0..<scorers.count {
+                        guard let scorer = scorers[entry].plugin.preScore(pod, view, feasible: feasible) else { continue }
+                        let weight = scorers[entry].weight
+                        if count >= Self.parallelScoringThreshold && parallelizer.parallelism > 1 {
+                            parallelizer.run(count: count) { _, range in
+                                for position in range { scores[position] = scorer.score(base + Int(feasible[position])) }
+                                return true
+                            }
+                        } else {
+                            for position in 0..<count { scores[position] = scorer.score(base + Int(feasible[position])) }
                         }
                         scorer.normalize(scores)
                         for position in 0..<count { totals[position] += scores[position] * weight }
@@ -236,6 +261,9 @@ public struct ScheduleAlgorithm {
         }
         return choice
     }
+
+    /// Feasible nodes from which scoring is spread over threads.
+    static let parallelScoringThreshold = 4096
 }
 
 /// FilterScratch is one filtering worker's results, reused from pod to pod.

@@ -26,6 +26,18 @@ public struct ClusterView {
     public let namespaceLabels: [String: [String: String]]
 
     public func labels(ofNamespace namespace: String) -> [String: String] { namespaceLabels[namespace] ?? [:] }
+
+    /// The node at `index`, by pointer: copying a NodeInfo would retain a dozen buffers.
+    public func node(_ index: Int) -> UnsafePointer<NodeInfo> {
+        precondition(index >= 0 && index < nodes.count, "node index \(index) out of range")
+        return nodes.baseAddress! + index
+    }
+
+    /// Every node (check `hasNode`), by pointer.
+    public var allNodes: LazyMapSequence<Range<Int>, UnsafePointer<NodeInfo>> {
+        let base = nodes.baseAddress
+        return (0..<nodes.count).lazy.map { base! + $0 }
+    }
 }
 
 /// PreFilterResult is a filter plugin's look at a pod before any node.
@@ -45,9 +57,12 @@ public protocol FilterPlugin: SchedulerPlugin {
 }
 
 /// NodeFilter is a filter prepared for one pod. It is called for many nodes, from several
-/// threads at once, and must not allocate when the node fits.
+/// threads at once, and must not allocate when the node fits. The node comes by pointer (valid
+/// for the call only): copying a NodeInfo per node would retain a dozen buffers, which cost
+/// more than the checks themselves.
 public protocol NodeFilter: Sendable {
-    func filter(_ node: NodeInfo) -> PluginStatus
+    /// nil when the node fits (as a nil *Status in kube-scheduler), or why it does not.
+    func filter(_ node: UnsafePointer<NodeInfo>) -> PluginStatus?
 }
 
 /// ScorePlugin ranks the nodes that passed every filter (kube's PreScore, Score and
@@ -60,7 +75,8 @@ public protocol ScorePlugin: SchedulerPlugin {
 /// NodeScorer scores one pod against one node at a time (from several threads at once), then
 /// maps all the scores to 0...`maximumNodeScore`.
 public protocol NodeScorer: Sendable {
-    func score(_ node: NodeInfo) -> Int64
+    /// The node comes by pointer, valid for the call only (see NodeFilter).
+    func score(_ node: UnsafePointer<NodeInfo>) -> Int64
     /// `scores[i]` is the score of the i-th feasible node. Plugins whose scores are already in
     /// 0...100 keep the default, which changes nothing.
     func normalize(_ scores: UnsafeMutableBufferPointer<Int64>)

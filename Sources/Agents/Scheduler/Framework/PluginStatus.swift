@@ -17,8 +17,8 @@ public enum StatusCode: Sendable, Hashable {
 /// PluginStatus is a verdict with the reasons a user reads in the FailedScheduling event, such as
 /// "Insufficient cpu" or "node(s) had untolerated taint {dedicated: gpu}".
 ///
-/// `PluginStatus.fits` carries no reasons and allocates nothing: the filter hot path returns it for
-/// almost every node.
+/// A node filter returns nil instead of a success status (kube's nil *Status): the hot path
+/// then touches no array at all for the nodes that fit.
 public struct PluginStatus: Sendable, Hashable {
     public var code: StatusCode
     public var reasons: [String]
@@ -31,8 +31,6 @@ public struct PluginStatus: Sendable, Hashable {
     public init(_ code: StatusCode, _ reason: String) {
         self.init(code, [reason])
     }
-
-    public static let fits = PluginStatus(.success)
 
     public var isSuccess: Bool { code == .success }
 }

@@ -14,7 +14,7 @@ public struct QueuedPod: Sendable {
     /// The events that may make the pod fit, from the plugins that rejected it; `.all` after
     /// an error, so that anything retries it.
     public var awaitedEvents: ClusterEvent = .all
-    /// Tie-breaker for pods enqueued in the same nanosecond.
+    /// The queue's id of this entry; also the tie-breaker for pods enqueued at the same time.
     var sequence: UInt64 = 0
 
     public init(pod: Pod, now: UInt64) {
@@ -53,14 +53,14 @@ public struct SchedulingQueue {
     }
 
     public let configuration: Configuration
-    private var active = KeyedHeap<QueuedPod>(key: \.uid) { left, right in
-        let leftPriority = left.info.priority, rightPriority = right.info.priority
-        if leftPriority != rightPriority { return leftPriority > rightPriority }
-        if left.enqueuedAt != right.enqueuedAt { return left.enqueuedAt < right.enqueuedAt }
-        return left.sequence < right.sequence
-    }
-    private var backoff: KeyedHeap<QueuedPod>
-    private var unschedulable: [String: QueuedPod] = [:]
+    /// Every queued pod by queue id (its `sequence`), and the id of each uid.
+    private var pods: [UInt64: QueuedPod] = [:]
+    private var ids: [String: UInt64] = [:]
+    /// Active pods ranked by priority (highest first), then enqueue time, then sequence.
+    private var active = RankedHeap()
+    /// Backing-off pods ranked by the end of their back-off.
+    private var backoff = RankedHeap()
+    private var unschedulable: Set<UInt64> = []
     /// How many unschedulable pods await each event bit: lets `move` skip the scan when no
     /// waiting pod cares about an event (most events, in a busy cluster).
     private var awaitingEvent = [Int](repeating: 0, count: 32)
@@ -72,62 +72,61 @@ public struct SchedulingQueue {
 
     public init(configuration: Configuration = Configuration()) {
         self.configuration = configuration
-        let initial = configuration.initialBackoffNanoseconds, maximum = configuration.maximumBackoffNanoseconds
-        backoff = KeyedHeap(key: \.uid) { left, right in
-            Self.backoffExpiry(left, initial: initial, maximum: maximum) < Self.backoffExpiry(right, initial: initial, maximum: maximum)
-        }
     }
 
     public var activeCount: Int { active.count }
     public var backoffCount: Int { backoff.count }
     public var unschedulableCount: Int { unschedulable.count }
-    public var count: Int { active.count + backoff.count + unschedulable.count }
+    public var count: Int { pods.count }
 
     public enum Location: Sendable, Equatable { case active, backoff, unschedulable }
 
     public func location(ofPod uid: String) -> Location? {
-        if active.contains(uid) { return .active }
-        if backoff.contains(uid) { return .backoff }
-        if unschedulable[uid] != nil { return .unschedulable }
-        return nil
+        guard let id = ids[uid] else { return nil }
+        if active.contains(id) { return .active }
+        if backoff.contains(id) { return .backoff }
+        precondition(unschedulable.contains(id), "queued pod \(uid) is in no set")
+        return .unschedulable
     }
 
     public func queuedPod(uid: String) -> QueuedPod? {
-        active.element(forKey: uid) ?? backoff.element(forKey: uid) ?? unschedulable[uid]
+        ids[uid].flatMap { pods[$0] }
     }
 
     // MARK: Adding and taking
 
     /// A new pending pod: straight to active.
     public mutating func add(_ pod: Pod, now: UInt64) {
-        var queued = QueuedPod(pod: pod, now: now)
-        let uid = queued.uid
-        precondition(location(ofPod: uid) == nil, "pod \(queued.info.key) added to the scheduling queue twice")
-        queued.sequence = nextSequence()
-        active.push(queued)
+        let queued = QueuedPod(pod: pod, now: now)
+        precondition(ids[queued.uid] == nil, "pod \(queued.info.key) added to the scheduling queue twice")
+        pushActive(insert(queued))
     }
 
     /// The next pod to try, or nil when none is active; counts the attempt.
     public mutating func pop() -> QueuedPod? {
-        guard var queued = active.pop() else { return nil }
+        guard let entry = active.pop() else { return nil }
+        guard var queued = pods.removeValue(forKey: entry.id) else {
+            preconditionFailure("the active heap holds an id without a pod")
+        }
+        ids[queued.uid] = nil
         schedulingCycle += 1
         queued.attempts += 1
         return queued
     }
 
     /// Puts back a pod whose attempt in `cycle` failed. `awaitedEvents` is the union of the
-    /// events registered by the plugins that rejected it, or `.all` after an error (which
-    /// always backs off).
+    /// events registered by the plugins that rejected it (empty: only a change to the pod can
+    /// help), or `.all` after an error, which always backs off.
     public mutating func requeue(_ pod: QueuedPod, awaitedEvents: ClusterEvent, isError: Bool, cycle: Int64, now: UInt64) {
         var queued = pod
-        precondition(location(ofPod: queued.uid) == nil, "pod \(queued.info.key) requeued while still queued")
+        precondition(ids[queued.uid] == nil, "pod \(queued.info.key) requeued while still queued")
         queued.enqueuedAt = now
-        queued.sequence = nextSequence()
-        queued.awaitedEvents = awaitedEvents.isEmpty ? .all : awaitedEvents
+        queued.awaitedEvents = awaitedEvents
+        let id = insert(queued)
         if isError || moveRequestCycle >= cycle {
-            pushBackoffOrActive(queued, now: now)
+            pushBackoffOrActive(id, now: now)
         } else {
-            insertUnschedulable(queued)
+            insertUnschedulable(id)
         }
     }
 
@@ -136,56 +135,45 @@ public struct SchedulingQueue {
     /// object just replaces the older one. Returns false when the pod is not queued.
     @discardableResult
     public mutating func update(_ pod: Pod, now: UInt64) -> Bool {
-        let uid = pod.metadata?.uid ?? ""
-        if var queued = active.element(forKey: uid) {
-            queued.pod = pod
-            queued.info = PodInfo(pod)
-            active.push(queued)
-            return true
-        }
-        if var queued = backoff.element(forKey: uid) {
-            queued.pod = pod
-            queued.info = PodInfo(pod)
-            backoff.push(queued)
-            return true
-        }
-        guard var queued = unschedulable[uid] else { return false }
+        guard let id = ids[pod.metadata?.uid ?? ""], var queued = pods[id] else { return false }
         let changed = Self.schedulingRelevantChange(from: queued.pod, to: pod)
         queued.pod = pod
-        queued.info = PodInfo(pod)
-        if changed {
-            removeUnschedulable(uid)
-            pushBackoffOrActive(queued, now: now)
-        } else {
-            unschedulable[uid] = queued
+        if changed { queued.info = PodInfo(pod) }
+        pods[id] = queued
+        if active.contains(id) {
+            // The priority may have changed.
+            pushActive(id)
+        } else if changed && unschedulable.contains(id) {
+            removeUnschedulable(id)
+            pushBackoffOrActive(id, now: now)
         }
         return true
     }
 
     @discardableResult
     public mutating func delete(uid: String) -> QueuedPod? {
-        if let removed = active.remove(key: uid) { return removed }
-        if let removed = backoff.remove(key: uid) { return removed }
-        return removeUnschedulable(uid)
+        guard let id = ids.removeValue(forKey: uid) else { return nil }
+        if active.remove(id) == nil && backoff.remove(id) == nil { removeUnschedulable(id) }
+        return pods.removeValue(forKey: id)
     }
 
     // MARK: Moving
 
     /// Moves pods whose back-off has expired to active.
     public mutating func flushBackoff(now: UInt64) {
-        while let first = backoff.first, backoffExpiry(first) <= now {
-            var queued = backoff.pop()!
-            queued.sequence = nextSequence()
-            active.push(queued)
+        while let first = backoff.first, first.rank.secondary <= now {
+            backoff.remove(first.id)
+            pushActive(first.id)
         }
     }
 
     /// Retries pods that have been unschedulable for longer than the maximum.
     public mutating func flushUnschedulableLeftovers(now: UInt64) {
         let limit = configuration.maximumUnschedulableNanoseconds
-        let stale = unschedulable.values.filter { now >= $0.enqueuedAt + limit }.map(\.uid)
-        for uid in stale.sorted() {
-            if let queued = removeUnschedulable(uid) { pushBackoffOrActive(queued, now: now) }
+        let stale = unschedulable.filter { now >= pods[$0]!.enqueuedAt + limit }
+        for id in stale.sorted() {
+            removeUnschedulable(id)
+            pushBackoffOrActive(id, now: now)
         }
     }
 
@@ -194,65 +182,68 @@ public struct SchedulingQueue {
     public mutating func move(_ event: ClusterEvent, now: UInt64) {
         moveRequestCycle = schedulingCycle
         guard !event.isEmpty, isAwaited(event) else { return }
-        let matching = unschedulable.values.filter { !$0.awaitedEvents.isDisjoint(with: event) }
-        for queued in matching.sorted(by: { ($0.enqueuedAt, $0.sequence) < ($1.enqueuedAt, $1.sequence) }) {
-            removeUnschedulable(queued.uid)
-            pushBackoffOrActive(queued, now: now)
+        let matching = unschedulable.filter { !pods[$0]!.awaitedEvents.isDisjoint(with: event) }
+        for id in matching.sorted() {
+            removeUnschedulable(id)
+            pushBackoffOrActive(id, now: now)
         }
     }
 
     /// When the earliest back-off ends, if any pod is backing off.
     public var nextBackoffExpiry: UInt64? {
-        backoff.first.map { backoffExpiry($0) }
+        backoff.first?.rank.secondary
     }
 
     /// The back-off a pod with `attempts` failed attempts waits: initial × 2^(attempts-1), capped.
     public func backoffDuration(attempts: Int) -> UInt64 {
-        Self.backoffDuration(
-            attempts: attempts, initial: configuration.initialBackoffNanoseconds, maximum: configuration.maximumBackoffNanoseconds)
+        var duration = configuration.initialBackoffNanoseconds
+        var step = 1
+        while step < attempts {
+            duration *= 2
+            if duration >= configuration.maximumBackoffNanoseconds { return configuration.maximumBackoffNanoseconds }
+            step += 1
+        }
+        return min(duration, configuration.maximumBackoffNanoseconds)
     }
 
     // MARK: Internals
 
-    static func backoffDuration(attempts: Int, initial: UInt64, maximum: UInt64) -> UInt64 {
-        var duration = initial
-        var step = 1
-        while step < attempts {
-            duration *= 2
-            if duration >= maximum { return maximum }
-            step += 1
-        }
-        return min(duration, maximum)
+    private mutating func insert(_ pod: QueuedPod) -> UInt64 {
+        sequence += 1
+        var queued = pod
+        queued.sequence = sequence
+        pods[sequence] = queued
+        ids[queued.uid] = sequence
+        return sequence
     }
 
-    static func backoffExpiry(_ pod: QueuedPod, initial: UInt64, maximum: UInt64) -> UInt64 {
-        pod.enqueuedAt + backoffDuration(attempts: max(pod.attempts, 1), initial: initial, maximum: maximum)
+    private mutating func pushActive(_ id: UInt64) {
+        let queued = pods[id]!
+        active.push(id, rank: RankedHeap.Rank(primary: -Int64(queued.info.priority), secondary: queued.enqueuedAt, tertiary: id))
     }
 
     private func backoffExpiry(_ pod: QueuedPod) -> UInt64 {
-        Self.backoffExpiry(pod, initial: configuration.initialBackoffNanoseconds, maximum: configuration.maximumBackoffNanoseconds)
+        pod.enqueuedAt + backoffDuration(attempts: max(pod.attempts, 1))
     }
 
-    private mutating func pushBackoffOrActive(_ pod: QueuedPod, now: UInt64) {
-        var queued = pod
-        queued.sequence = nextSequence()
-        if queued.attempts > 0 && backoffExpiry(queued) > now {
-            backoff.push(queued)
+    private mutating func pushBackoffOrActive(_ id: UInt64, now: UInt64) {
+        let queued = pods[id]!
+        let expiry = backoffExpiry(queued)
+        if queued.attempts > 0 && expiry > now {
+            backoff.push(id, rank: RankedHeap.Rank(primary: 0, secondary: expiry, tertiary: id))
         } else {
-            active.push(queued)
+            pushActive(id)
         }
     }
 
-    private mutating func insertUnschedulable(_ pod: QueuedPod) {
-        unschedulable[pod.uid] = pod
-        forEachBit(of: pod.awaitedEvents) { awaitingEvent[$0] += 1 }
+    private mutating func insertUnschedulable(_ id: UInt64) {
+        unschedulable.insert(id)
+        forEachBit(of: pods[id]!.awaitedEvents) { awaitingEvent[$0] += 1 }
     }
 
-    @discardableResult
-    private mutating func removeUnschedulable(_ uid: String) -> QueuedPod? {
-        guard let removed = unschedulable.removeValue(forKey: uid) else { return nil }
-        forEachBit(of: removed.awaitedEvents) { awaitingEvent[$0] -= 1 }
-        return removed
+    private mutating func removeUnschedulable(_ id: UInt64) {
+        guard unschedulable.remove(id) != nil else { return }
+        forEachBit(of: pods[id]!.awaitedEvents) { awaitingEvent[$0] -= 1 }
     }
 
     private func isAwaited(_ event: ClusterEvent) -> Bool {
@@ -268,11 +259,6 @@ public struct SchedulingQueue {
             body(bit)
             bits &= bits - 1
         }
-    }
-
-    private mutating func nextSequence() -> UInt64 {
-        sequence += 1
-        return sequence
     }
 
     /// Whether anything but the status and bookkeeping metadata differs (kube's isPodUpdated).

@@ -38,31 +38,31 @@ public struct InterPodAffinity: FilterPlugin, ScorePlugin {
         var antiAffinityCounts: [TopologyPair: Int64] = [:]
         let affinityTerms = pod.affinity?.requiredAffinity ?? []
         let antiAffinityTerms = pod.affinity?.requiredAntiAffinity ?? []
-        for node in cluster.nodes where node.hasNode {
-            if node.podsWithRequiredAntiAffinity > 0 {
-                for other in node.pods {
+        for node in cluster.allNodes where node.pointee.hasNode {
+            if node.pointee.podsWithRequiredAntiAffinity > 0 {
+                for other in node.pointee.pods {
                     for term in other.affinity?.requiredAntiAffinity ?? []
                     where term.matches(namespace: pod.namespace, labels: pod.labels, namespaceLabels: namespaceLabels) {
-                        if let value = node.labels[term.topologyKey] {
+                        if let value = node.pointee.labels[term.topologyKey] {
                             existingAntiAffinity[TopologyPair(key: term.topologyKey, value: value), default: 0] += 1
                         }
                     }
                 }
             }
             guard required else { continue }
-            for other in node.pods {
+            for other in node.pointee.pods {
                 if !affinityTerms.isEmpty && affinityTerms.allSatisfy({
                     $0.matches(namespace: other.namespace, labels: other.labels, namespaceLabels: namespaceLabels)
                 }) {
                     for term in affinityTerms {
-                        if let value = node.labels[term.topologyKey] {
+                        if let value = node.pointee.labels[term.topologyKey] {
                             affinityCounts[TopologyPair(key: term.topologyKey, value: value), default: 0] += 1
                         }
                     }
                 }
                 for term in antiAffinityTerms
                 where term.matches(namespace: other.namespace, labels: other.labels, namespaceLabels: namespaceLabels) {
-                    if let value = node.labels[term.topologyKey] {
+                    if let value = node.pointee.labels[term.topologyKey] {
                         antiAffinityCounts[TopologyPair(key: term.topologyKey, value: value), default: 0] += 1
                     }
                 }
@@ -84,16 +84,16 @@ public struct InterPodAffinity: FilterPlugin, ScorePlugin {
         let antiAffinityCounts: [TopologyPair: Int64]
         let matchesOwnTerms: Bool
 
-        func filter(_ node: NodeInfo) -> PluginStatus {
+        func filter(_ node: UnsafePointer<NodeInfo>) -> PluginStatus? {
             if !existingAntiAffinity.isEmpty {
-                for (key, value) in node.labels where existingAntiAffinity[TopologyPair(key: key, value: value), default: 0] > 0 {
+                for (key, value) in node.pointee.labels where existingAntiAffinity[TopologyPair(key: key, value: value), default: 0] > 0 {
                     return PluginStatus(.unschedulable, InterPodAffinity.existingAntiAffinityReason)
                 }
             }
             if !affinityTerms.isEmpty {
                 var podsExist = true
                 for term in affinityTerms {
-                    guard let value = node.labels[term.topologyKey] else {
+                    guard let value = node.pointee.labels[term.topologyKey] else {
                         return PluginStatus(.unschedulableAndUnresolvable, InterPodAffinity.affinityReason)
                     }
                     if affinityCounts[TopologyPair(key: term.topologyKey, value: value), default: 0] <= 0 { podsExist = false }
@@ -104,13 +104,13 @@ public struct InterPodAffinity: FilterPlugin, ScorePlugin {
                 }
             }
             for term in antiAffinityTerms {
-                if let value = node.labels[term.topologyKey],
+                if let value = node.pointee.labels[term.topologyKey],
                     antiAffinityCounts[TopologyPair(key: term.topologyKey, value: value), default: 0] > 0
                 {
                     return PluginStatus(.unschedulable, InterPodAffinity.antiAffinityReason)
                 }
             }
-            return .fits
+            return nil
         }
     }
 
@@ -121,12 +121,12 @@ public struct InterPodAffinity: FilterPlugin, ScorePlugin {
         guard preferred || cluster.counts.podsWithAffinity > 0 else { return nil }
         let namespaceLabels = cluster.labels(ofNamespace:)
         var topologyScores: [String: [String: Int64]] = [:]
-        func add(_ weight: Int64, _ term: AffinityTerm, _ node: NodeInfo) {
-            guard let value = node.labels[term.topologyKey] else { return }
+        func add(_ weight: Int64, _ term: AffinityTerm, _ node: UnsafePointer<NodeInfo>) {
+            guard let value = node.pointee.labels[term.topologyKey] else { return }
             topologyScores[term.topologyKey, default: [:]][value, default: 0] += weight
         }
-        for node in cluster.nodes where node.hasNode && (preferred || node.podsWithAffinity > 0) {
-            for other in node.pods {
+        for node in cluster.allNodes where node.pointee.hasNode && (preferred || node.pointee.podsWithAffinity > 0) {
+            for other in node.pointee.pods {
                 if preferred, let terms = pod.affinity {
                     for weighted in terms.preferredAffinity
                     where weighted.term.matches(namespace: other.namespace, labels: other.labels, namespaceLabels: namespaceLabels) {
@@ -158,10 +158,10 @@ public struct InterPodAffinity: FilterPlugin, ScorePlugin {
     struct Scorer: NodeScorer {
         let topologyScores: [String: [String: Int64]]
 
-        func score(_ node: NodeInfo) -> Int64 {
+        func score(_ node: UnsafePointer<NodeInfo>) -> Int64 {
             var total: Int64 = 0
             for (key, values) in topologyScores {
-                if let value = node.labels[key] { total += values[value, default: 0] }
+                if let value = node.pointee.labels[key] { total += values[value, default: 0] }
             }
             return total
         }

@@ -17,9 +17,9 @@ public struct NodeAffinity: FilterPlugin, ScorePlugin {
 
     struct Check: NodeFilter {
         let required: RequiredNodeAffinity
-        func filter(_ node: NodeInfo) -> PluginStatus {
-            required.matches(labels: node.labels, nodeName: node.name)
-                ? .fits : PluginStatus(.unschedulableAndUnresolvable, NodeAffinity.reason)
+        func filter(_ node: UnsafePointer<NodeInfo>) -> PluginStatus? {
+            required.matches(labels: node.pointee.labels, nodeName: node.pointee.name)
+                ? nil : PluginStatus(.unschedulableAndUnresolvable, NodeAffinity.reason)
         }
     }
 
@@ -29,9 +29,9 @@ public struct NodeAffinity: FilterPlugin, ScorePlugin {
 
     struct Scorer: NodeScorer {
         let terms: [WeightedNodeSelectorTerm]
-        func score(_ node: NodeInfo) -> Int64 {
+        func score(_ node: UnsafePointer<NodeInfo>) -> Int64 {
             var total: Int64 = 0
-            for term in terms where term.term.matches(labels: node.labels, nodeName: node.name) { total += term.weight }
+            for term in terms where term.term.matches(labels: node.pointee.labels, nodeName: node.pointee.name) { total += term.weight }
             return total
         }
 

@@ -14,8 +14,8 @@ public struct NodeName: FilterPlugin {
 
     struct Check: NodeFilter {
         let nodeName: String
-        func filter(_ node: NodeInfo) -> PluginStatus {
-            node.name == nodeName ? .fits : PluginStatus(.unschedulableAndUnresolvable, NodeName.reason)
+        func filter(_ node: UnsafePointer<NodeInfo>) -> PluginStatus? {
+            node.pointee.name == nodeName ? nil : PluginStatus(.unschedulableAndUnresolvable, NodeName.reason)
         }
     }
 }

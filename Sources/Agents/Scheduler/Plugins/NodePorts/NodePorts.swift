@@ -14,9 +14,9 @@ public struct NodePorts: FilterPlugin {
 
     struct Check: NodeFilter {
         let ports: [HostPort]
-        func filter(_ node: NodeInfo) -> PluginStatus {
-            for port in ports where !node.isFree(port) { return PluginStatus(.unschedulable, NodePorts.reason) }
-            return .fits
+        func filter(_ node: UnsafePointer<NodeInfo>) -> PluginStatus? {
+            for port in ports where !node.pointee.isFree(port) { return PluginStatus(.unschedulable, NodePorts.reason) }
+            return nil
         }
     }
 }

@@ -20,17 +20,17 @@ public struct NodeResourcesBalancedAllocation: ScorePlugin {
         let podMilliCPU: Int64
         let podMemory: Int64
 
-        func score(_ node: NodeInfo) -> Int64 {
-            let cpuCapacity = node.allocatable.milliCPU
-            let memoryCapacity = node.allocatable.memory
+        func score(_ node: UnsafePointer<NodeInfo>) -> Int64 {
+            let cpuCapacity = node.pointee.allocatable.milliCPU
+            let memoryCapacity = node.pointee.allocatable.memory
             var fractions = (Double(0), Double(0))
             var count = 0
             if cpuCapacity > 0 {
-                fractions.0 = min(1, Double(node.requested.milliCPU + podMilliCPU) / Double(cpuCapacity))
+                fractions.0 = min(1, Double(node.pointee.requested.milliCPU + podMilliCPU) / Double(cpuCapacity))
                 count += 1
             }
             if memoryCapacity > 0 {
-                let fraction = min(1, Double(node.requested.memory + podMemory) / Double(memoryCapacity))
+                let fraction = min(1, Double(node.pointee.requested.memory + podMemory) / Double(memoryCapacity))
                 if count == 0 { fractions.0 = fraction } else { fractions.1 = fraction }
                 count += 1
             }

@@ -29,16 +29,16 @@ public struct NodeResourcesFit: FilterPlugin, ScorePlugin {
             scalar = requests.scalar.sorted { $0.key < $1.key }.map { (name: $0.key, amount: $0.value) }
         }
 
-        func filter(_ node: NodeInfo) -> PluginStatus {
-            if let problem = node.problem { return PluginStatus(.unschedulableAndUnresolvable, problem) }
-            let tooManyPods = Int64(node.podCount) + 1 > node.allowedPodCount
-            let allocatable = node.allocatable
-            let requested = node.requested
+        func filter(_ node: UnsafePointer<NodeInfo>) -> PluginStatus? {
+            if let problem = node.pointee.problem { return PluginStatus(.unschedulableAndUnresolvable, problem) }
+            let tooManyPods = Int64(node.pointee.podCount) + 1 > node.pointee.allowedPodCount
+            let allocatable = node.pointee.allocatable
+            let requested = node.pointee.requested
             let cpuShort = requests.milliCPU > 0 && requests.milliCPU > allocatable.milliCPU - requested.milliCPU
             let memoryShort = requests.memory > 0 && requests.memory > allocatable.memory - requested.memory
             let storageShort = requests.ephemeralStorage > 0
                 && requests.ephemeralStorage > allocatable.ephemeralStorage - requested.ephemeralStorage
-            guard tooManyPods || cpuShort || memoryShort || storageShort || !scalar.isEmpty else { return .fits }
+            guard tooManyPods || cpuShort || memoryShort || storageShort || !scalar.isEmpty else { return nil }
             var reasons: [String] = []
             if tooManyPods { reasons.append(NodeResourcesFit.tooManyPods) }
             if cpuShort { reasons.append(NodeResourcesFit.insufficientCPU) }
@@ -48,7 +48,7 @@ public struct NodeResourcesFit: FilterPlugin, ScorePlugin {
             where amount > allocatable.scalar[name, default: 0] - requested.scalar[name, default: 0] {
                 reasons.append("Insufficient \(name)")
             }
-            return reasons.isEmpty ? .fits : PluginStatus(.unschedulable, reasons)
+            return reasons.isEmpty ? nil : PluginStatus(.unschedulable, reasons)
         }
     }
 
@@ -61,17 +61,17 @@ public struct NodeResourcesFit: FilterPlugin, ScorePlugin {
         let podMilliCPU: Int64
         let podMemory: Int64
 
-        func score(_ node: NodeInfo) -> Int64 {
+        func score(_ node: UnsafePointer<NodeInfo>) -> Int64 {
             var total: Int64 = 0
             var weights: Int64 = 0
-            let cpu = node.allocatable.milliCPU
+            let cpu = node.pointee.allocatable.milliCPU
             if cpu > 0 {
-                total += Self.leastRequested(node.nonZeroRequestedMilliCPU + podMilliCPU, capacity: cpu)
+                total += Self.leastRequested(node.pointee.nonZeroRequestedMilliCPU + podMilliCPU, capacity: cpu)
                 weights += 1
             }
-            let memory = node.allocatable.memory
+            let memory = node.pointee.allocatable.memory
             if memory > 0 {
-                total += Self.leastRequested(node.nonZeroRequestedMemory + podMemory, capacity: memory)
+                total += Self.leastRequested(node.pointee.nonZeroRequestedMemory + podMemory, capacity: memory)
                 weights += 1
             }
             return weights == 0 ? 0 : total / weights

@@ -17,8 +17,8 @@ public struct NodeUnschedulable: FilterPlugin {
     }
 
     struct Check: NodeFilter {
-        func filter(_ node: NodeInfo) -> PluginStatus {
-            node.unschedulable ? PluginStatus(.unschedulableAndUnresolvable, NodeUnschedulable.reason) : .fits
+        func filter(_ node: UnsafePointer<NodeInfo>) -> PluginStatus? {
+            node.pointee.unschedulable ? PluginStatus(.unschedulableAndUnresolvable, NodeUnschedulable.reason) : nil
         }
     }
 }

@@ -26,9 +26,9 @@ public struct PodTopologySpread: FilterPlugin, ScorePlugin {
         let constraints = pod.spreadConstraints.filter(\.hard)
         guard !constraints.isEmpty else { return .skip }
         var counts = [[String: Int64]](repeating: [:], count: constraints.count)
-        for node in cluster.nodes where node.hasNode && Self.hasAllKeys(node, constraints) {
+        for node in cluster.allNodes where node.pointee.hasNode && Self.hasAllKeys(node, constraints) {
             for (index, constraint) in constraints.enumerated() where Self.counts(node, for: pod, constraint) {
-                counts[index][node.labels[constraint.topologyKey]!, default: 0] += Self.matchingPods(on: node, pod, constraint.selector)
+                counts[index][node.pointee.labels[constraint.topologyKey]!, default: 0] += Self.matchingPods(on: node, pod, constraint.selector)
             }
         }
         var minimums: [Int64] = []
@@ -47,15 +47,15 @@ public struct PodTopologySpread: FilterPlugin, ScorePlugin {
         let minimums: [Int64]
         let selfMatches: [Int64]
 
-        func filter(_ node: NodeInfo) -> PluginStatus {
+        func filter(_ node: UnsafePointer<NodeInfo>) -> PluginStatus? {
             for index in constraints.indices {
-                guard let value = node.labels[constraints[index].topologyKey] else {
+                guard let value = node.pointee.labels[constraints[index].topologyKey] else {
                     return PluginStatus(.unschedulableAndUnresolvable, PodTopologySpread.missingLabelReason)
                 }
                 let skew = counts[index][value, default: 0] + selfMatches[index] - minimums[index]
                 if skew > constraints[index].maxSkew { return PluginStatus(.unschedulable, PodTopologySpread.reason) }
             }
-            return .fits
+            return nil
         }
     }
 
@@ -68,11 +68,11 @@ public struct PodTopologySpread: FilterPlugin, ScorePlugin {
         var counts = [[String: Int64]](repeating: [:], count: constraints.count)
         var scoredNodes = 0
         for index in feasible {
-            let node = cluster.nodes[Int(index)]
+            let node = cluster.node(Int(index))
             guard Self.hasAllKeys(node, constraints) else { continue }
             scoredNodes += 1
             for (position, constraint) in constraints.enumerated() where constraint.topologyKey != Self.hostnameKey {
-                counts[position][node.labels[constraint.topologyKey]!] = 0
+                counts[position][node.pointee.labels[constraint.topologyKey]!] = 0
             }
         }
         guard scoredNodes > 0 else { return nil }
@@ -80,10 +80,10 @@ public struct PodTopologySpread: FilterPlugin, ScorePlugin {
             log(Double((constraints[position].topologyKey == Self.hostnameKey ? scoredNodes : counts[position].count) + 2))
         }
         // Matching pods per domain, over every node the policies count.
-        for node in cluster.nodes where node.hasNode && Self.hasAllKeys(node, constraints) {
+        for node in cluster.allNodes where node.pointee.hasNode && Self.hasAllKeys(node, constraints) {
             for (position, constraint) in constraints.enumerated()
             where constraint.topologyKey != Self.hostnameKey && Self.counts(node, for: pod, constraint) {
-                let value = node.labels[constraint.topologyKey]!
+                let value = node.pointee.labels[constraint.topologyKey]!
                 guard counts[position][value] != nil else { continue }
                 counts[position][value]! += Self.matchingPods(on: node, pod, constraint.selector)
             }
@@ -100,7 +100,7 @@ public struct PodTopologySpread: FilterPlugin, ScorePlugin {
         /// Score of a node without every topology key: it takes no part in normalizing.
         static let ignored: Int64 = -1
 
-        func score(_ node: NodeInfo) -> Int64 {
+        func score(_ node: UnsafePointer<NodeInfo>) -> Int64 {
             guard PodTopologySpread.hasAllKeys(node, constraints) else { return Self.ignored }
             var total = 0.0
             for (position, constraint) in constraints.enumerated() {
@@ -108,7 +108,7 @@ public struct PodTopologySpread: FilterPlugin, ScorePlugin {
                 if constraint.topologyKey == PodTopologySpread.hostnameKey {
                     count = PodTopologySpread.matchingPods(on: node, pod, constraint.selector)
                 } else {
-                    count = counts[position][node.labels[constraint.topologyKey]!, default: 0]
+                    count = counts[position][node.pointee.labels[constraint.topologyKey]!, default: 0]
                 }
                 total += Double(count) * weights[position] + Double(constraint.maxSkew - 1)
             }
@@ -138,27 +138,27 @@ public struct PodTopologySpread: FilterPlugin, ScorePlugin {
 
     // MARK: Counting
 
-    static func hasAllKeys(_ node: NodeInfo, _ constraints: [SpreadConstraint]) -> Bool {
-        for constraint in constraints where node.labels[constraint.topologyKey] == nil { return false }
+    static func hasAllKeys(_ node: UnsafePointer<NodeInfo>, _ constraints: [SpreadConstraint]) -> Bool {
+        for constraint in constraints where node.pointee.labels[constraint.topologyKey] == nil { return false }
         return true
     }
 
     /// Whether `node` counts as a domain for `constraint` under its inclusion policies.
-    static func counts(_ node: NodeInfo, for pod: PodInfo, _ constraint: SpreadConstraint) -> Bool {
+    static func counts(_ node: UnsafePointer<NodeInfo>, for pod: PodInfo, _ constraint: SpreadConstraint) -> Bool {
         if constraint.honorNodeAffinity, let required = pod.requiredNodeAffinity,
-            !required.matches(labels: node.labels, nodeName: node.name)
+            !required.matches(labels: node.pointee.labels, nodeName: node.pointee.name)
         {
             return false
         }
         if constraint.honorNodeTaints {
-            for taint in node.filterTaints where !pod.tolerations.contains(where: { $0.tolerates(taint.taint) }) { return false }
+            for taint in node.pointee.filterTaints where !pod.tolerations.contains(where: { $0.tolerates(taint.taint) }) { return false }
         }
         return true
     }
 
-    static func matchingPods(on node: NodeInfo, _ pod: PodInfo, _ selector: ParsedLabelSelector) -> Int64 {
+    static func matchingPods(on node: UnsafePointer<NodeInfo>, _ pod: PodInfo, _ selector: ParsedLabelSelector) -> Int64 {
         var count: Int64 = 0
-        for other in node.pods where !other.terminating && other.namespace == pod.namespace && selector.matches(other.labels) {
+        for other in node.pointee.pods where !other.terminating && other.namespace == pod.namespace && selector.matches(other.labels) {
             count += 1
         }
         return count

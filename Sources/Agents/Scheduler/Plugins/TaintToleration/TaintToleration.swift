@@ -15,11 +15,11 @@ public struct TaintToleration: FilterPlugin, ScorePlugin {
 
     struct Check: NodeFilter {
         let tolerations: [Toleration]
-        func filter(_ node: NodeInfo) -> PluginStatus {
-            for taint in node.filterTaints where !tolerations.contains(where: { $0.tolerates(taint.taint) }) {
+        func filter(_ node: UnsafePointer<NodeInfo>) -> PluginStatus? {
+            for taint in node.pointee.filterTaints where !tolerations.contains(where: { $0.tolerates(taint.taint) }) {
                 return PluginStatus(.unschedulableAndUnresolvable, taint.reason)
             }
-            return .fits
+            return nil
         }
     }
 
@@ -32,9 +32,9 @@ public struct TaintToleration: FilterPlugin, ScorePlugin {
 
     struct Scorer: NodeScorer {
         let tolerations: [Toleration]
-        func score(_ node: NodeInfo) -> Int64 {
+        func score(_ node: UnsafePointer<NodeInfo>) -> Int64 {
             var untolerated: Int64 = 0
-            for taint in node.preferNoScheduleTaints where !tolerations.contains(where: { $0.tolerates(taint.taint) }) {
+            for taint in node.pointee.preferNoScheduleTaints where !tolerations.contains(where: { $0.tolerates(taint.taint) }) {
                 untolerated += 1
             }
             return untolerated
