@@ -28,6 +28,9 @@ public struct ControllerManagerConfiguration: Sendable {
     public var resyncPeriodMilliseconds: UInt64 = 0
     /// Settings of the cluster controllers.
     public var cluster = ClusterControllerOptions()
+    /// Called each time the controllers start (informers synced, and the Lease held with
+    /// leader election): the command tells tests and benchmarks on stdout.
+    public var onControllersStarted: (@Sendable () -> Void)?
 
     public init(apiAddress: SocketAddress, token: String, identity: String) {
         self.apiAddress = apiAddress
@@ -160,6 +163,7 @@ public final class ControllerManager: Sendable {
             return Task.isCancelled ? .stopped : .informersNotSynced
         }
         logger.info("controller manager: informers synced; starting \(controllers.count) controllers")
+        configuration.onControllersStarted?()
         await withTaskGroup(of: Void.self) { group in
             for controller in controllers {
                 group.addTask { await controller.run() }
