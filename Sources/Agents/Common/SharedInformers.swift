@@ -35,8 +35,11 @@ public final class SharedInformers: Sendable {
     /// The informer of `type`. `indexes` are added when this call creates it; a later call may
     /// only ask for indexes it already has (indexes are fixed once objects arrive), so register
     /// every consumer before `start()`, or use the standard indexes in `InformerIndexes`.
+    /// `transform`, likewise fixed by the call that creates the informer, trims every object
+    /// before it is cached (see `Informer.Configuration.transform`); every consumer of the kind
+    /// in the process sees the trimmed objects.
     public func informer<Object: KubernetesObject>(
-        _ type: Object.Type, indexes: [String: IndexFunction<Object>] = [:]
+        _ type: Object.Type, indexes: [String: IndexFunction<Object>] = [:], transform: (@Sendable (Object) -> Object)? = nil
     ) -> Informer<Object> {
         let (entry, startNow) = state.withLock { state -> (Entry, Bool) in
             if let existing = state.entries[Object.resourceType] {
@@ -53,6 +56,7 @@ public final class SharedInformers: Sendable {
             perKind.resyncPeriodMilliseconds = configuration.resyncPeriodMilliseconds
             perKind.retryInitialMilliseconds = configuration.retryInitialMilliseconds
             perKind.retryMaximumMilliseconds = configuration.retryMaximumMilliseconds
+            perKind.transform = transform
             let informer = Informer<Object>(client: client, configuration: perKind, indexes: all)
             let entry = Entry(
                 informer: informer, indexNames: Set(all.keys), start: { informer.start() }, stop: { await informer.stop() },

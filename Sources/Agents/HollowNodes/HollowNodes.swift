@@ -296,11 +296,10 @@ public final class HollowNodes: @unchecked Sendable {
             switch result {
             case .success:
                 onSuccess()
-            case .failure(let error) where error.code == 404:
+            case .failure(let error) where error.code == 404 || error.code == 409:
+                // Gone, or changed meanwhile: the informer delivers the newer version (maybe it
+                // already has, into `pending`), and that version is looked at again.
                 break
-            case .failure(let error) where error.code == 409:
-                // The pod changed meanwhile: look again at the newest version the informer has.
-                self.reconsider(key)
             case .failure(let error):
                 self.logger.debug("\(method) of pod \(key) failed, retrying in 1 s: \(error.message)")
                 self.retries.append((monotonicNanoseconds() + 1_000_000_000, key))

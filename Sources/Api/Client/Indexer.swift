@@ -85,8 +85,21 @@ public final class Indexer<Object: KubernetesObject>: Sendable {
         let key = ObjectKey.of(object)
         return state.withLock { state in
             let old = state.objects.updateValue(object, forKey: key)
-            if let old { unindex(old, key: key, in: &state) }
-            index(object, key: key, in: &state)
+            guard let old else {
+                index(object, key: key, in: &state)
+                return nil
+            }
+            // Most updates (status writes) leave every index value as it was: touch only the
+            // indexes whose values changed.
+            for (name, function) in indexFunctions {
+                let oldValues = function(old), newValues = function(object)
+                guard oldValues != newValues else { continue }
+                for value in oldValues {
+                    state.indexes[name]![value]?.remove(key)
+                    if state.indexes[name]![value]?.isEmpty == true { state.indexes[name]![value] = nil }
+                }
+                for value in newValues { state.indexes[name]![value, default: []].insert(key) }
+            }
             return old
         }
     }

@@ -46,11 +46,11 @@ import Testing
     static let live: @Sendable (String) -> Bool = { $0 == "hn-1" }
 
     @Test func aPodBoundToALiveNodeIsReportedRunningOnce() {
-        let pending = Fixtures.pod("p")
+        let pending = SchedulerFixtures.pod("p")
         #expect(HollowPodLifecycle.action(for: pending, isLiveNode: Self.live) == .none)
-        let elsewhere = Fixtures.pod("p", nodeName: "other")
+        let elsewhere = SchedulerFixtures.pod("p", nodeName: "other")
         #expect(HollowPodLifecycle.action(for: elsewhere, isLiveNode: Self.live) == .none)
-        var bound = Fixtures.pod("p", nodeName: "hn-1")
+        var bound = SchedulerFixtures.pod("p", nodeName: "hn-1")
         #expect(HollowPodLifecycle.action(for: bound, isLiveNode: Self.live) == .reportRunning)
         bound.status = HollowPodLifecycle.runningStatus(of: bound, hostIP: "127.95.0.2", podIP: "127.96.1.7")
         #expect(HollowPodLifecycle.action(for: bound, isLiveNode: Self.live) == .none)
@@ -65,7 +65,7 @@ import Testing
         sidecar.restartPolicy = "Always"
         var setup = Container()
         setup.name = "setup"
-        var pod = Fixtures.pod("p", nodeName: "hn-1", initContainers: [setup, sidecar])
+        var pod = SchedulerFixtures.pod("p", nodeName: "hn-1", initContainers: [setup, sidecar])
         pod.status = PodStatus(conditions: [PodCondition(type: "example.com/gate", status: "True")])
         let status = HollowPodLifecycle.runningStatus(of: pod, hostIP: "127.95.0.2", podIP: "127.96.1.7", now: Date(timeIntervalSince1970: 1000))
         #expect(status.phase == "Running")

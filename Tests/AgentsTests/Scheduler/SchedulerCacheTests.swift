@@ -5,8 +5,8 @@ import Testing
 
 @Suite struct SchedulerCacheTests {
     @Test func anAssumedPodCountsAtOnceAndTheInformerConfirmsIt() throws {
-        var cache = Fixtures.cache(nodes: [Fixtures.node("n1")])
-        let pending = Fixtures.pod("p", cpu: "1", memory: "1Gi")
+        var cache = SchedulerFixtures.cache(nodes: [SchedulerFixtures.node("n1")])
+        let pending = SchedulerFixtures.pod("p", cpu: "1", memory: "1Gi")
         cache.assume(PodInfo(pending), on: "n1")
         #expect(cache.isAssumed(uid: "default-p-uid"))
         #expect(cache.nodeInfo(named: "n1")?.requested.milliCPU == 1000)
@@ -21,8 +21,8 @@ import Testing
     }
 
     @Test func aFailedBindingIsForgotten() {
-        var cache = Fixtures.cache(nodes: [Fixtures.node("n1")])
-        cache.assume(PodInfo(Fixtures.pod("p", cpu: "2")), on: "n1")
+        var cache = SchedulerFixtures.cache(nodes: [SchedulerFixtures.node("n1")])
+        cache.assume(PodInfo(SchedulerFixtures.pod("p", cpu: "2")), on: "n1")
         let forgotten = cache.forget(uid: "default-p-uid")
         #expect(forgotten)
         #expect(cache.nodeInfo(named: "n1")?.requested.milliCPU == 0)
@@ -32,19 +32,19 @@ import Testing
     }
 
     @Test func aPodBoundElsewhereThanAssumedMoves() {
-        var cache = Fixtures.cache(nodes: [Fixtures.node("n1"), Fixtures.node("n2")])
-        cache.assume(PodInfo(Fixtures.pod("p", cpu: "1")), on: "n1")
-        cache.addPod(PodInfo(Fixtures.pod("p", cpu: "1", nodeName: "n2")))
+        var cache = SchedulerFixtures.cache(nodes: [SchedulerFixtures.node("n1"), SchedulerFixtures.node("n2")])
+        cache.assume(PodInfo(SchedulerFixtures.pod("p", cpu: "1")), on: "n1")
+        cache.addPod(PodInfo(SchedulerFixtures.pod("p", cpu: "1", nodeName: "n2")))
         #expect(cache.nodeInfo(named: "n1")?.podCount == 0)
         #expect(cache.nodeInfo(named: "n2")?.requested.milliCPU == 1000)
     }
 
     @Test func podsOfADeletedNodeAreKeptUntilTheyGoAndComeBackWithIt() {
-        var cache = Fixtures.cache(nodes: [Fixtures.node("n1")], pods: [Fixtures.pod("p", cpu: "1", nodeName: "n1")])
+        var cache = SchedulerFixtures.cache(nodes: [SchedulerFixtures.node("n1")], pods: [SchedulerFixtures.pod("p", cpu: "1", nodeName: "n1")])
         cache.removeNode(named: "n1")
         #expect(cache.nodeCount == 0)
         #expect(cache.nodeInfo(named: "n1")?.hasNode == false)
-        let readded = cache.setNode(Fixtures.node("n1"))
+        let readded = cache.setNode(SchedulerFixtures.node("n1"))
         #expect(readded == .nodeAdd)
         #expect(cache.nodeInfo(named: "n1")?.requested.milliCPU == 1000)
         cache.removeNode(named: "n1")
@@ -53,14 +53,14 @@ import Testing
     }
 
     @Test func nodeUpdatesSayWhatChanged() {
-        var cache = Fixtures.cache(nodes: [Fixtures.node("n1")])
-        let unchanged = cache.setNode(Fixtures.node("n1"))
+        var cache = SchedulerFixtures.cache(nodes: [SchedulerFixtures.node("n1")])
+        let unchanged = cache.setNode(SchedulerFixtures.node("n1"))
         #expect(unchanged == [])
-        let resized = cache.setNode(Fixtures.node("n1", cpu: "8"))
+        let resized = cache.setNode(SchedulerFixtures.node("n1", cpu: "8"))
         #expect(resized == .nodeAllocatableChange)
-        let relabelled = cache.setNode(Fixtures.node("n1", cpu: "8", labels: ["disk": "ssd"]))
+        let relabelled = cache.setNode(SchedulerFixtures.node("n1", cpu: "8", labels: ["disk": "ssd"]))
         #expect(relabelled == .nodeLabelChange)
-        let tainted = Fixtures.node("n1", cpu: "8", labels: ["disk": "ssd"], taints: [Fixtures.taint("k")])
+        let tainted = SchedulerFixtures.node("n1", cpu: "8", labels: ["disk": "ssd"], taints: [SchedulerFixtures.taint("k")])
         let retainted = cache.setNode(tainted)
         #expect(retainted == .nodeTaintChange)
         #expect(cache.counts.nodesWithFilterTaints == 1)

@@ -11,8 +11,8 @@ import Testing
     }
 
     @Test func insufficientCPUEverywhereSaysSoLikeKubeScheduler() throws {
-        let core = Fixtures.core(nodes: (1...3).map { Fixtures.node("n\($0)", cpu: "1") })
-        core.podChanged(old: nil, Fixtures.pod("big", cpu: "2"), now: 0)
+        let core = SchedulerFixtures.core(nodes: (1...3).map { SchedulerFixtures.node("n\($0)", cpu: "1") })
+        core.podChanged(old: nil, SchedulerFixtures.pod("big", cpu: "2"), now: 0)
         guard case .unschedulable(let pod, let message) = try #require(decide(core)) else {
             Issue.record("the pod was placed")
             return
@@ -23,10 +23,10 @@ import Testing
     }
 
     @Test func reasonsAreCountedPerNodeAndSorted() throws {
-        let tainted = (1...3).map { Fixtures.node("gpu\($0)", labels: ["pool": "gpu"], taints: [Fixtures.taint("key", "value")]) }
-        let plain = (1...2).map { Fixtures.node("cpu\($0)", labels: ["pool": "cpu"]) }
-        let core = Fixtures.core(nodes: plain + tainted)
-        core.podChanged(old: nil, Fixtures.pod("p", nodeSelector: ["pool": "gpu"]), now: 0)
+        let tainted = (1...3).map { SchedulerFixtures.node("gpu\($0)", labels: ["pool": "gpu"], taints: [SchedulerFixtures.taint("key", "value")]) }
+        let plain = (1...2).map { SchedulerFixtures.node("cpu\($0)", labels: ["pool": "cpu"]) }
+        let core = SchedulerFixtures.core(nodes: plain + tainted)
+        core.podChanged(old: nil, SchedulerFixtures.pod("p", nodeSelector: ["pool": "gpu"]), now: 0)
         guard case .unschedulable(_, let message) = try #require(decide(core)) else {
             Issue.record("the pod was placed")
             return
@@ -35,14 +35,14 @@ import Testing
     }
 
     @Test func withoutNodesThePodWaitsForOne() throws {
-        let core = Fixtures.core()
-        core.podChanged(old: nil, Fixtures.pod("p"), now: 0)
+        let core = SchedulerFixtures.core()
+        core.podChanged(old: nil, SchedulerFixtures.pod("p"), now: 0)
         guard case .unschedulable(let pod, let message) = try #require(decide(core)) else {
             Issue.record("the pod was placed")
             return
         }
         #expect(message == "no nodes available to schedule pods")
-        core.nodeChanged(Fixtures.node("n1"), now: 5 * Self.second)
+        core.nodeChanged(SchedulerFixtures.node("n1"), now: 5 * Self.second)
         guard case .bind(let placed, let node) = try #require(decide(core, at: 5 * Self.second)) else {
             Issue.record("the pod was not placed once a node appeared")
             return
@@ -52,14 +52,14 @@ import Testing
     }
 
     @Test func anUnschedulablePodIsScheduledWhenAFittingNodeAppears() throws {
-        let core = Fixtures.core(nodes: [Fixtures.node("small", cpu: "1")])
-        core.podChanged(old: nil, Fixtures.pod("big", cpu: "3"), now: 0)
+        let core = SchedulerFixtures.core(nodes: [SchedulerFixtures.node("small", cpu: "1")])
+        core.podChanged(old: nil, SchedulerFixtures.pod("big", cpu: "3"), now: 0)
         guard case .unschedulable = try #require(decide(core)) else {
             Issue.record("the pod was placed")
             return
         }
         // A node the pod fits on appears after its back-off: it is tried again at once.
-        core.nodeChanged(Fixtures.node("large", cpu: "8"), now: 2 * Self.second)
+        core.nodeChanged(SchedulerFixtures.node("large", cpu: "8"), now: 2 * Self.second)
         guard case .bind(_, let node) = try #require(decide(core, at: 2 * Self.second)) else {
             Issue.record("the pod was not placed on the large node")
             return
@@ -68,10 +68,10 @@ import Testing
     }
 
     @Test func theNextPodSeesTheAssumedOne() throws {
-        let core = Fixtures.core(nodes: [Fixtures.node("a", cpu: "4"), Fixtures.node("b", cpu: "4")])
-        core.podChanged(old: nil, Fixtures.pod("first", cpu: "3"), now: 0)
-        core.podChanged(old: nil, Fixtures.pod("second", cpu: "3"), now: 1)
-        core.podChanged(old: nil, Fixtures.pod("third", cpu: "3"), now: 2)
+        let core = SchedulerFixtures.core(nodes: [SchedulerFixtures.node("a", cpu: "4"), SchedulerFixtures.node("b", cpu: "4")])
+        core.podChanged(old: nil, SchedulerFixtures.pod("first", cpu: "3"), now: 0)
+        core.podChanged(old: nil, SchedulerFixtures.pod("second", cpu: "3"), now: 1)
+        core.podChanged(old: nil, SchedulerFixtures.pod("third", cpu: "3"), now: 2)
         var nodes: [String] = []
         for _ in 0..<2 {
             guard case .bind(_, let node) = try #require(decide(core)) else {
@@ -90,8 +90,8 @@ import Testing
     }
 
     @Test func aFailedBindingIsUndoneAndRetriedAfterBackoff() throws {
-        let core = Fixtures.core(nodes: [Fixtures.node("a", cpu: "4")])
-        core.podChanged(old: nil, Fixtures.pod("p", cpu: "3"), now: 0)
+        let core = SchedulerFixtures.core(nodes: [SchedulerFixtures.node("a", cpu: "4")])
+        core.podChanged(old: nil, SchedulerFixtures.pod("p", cpu: "3"), now: 0)
         guard case .bind(let pod, _) = try #require(decide(core)) else {
             Issue.record("not placed")
             return
@@ -108,8 +108,8 @@ import Testing
     }
 
     @Test func theInformerConfirmsABindingAndAConflictIsNotRetried() throws {
-        let core = Fixtures.core(nodes: [Fixtures.node("a")])
-        let pending = Fixtures.pod("p", cpu: "1")
+        let core = SchedulerFixtures.core(nodes: [SchedulerFixtures.node("a")])
+        let pending = SchedulerFixtures.pod("p", cpu: "1")
         core.podChanged(old: nil, pending, now: 0)
         guard case .bind(let pod, _) = try #require(decide(core)) else {
             Issue.record("not placed")
@@ -126,22 +126,22 @@ import Testing
     }
 
     @Test func onlyPendingPodsOfThisSchedulerAreQueued() {
-        let core = Fixtures.core(nodes: [Fixtures.node("a")])
-        var other = Fixtures.pod("other")
+        let core = SchedulerFixtures.core(nodes: [SchedulerFixtures.node("a")])
+        var other = SchedulerFixtures.pod("other")
         other.spec?.schedulerName = "my-scheduler"
-        var gated = Fixtures.pod("gated")
+        var gated = SchedulerFixtures.pod("gated")
         gated.spec?.schedulingGates = [PodSchedulingGate(name: "wait")]
-        var deleting = Fixtures.pod("deleting")
+        var deleting = SchedulerFixtures.pod("deleting")
         deleting.metadata?.deletionTimestamp = Time(seconds: 1)
         for pod in [other, gated, deleting] { core.podChanged(old: nil, pod, now: 0) }
         #expect(core.queue.count == 0)
-        core.podChanged(old: nil, Fixtures.pod("mine"), now: 0)
+        core.podChanged(old: nil, SchedulerFixtures.pod("mine"), now: 0)
         #expect(core.queue.count == 1)
     }
 
     @Test func aMalformedPodIsReportedNotGuessedAt() throws {
-        let core = Fixtures.core(nodes: [Fixtures.node("a")])
-        var pod = Fixtures.pod("p")
+        let core = SchedulerFixtures.core(nodes: [SchedulerFixtures.node("a")])
+        var pod = SchedulerFixtures.pod("p")
         pod.spec?.containers[0].resources = ResourceRequirements(requests: ["memory": Quantity("a lot")])
         core.podChanged(old: nil, pod, now: 0)
         guard case .unschedulable(_, let message) = try #require(decide(core)) else {
@@ -162,30 +162,30 @@ import Testing
     }
 
     @Test func filteringStopsAtTheTargetAndStartsWhereTheLastPodStopped() throws {
-        let core = Fixtures.core(nodes: (0..<400).map { Fixtures.node("n\($0)") }, percentage: 10)
-        core.podChanged(old: nil, Fixtures.pod("a"), now: 0)
+        let core = SchedulerFixtures.core(nodes: (0..<400).map { SchedulerFixtures.node("n\($0)") }, percentage: 10)
+        core.podChanged(old: nil, SchedulerFixtures.pod("a"), now: 0)
         guard case .bind = try #require(decide(core)) else {
             Issue.record("not placed")
             return
         }
         // 10% of 400 is below kube's minimum of 100 feasible nodes.
         #expect(core.algorithm.nextStartNodeIndex == 100)
-        core.podChanged(old: nil, Fixtures.pod("b"), now: 0)
+        core.podChanged(old: nil, SchedulerFixtures.pod("b"), now: 0)
         _ = decide(core)
         #expect(core.algorithm.nextStartNodeIndex == 200)
     }
 
     @Test func parallelFilteringFindsTheOnlyFittingNode() throws {
-        var nodes = (0..<2000).map { Fixtures.node("small-\($0)", cpu: "1") }
-        nodes.insert(Fixtures.node("large", cpu: "16"), at: 1234)
-        let core = Fixtures.core(nodes: nodes, percentage: 0, parallelism: 4)
-        core.podChanged(old: nil, Fixtures.pod("p", cpu: "8"), now: 0)
+        var nodes = (0..<2000).map { SchedulerFixtures.node("small-\($0)", cpu: "1") }
+        nodes.insert(SchedulerFixtures.node("large", cpu: "16"), at: 1234)
+        let core = SchedulerFixtures.core(nodes: nodes, percentage: 0, parallelism: 4)
+        core.podChanged(old: nil, SchedulerFixtures.pod("p", cpu: "8"), now: 0)
         guard case .bind(_, let node) = try #require(decide(core)) else {
             Issue.record("not placed")
             return
         }
         #expect(node == "large")
-        core.podChanged(old: nil, Fixtures.pod("q", cpu: "9"), now: 0)
+        core.podChanged(old: nil, SchedulerFixtures.pod("q", cpu: "9"), now: 0)
         guard case .unschedulable(_, let message) = try #require(decide(core)) else {
             Issue.record("placed")
             return
@@ -196,7 +196,7 @@ import Testing
 
 @Suite struct PodConditionTests {
     @Test func theUnschedulableConditionIsWrittenOnlyWhenItChanges() throws {
-        let pod = Fixtures.pod("p")
+        let pod = SchedulerFixtures.pod("p")
         let updated = try #require(PodConditionWriter.withUnschedulableCondition(pod, message: "0/1 nodes are available: 1 Insufficient cpu."))
         let condition = try #require(updated.status?.conditions.first)
         #expect(condition.type == "PodScheduled")
@@ -208,5 +208,40 @@ import Testing
         let changed = try #require(PodConditionWriter.withUnschedulableCondition(updated, message: "0/2 nodes are available: 2 Insufficient cpu."))
         #expect(changed.status?.conditions.count == 1)
         #expect(changed.status?.conditions.first?.lastTransitionTime == condition.lastTransitionTime)
+    }
+}
+
+@Suite struct SchedulerInformerTrimTests {
+    @Test func boundPodsKeepOnlyTheirPhaseAndPendingPodsStayWhole() {
+        var pending = SchedulerFixtures.pod("p", cpu: "1")
+        pending.status = PodStatus(phase: "Pending", conditions: [PodCondition(type: "PodScheduled", status: "False")])
+        #expect(Scheduler.trimmed(pending) == pending)
+        var bound = SchedulerFixtures.pod("b", cpu: "1", labels: ["app": "web"], nodeName: "n1")
+        bound.status = HollowPodLifecycle.runningStatus(of: bound, hostIP: "127.95.0.1", podIP: "127.96.0.1")
+        let trimmed = Scheduler.trimmed(bound)
+        #expect(trimmed.status == PodStatus(phase: "Running"))
+        #expect(trimmed.spec == bound.spec)
+        #expect(trimmed.metadata?.labels == ["app": "web"])
+        // What the cache takes from it is unchanged.
+        #expect(PodInfo(trimmed).requests == PodInfo(bound).requests)
+    }
+}
+
+@Suite struct FailureEventsTests {
+    @Test func anUnchangedReasonIsRecordedAgainOnlyAfterAMinute() {
+        var failures = Scheduler.FailureEvents()
+        let second: UInt64 = 1_000_000_000
+        let three = "0/3 nodes are available: 3 Insufficient cpu."
+        let four = "0/4 nodes are available: 4 Insufficient cpu."
+        func record(_ uid: String, _ message: String, at seconds: UInt64) -> Bool {
+            failures.shouldRecord(uid: uid, message: message, now: seconds * second)
+        }
+        #expect(record("a", three, at: 0) == true)
+        #expect(record("a", three, at: 10) == false)
+        #expect(record("a", four, at: 11) == true)
+        #expect(record("b", four, at: 11) == true)
+        #expect(record("a", four, at: 71) == true)
+        failures.forget("b")
+        #expect(record("b", four, at: 72) == true)
     }
 }

@@ -3,7 +3,7 @@ import Api
 @testable import Agents
 
 /// Builders for the nodes and pods the scheduler tests use.
-enum Fixtures {
+enum SchedulerFixtures {
     static func node(
         _ name: String, cpu: String = "4", memory: String = "16Gi", pods: String = "110", labels: [String: String] = [:],
         taints: [Taint] = [], unschedulable: Bool = false

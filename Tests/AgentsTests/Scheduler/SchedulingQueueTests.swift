@@ -8,9 +8,9 @@ import Testing
 
     @Test func higherPriorityFirstThenFirstInFirstOut() {
         var queue = SchedulingQueue()
-        queue.add(Fixtures.pod("low-early", priority: 0), now: 1)
-        queue.add(Fixtures.pod("high", priority: 100), now: 2)
-        queue.add(Fixtures.pod("low-late", priority: 0), now: 3)
+        queue.add(SchedulerFixtures.pod("low-early", priority: 0), now: 1)
+        queue.add(SchedulerFixtures.pod("high", priority: 100), now: 2)
+        queue.add(SchedulerFixtures.pod("low-late", priority: 0), now: 3)
         #expect(queue.pop()?.info.name == "high")
         #expect(queue.pop()?.info.name == "low-early")
         #expect(queue.pop()?.info.name == "low-late")
@@ -24,7 +24,7 @@ import Testing
 
     @Test func aFailedPodWaitsOutItsBackoffBeforeItIsActiveAgain() throws {
         var queue = SchedulingQueue()
-        queue.add(Fixtures.pod("p"), now: 0)
+        queue.add(SchedulerFixtures.pod("p"), now: 0)
         let poppedpod = queue.pop()
         var pod = try #require(poppedpod)
         // An error always backs off: 1 s after the first attempt.
@@ -43,7 +43,7 @@ import Testing
 
     @Test func anUnschedulablePodMovesToActiveWhenANodeIsAdded() throws {
         var queue = SchedulingQueue()
-        queue.add(Fixtures.pod("p"), now: 0)
+        queue.add(SchedulerFixtures.pod("p"), now: 0)
         let poppedpod = queue.pop()
         let pod = try #require(poppedpod)
         queue.requeue(pod, awaitedEvents: [.nodeAdd, .nodeAllocatableChange], isError: false, cycle: queue.schedulingCycle, now: Self.second)
@@ -59,7 +59,7 @@ import Testing
 
     @Test func aMovedPodStillBackingOffGoesToBackoff() throws {
         var queue = SchedulingQueue()
-        queue.add(Fixtures.pod("p"), now: 0)
+        queue.add(SchedulerFixtures.pod("p"), now: 0)
         let poppedpod = queue.pop()
         let pod = try #require(poppedpod)
         queue.requeue(pod, awaitedEvents: .nodeAdd, isError: false, cycle: queue.schedulingCycle, now: Self.second)
@@ -71,7 +71,7 @@ import Testing
 
     @Test func anEventDuringTheAttemptSendsTheFailedPodToBackoff() throws {
         var queue = SchedulingQueue()
-        queue.add(Fixtures.pod("p"), now: 0)
+        queue.add(SchedulerFixtures.pod("p"), now: 0)
         let poppedpod = queue.pop()
         let pod = try #require(poppedpod)
         let cycle = queue.schedulingCycle
@@ -83,7 +83,7 @@ import Testing
 
     @Test func unschedulablePodsAreRetriedAfterFiveMinutesAnyway() throws {
         var queue = SchedulingQueue()
-        queue.add(Fixtures.pod("p"), now: 0)
+        queue.add(SchedulerFixtures.pod("p"), now: 0)
         let poppedpod = queue.pop()
         let pod = try #require(poppedpod)
         queue.requeue(pod, awaitedEvents: .nodeAdd, isError: false, cycle: queue.schedulingCycle, now: 0)
@@ -95,7 +95,7 @@ import Testing
 
     @Test func aSpecChangeRetriesAnUnschedulablePodButAStatusChangeDoesNot() throws {
         var queue = SchedulingQueue()
-        let original = Fixtures.pod("p", cpu: "64")
+        let original = SchedulerFixtures.pod("p", cpu: "64")
         queue.add(original, now: 0)
         let poppedpod = queue.pop()
         let pod = try #require(poppedpod)
@@ -114,8 +114,8 @@ import Testing
 
     @Test func deletedPodsLeaveWhicheverSetHoldsThem() throws {
         var queue = SchedulingQueue()
-        queue.add(Fixtures.pod("a"), now: 0)
-        queue.add(Fixtures.pod("b"), now: 0)
+        queue.add(SchedulerFixtures.pod("a"), now: 0)
+        queue.add(SchedulerFixtures.pod("b"), now: 0)
         let popped = queue.pop()
         let first = try #require(popped)
         #expect(first.info.name == "a")

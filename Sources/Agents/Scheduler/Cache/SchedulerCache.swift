@@ -52,6 +52,8 @@ public struct SchedulerCache {
     /// The node a cached pod is on (assumed or bound).
     public func nodeName(ofPod uid: String) -> String? { pods[uid]?.nodeName }
 
+    public func podInfo(uid: String) -> PodInfo? { pods[uid]?.info }
+
     // MARK: Nodes
 
     /// Adds or replaces a node; returns what changed for pods waiting to be scheduled
@@ -107,6 +109,14 @@ public struct SchedulerCache {
         place(pod, on: nodeName)
         pods[pod.uid] = PodState(info: pod, nodeName: nodeName, assumed: true)
         assumedCount += 1
+    }
+
+    /// Marks an assumed pod bound where it was assumed, keeping its PodInfo: the informer showed
+    /// the pod bound to that node, and nothing the scheduler accounts for changed.
+    public mutating func confirm(uid: String) {
+        guard pods[uid]?.assumed == true else { return }
+        pods[uid]!.assumed = false
+        assumedCount -= 1
     }
 
     /// Undoes `assume` after a failed binding; false when the pod is not assumed (the informer

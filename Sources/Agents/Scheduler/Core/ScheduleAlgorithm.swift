@@ -144,29 +144,33 @@ public struct ScheduleAlgorithm {
         checks.withUnsafeBufferPointer { checks in
             plugins.withUnsafeBufferPointer { plugins in
                 /// Evaluates the nodes at `positions` (counted from `start`) into `local`, until
-                /// `target` nodes fit overall; returns whether to go on.
+                /// `target` nodes fit overall; returns whether to go on. Nodes go through the
+                /// checks in batches, check by check, never more at once than are still needed,
+                /// so that exactly as many nodes are evaluated as one at a time would.
                 func evaluate(_ local: FilterScratch, _ positions: Range<Int>) -> Bool {
                     let before = found.load(ordering: .relaxed)
                     var fitting = 0
-                    for position in positions {
-                        if before + fitting >= target { break }
-                        var index = start + position
-                        if index >= total { index -= total }
-                        let node = base + index
-                        guard node.pointee.hasNode else { continue }
-                        local.evaluated += 1
-                        var fits = true
-                        for check in 0..<checks.count {
-                            if let status = checks[check].filter(node) {
-                                local.reject(plugin: plugins[check], status)
-                                fits = false
-                                break
+                    var position = positions.lowerBound
+                    while position < positions.upperBound && before + fitting < target {
+                        let batch = min(FilterScratch.batchSize, target - before - fitting, positions.upperBound - position)
+                        var count = 0
+                        for offset in 0..<batch {
+                            var index = start + position + offset
+                            if index >= total { index -= total }
+                            guard base[index].hasNode else { continue }
+                            local.candidates[count] = Int32(truncatingIfNeeded: index)
+                            count += 1
+                        }
+                        position += batch
+                        local.evaluated += count
+                        for check in 0..<checks.count where count > 0 {
+                            let plugin = plugins[check]
+                            count = checks[check].keepFitting(base, local.candidates, count: count) { status in
+                                local.reject(plugin: plugin, status)
                             }
                         }
-                        if fits {
-                            local.feasible.append(Int32(truncatingIfNeeded: index))
-                            fitting += 1
-                        }
+                        local.feasible.append(contentsOf: local.candidates[0..<count])
+                        fitting += count
                     }
                     return found.add(fitting, ordering: .relaxed).newValue < target
                 }
@@ -233,11 +237,12 @@ public struct ScheduleAlgorithm {
                         let weight = scorers[entry].weight
                         if count >= Self.parallelScoringThreshold && parallelizer.parallelism > 1 {
                             parallelizer.run(count: count) { _, range in
-                                for position in range { scores[position] = scorer.score(base + Int(feasible[position])) }
+                                scorer.scoreAll(
+                                    base, UnsafeBufferPointer(rebasing: feasible[range]), into: UnsafeMutableBufferPointer(rebasing: scores[range]))
                                 return true
                             }
                         } else {
-                            for position in 0..<count { scores[position] = scorer.score(base + Int(feasible[position])) }
+                            scorer.scoreAll(base, feasible, into: scores)
                         }
                         scorer.normalize(scores)
                         for position in 0..<count { totals[position] += scores[position] * weight }
@@ -270,11 +275,20 @@ public struct ScheduleAlgorithm {
 final class FilterScratch: @unchecked Sendable {
     // Safety of @unchecked Sendable: during a parallel filter each worker index is used by one
     // thread at a time (Parallelizer's contract); between runs only the scheduling thread reads.
+    /// Nodes evaluated at once, check by check.
+    static let batchSize = 64
+
     var feasible: [Int32] = []
+    /// The batch being filtered.
+    let candidates = UnsafeMutableBufferPointer<Int32>.allocate(capacity: FilterScratch.batchSize)
     var reasons: [String: Int] = [:]
     /// Bit i set: filter plugin i rejected some node.
     var rejectedPlugins: UInt64 = 0
     var evaluated = 0
+
+    deinit {
+        candidates.deallocate()
+    }
 
     func reset() {
         feasible.removeAll(keepingCapacity: true)

@@ -73,11 +73,15 @@ public final class SchedulerCore {
             return
         }
         let nodeName = pod.spec!.nodeName!
-        if let cachedNode = cache.nodeName(ofPod: uid), cachedNode == nodeName, let old,
-            old.metadata?.labels == pod.metadata?.labels, old.metadata?.deletionTimestamp == pod.metadata?.deletionTimestamp,
-            !cache.isAssumed(uid: uid)
+        if cache.nodeName(ofPod: uid) == nodeName, let cached = cache.podInfo(uid: uid),
+            cached.labels == pod.metadata?.labels ?? [:], cached.terminating == (pod.metadata?.deletionTimestamp != nil)
         {
-            // A status update of a bound pod: nothing the scheduler accounts for changed.
+            // The binding confirmed (the assumed pod is the pod as bound), or a status update
+            // of a bound pod: nothing the scheduler accounts for changed.
+            if cache.isAssumed(uid: uid) {
+                cache.confirm(uid: uid)
+                queue.move(.assignedPodAdd, now: now)
+            }
             return
         }
         let event = cache.addPod(PodInfo(pod))

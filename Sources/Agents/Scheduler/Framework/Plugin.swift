@@ -84,6 +84,34 @@ public protocol NodeScorer: Sendable {
 
 extension NodeScorer {
     public func normalize(_ scores: UnsafeMutableBufferPointer<Int64>) {}
+
+    /// Scores the nodes at `indexes` into `scores`. Called once per batch on the opened
+    /// existential, so that each node costs a direct call and no copy of the scorer.
+    func scoreAll(_ base: UnsafePointer<NodeInfo>, _ indexes: UnsafeBufferPointer<Int32>, into scores: UnsafeMutableBufferPointer<Int64>) {
+        for position in indexes.indices { scores[position] = score(base + Int(indexes[position])) }
+    }
+}
+
+extension NodeFilter {
+    /// Keeps in `candidates[0..<count]` the nodes this filter passes, in order, and hands each
+    /// rejection to `reject`; returns how many remain. Called once per batch of nodes on the
+    /// opened existential (calling through an existential held in an array copied it per node).
+    func keepFitting(
+        _ base: UnsafePointer<NodeInfo>, _ candidates: UnsafeMutableBufferPointer<Int32>, count: Int,
+        reject: (PluginStatus) -> Void
+    ) -> Int {
+        var kept = 0
+        for position in 0..<count {
+            let index = candidates[position]
+            if let status = filter(base + Int(index)) {
+                reject(status)
+            } else {
+                candidates[kept] = index
+                kept += 1
+            }
+        }
+        return kept
+    }
 }
 
 /// The highest score a plugin gives a node (kube's MaxNodeScore).

@@ -11,7 +11,7 @@ public enum PluginRegistry {
         NodeUnschedulable.name: .filter { NodeUnschedulable() },
         NodeName.name: .filter { NodeName() },
         TaintToleration.name: .filterAndScore { TaintToleration() },
-        NodeAffinity.name: .filterAndScore { NodeAffinity() },
+        NodeAffinityPlugin.name: .filterAndScore { NodeAffinityPlugin() },
         NodePorts.name: .filter { NodePorts() },
         NodeResourcesFit.name: .filterAndScore { NodeResourcesFit() },
         NodeResourcesBalancedAllocation.name: .score { NodeResourcesBalancedAllocation() },
@@ -22,13 +22,13 @@ public enum PluginRegistry {
     /// Filters in the order kube-scheduler's default profile runs them: cheap checks on the node
     /// first, the ones that look at other pods last.
     public static let defaultFilters = [
-        NodeUnschedulable.name, NodeName.name, TaintToleration.name, NodeAffinity.name, NodePorts.name,
+        NodeUnschedulable.name, NodeName.name, TaintToleration.name, NodeAffinityPlugin.name, NodePorts.name,
         NodeResourcesFit.name, PodTopologySpread.name, InterPodAffinity.name,
     ]
 
     /// Scores with kube-scheduler's default weights.
     public static let defaultScores: [(name: String, weight: Int64)] = [
-        (TaintToleration.name, 3), (NodeAffinity.name, 2), (NodeResourcesFit.name, 1), (PodTopologySpread.name, 2),
+        (TaintToleration.name, 3), (NodeAffinityPlugin.name, 2), (NodeResourcesFit.name, 1), (PodTopologySpread.name, 2),
         (InterPodAffinity.name, 2), (NodeResourcesBalancedAllocation.name, 1),
     ]
 

@@ -87,7 +87,7 @@ public final class Scheduler: Sendable {
             onAdd: { inbox.post(.namespaceChanged($0)) },
             onUpdate: { _, new in inbox.post(.namespaceChanged(new)) },
             onDelete: { inbox.post(.namespaceDeleted($0)) }))
-        informers.informer(Pod.self).addEventHandler(.init(
+        informers.informer(Pod.self, transform: Self.trimmed).addEventHandler(.init(
             onAdd: { inbox.post(.podChanged(old: nil, $0)) },
             onUpdate: { old, new in inbox.post(.podChanged(old: old, new)) },
             onDelete: { inbox.post(.podDeleted($0)) }))
@@ -141,6 +141,7 @@ public final class Scheduler: Sendable {
             profile: PluginRegistry.defaultProfile(schedulerName: configuration.schedulerName),
             algorithm: configuration.algorithm, queue: configuration.queue)
         var targets: [String: BindingTarget] = [:]
+        var failures = FailureEvents()
         var lastTick: UInt64 = 0
         var lastReport = monotonicNanoseconds()
         var reported = Statistics()
@@ -157,7 +158,7 @@ public final class Scheduler: Sendable {
             }
             let batch = inbox.take(timeoutNanoseconds: timeout)
             let now = monotonicNanoseconds()
-            for input in batch { apply(input, to: core, targets: &targets, now: now) }
+            for input in batch { apply(input, to: core, targets: &targets, failures: &failures, now: now) }
             if now - lastTick >= 1_000_000_000 {
                 core.tick(now: now)
                 lastTick = now
@@ -171,18 +172,24 @@ public final class Scheduler: Sendable {
             while decisions < configuration.decisionsPerBatch, core.bindingsInFlight < configuration.maximumBindingsInFlight,
                 let decision = core.scheduleNext(now: monotonicNanoseconds())
             {
-                perform(decision, targets: &targets)
+                perform(decision, targets: &targets, failures: &failures, now: now)
                 decisions += 1
             }
         }
     }
 
-    private func apply(_ input: SchedulerInput, to core: SchedulerCore, targets: inout [String: BindingTarget], now: UInt64) {
+    private func apply(
+        _ input: SchedulerInput, to core: SchedulerCore, targets: inout [String: BindingTarget], failures: inout FailureEvents, now: UInt64
+    ) {
         switch input {
         case .nodeChanged(let node): core.nodeChanged(node, now: now)
         case .nodeDeleted(let node): core.nodeDeleted(node, now: now)
-        case .podChanged(let old, let pod): core.podChanged(old: old, pod, now: now)
-        case .podDeleted(let pod): core.podDeleted(pod, now: now)
+        case .podChanged(let old, let pod):
+            core.podChanged(old: old, pod, now: now)
+            if !(pod.spec?.nodeName ?? "").isEmpty { failures.forget(pod.metadata?.uid ?? "") }
+        case .podDeleted(let pod):
+            core.podDeleted(pod, now: now)
+            failures.forget(pod.metadata?.uid ?? "")
         case .namespaceChanged(let namespace): core.namespaceChanged(namespace, now: now)
         case .namespaceDeleted(let namespace): core.namespaceDeleted(namespace)
         case .wake: break
@@ -205,7 +212,9 @@ public final class Scheduler: Sendable {
         }
     }
 
-    private func perform(_ decision: SchedulerCore.Decision, targets: inout [String: BindingTarget]) {
+    private func perform(
+        _ decision: SchedulerCore.Decision, targets: inout [String: BindingTarget], failures: inout FailureEvents, now: UInt64
+    ) {
         switch decision {
         case .bind(let queued, let node):
             let reference = Self.reference(to: queued.pod)
@@ -218,7 +227,9 @@ public final class Scheduler: Sendable {
         case .unschedulable(let queued, let message):
             counters.withLock { $0.unschedulableAttempts += 1 }
             logger.debug("pod \(queued.info.key) is unschedulable: \(message)")
-            events.record(about: Self.reference(to: queued.pod), .warning, reason: "FailedScheduling", message: message)
+            if failures.shouldRecord(uid: queued.uid, message: message, now: now) {
+                events.record(about: Self.reference(to: queued.pod), .warning, reason: "FailedScheduling", message: message)
+            }
             conditions.setUnschedulable(queued.pod, message: message)
         }
     }
@@ -229,6 +240,37 @@ public final class Scheduler: Sendable {
         logger.info(
             "bound \(now.bound - last.bound) pods in the last 10 s (\(now.bound) in all); pending: \(core.queue.activeCount) active, \(core.queue.backoffCount) backing off, \(core.queue.unschedulableCount) unschedulable; \(core.bindingsInFlight) bindings in flight; \(events.dropped) events dropped")
         last = now
+    }
+
+    /// What the scheduler keeps of a pod: all of a pending pod (its status is written back
+    /// with the PodScheduled condition), and of a bound pod everything but its status (only the
+    /// phase is kept: finished pods free their node) and managed fields. Bound pods are nearly
+    /// all of a cluster's pods, and their status most of their size.
+    static func trimmed(_ pod: Pod) -> Pod {
+        guard !(pod.spec?.nodeName ?? "").isEmpty else { return pod }
+        var trimmed = pod
+        trimmed.metadata?.managedFields = []
+        trimmed.status = pod.status.map { PodStatus(phase: $0.phase) }
+        return trimmed
+    }
+
+    /// FailureEvents keeps a pod that stays unschedulable from writing the same FailedScheduling
+    /// event at every retry: an unchanged message is recorded again only after
+    /// `repeatNanoseconds` (where Kubernetes' event correlator would bump the count of the
+    /// existing event instead). Bound: one entry per pending pod that failed.
+    struct FailureEvents {
+        static let repeatNanoseconds: UInt64 = 60_000_000_000
+        private var last: [String: (message: String, at: UInt64)] = [:]
+
+        mutating func shouldRecord(uid: String, message: String, now: UInt64) -> Bool {
+            if let previous = last[uid], previous.message == message, now < previous.at + Self.repeatNanoseconds { return false }
+            last[uid] = (message, now)
+            return true
+        }
+
+        mutating func forget(_ uid: String) {
+            if !last.isEmpty { last[uid] = nil }
+        }
     }
 
     static func reference(to pod: Pod) -> ObjectReference {

@@ -1,9 +1,11 @@
 import Api
 
-/// NodeAffinity keeps pods on nodes matching `spec.nodeSelector` and required node affinity
-/// (filter), and adds the weights of the preferred terms a node matches (score, scaled so the
-/// best node gets 100).
-public struct NodeAffinity: FilterPlugin, ScorePlugin {
+/// NodeAffinityPlugin (kube-scheduler's NodeAffinity) keeps pods on nodes matching
+/// `spec.nodeSelector` and required node affinity (filter), and adds the weights of the
+/// preferred terms a node matches (score, scaled so the best node gets 100). Unlike the other
+/// plugins its type is not named like the plugin: `NodeAffinity` is the pod spec's type in Api,
+/// which a plugin of that name would hide everywhere in Agents.
+public struct NodeAffinityPlugin: FilterPlugin, ScorePlugin {
     public static let name = "NodeAffinity"
     public static let events: ClusterEvent = [.nodeAdd, .nodeLabelChange]
     public static let reason = "node(s) didn't match Pod's node affinity/selector"
@@ -19,7 +21,7 @@ public struct NodeAffinity: FilterPlugin, ScorePlugin {
         let required: RequiredNodeAffinity
         func filter(_ node: UnsafePointer<NodeInfo>) -> PluginStatus? {
             required.matches(labels: node.pointee.labels, nodeName: node.pointee.name)
-                ? nil : PluginStatus(.unschedulableAndUnresolvable, NodeAffinity.reason)
+                ? nil : PluginStatus(.unschedulableAndUnresolvable, NodeAffinityPlugin.reason)
         }
     }
 

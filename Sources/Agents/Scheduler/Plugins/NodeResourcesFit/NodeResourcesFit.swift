@@ -79,8 +79,10 @@ public struct NodeResourcesFit: FilterPlugin, ScorePlugin {
 
         static func leastRequested(_ requested: Int64, capacity: Int64) -> Int64 {
             guard requested <= capacity else { return 0 }
-            // Multiply in 128 bits: memory capacities times 100 can pass 2^63 in theory.
-            return Int64(Int128(capacity - requested) * Int128(maximumNodeScore) / Int128(capacity))
+            let (scaled, overflow) = (capacity - requested).multipliedReportingOverflow(by: maximumNodeScore)
+            // Only capacities beyond 2^63 / 100 (92 PB of memory) need 128 bits.
+            if overflow { return Int64(Int128(capacity - requested) * Int128(maximumNodeScore) / Int128(capacity)) }
+            return scaled / capacity
         }
     }
 }
