@@ -68,6 +68,11 @@ public struct ClaimWriter<Owner: KubernetesObject>: Sendable {
     public func claim<Object: KubernetesObject>(_ objects: [Object], selector: ParsedLabelSelector) async throws(ApiError) -> [Object] {
         let uid = owner.metadata?.uid ?? ""
         let deleting = owner.metadata?.deletionTimestamp != nil
+        // Usually every object is already ours: hand back the same array instead of copying
+        // thousands of large values into a new one.
+        if objects.allSatisfy({ Claims.decide($0, ownerUID: uid, selector: selector, ownerDeleting: deleting) == .own }) {
+            return objects
+        }
         var claimed: [Object] = []
         var ownerChecked = false
         for object in objects {
