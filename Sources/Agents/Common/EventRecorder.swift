@@ -160,7 +160,8 @@ public final class EventRecorder: Sendable {
 /// EventSpamFilter is client-go's EventSourceObjectSpamFilter: a token bucket per reporting
 /// object and event type (the recorder has one source), holding `burst` events and refilled
 /// with one every `refillSeconds`. The buckets live in a bounded table; when it is full, buckets
-/// that have refilled completely (which say nothing) are dropped first, then all of them.
+/// that have refilled completely (which say nothing) are dropped, and if that is not enough, the
+/// fuller half, so that the buckets still holding an object back are the last to go.
 struct EventSpamFilter {
     var burst = 25.0
     var refillSeconds = 300.0
@@ -180,8 +181,14 @@ struct EventSpamFilter {
         let allowed = bucket.tokens >= 1
         if allowed { bucket.tokens -= 1 }
         if buckets[key] == nil && buckets.count >= capacity {
-            buckets = buckets.filter { $0.value.tokens + max(0, now - $0.value.at) / refillSeconds < burst }
-            if buckets.count >= capacity { buckets.removeAll() }
+            func current(_ bucket: (tokens: Double, at: Double)) -> Double {
+                min(burst, bucket.tokens + max(0, now - bucket.at) / refillSeconds)
+            }
+            buckets = buckets.filter { current($0.value) < burst }
+            if buckets.count >= capacity {
+                let emptiestFirst = buckets.sorted { current($0.value) < current($1.value) }
+                buckets = Dictionary(uniqueKeysWithValues: emptiestFirst.prefix(capacity / 2).map { ($0.key, $0.value) })
+            }
         }
         buckets[key] = bucket
         return allowed

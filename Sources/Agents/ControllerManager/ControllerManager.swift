@@ -108,7 +108,8 @@ public final class ControllerManager: Sendable {
     }
 
     /// Connects, then (when leader-elected) campaigns and runs the controllers while leading.
-    /// Returns when the calling task is cancelled or leadership is lost.
+    /// Returns when the calling task is cancelled (SIGTERM: the controllers stop, then the Lease
+    /// is released for another replica) or leadership is lost.
     public func run() async -> Outcome {
         let client = ApiClient(
             address: configuration.apiAddress, token: configuration.token, component: "kube-controller-manager",
@@ -122,7 +123,7 @@ public final class ControllerManager: Sendable {
         let configuration = configuration
         await LeaderElected.run(
             client: client, lockName: configuration.lockName, identity: configuration.identity,
-            namespace: configuration.lockNamespace,
+            namespace: configuration.lockNamespace, releaseOnCancel: true,
             configure: { election in
                 election.leaseDurationMilliseconds = configuration.leaseDurationMilliseconds
                 election.renewDeadlineMilliseconds = configuration.renewDeadlineMilliseconds
