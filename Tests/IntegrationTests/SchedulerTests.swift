@@ -159,7 +159,8 @@ struct SchedulerTests {
         }
         #expect(conditioned)
         let pending = await harness.pod("big", namespace: "batch")
-        #expect((pending?.spec?.nodeName ?? "").isEmpty)
+        let assignedNode = pending?.spec?.nodeName ?? ""
+        #expect(assignedNode.isEmpty)
         #expect(pending?.status?.phase == "Pending")
         let warning = await harness.events(namespace: "batch", reason: "FailedScheduling", about: "big").first
         #expect(warning?.type == "Warning")

@@ -177,7 +177,8 @@ import Testing
 
     @Test func parallelFilteringFindsTheOnlyFittingNode() throws {
         var nodes = (0..<2000).map { SchedulerFixtures.node("small-\($0)", cpu: "1") }
-        nodes.insert(SchedulerFixtures.node("large", cpu: "16"), at: 1234)
+        // Past the first stretch filtered inline: found by the parallel workers.
+        nodes.insert(SchedulerFixtures.node("large", cpu: "16"), at: 1950)
         let core = SchedulerFixtures.core(nodes: nodes, percentage: 0, parallelism: 4)
         core.podChanged(old: nil, SchedulerFixtures.pod("p", cpu: "8"), now: 0)
         guard case .bind(_, let node) = try #require(decide(core)) else {
