@@ -105,13 +105,17 @@ public enum DeploymentBenchmark {
         // The watches are open once the connection has answered a call sent after them.
         _ = try await watcher.list(Namespace.self, limit: 1)
 
-        let processes: [(String, Int32?)] = [
-            ("store", plane.flatMap { plane in plane.cluster.store.members.first.flatMap { plane.cluster.store.pid($0.name) } }),
-            ("apiserver", plane?.cluster.apiServerPIDs().first),
-            ("controller_manager", plane?.component("controller-manager")?.pid),
-            ("scheduler", plane?.component("scheduler")?.pid),
-            ("hollow_nodes", plane?.component("hollow-nodes")?.pid),
-        ]
+        // The first API server is "apiserver", the others "apiserver_2"…
+        let apiServers: [(String, Int32?)] = (plane?.cluster.apiServerPIDs() ?? [0]).enumerated().map { index, pid in
+            (index == 0 ? "apiserver" : "apiserver_\(index + 1)", plane == nil ? nil : pid)
+        }
+        let processes: [(String, Int32?)] =
+            [("store", plane.flatMap { plane in plane.cluster.store.members.first.flatMap { plane.cluster.store.pid($0.name) } })]
+            + apiServers + [
+                ("controller_manager", plane?.component("controller-manager")?.pid),
+                ("scheduler", plane?.component("scheduler")?.pid),
+                ("hollow_nodes", plane?.component("hollow-nodes")?.pid),
+            ]
         let cpuBefore = processes.map { $0.1.flatMap { ProcessStatus.cpuSeconds(pid: $0) } }
         let benchCPUBefore = ProcessStatus.cpuSeconds(pid: getpid())
 

@@ -20,12 +20,14 @@ public enum Claims {
     public static func decide<Object: KubernetesObject>(
         _ object: Object, ownerUID: String, selector: ParsedLabelSelector, ownerDeleting: Bool
     ) -> Decision {
+        // Labels, not the object: `matches(any KubernetesObject)` would box a copy of it.
+        let labels = object.metadata?.labels ?? [:]
         if let reference = ControllerRef.of(object) {
             guard reference.uid == ownerUID else { return .ignore }
-            if selector.matches(object) { return .own }
+            if selector.matches(labels) { return .own }
             return ownerDeleting ? .ignore : .release
         }
-        if ownerDeleting || !selector.matches(object) { return .ignore }
+        if ownerDeleting || !selector.matches(labels) { return .ignore }
         if object.metadata?.deletionTimestamp != nil { return .ignore }
         return .adopt
     }
