@@ -45,8 +45,13 @@ public enum LeaderElected {
                     if !started { shared.state.withLock { $0.elector }?.stop() }
                 },
                 onStoppedLeading: {
-                    logger.warning("\(identity) stopped leading \(namespace)/\(lockName)")
-                    shared.state.withLock { $0.workTask }?.cancel()
+                    let (work, shuttingDown) = shared.state.withLock { ($0.workTask, $0.shuttingDown) }
+                    if shuttingDown {
+                        logger.info("\(identity) stopped leading \(namespace)/\(lockName): shutting down")
+                    } else {
+                        logger.warning("\(identity) stopped leading \(namespace)/\(lockName)")
+                    }
+                    work?.cancel()
                 },
                 onNewLeader: { holder in
                     if !holder.isEmpty && holder != identity { logger.info("\(namespace)/\(lockName) is led by \(holder)") }
