@@ -8,7 +8,10 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Skiff's benchmarks; each prints JSON. Build with -c release before measuring.",
-        subcommands: [Wire.self, WireServer.self, StoreCommit.self, StorePut.self, StoreRead.self, WatchFanout.self, Scheduling.self])
+        subcommands: [
+            Wire.self, WireServer.self, StoreCommit.self, StorePut.self, StoreRead.self, WatchFanout.self, Scheduling.self,
+            DeploymentCommand.self,
+        ])
 }
 
 struct OutputOptions: ParsableArguments {

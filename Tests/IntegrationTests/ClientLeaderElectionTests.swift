@@ -101,6 +101,7 @@ struct ClientLeaderElectionTests {
         #expect(handover < Double(leaseMilliseconds) / 1000 - 1, "hand-over took \(handover) s: the release did not free the lease")
         await third.stopGracefully()
         let released = try await third.client.get(Lease.self, namespace: "kube-system", name: "client-test")
-        #expect((released.spec?.holderIdentity ?? "").isEmpty, "a graceful stop clears holderIdentity")
+        let holder = released.spec?.holderIdentity ?? ""
+        #expect(holder.isEmpty, "a graceful stop clears holderIdentity")
     }
 }

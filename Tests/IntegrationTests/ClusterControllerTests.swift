@@ -23,7 +23,7 @@ final class ClusterControlPlane: @unchecked Sendable {
 
     var directory: String { cluster.store.workDirectory }
 
-    init(controllerManagerArguments: [String] = []) async throws {
+    init(controllerManagerArguments: [String] = [], apiServerArguments: [String] = []) async throws {
         let agentctl = BuildProducts.directory.appendingPathComponent("agentctl").path
         cluster = try ApiCluster(agentctl: agentctl)
         let directory = cluster.store.workDirectory
@@ -34,7 +34,7 @@ final class ClusterControlPlane: @unchecked Sendable {
         try (tokens + "\(controllerManagerToken),system:kube-controller-manager,cm-uid\n").write(
             toFile: directory + "/tokens.csv", atomically: true, encoding: .utf8)
         try controllerManagerToken.write(toFile: directory + "/cm-token", atomically: true, encoding: .utf8)
-        cluster.apiServerArguments = ["--service-account-key-file", signingKeyPath]
+        cluster.apiServerArguments = ["--service-account-key-file", signingKeyPath] + apiServerArguments
         admin = ApiClient(address: cluster.apiAddresses[0], token: cluster.adminToken, component: "test", identity: "admin")
         do {
             try cluster.start()
@@ -171,7 +171,10 @@ struct ClusterControllerTests {
     /// then stops.
     @Test("a node whose heartbeats stop turns Unknown, is tainted unreachable, its pods are marked not ready and evicted by their tolerations; heartbeats bring it back")
     func nodeHeartbeatsStop() async throws {
-        let plane = try await ClusterControlPlane(controllerManagerArguments: ["--node-monitor-grace-period", "3s"])
+        // DefaultTolerationSeconds gives "plain" a 0 s toleration of unreachable: evicted at once.
+        let plane = try await ClusterControlPlane(
+            controllerManagerArguments: ["--node-monitor-grace-period", "3s"],
+            apiServerArguments: ["--default-unreachable-toleration-seconds", "0"])
         defer { plane.stop() }
         let admin = plane.admin
         _ = try await admin.create(Self.node("worker-1", heartbeat: Date()))
@@ -182,7 +185,8 @@ struct ClusterControllerTests {
 
         var plain = ClusterControlPlane.pod("plain", node: "worker-1")
         plain.spec?.terminationGracePeriodSeconds = 30
-        _ = try await admin.create(plain)
+        plain = try await admin.create(plain)
+        #expect(plain.spec?.tolerations.first { $0.key == "node.kubernetes.io/unreachable" }?.tolerationSeconds == 0)
         var tolerant = ClusterControlPlane.pod("tolerant", node: "worker-1")
         tolerant.spec?.tolerations = [Toleration(key: "node.kubernetes.io/unreachable", operator: "Exists", effect: "NoExecute", tolerationSeconds: 4)]
         _ = try await admin.create(tolerant)

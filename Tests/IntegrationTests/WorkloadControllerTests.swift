@@ -17,6 +17,21 @@ struct WorkloadControllerTests {
         pods.filter { $0.metadata?.labels["app"] == app && $0.metadata?.deletionTimestamp == nil }
     }
 
+    /// Reads, changes and writes a deployment, reading again when the controller wrote its
+    /// status in between (409), as kubectl edit would have the user do.
+    static func updateDeployment(_ cluster: WorkloadCluster, _ name: String, _ change: (inout Deployment) -> Void) async throws {
+        for attempt in 1...10 {
+            var deployment = try await cluster.client.get(Deployment.self, namespace: namespace, name: name)
+            change(&deployment)
+            do throws(ApiError) {
+                _ = try await cluster.client.update(deployment)
+                return
+            } catch {
+                guard error.code == 409, attempt < 10 else { throw error }
+            }
+        }
+    }
+
     static func replicaSets(_ cluster: WorkloadCluster, of deployment: Deployment) async throws -> [ReplicaSet] {
         try await cluster.client.list(ReplicaSet.self, namespace: namespace).items.filter {
             ControllerRef.of($0)?.uid == deployment.metadata?.uid
@@ -66,9 +81,7 @@ struct WorkloadControllerTests {
         }
 
         for replicas: Int32 in [5, 2] {
-            var scaled = try await cluster.client.get(Deployment.self, namespace: Self.namespace, name: "web")
-            scaled.spec?.replicas = replicas
-            _ = try await cluster.client.update(scaled)
+            try await Self.updateDeployment(cluster, "web") { $0.spec?.replicas = replicas }
             let settled = try await eventually {
                 let pods = Self.live(try await cluster.pods(Self.namespace), app: "web")
                 let status = try await cluster.client.get(Deployment.self, namespace: Self.namespace, name: "web").status
@@ -125,9 +138,7 @@ struct WorkloadControllerTests {
 
         // Update the image: a second replica set takes over step by step.
         observer.startChecking()
-        var updated = try await cluster.client.get(Deployment.self, namespace: Self.namespace, name: "web")
-        updated.spec?.template?.spec?.containers[0].image = "registry.local/web:2"
-        _ = try await cluster.client.update(updated)
+        try await Self.updateDeployment(cluster, "web") { $0.spec?.template?.spec?.containers[0].image = "registry.local/web:2" }
         #expect(try await rolledOut(to: "registry.local/web:2"), "the update did not finish:\n\(cluster.logTail())")
         #expect(observer.violations.isEmpty, "\(observer.violations)")
         var sets = try await Self.replicaSets(cluster, of: created)
@@ -139,9 +150,7 @@ struct WorkloadControllerTests {
             .metadata?.annotations[DeploymentDecisions.revisionAnnotation] == "2")
 
         // Roll back the way `kubectl rollout undo` does: put revision 1's template back.
-        var rollback = try await cluster.client.get(Deployment.self, namespace: Self.namespace, name: "web")
-        rollback.spec?.template = DeploymentDecisions.withoutHash(first.spec?.template)
-        _ = try await cluster.client.update(rollback)
+        try await Self.updateDeployment(cluster, "web") { $0.spec?.template = DeploymentDecisions.withoutHash(first.spec?.template) }
         #expect(try await rolledOut(to: "registry.local/web:1"), "the rollback did not finish:\n\(cluster.logTail())")
         #expect(observer.violations.isEmpty, "\(observer.violations)")
         observer.stopChecking()
@@ -154,9 +163,7 @@ struct WorkloadControllerTests {
             .metadata?.annotations[DeploymentDecisions.revisionAnnotation] == "3")
 
         // revisionHistoryLimit 0: the old replica set goes.
-        var limited = try await cluster.client.get(Deployment.self, namespace: Self.namespace, name: "web")
-        limited.spec?.revisionHistoryLimit = 0
-        _ = try await cluster.client.update(limited)
+        try await Self.updateDeployment(cluster, "web") { $0.spec?.revisionHistoryLimit = 0 }
         #expect(try await eventually { try await Self.replicaSets(cluster, of: created).count == 1 }, "\(cluster.logTail())")
     }
 
@@ -185,9 +192,7 @@ struct WorkloadControllerTests {
             Self.live(try await cluster.pods(Self.namespace), app: "web").filter(PodState.isReady).count == 3
         }, "\(cluster.logTail())")
         observer.startChecking()
-        var updated = try await cluster.client.get(Deployment.self, namespace: Self.namespace, name: "web")
-        updated.spec?.template?.spec?.containers[0].image = "registry.local/web:2"
-        _ = try await cluster.client.update(updated)
+        try await Self.updateDeployment(cluster, "web") { $0.spec?.template?.spec?.containers[0].image = "registry.local/web:2" }
         let done = try await eventually {
             let pods = Self.live(try await cluster.pods(Self.namespace), app: "web")
             let status = try await cluster.client.get(Deployment.self, namespace: Self.namespace, name: "web").status
@@ -219,10 +224,10 @@ struct WorkloadControllerTests {
             try await cluster.client.get(Deployment.self, namespace: Self.namespace, name: "web").status?.availableReplicas == 2
         }, "\(cluster.logTail())")
 
-        var paused = try await cluster.client.get(Deployment.self, namespace: Self.namespace, name: "web")
-        paused.spec?.paused = true
-        paused.spec?.template?.spec?.containers[0].image = "registry.local/web:2"
-        _ = try await cluster.client.update(paused)
+        try await Self.updateDeployment(cluster, "web") { paused in
+            paused.spec?.paused = true
+            paused.spec?.template?.spec?.containers[0].image = "registry.local/web:2"
+        }
         #expect(try await eventually {
             let status = try await cluster.client.get(Deployment.self, namespace: Self.namespace, name: "web").status
             return DeploymentDecisions.condition(status, "Progressing")?.reason == "DeploymentPaused"
@@ -230,18 +235,14 @@ struct WorkloadControllerTests {
         try await Task.sleep(for: .seconds(2))
         #expect(try await Self.replicaSets(cluster, of: created).count == 1, "a paused deployment must not create a replica set")
 
-        var resumed = try await cluster.client.get(Deployment.self, namespace: Self.namespace, name: "web")
-        resumed.spec?.paused = false
-        _ = try await cluster.client.update(resumed)
+        try await Self.updateDeployment(cluster, "web") { $0.spec?.paused = false }
         #expect(try await eventually {
             let pods = Self.live(try await cluster.pods(Self.namespace), app: "web")
             return pods.count == 2 && pods.allSatisfy { $0.spec?.containers.first?.image == "registry.local/web:2" && PodState.isReady($0) }
         }, "\(cluster.logTail())")
 
         // A template whose pods never become ready: the rollout stalls and says so.
-        var stuck = try await cluster.client.get(Deployment.self, namespace: Self.namespace, name: "web")
-        stuck.spec?.template?.spec?.containers[0].image = "registry.local/web:stuck"
-        _ = try await cluster.client.update(stuck)
+        try await Self.updateDeployment(cluster, "web") { $0.spec?.template?.spec?.containers[0].image = "registry.local/web:stuck" }
         let timedOut = try await eventually(seconds: 60) {
             let status = try await cluster.client.get(Deployment.self, namespace: Self.namespace, name: "web").status
             let condition = DeploymentDecisions.condition(status, "Progressing")
@@ -565,9 +566,7 @@ struct WorkloadControllerTests {
         let takeover = Date().timeIntervalSince(killedAt)
         #expect(takeover <= leaseSeconds + 4, "took over after \(takeover) s")
         // The new leader acts: a scale-up is carried out.
-        var scaled = try await cluster.client.get(Deployment.self, namespace: Self.namespace, name: "web")
-        scaled.spec?.replicas = 4
-        _ = try await cluster.client.update(scaled)
+        try await Self.updateDeployment(cluster, "web") { $0.spec?.replicas = 4 }
         #expect(try await eventually { Self.live(try await cluster.pods(Self.namespace), app: "web").filter(PodState.isReady).count == 4 },
                 "\(cluster.logTail(follower))")
         #expect(Self.live(try await cluster.pods(Self.namespace), app: "web").count == 4, "no duplicate pods after the hand-over")

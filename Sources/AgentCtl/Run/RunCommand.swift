@@ -36,6 +36,10 @@ struct RunApiServer: AsyncParsableCommand {
     var tokenAuthFile: String?
     @Option(help: "Admission plugins for writes, comma-separated (Kubernetes names).")
     var enableAdmissionPlugins: String = AdmissionChain.defaultEnabled.joined(separator: ",")
+    @Option(help: "Seconds of the NoExecute toleration of node.kubernetes.io/not-ready that DefaultTolerationSeconds gives pods without one.")
+    var defaultNotReadyTolerationSeconds: Int64 = 300
+    @Option(help: "Seconds of the NoExecute toleration of node.kubernetes.io/unreachable that DefaultTolerationSeconds gives pods without one.")
+    var defaultUnreachableTolerationSeconds: Int64 = 300
     @Option(help: "Unsent bytes a client connection (binary or HTTPS) may hold before its watchers count as behind.")
     var connectionBufferBytes = 16 << 20
     @Option(help: "Milliseconds a watcher may stay behind before it is cut off (it relists).")
@@ -74,6 +78,11 @@ struct RunApiServer: AsyncParsableCommand {
             listen: try SocketAddress(parsing: listen), storeEndpoints: endpoints, storeToken: storeToken, identity: name,
             authenticators: authenticators)
         configuration.admissionPlugins = enableAdmissionPlugins.split(separator: ",").map(String.init)
+        guard defaultNotReadyTolerationSeconds >= 0, defaultUnreachableTolerationSeconds >= 0 else {
+            throw ValidationError("--default-not-ready-toleration-seconds and --default-unreachable-toleration-seconds must not be negative")
+        }
+        configuration.admissionOptions.defaultNotReadyTolerationSeconds = defaultNotReadyTolerationSeconds
+        configuration.admissionOptions.defaultUnreachableTolerationSeconds = defaultUnreachableTolerationSeconds
         guard connectionBufferBytes >= 4096 else { throw ValidationError("--connection-buffer-bytes must be at least 4096") }
         configuration.connectionBufferBytes = connectionBufferBytes
         configuration.slowWatcherGraceMilliseconds = slowWatcherGraceMilliseconds

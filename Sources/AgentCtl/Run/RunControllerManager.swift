@@ -59,6 +59,8 @@ struct RunControllerManager: AsyncParsableCommand {
     var serviceAccountTokenLifetime: String = "8760h"
     @Option(help: "How often every resource quota is recounted besides on changes.")
     var resourceQuotaSyncPeriod: String = "30s"
+    @Option(help: "Finished (Succeeded or Failed) pods kept before the oldest are deleted; 0 keeps them all.")
+    var terminatedPodGcThreshold: Int = 12_500
     @Option(help: "This replica's identity in the Lease and in events. Default: host name and a random id.")
     var name: String?
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
@@ -71,7 +73,10 @@ struct RunControllerManager: AsyncParsableCommand {
         guard let level = Logger.Level(rawValue: logLevel) else {
             throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical")
         }
-        let configuration = try makeConfiguration()
+        var configuration = try makeConfiguration()
+        configuration.onControllersStarted = { [identity = configuration.identity] in
+            FileHandle.standardOutput.write(Data("controller manager is running: \(identity)\n".utf8))
+        }
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = level
@@ -161,6 +166,10 @@ extension RunControllerManager {
         guard options.resourceQuotaSyncPeriodMilliseconds >= 1000 else {
             throw ValidationError("--resource-quota-sync-period must be at least 1s, not \(resourceQuotaSyncPeriod)")
         }
+        guard terminatedPodGcThreshold >= 0 else {
+            throw ValidationError("--terminated-pod-gc-threshold must not be negative (0 keeps every finished pod), not \(terminatedPodGcThreshold)")
+        }
+        options.terminatedPodGCThreshold = terminatedPodGcThreshold
         return options
     }
 }

@@ -91,9 +91,9 @@ struct RunScheduler: AsyncParsableCommand {
             let deadline = try Self.milliseconds(leaderElectRenewDeadline, flag: "--leader-elect-renew-deadline")
             let retry = try Self.milliseconds(leaderElectRetryPeriod, flag: "--leader-elect-retry-period")
             let (lockName, lockNamespace) = (self.lockName, self.lockNamespace)
-            Task {
+            let election = Task {
                 await LeaderElected.run(
-                    client: client, lockName: lockName, identity: identity, namespace: lockNamespace,
+                    client: client, lockName: lockName, identity: identity, namespace: lockNamespace, releaseOnCancel: true,
                     configure: { election in
                         election.leaseDurationMilliseconds = lease
                         election.renewDeadlineMilliseconds = deadline
@@ -107,14 +107,19 @@ struct RunScheduler: AsyncParsableCommand {
                     while !Task.isCancelled { try? await Task.sleep(for: .seconds(3600)) }
                     scheduler.resign()
                 }
+                // Cancelled on SIGTERM: scheduling stopped and the lease was released.
+                if Task.isCancelled { return }
                 logger.error("\(identity) lost the lease \(lockNamespace)/\(lockName); exiting")
                 Foundation.exit(1)
             }
+            await waitForTermination()
+            election.cancel()
+            await election.value
         } else {
             scheduler.lead()
             announceLeading(identity)
+            await waitForTermination()
         }
-        await waitForTermination()
         await scheduler.stop()
         await client.close()
         await bindingClient.close()

@@ -7,7 +7,9 @@ import Synchronization
 /// "SuccessfulCreate"…), the way `kubectl describe` shows them. Recording never blocks the
 /// caller: events go into a bounded queue that a few background tasks drain; when the queue is
 /// full, new events are dropped and counted (client-go's broadcaster drops the same way), because
-/// an event storm must never slow the work it reports on.
+/// an event storm must never slow the work it reports on. Before the queue, client-go's spam
+/// filter (`EventSpamFilter`) keeps one object from flooding the store: a replica set creating
+/// 10,000 pods writes its first 25 SuccessfulCreate events, then one per 5 minutes.
 public final class EventRecorder: Sendable {
     public enum EventType: String, Sendable {
         case normal = "Normal"
@@ -30,11 +32,15 @@ public final class EventRecorder: Sendable {
     private let logger: Logger
     private let state = Mutex(State())
     private let droppedCount = Atomic<Int>(0)
+    private let filteredCount = Atomic<Int>(0)
+    private let spamFilter = Mutex(EventSpamFilter())
     private let writtenCount = Atomic<Int>(0)
     private let sequence = Atomic<UInt64>(0)
 
     /// Events dropped because the queue was full, and events written.
     public var dropped: Int { droppedCount.load(ordering: .relaxed) }
+    /// Events the spam filter held back.
+    public var filtered: Int { filteredCount.load(ordering: .relaxed) }
     public var written: Int { writtenCount.load(ordering: .relaxed) }
 
     public init(client: ApiClient, component: String, instance: String, capacity: Int = 1000, writers: Int = 4, logger: Logger) {
@@ -61,6 +67,11 @@ public final class EventRecorder: Sendable {
 
     public func record(about reference: ObjectReference, _ type: EventType, reason: String, message: String) {
         let now = Date().timeIntervalSince1970
+        let spamKey = EventSpamFilter.key(reference, type: type.rawValue)
+        guard spamFilter.withLock({ $0.allow(spamKey, now: now) }) else {
+            filteredCount.add(1, ordering: .relaxed)
+            return
+        }
         var event = Event()
         var meta = ObjectMeta()
         // Kubernetes names events <object>.<unique hex>; events of cluster-scoped objects live in "default".
@@ -143,5 +154,43 @@ public final class EventRecorder: Sendable {
                 logger.debug("event \(event.reason ?? "") about \(event.involvedObject?.name ?? "") not written: \(error.message)")
             }
         }
+    }
+}
+
+/// EventSpamFilter is client-go's EventSourceObjectSpamFilter: a token bucket per reporting
+/// object and event type (the recorder has one source), holding `burst` events and refilled
+/// with one every `refillSeconds`. The buckets live in a bounded table; when it is full, buckets
+/// that have refilled completely (which say nothing) are dropped, and if that is not enough, the
+/// fuller half, so that the buckets still holding an object back are the last to go.
+struct EventSpamFilter {
+    var burst = 25.0
+    var refillSeconds = 300.0
+    var capacity = 4096
+    private var buckets: [String: (tokens: Double, at: Double)] = [:]
+
+    static func key(_ reference: ObjectReference, type: String) -> String {
+        [reference.kind ?? "", reference.namespace ?? "", reference.name ?? "", reference.uid ?? "", reference.apiVersion ?? "", type]
+            .joined(separator: "\u{1}")
+    }
+
+    /// Takes a token for `key` at `now` (seconds); false when its bucket is empty.
+    mutating func allow(_ key: String, now: Double) -> Bool {
+        var bucket = buckets[key] ?? (tokens: burst, at: now)
+        bucket.tokens = min(burst, bucket.tokens + max(0, now - bucket.at) / refillSeconds)
+        bucket.at = now
+        let allowed = bucket.tokens >= 1
+        if allowed { bucket.tokens -= 1 }
+        if buckets[key] == nil && buckets.count >= capacity {
+            func current(_ bucket: (tokens: Double, at: Double)) -> Double {
+                min(burst, bucket.tokens + max(0, now - bucket.at) / refillSeconds)
+            }
+            buckets = buckets.filter { current($0.value) < burst }
+            if buckets.count >= capacity {
+                let emptiestFirst = buckets.sorted { current($0.value) < current($1.value) }
+                buckets = Dictionary(uniqueKeysWithValues: emptiestFirst.prefix(capacity / 2).map { ($0.key, $0.value) })
+            }
+        }
+        buckets[key] = bucket
+        return allowed
     }
 }

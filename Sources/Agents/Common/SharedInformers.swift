@@ -102,13 +102,23 @@ public enum InformerIndexes {
     /// Pods by spec.nodeName ("" for unscheduled pods).
     public static let nodeName = "nodeName"
 
+    /// Objects without a controller owner reference, by namespace: the orphans a controller
+    /// may adopt, found without scanning the objects other controllers own.
+    public static let orphanNamespace = "orphanNamespace"
+
+    // Index functions run twice per cached change; they use closures, not key paths, which
+    // generic code instantiates on every call.
     static func standard<Object: KubernetesObject>(_ type: Object.Type) -> [String: IndexFunction<Object>] {
         var indexes: [String: IndexFunction<Object>] = [
             namespace: { [$0.metadata?.namespace ?? ""] },
             controllerUID: { object in
-                (object.metadata?.ownerReferences ?? []).filter { $0.controller == true }.compactMap(\.uid)
+                (object.metadata?.ownerReferences ?? []).filter { $0.controller == true }.compactMap { $0.uid }
             },
-            ownerUID: { object in (object.metadata?.ownerReferences ?? []).compactMap(\.uid) },
+            ownerUID: { object in (object.metadata?.ownerReferences ?? []).compactMap { $0.uid } },
+            orphanNamespace: { object in
+                let controlled = object.metadata?.ownerReferences.contains { $0.controller == true } ?? false
+                return controlled ? [] : [object.metadata?.namespace ?? ""]
+            },
         ]
         if Object.self == Pod.self {
             indexes[nodeName] = { object in [(object as! Pod).spec?.nodeName ?? ""] }

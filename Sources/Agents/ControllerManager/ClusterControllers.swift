@@ -1,8 +1,9 @@
-/// Cluster controllers: node lifecycle, endpoints, endpoint slices, services, namespaces,
-/// persistent volumes, service accounts and their tokens, garbage collector, resource quota.
+/// Cluster controllers: node lifecycle, pod garbage collector, endpoints, endpoint slices,
+/// services, namespaces, persistent volumes, service accounts and their tokens, garbage
+/// collector, resource quota.
 public enum ClusterControllers {
     public static let all: [any Controller.Type] = [
-        NodeLifecycleController.self, EndpointsController.self, EndpointSliceController.self,
+        NodeLifecycleController.self, PodGCController.self, EndpointsController.self, EndpointSliceController.self,
         ServiceLoadBalancerController.self, NamespaceController.self, PersistentVolumeBinderController.self,
         ServiceAccountController.self, ServiceAccountTokenController.self, GarbageCollectorController.self,
         ResourceQuotaController.self,
@@ -32,6 +33,14 @@ public struct ClusterControllerOptions: Sendable {
     /// `--resource-quota-sync-period`: every quota is recounted this often besides on changes
     /// (pods leave the count when their deletion grace period ends, without an event).
     public var resourceQuotaSyncPeriodMilliseconds: UInt64 = 30_000
+    /// `--terminated-pod-gc-threshold`: finished (Succeeded or Failed) pods kept before the pod
+    /// garbage collector deletes the oldest; 0 keeps them all.
+    public var terminatedPodGCThreshold = 12_500
+    /// How often the pod garbage collector looks at every pod (Kubernetes' gcCheckPeriod).
+    public var podGCPeriodMilliseconds: UInt64 = 20_000
+    /// How long a node that pods name must be missing from the cache before the pod garbage
+    /// collector asks the API server whether it is gone (Kubernetes' quarantineTime).
+    public var podGCOrphanQuarantineMilliseconds: UInt64 = 40_000
 
     public init() {}
 }

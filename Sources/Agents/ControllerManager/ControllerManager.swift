@@ -28,6 +28,9 @@ public struct ControllerManagerConfiguration: Sendable {
     public var resyncPeriodMilliseconds: UInt64 = 0
     /// Settings of the cluster controllers.
     public var cluster = ClusterControllerOptions()
+    /// Called each time the controllers start (informers synced, and the Lease held with
+    /// leader election): the command tells tests and benchmarks on stdout.
+    public var onControllersStarted: (@Sendable () -> Void)?
 
     public init(apiAddress: SocketAddress, token: String, identity: String) {
         self.apiAddress = apiAddress
@@ -105,7 +108,8 @@ public final class ControllerManager: Sendable {
     }
 
     /// Connects, then (when leader-elected) campaigns and runs the controllers while leading.
-    /// Returns when the calling task is cancelled or leadership is lost.
+    /// Returns when the calling task is cancelled (SIGTERM: the controllers stop, then the Lease
+    /// is released for another replica) or leadership is lost.
     public func run() async -> Outcome {
         let client = ApiClient(
             address: configuration.apiAddress, token: configuration.token, component: "kube-controller-manager",
@@ -119,7 +123,7 @@ public final class ControllerManager: Sendable {
         let configuration = configuration
         await LeaderElected.run(
             client: client, lockName: configuration.lockName, identity: configuration.identity,
-            namespace: configuration.lockNamespace,
+            namespace: configuration.lockNamespace, releaseOnCancel: true,
             configure: { election in
                 election.leaseDurationMilliseconds = configuration.leaseDurationMilliseconds
                 election.renewDeadlineMilliseconds = configuration.renewDeadlineMilliseconds
@@ -160,6 +164,7 @@ public final class ControllerManager: Sendable {
             return Task.isCancelled ? .stopped : .informersNotSynced
         }
         logger.info("controller manager: informers synced; starting \(controllers.count) controllers")
+        configuration.onControllersStarted?()
         await withTaskGroup(of: Void.self) { group in
             for controller in controllers {
                 group.addTask { await controller.run() }

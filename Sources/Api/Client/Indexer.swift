@@ -69,6 +69,16 @@ public final class Indexer<Object: KubernetesObject>: Sendable {
         }
     }
 
+    /// How many objects index `name` holds under `value`, without copying them.
+    public func countByIndex(_ name: String, _ value: String) -> Int {
+        state.withLock { state in
+            guard let index = state.indexes[name] else {
+                preconditionFailure("no index named \(name); indexes are \(indexFunctions.keys.sorted())")
+            }
+            return index[value]?.count ?? 0
+        }
+    }
+
     /// Values of index `name` that hold at least one object.
     public func indexValues(_ name: String) -> [String] {
         state.withLock { state in

@@ -110,7 +110,7 @@ public final class LeaderElector: Sendable {
     public func run() async {
         while !(await acquire()) {
             guard !Task.isCancelled, !stopRequested else { return }
-            try? await Task.sleep(nanoseconds: configuration.retryPeriodMilliseconds * 1_000_000)
+            await sleepUnlessStopped(nanoseconds: configuration.retryPeriodMilliseconds * 1_000_000)
             guard !Task.isCancelled, !stopRequested else { return }
         }
         becomeLeader()
@@ -128,7 +128,7 @@ public final class LeaderElector: Sendable {
         var lastRenewStart = state.withLock { $0.observed?.observedAt ?? monotonicNanoseconds() }
         let deadlineNanoseconds = configuration.renewDeadlineMilliseconds * 1_000_000
         while true {
-            try? await Task.sleep(nanoseconds: configuration.renewPeriodMilliseconds * 1_000_000)
+            await sleepUnlessStopped(nanoseconds: configuration.renewPeriodMilliseconds * 1_000_000)
             if Task.isCancelled { return becomeFollower() }
             if stopRequested {
                 await release()
@@ -143,6 +143,17 @@ public final class LeaderElector: Sendable {
             } else if monotonicNanoseconds() >= lastRenewStart + deadlineNanoseconds || observedLeader != configuration.identity {
                 return becomeFollower()
             }
+        }
+    }
+
+    /// Sleeps, waking early when `stop()` is called, so that a graceful stop releases the
+    /// lease at once rather than at the next renewal.
+    private func sleepUnlessStopped(nanoseconds: UInt64) async {
+        let end = monotonicNanoseconds() + nanoseconds
+        while !Task.isCancelled && !stopRequested {
+            let now = monotonicNanoseconds()
+            guard now < end else { return }
+            try? await Task.sleep(nanoseconds: min(end - now, 50_000_000))
         }
     }
 

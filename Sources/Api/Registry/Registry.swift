@@ -88,6 +88,27 @@ final class Registry: @unchecked Sendable {
         _ type: ResourceType, namespace: String, object input: any KubernetesObject, chargingQuotas: [ResourceQuota],
         dryRun: Bool = false
     ) async throws(ApiError) -> CreateOutcome {
+        // A generated name may collide (five characters of 27: a replica set of 10,000 pods
+        // meets a few collisions): try fresh suffixes, as Kubernetes' API server does since 1.30.
+        let generated = (input.metadata?.name ?? "").isEmpty
+        var attempt = 1
+        while true {
+            do throws(ApiError) {
+                return try await createOnce(type, namespace: namespace, object: input, chargingQuotas: chargingQuotas, dryRun: dryRun)
+            } catch {
+                guard generated, error.reason == "AlreadyExists", attempt < Self.generateNameAttempts else { throw error }
+                attempt += 1
+            }
+        }
+    }
+
+    /// Attempts at a free name for a create with generateName.
+    static let generateNameAttempts = 8
+
+    private func createOnce(
+        _ type: ResourceType, namespace: String, object input: any KubernetesObject, chargingQuotas: [ResourceQuota],
+        dryRun: Bool
+    ) async throws(ApiError) -> CreateOutcome {
         var object = input
         var meta = object.meta
         if let version = meta.resourceVersion, !version.isEmpty {

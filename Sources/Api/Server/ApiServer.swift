@@ -13,6 +13,8 @@ public struct ApiServerConfiguration: Sendable {
     public var authenticators: AuthenticatorChain
     /// Admission plugins for writes, by Kubernetes name (`--enable-admission-plugins`).
     public var admissionPlugins: [String] = AdmissionChain.defaultEnabled
+    /// The admission plugins' settings (DefaultTolerationSeconds' seconds).
+    public var admissionOptions = AdmissionOptions()
     /// Milliseconds between watch bookmarks.
     public var bookmarkIntervalMilliseconds: UInt64 = 1000
     /// Unsent bytes one client connection may hold before its watchers count as behind: watch
@@ -101,7 +103,7 @@ public final class ApiServer: @unchecked Sendable {
         pipeline = RequestPipeline(
             authenticators: authenticators,
             authorizer: AuthorizerChain([nodeAuthorizer, RBACAuthorizer(source: lookups)]),
-            admission: try AdmissionChain.make(enabled: configuration.admissionPlugins))
+            admission: try AdmissionChain.make(enabled: configuration.admissionPlugins, options: configuration.admissionOptions))
         self.lookups = lookups
         registry.metrics = metrics
     }

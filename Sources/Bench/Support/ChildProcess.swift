@@ -13,15 +13,23 @@ public final class ChildProcess: @unchecked Sendable {
     private var buffered = Data()
     public let name: String
 
-    /// Starts `executable` with `arguments`; stderr goes to the benchmark's stderr.
-    public init(name: String, executable: String, arguments: [String]) throws {
+    /// Starts `executable` with `arguments`; stderr goes to the benchmark's stderr, or to the
+    /// file `logPath` (created or truncated) when given.
+    public init(name: String, executable: String, arguments: [String], logPath: String? = nil) throws {
         self.name = name
         process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         output = Pipe()
         process.standardOutput = output
-        process.standardError = FileHandle.standardError
+        if let logPath {
+            guard FileManager.default.createFile(atPath: logPath, contents: nil),
+                let log = FileHandle(forWritingAtPath: logPath)
+            else { throw BenchmarkError("cannot create the log file \(logPath) of \(name)") }
+            process.standardError = log
+        } else {
+            process.standardError = FileHandle.standardError
+        }
         try process.run()
     }
 

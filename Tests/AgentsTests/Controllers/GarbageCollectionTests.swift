@@ -75,4 +75,26 @@ import Testing
             == .at(Node.resourceType, namespace: ""))
         #expect(GarbageCollection.ownerLocation(Fixture.ownerReference("rs"), dependentNamespace: "") == .invalid)
     }
+
+    @Test("only updates of owner references, finalizers, deletion or identity (and resyncs) reach the collector")
+    func updatesThatMatter() {
+        var old = Self.dependent([Fixture.ownerReference("rs")])
+        old.resourceVersion = "5"
+        var status = old
+        status.resourceVersion = "6"
+        #expect(!GarbageCollection.mattersToCollector(old: old, new: status), "a status or binding write")
+        #expect(GarbageCollection.mattersToCollector(old: old, new: old), "a resync")
+        var reowned = status
+        reowned.ownerReferences = []
+        #expect(GarbageCollection.mattersToCollector(old: old, new: reowned))
+        var finalized = status
+        finalized.finalizers = ["orphan"]
+        #expect(GarbageCollection.mattersToCollector(old: old, new: finalized))
+        var deleted = status
+        deleted.deletionTimestamp = Time(seconds: 1)
+        #expect(GarbageCollection.mattersToCollector(old: old, new: deleted))
+        var replaced = status
+        replaced.uid = "uid-new"
+        #expect(GarbageCollection.mattersToCollector(old: old, new: replaced))
+    }
 }

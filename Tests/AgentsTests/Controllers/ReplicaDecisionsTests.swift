@@ -21,6 +21,43 @@ import Testing
         #expect(victims.map { $0.metadata?.name ?? "" } == ["unready", "p1"])
     }
 
+    @Test("pod changes: finishing or deletion syncs now, readiness waits for a batch, a binding or address alone needs nothing")
+    func urgency() {
+        let pending = Fixtures.pod("p", phase: "Pending", ready: false, node: nil)
+        var bound = pending
+        bound.spec?.nodeName = "node-1"
+        #expect(ReplicaDecisions.urgency(old: pending, new: bound) == .none)
+        var addressed = bound
+        addressed.status?.podIP = "127.96.0.1"
+        #expect(ReplicaDecisions.urgency(old: bound, new: addressed) == .none)
+        let ready = Fixtures.pod("p", readySince: now)
+        #expect(ReplicaDecisions.urgency(old: addressed, new: ready) == .batched)
+        let readyAgain = Fixtures.pod("p", readySince: now + 5)
+        #expect(ReplicaDecisions.urgency(old: ready, new: readyAgain) == .batched, "a new transition time moves availability")
+        #expect(ReplicaDecisions.urgency(old: ready, new: Fixtures.pod("p", phase: "Failed", readySince: now)) == .now)
+        #expect(ReplicaDecisions.urgency(old: ready, new: Fixtures.pod("p", readySince: now, terminating: true)) == .now)
+    }
+
+    @Test("slow start resumes where the last fully successful round ended, up to the burst; any failure starts over at 1")
+    func slowStartMemory() {
+        let memory = SlowStartMemory(maximum: 500)
+        #expect(memory.initialBatch("ns/web") == 1)
+        memory.record("ns/web", attempted: 3, succeeded: 3)
+        #expect(memory.initialBatch("ns/web") == 3)
+        memory.record("ns/web", attempted: 500, succeeded: 500)
+        #expect(memory.initialBatch("ns/web") == 500)
+        memory.record("ns/web", attempted: 2, succeeded: 2)
+        #expect(memory.initialBatch("ns/web") == 500, "a small round does not shrink what was learnt")
+        #expect(memory.initialBatch("ns/other") == 1)
+        memory.record("ns/web", attempted: 500, succeeded: 499)
+        #expect(memory.initialBatch("ns/web") == 1)
+        memory.record("ns/web", attempted: 900, succeeded: 900)
+        #expect(memory.initialBatch("ns/web") == 500)
+        memory.forget("ns/web")
+        #expect(memory.initialBatch("ns/web") == 1)
+        #expect(SlowStart.batches(count: 1000, initial: 500) == [500, 500])
+    }
+
     @Test("status counts: replicas, fully labeled, ready, and available only after minReadySeconds")
     func counts() {
         let template = Fixtures.template(["app": "web", "tier": "front"])

@@ -20,10 +20,17 @@ struct PipelineAdmissionTests {
         let chain = try AdmissionChain.make(enabled: ["ResourceQuota,AlwaysPullImages", "NamespaceLifecycle"])
         #expect(chain.pluginNames == ["NamespaceLifecycle", "AlwaysPullImages", "ResourceQuota"])
         #expect(throws: AdmissionConfigurationError(
-            message: "--enable-admission-plugins: unknown admission plugin \"PodSecurity\"; known plugins: AlwaysPullImages, LimitRanger, NamespaceLifecycle, ResourceQuota, ServiceAccount")) {
+            message: "--enable-admission-plugins: unknown admission plugin \"PodSecurity\"; known plugins: AlwaysPullImages, DefaultTolerationSeconds, LimitRanger, NamespaceLifecycle, ResourceQuota, ServiceAccount")) {
             try AdmissionChain.make(enabled: ["NamespaceLifecycle,PodSecurity"])
         }
-        #expect(try AdmissionChain.make(enabled: AdmissionChain.defaultEnabled).pluginNames == ["NamespaceLifecycle", "LimitRanger", "ServiceAccount", "ResourceQuota"])
+        #expect(try AdmissionChain.make(enabled: AdmissionChain.defaultEnabled).pluginNames == [
+            "NamespaceLifecycle", "LimitRanger", "ServiceAccount", "DefaultTolerationSeconds", "ResourceQuota",
+        ])
+        var negative = AdmissionOptions()
+        negative.defaultUnreachableTolerationSeconds = -1
+        #expect(throws: AdmissionConfigurationError(message: "--default-unreachable-toleration-seconds must not be negative, not -1")) {
+            try AdmissionChain.make(enabled: AdmissionChain.defaultEnabled, options: negative)
+        }
     }
 
     @Test("NamespaceLifecycle refuses creates in missing and terminating namespaces and deleting system namespaces")
@@ -79,6 +86,80 @@ struct PipelineAdmissionTests {
         let admitted = try #require(request.object as? Pod)
         #expect(admitted.spec?.containers.map(\.imagePullPolicy) == ["Always", "Always"])
         #expect(admitted.spec?.initContainers.map(\.imagePullPolicy) == ["Always"])
+    }
+
+    static func toleration(_ key: String?, effect: String?, seconds: Int64? = nil, operator op: String = "Exists") -> Toleration {
+        Toleration(key: key, operator: op, effect: effect, tolerationSeconds: seconds)
+    }
+
+    @Test("DefaultTolerationSeconds gives a pod without them NoExecute tolerations of not-ready and unreachable for 300 s")
+    func defaultTolerations() throws {
+        var pod = F.pod()
+        pod.spec?.tolerations = [Self.toleration("dedicated", effect: "NoSchedule", operator: "Equal")]
+        pod.spec?.tolerations[0].value = "gpu"
+        var request = Self.createPod(pod, lookups: Self.defaultLookups)
+        try DefaultTolerationSecondsAdmission().admit(&request)
+        let admitted = try #require(request.object as? Pod)
+        #expect(admitted.spec?.tolerations == [
+            pod.spec!.tolerations[0],
+            Self.toleration("node.kubernetes.io/not-ready", effect: "NoExecute", seconds: 300),
+            Self.toleration("node.kubernetes.io/unreachable", effect: "NoExecute", seconds: 300),
+        ])
+    }
+
+    @Test("DefaultTolerationSeconds keeps the pod's own tolerations of the two taints (a key or effect left empty covers them) and takes its seconds from the flags")
+    func defaultTolerationsRespectThePod() throws {
+        let plugin = DefaultTolerationSecondsAdmission(notReadySeconds: 30, unreachableSeconds: 5)
+        // Its own unreachable toleration (forever) stays; only not-ready is added, with the flag's seconds.
+        var own = F.pod()
+        own.spec?.tolerations = [Self.toleration("node.kubernetes.io/unreachable", effect: "NoExecute")]
+        var request = Self.createPod(own, lookups: Self.defaultLookups)
+        try plugin.admit(&request)
+        #expect((request.object as? Pod)?.spec?.tolerations == [
+            Self.toleration("node.kubernetes.io/unreachable", effect: "NoExecute"),
+            Self.toleration("node.kubernetes.io/not-ready", effect: "NoExecute", seconds: 30),
+        ])
+        // An empty key with Exists tolerates every taint; an empty effect every effect.
+        var everything = F.pod()
+        everything.spec?.tolerations = [Self.toleration(nil, effect: nil)]
+        request = Self.createPod(everything, lookups: Self.defaultLookups)
+        try plugin.admit(&request)
+        #expect((request.object as? Pod)?.spec?.tolerations == [Self.toleration(nil, effect: nil)])
+        var anyEffect = F.pod()
+        anyEffect.spec?.tolerations = [Self.toleration("node.kubernetes.io/not-ready", effect: nil, seconds: 60)]
+        request = Self.createPod(anyEffect, lookups: Self.defaultLookups)
+        try plugin.admit(&request)
+        #expect((request.object as? Pod)?.spec?.tolerations == [
+            Self.toleration("node.kubernetes.io/not-ready", effect: nil, seconds: 60),
+            Self.toleration("node.kubernetes.io/unreachable", effect: "NoExecute", seconds: 5),
+        ])
+        // A NoSchedule toleration of the same key does not cover NoExecute.
+        var noSchedule = F.pod()
+        noSchedule.spec?.tolerations = [Self.toleration("node.kubernetes.io/unreachable", effect: "NoSchedule")]
+        request = Self.createPod(noSchedule, lookups: Self.defaultLookups)
+        try plugin.admit(&request)
+        #expect((request.object as? Pod)?.spec?.tolerations.count == 3)
+    }
+
+    @Test("DefaultTolerationSeconds leaves subresources, other kinds and deletions alone")
+    func defaultTolerationsOnlyForPods() throws {
+        let plugin = DefaultTolerationSecondsAdmission()
+        let pod = F.pod()
+        var status = AdmissionRequest(
+            attributes: RequestAttributes(user: Self.admin, verb: .update, type: Pod.resourceType, subresource: "status", namespace: "default", name: "web"),
+            object: pod, oldObject: pod, lookups: Self.defaultLookups)
+        try plugin.admit(&status)
+        #expect((status.object as? Pod)?.spec?.tolerations == [])
+        var deletion = AdmissionRequest(
+            attributes: RequestAttributes(user: Self.admin, verb: .delete, type: Pod.resourceType, namespace: "default", name: "web"),
+            object: nil, oldObject: pod, lookups: Self.defaultLookups)
+        try plugin.admit(&deletion)
+        #expect(deletion.object == nil)
+        var update = AdmissionRequest(
+            attributes: RequestAttributes(user: Self.admin, verb: .update, type: Pod.resourceType, namespace: "default", name: "web"),
+            object: pod, oldObject: pod, lookups: Self.defaultLookups)
+        try plugin.admit(&update)
+        #expect((update.object as? Pod)?.spec?.tolerations.count == 2, "updates are admitted as in Kubernetes (adding tolerations is allowed)")
     }
 
     static func quota(_ name: String, hard: [String: String], used: [String: String]) -> ResourceQuota {

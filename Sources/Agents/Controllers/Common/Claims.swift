@@ -20,12 +20,14 @@ public enum Claims {
     public static func decide<Object: KubernetesObject>(
         _ object: Object, ownerUID: String, selector: ParsedLabelSelector, ownerDeleting: Bool
     ) -> Decision {
+        // Labels, not the object: `matches(any KubernetesObject)` would box a copy of it.
+        let labels = object.metadata?.labels ?? [:]
         if let reference = ControllerRef.of(object) {
             guard reference.uid == ownerUID else { return .ignore }
-            if selector.matches(object) { return .own }
+            if selector.matches(labels) { return .own }
             return ownerDeleting ? .ignore : .release
         }
-        if ownerDeleting || !selector.matches(object) { return .ignore }
+        if ownerDeleting || !selector.matches(labels) { return .ignore }
         if object.metadata?.deletionTimestamp != nil { return .ignore }
         return .adopt
     }
@@ -68,6 +70,11 @@ public struct ClaimWriter<Owner: KubernetesObject>: Sendable {
     public func claim<Object: KubernetesObject>(_ objects: [Object], selector: ParsedLabelSelector) async throws(ApiError) -> [Object] {
         let uid = owner.metadata?.uid ?? ""
         let deleting = owner.metadata?.deletionTimestamp != nil
+        // Usually every object is already ours: hand back the same array instead of copying
+        // thousands of large values into a new one.
+        if objects.allSatisfy({ Claims.decide($0, ownerUID: uid, selector: selector, ownerDeleting: deleting) == .own }) {
+            return objects
+        }
         var claimed: [Object] = []
         var ownerChecked = false
         for object in objects {

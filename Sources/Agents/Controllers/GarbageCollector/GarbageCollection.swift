@@ -36,6 +36,15 @@ enum GarbageCollection {
         meta.deletionTimestamp != nil && meta.finalizers.contains(foregroundFinalizer)
     }
 
+    /// Whether an update can change what the collector decides about the object: its owner
+    /// references, finalizers or deletion (Kubernetes' graph builder looks at the same). A pod's
+    /// binding or status write does not, and would otherwise cost a sync each. Resyncs (the same
+    /// version delivered again) always count.
+    static func mattersToCollector(old: ObjectMeta, new: ObjectMeta) -> Bool {
+        old.resourceVersion == new.resourceVersion || old.uid != new.uid || old.ownerReferences != new.ownerReferences
+            || old.finalizers != new.finalizers || (old.deletionTimestamp == nil) != (new.deletionTimestamp == nil)
+    }
+
     static func isOrphaning(_ meta: ObjectMeta) -> Bool {
         meta.deletionTimestamp != nil && meta.finalizers.contains(orphanFinalizer)
     }

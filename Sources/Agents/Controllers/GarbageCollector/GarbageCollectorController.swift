@@ -24,6 +24,8 @@ public final class GarbageCollectorController: Controller {
     let context: ControllerContext
     let loop: ReconcileLoop
     let watched: [ResourceType: Watched]
+    /// Each watched kind's `countByIndex`, for the check every dependent's sync makes.
+    let dependentCounters: [@Sendable (String, String) -> Int]
     private let absentOwners = Mutex<Set<String>>([])
 
     public init(context: ControllerContext) {
@@ -35,10 +37,12 @@ public final class GarbageCollectorController: Controller {
             watched[kind.type] = Watched(kind: kind, informer: kind.informer(context.informers))
         }
         self.watched = watched
+        dependentCounters = watched.values.map(\.informer.countByIndex)
         let table = watched
         for (type, entry) in table {
             entry.informer.addHandler(
-                { meta in
+                { old, meta in
+                    if let old, !GarbageCollection.mattersToCollector(old: old, new: meta) { return }
                     if !meta.ownerReferences.isEmpty || GarbageCollection.isOrphaning(meta) || GarbageCollection.isWaitingForDependents(meta) {
                         loop.enqueue(Self.key(type, meta.namespace ?? "", meta.name ?? ""))
                     }
@@ -59,6 +63,13 @@ public final class GarbageCollectorController: Controller {
 
     static func key(_ type: ResourceType, _ namespace: String, _ name: String) -> String {
         type.qualifiedName + "|" + namespace + "|" + name
+    }
+
+    /// Whether anything names `uid` as an owner; counts index entries instead of copying the
+    /// dependents (a replica set's status write would otherwise copy every one of its pods).
+    func hasDependents(_ uid: String) -> Bool {
+        guard !uid.isEmpty else { return false }
+        return dependentCounters.contains { $0(InformerIndexes.ownerUID, uid) > 0 }
     }
 
     static func dependents(of uid: String, in watched: [ResourceType: Watched]) -> [(ResourceType, ObjectMeta)] {
@@ -131,7 +142,7 @@ public final class GarbageCollectorController: Controller {
         for reference in meta.ownerReferences {
             owners[reference.uid ?? ""] = try await state(of: reference, dependentNamespace: meta.namespace ?? "")
         }
-        let hasDependents = !Self.dependents(of: meta.uid ?? "", in: watched).isEmpty
+        let hasDependents = hasDependents(meta.uid ?? "")
         let namespace = meta.namespace ?? ""
         let name = meta.name ?? ""
         switch GarbageCollection.dependentAction(meta, owners: owners, hasDependents: hasDependents) {

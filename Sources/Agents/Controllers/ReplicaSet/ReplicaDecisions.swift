@@ -101,6 +101,26 @@ public enum ReplicaDecisions {
         return status
     }
 
+    /// How soon a change of an owned pod must be synced (labels and controller references are
+    /// looked at separately, since they can change the owner).
+    public enum Urgency: Sendable, Equatable {
+        /// Nothing the controller counts changed (a binding, addresses, container details).
+        case none
+        /// Only the status counts changed (readiness): the sync may wait for a batch of such
+        /// changes, so that thousands of pods turning ready cost a few status writes, not one each.
+        case batched
+        /// The pod stopped or started counting toward replicas (it finished or is being
+        /// deleted): replace it now.
+        case now
+    }
+
+    public static func urgency(old: Pod, new: Pod) -> Urgency {
+        if PodState.isActive(old) != PodState.isActive(new) { return .now }
+        let (before, after) = (PodState.readyCondition(old), PodState.readyCondition(new))
+        if before?.status != after?.status || before?.lastTransitionTime != after?.lastTransitionTime { return .batched }
+        return .none
+    }
+
     /// Seconds until the next ready pod becomes available, so that the status is recomputed
     /// then; nil when no pod is waiting out minReadySeconds.
     public static func nextAvailabilityCheck(active: [Pod], minReadySeconds: Int32, now: Double) -> Double? {

@@ -1,17 +1,28 @@
 import Api
 import Logging
+import Wire
 
 /// ReplicaManager is the replica set controller loop, shared by ReplicaSet and
 /// ReplicationController (Kubernetes' ReplicaSetController serves both the same way): it claims
 /// the active pods its selector matches, creates or deletes pods to reach spec.replicas
 /// (ReplicaDecisions), and writes the status. Expectations keep it from acting again before
 /// the informer has seen its own creations and deletions.
+///
+/// Unlike Kubernetes, pod events that can only change the status counts (a creation the
+/// expectations still wait for, a pod turning ready) do not sync the owner at once: they are
+/// batched over `statusBatchSeconds`, since each sync reads every pod of the owner and may
+/// write its status (and wake the deployment controller). Events that call for action — the
+/// last expected creation or deletion seen, a pod that finished, was deleted, or changed labels
+/// or owner — sync at once.
 final class ReplicaManager<Owner: ReplicatedPodOwner>: Sendable {
     let client: ApiClient
     let loop: ReconcileLoop
     let owners: Informer<Owner>
     let pods: Informer<Pod>
     let expectations = Expectations()
+    let slowStart = SlowStartMemory(maximum: ReplicaDecisions.burstReplicas)
+    /// How long status-only pod events wait, so that a burst of them costs one sync.
+    static var statusBatchSeconds: Double { 0.2 }
     let events: EventRecorder
     let logger: Logger
 
@@ -25,8 +36,9 @@ final class ReplicaManager<Owner: ReplicatedPodOwner>: Sendable {
         owners.addEventHandler(Informer<Owner>.EventHandler(
             onAdd: { [loop] in loop.enqueue($0) },
             onUpdate: { [loop] _, new in loop.enqueue(new) },
-            onDelete: { [loop, expectations] owner in
+            onDelete: { [loop, expectations, slowStart] owner in
                 expectations.forget(ObjectKey.of(owner))
+                slowStart.forget(ObjectKey.of(owner))
                 loop.enqueue(owner)
             }))
         pods.addEventHandler(Informer<Pod>.EventHandler(
@@ -65,7 +77,11 @@ final class ReplicaManager<Owner: ReplicatedPodOwner>: Sendable {
         }
         if let key = ownerKey(of: pod) {
             expectations.creationObserved(key)
-            loop.enqueue(key)
+            if expectations.satisfied(key) {
+                loop.enqueue(key)
+            } else {
+                loop.enqueue(key, afterSeconds: Self.statusBatchSeconds)
+            }
         } else if ControllerRef.of(pod) == nil {
             for key in matchingOwners(of: pod) { loop.enqueue(key) }
         }
@@ -82,7 +98,15 @@ final class ReplicaManager<Owner: ReplicatedPodOwner>: Sendable {
         let controllerChanged = ControllerRef.of(old)?.uid != ControllerRef.of(new)?.uid
         if controllerChanged, let key = ownerKey(of: old) { loop.enqueue(key) }
         if let key = ownerKey(of: new) {
-            loop.enqueue(key)
+            if labelsChanged || controllerChanged {
+                loop.enqueue(key)
+            } else {
+                switch ReplicaDecisions.urgency(old: old, new: new) {
+                case .none: break
+                case .batched: loop.enqueue(key, afterSeconds: Self.statusBatchSeconds)
+                case .now: loop.enqueue(key)
+                }
+            }
             // A pod that just became ready becomes available after minReadySeconds.
             if !PodState.isReady(old), PodState.isReady(new),
                 let owner = owners.indexer.get(key: key), owner.minReadySecondsValue > 0
@@ -100,9 +124,23 @@ final class ReplicaManager<Owner: ReplicatedPodOwner>: Sendable {
         loop.enqueue(key)
     }
 
+    /// The active pods the owner may claim: those it controls and the orphans of its namespace
+    /// (never the pods of other controllers, which a namespace-wide scan would copy).
+    private func candidates(_ owner: Owner, namespace: String) -> (active: [Pod], terminating: Int) {
+        var owned = pods.indexer.byIndex(InformerIndexes.controllerUID, owner.metadata?.uid ?? "")
+        let terminating = owned.count(where: PodState.isTerminating)
+        owned.removeAll { !PodState.isActive($0) }
+        for orphan in pods.indexer.byIndex(InformerIndexes.orphanNamespace, namespace) where PodState.isActive(orphan) {
+            owned.append(orphan)
+        }
+        return (owned, terminating)
+    }
+
     // MARK: Sync
 
     func sync(_ key: String) async throws {
+        let syncStarted = monotonicNanoseconds()
+        defer { logger.trace("\(loop.name) \(key): synced in \((monotonicNanoseconds() - syncStarted) / 1000) µs") }
         let (namespace, name) = ObjectKey.split(key)
         guard let owner = owners.lister.get(namespace: namespace, name: name) else {
             expectations.forget(key)
@@ -116,16 +154,19 @@ final class ReplicaManager<Owner: ReplicatedPodOwner>: Sendable {
             events.record(owner, .warning, reason: "InvalidSelector", message: "\(error)")
             return
         }
-        let inNamespace = pods.indexer.byIndex(InformerIndexes.namespace, namespace)
-        let active = inNamespace.filter(PodState.isActive)
+        let (active, terminating) = candidates(owner, namespace: namespace)
         let owned = try await ClaimWriter(client: client, owner: owner).claim(active, selector: selector)
         var manageError: ApiError? = nil
+        var changedPods = false
         let wantedMore = owned.count < owner.desiredReplicas
         if needsSync && owner.metadata?.deletionTimestamp == nil {
-            manageError = await manage(owner, key: key, active: owned)
+            (manageError, changedPods) = await manage(owner, key: key, active: owned)
         }
+        // The status this sync could write counts the pods as they were before its creations or
+        // deletions; the sync that observes them (expectations met) writes the right one, so
+        // a burst of creations costs no status write of its own.
+        if changedPods && manageError == nil { return }
         let now = WallClock.now()
-        let terminating = inNamespace.filter { PodState.isTerminating($0) && ControllerRef.isControlled($0, by: owner) }.count
         let counts = ReplicaDecisions.counts(
             active: owned, terminating: terminating, template: owner.podTemplate, minReadySeconds: owner.minReadySecondsValue,
             now: now)
@@ -139,16 +180,18 @@ final class ReplicaManager<Owner: ReplicatedPodOwner>: Sendable {
         if let manageError { throw manageError }
     }
 
-    /// Creates or deletes pods; returns the first error.
-    private func manage(_ owner: Owner, key: String, active: [Pod]) async -> ApiError? {
+    /// Creates or deletes pods; returns the first error, and whether it asked for any change.
+    private func manage(_ owner: Owner, key: String, active: [Pod]) async -> (error: ApiError?, changed: Bool) {
         switch ReplicaDecisions.manage(desired: owner.desiredReplicas, active: active, now: WallClock.now()) {
         case .none:
-            return nil
+            return (nil, false)
         case .create(let count):
             expectations.expectCreations(key, count: count)
             let pod = PodTemplates.pod(from: owner.podTemplate, owner: owner)
             let (client, events) = (client, events)
-            let (succeeded, error) = await SlowStart.run(count: count) { _ throws(ApiError) in
+            let initial = slowStart.initialBatch(key)
+            let started = monotonicNanoseconds()
+            let (succeeded, error) = await SlowStart.run(count: count, initial: initial) { _ throws(ApiError) in
                 do throws(ApiError) {
                     let created = try await client.create(pod)
                     events.record(owner, .normal, reason: "SuccessfulCreate", message: "Created pod: \(created.metadata?.name ?? "")")
@@ -158,10 +201,12 @@ final class ReplicaManager<Owner: ReplicatedPodOwner>: Sendable {
                 }
             }
             if succeeded < count { expectations.creationsSkipped(key, count: count - succeeded) }
-            return error
+            slowStart.record(key, attempted: count, succeeded: succeeded)
+            logger.debug("\(loop.name) \(key): created \(succeeded) of \(count) pods (first batch \(initial)) in \((monotonicNanoseconds() - started) / 1_000_000) ms")
+            return (error, true)
         case .delete(let victims):
             expectations.expectDeletions(key, dependents: victims.map(ObjectKey.of))
-            return await withTaskGroup(of: ApiError?.self) { group in
+            let error = await withTaskGroup(of: ApiError?.self) { group in
                 for pod in victims {
                     group.addTask { [client, events, expectations] in
                         do throws(ApiError) {
@@ -181,6 +226,7 @@ final class ReplicaManager<Owner: ReplicatedPodOwner>: Sendable {
                 for await error in group where first == nil { first = error }
                 return first
             }
+            return (error, true)
         }
     }
 

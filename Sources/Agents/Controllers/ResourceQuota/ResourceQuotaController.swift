@@ -76,7 +76,7 @@ public final class ResourceQuotaController: Controller {
             let enqueue: @Sendable (ObjectMeta) -> Void = { [loop, quotas] meta in
                 Self.enqueueQuotas(in: meta.namespace ?? "", quotas: quotas, loop: loop)
             }
-            informer.addHandler(enqueue, enqueue)
+            informer.addHandler({ _, meta in enqueue(meta) }, enqueue)
         }
         return counted.withLock { $0[type]! }
     }

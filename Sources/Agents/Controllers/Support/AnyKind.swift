@@ -33,7 +33,7 @@ struct AnyKind: Sendable {
                 var continueToken: String?
                 repeat {
                     let page = try await client.list(Object.self, namespace: namespace.isEmpty ? nil : namespace, limit: 500, continueToken: continueToken)
-                    items += page.items.map(\.meta)
+                    items += page.items.map { $0.meta }
                     continueToken = page.continueToken?.isEmpty == false ? page.continueToken : nil
                 } while continueToken != nil
                 return items
@@ -69,23 +69,32 @@ struct AnyKind: Sendable {
 struct MetadataInformer: Sendable {
     let get: @Sendable (_ namespace: String, _ name: String) -> ObjectMeta?
     let byIndex: @Sendable (_ index: String, _ value: String) -> [ObjectMeta]
+    /// How many objects `byIndex` would return, without copying them.
+    let countByIndex: @Sendable (_ index: String, _ value: String) -> Int
     let count: @Sendable () -> Int
     /// The newest store revision the informer has seen (events and bookmarks).
     let revision: @Sendable () -> Int64
     let hasSynced: @Sendable () -> Bool
-    /// Adds handlers that receive each object's metadata: added or updated, and deleted.
-    let addHandler: @Sendable (_ changed: @escaping @Sendable (ObjectMeta) -> Void, _ deleted: @escaping @Sendable (ObjectMeta) -> Void) -> Void
+    /// Adds handlers that receive each object's metadata: added (old nil) or updated (old and
+    /// new), and deleted.
+    let addHandler: @Sendable (
+        _ changed: @escaping @Sendable (_ old: ObjectMeta?, _ new: ObjectMeta) -> Void, _ deleted: @escaping @Sendable (ObjectMeta) -> Void
+    ) -> Void
 
     init<Object: KubernetesObject>(_ informer: Informer<Object>) {
         get = { namespace, name in informer.lister.get(namespace: namespace, name: name)?.meta }
-        byIndex = { index, value in informer.indexer.byIndex(index, value).map(\.meta) }
+        // A closure rather than the key path \.meta: a key path in generic code is instantiated
+        // on every call.
+        byIndex = { index, value in informer.indexer.byIndex(index, value).map { $0.meta } }
+        countByIndex = { index, value in informer.indexer.countByIndex(index, value) }
         count = { informer.indexer.count }
         revision = { Int64(informer.lastSyncResourceVersion) ?? 0 }
         hasSynced = { informer.hasSynced }
         addHandler = { changed, deleted in
             informer.addEventHandler(
                 Informer<Object>.EventHandler(
-                    onAdd: { changed($0.meta) }, onUpdate: { _, new in changed(new.meta) }, onDelete: { deleted($0.meta) }))
+                    onAdd: { changed(nil, $0.meta) }, onUpdate: { old, new in changed(old.meta, new.meta) },
+                    onDelete: { deleted($0.meta) }))
         }
     }
 }

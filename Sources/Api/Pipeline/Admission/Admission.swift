@@ -84,9 +84,21 @@ public struct AdmissionConfigurationError: Error, Sendable, Hashable, CustomStri
     public var description: String { message }
 }
 
+/// AdmissionOptions are the admission plugins' settings, from the API server's flags.
+public struct AdmissionOptions: Sendable, Hashable {
+    /// `--default-not-ready-toleration-seconds`: DefaultTolerationSeconds' toleration of
+    /// node.kubernetes.io/not-ready.
+    public var defaultNotReadyTolerationSeconds: Int64 = 300
+    /// `--default-unreachable-toleration-seconds`: its toleration of node.kubernetes.io/unreachable.
+    public var defaultUnreachableTolerationSeconds: Int64 = 300
+
+    public init() {}
+}
+
 /// AdmissionChain is the enabled admission plugins in Kubernetes' order (the order of the flag
 /// does not matter): NamespaceLifecycle, LimitRanger, ServiceAccount, AlwaysPullImages,
-/// ResourceQuota — quota last, so that it counts the requests LimitRanger filled in.
+/// DefaultTolerationSeconds, ResourceQuota — quota last, so that it counts the requests
+/// LimitRanger filled in.
 public struct AdmissionChain: Sendable {
     public var plugins: [any AdmissionPlugin]
 
@@ -95,28 +107,44 @@ public struct AdmissionChain: Sendable {
     }
 
     /// Every plugin by name, in the order they run.
-    public static let knownPlugins: [(name: String, make: @Sendable () -> any AdmissionPlugin)] = [
-        (NamespaceLifecycleAdmission.pluginName, { NamespaceLifecycleAdmission() }),
-        (LimitRangerAdmission.pluginName, { LimitRangerAdmission() }),
-        (ServiceAccountAdmission.pluginName, { ServiceAccountAdmission() }),
-        (AlwaysPullImagesAdmission.pluginName, { AlwaysPullImagesAdmission() }),
-        (ResourceQuotaAdmission.pluginName, { ResourceQuotaAdmission() }),
+    public static let knownPlugins: [(name: String, make: @Sendable (AdmissionOptions) -> any AdmissionPlugin)] = [
+        (NamespaceLifecycleAdmission.pluginName, { _ in NamespaceLifecycleAdmission() }),
+        (LimitRangerAdmission.pluginName, { _ in LimitRangerAdmission() }),
+        (ServiceAccountAdmission.pluginName, { _ in ServiceAccountAdmission() }),
+        (AlwaysPullImagesAdmission.pluginName, { _ in AlwaysPullImagesAdmission() }),
+        (DefaultTolerationSecondsAdmission.pluginName, { options in
+            DefaultTolerationSecondsAdmission(
+                notReadySeconds: options.defaultNotReadyTolerationSeconds,
+                unreachableSeconds: options.defaultUnreachableTolerationSeconds)
+        }),
+        (ResourceQuotaAdmission.pluginName, { _ in ResourceQuotaAdmission() }),
     ]
 
     /// The plugins enabled when no flag is given (Kubernetes enables all of these but
     /// AlwaysPullImages by default).
-    public static let defaultEnabled = ["NamespaceLifecycle", "LimitRanger", "ServiceAccount", "ResourceQuota"]
+    public static let defaultEnabled = [
+        "NamespaceLifecycle", "LimitRanger", "ServiceAccount", "DefaultTolerationSeconds", "ResourceQuota",
+    ]
 
     /// The chain for `--enable-admission-plugins`: names as separate elements or comma-separated
-    /// ("NamespaceLifecycle,ServiceAccount"). An unknown name is an error listing the known ones.
-    public static func make(enabled: [String]) throws(AdmissionConfigurationError) -> AdmissionChain {
+    /// ("NamespaceLifecycle,ServiceAccount"). An unknown name is an error listing the known ones,
+    /// and so are negative toleration seconds.
+    public static func make(
+        enabled: [String], options: AdmissionOptions = AdmissionOptions()
+    ) throws(AdmissionConfigurationError) -> AdmissionChain {
         let names = enabled.flatMap { $0.split(separator: ",") }.map { String($0).trimmingSpaces() }.filter { !$0.isEmpty }
         let known = knownPlugins.map(\.name)
         for name in names where !known.contains(name) {
             throw AdmissionConfigurationError(
                 message: "--enable-admission-plugins: unknown admission plugin \"\(name)\"; known plugins: \(known.sorted().joined(separator: ", "))")
         }
-        return AdmissionChain(plugins: knownPlugins.filter { names.contains($0.name) }.map { $0.make() })
+        for (flag, seconds) in [
+            ("--default-not-ready-toleration-seconds", options.defaultNotReadyTolerationSeconds),
+            ("--default-unreachable-toleration-seconds", options.defaultUnreachableTolerationSeconds),
+        ] where seconds < 0 {
+            throw AdmissionConfigurationError(message: "\(flag) must not be negative, not \(seconds)")
+        }
+        return AdmissionChain(plugins: knownPlugins.filter { names.contains($0.name) }.map { $0.make(options) })
     }
 
     public var pluginNames: [String] { plugins.map(\.name) }
