@@ -291,6 +291,38 @@ struct ApiServerTests {
         #expect(slowEnd.lines == ["ERROR 410"])
     }
 
+    @Test("--default-watch-cache-size bounds how far back a watch may resume: older versions get 410, recent ones replay")
+    func watchCacheSize() async throws {
+        let cluster = try ApiCluster(agentctl: BuildProducts.directory.appendingPathComponent("agentctl").path)
+        cluster.apiServerArguments = ["--default-watch-cache-size", "5"]
+        defer { cluster.stop() }
+        try cluster.start()
+        try await cluster.waitUntilServing()
+        let client = ApiClient(address: cluster.apiAddresses[0], token: cluster.adminToken, component: "test", identity: "history")
+        defer { Task { await client.close() } }
+        let before = try await client.list(Pod.self, namespace: "default").resourceVersion
+        var versions: [String] = []
+        for index in 0..<10 {
+            versions.append(try await client.create(Self.pod("history-\(index)")).metadata?.resourceVersion ?? "")
+        }
+        // Too old: ten changes since, five kept.
+        let expired = EventLog()
+        let old = client.watchRaw(Pod.self, namespace: "default", resourceVersion: before, bookmarks: false) { kind, _, error in
+            if kind == .error || error != nil { expired.append("ERROR \(error?.code ?? 0)") }
+        }
+        try await expired.waitFor(1, seconds: 60)
+        #expect(expired.lines.first == "ERROR 410")
+        client.cancel(old)
+        // Recent enough: from the seventh create, the last three are replayed.
+        let replayed = EventLog()
+        let recent = client.watchRaw(Pod.self, namespace: "default", resourceVersion: versions[6], bookmarks: false) { kind, bytes, _ in
+            if kind == .added, let pod = try? Pod(protobuf: bytes) { replayed.append(pod.metadata?.name ?? "") }
+        }
+        try await replayed.waitFor(3, seconds: 60)
+        #expect(replayed.lines == ["history-7", "history-8", "history-9"])
+        client.cancel(recent)
+    }
+
     @Test("an unknown token is refused before any call")
     func unknownToken() async throws {
         let cluster = try ApiCluster(agentctl: BuildProducts.directory.appendingPathComponent("agentctl").path)

@@ -44,6 +44,8 @@ struct RunApiServer: AsyncParsableCommand {
     var connectionBufferBytes = 16 << 20
     @Option(help: "Milliseconds a watcher may stay behind before it is cut off (it relists).")
     var slowWatcherGraceMilliseconds: UInt64 = 2000
+    @Option(help: "Events of history each kind's watch cache keeps; a watch from an older version gets 410 and relists.")
+    var defaultWatchCacheSize = 10_000
     @Option(help: "File holding the key service-account tokens are signed with (the controller manager's --service-account-private-key-file); without it service-account tokens are not accepted.")
     var serviceAccountKeyFile: String?
     @Option(help: "This API server's name in logs and handshakes.")
@@ -86,6 +88,10 @@ struct RunApiServer: AsyncParsableCommand {
         guard connectionBufferBytes >= 4096 else { throw ValidationError("--connection-buffer-bytes must be at least 4096") }
         configuration.connectionBufferBytes = connectionBufferBytes
         configuration.slowWatcherGraceMilliseconds = slowWatcherGraceMilliseconds
+        guard defaultWatchCacheSize >= 1 else {
+            throw ValidationError("--default-watch-cache-size must be at least 1, not \(defaultWatchCacheSize)")
+        }
+        configuration.watchCacheSize = defaultWatchCacheSize
         if let serviceAccountKeyFile {
             configuration.serviceAccountSigningKey = try ServiceAccountKeyFile.read(serviceAccountKeyFile, flag: "--service-account-key-file")
         }

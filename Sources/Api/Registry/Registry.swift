@@ -35,13 +35,15 @@ final class Registry: @unchecked Sendable {
     /// Starts one watch cache per served kind.
     /// See WatchCache.slowWatcherGraceNanoseconds.
     var slowWatcherGraceNanoseconds: UInt64 = 2_000_000_000
+    /// Events of history each kind's watch cache keeps (see WatchCache.historyLimit).
+    var watchCacheSize = 10_000
     /// Where store call latencies and watch deliveries are counted.
     var metrics: ApiMetrics?
 
     func start() {
         loop.preconditionInLoop()
         for type in ResourceCatalog.all {
-            let cache = WatchCache(type: type, store: store, logger: logger)
+            let cache = WatchCache(type: type, store: store, logger: logger, historyLimit: watchCacheSize)
             cache.slowWatcherGraceNanoseconds = slowWatcherGraceNanoseconds
             cache.metrics = metrics
             caches[type] = cache

@@ -23,6 +23,9 @@ public struct ApiServerConfiguration: Sendable {
     public var connectionBufferBytes = 16 << 20
     /// How long a watcher may stay behind before it is cut off (410; it relists).
     public var slowWatcherGraceMilliseconds: UInt64 = 2000
+    /// Events of history each kind's watch cache keeps: a watch may resume from any version
+    /// within them; older versions get 410 and the client relists (`--default-watch-cache-size`).
+    public var watchCacheSize = 10_000
     /// The key service-account tokens are signed with (`--service-account-key-file`); when set,
     /// tokens it signed authenticate as their service account while that account exists with
     /// the uid the token names. The controller manager signs with the same key.
@@ -118,6 +121,7 @@ public final class ApiServer: @unchecked Sendable {
 
     private func startServing() throws {
         registry.slowWatcherGraceNanoseconds = configuration.slowWatcherGraceMilliseconds * 1_000_000
+        registry.watchCacheSize = configuration.watchCacheSize
         registry.start()
         let router = MethodRouter()
         registerMethods(router)
