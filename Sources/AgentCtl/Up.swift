@@ -120,7 +120,9 @@ struct Up: AsyncParsableCommand {
         if let data = FileManager.default.contents(atPath: path), data.count >= 32 { return Array(data) }
         var generator = SystemRandomNumberGenerator()
         let key = (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }
-        FileManager.default.createFile(atPath: path, contents: Data(key), attributes: [.posixPermissions: 0o600])
+        guard FileManager.default.createFile(atPath: path, contents: Data(key), attributes: [.posixPermissions: 0o600]) else {
+            throw ValidationError("cannot write the signing key \(path); check that the data folder is writable")
+        }
         return key
     }
 
@@ -155,7 +157,7 @@ struct ChildComponent {
         process.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
         process.arguments = arguments + ["--exit-with-parent", String(getpid())]
         let logPath = dataDir + "/" + name + ".log"
-        FileManager.default.createFile(atPath: logPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
         process.standardOutput = log
         process.standardError = log
