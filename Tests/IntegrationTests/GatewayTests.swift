@@ -69,8 +69,9 @@ struct GatewayTests {
         let healthz = try kubectl.run(["get", "--raw", "/healthz?verbose"])
         #expect(healthz.stdout.contains("[+]etcd ok"), "\(healthz)")
         #expect(healthz.stdout.contains("healthz check passed"))
-        let readyz = try kubectl.run(["get", "--raw", "/readyz"])
-        #expect(readyz.stdout == "ok", "\(readyz)")
+        // Ready once every watch cache has loaded (on a busy machine that may lag the first answers).
+        let ready = await clientEventually(seconds: 120) { (try? kubectl.run(["get", "--raw", "/readyz"]).stdout) == "ok" }
+        #expect(ready, "readyz: \((try? kubectl.run(["get", "--raw", "/readyz?verbose"]))?.description ?? "")")
         let livez = try kubectl.run(["get", "--raw", "/livez/ping"])
         #expect(livez.stdout == "ok", "\(livez)")
 
