@@ -21,6 +21,7 @@ let package = Package(
         .executable(name: "bench", targets: ["BenchCommand"]),
         .executable(name: "skiff-protogen", targets: ["ProtoGen"]),
         .executable(name: "skiff-uv-echo", targets: ["UVEcho"]),
+        .executable(name: "skiff-wire-probe", targets: ["WireProbe"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -42,6 +43,8 @@ let package = Package(
         .target(name: "CSkiffProto", dependencies: ["CProtobufC"], cSettings: cProfiling),
         // The plain C libuv echo pair that `bench wire` measures Skiff's wire against.
         .executableTarget(name: "UVEcho", dependencies: ["CLibUV"], cSettings: cProfiling),
+        // Serves and makes `bench wire`'s calls without Swift concurrency, for callgrind and perf.
+        .executableTarget(name: "WireProbe", dependencies: ["Wire"], swiftSettings: strict),
 
         // Generates Swift model types from proto/ (see scripts/generate).
         .target(name: "ProtoGenCore", swiftSettings: strict),
