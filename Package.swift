@@ -43,8 +43,6 @@ let package = Package(
         .target(name: "CSkiffProto", dependencies: ["CProtobufC"], cSettings: cProfiling),
         // The plain C libuv echo pair that `bench wire` measures Skiff's wire against.
         .executableTarget(name: "UVEcho", dependencies: ["CLibUV"], cSettings: cProfiling),
-        // Serves and makes `bench wire`'s calls without Swift concurrency, for callgrind and perf.
-        .executableTarget(name: "WireProbe", dependencies: ["Wire"], swiftSettings: strict),
 
         // Generates Swift model types from proto/ (see scripts/generate).
         .target(name: "ProtoGenCore", swiftSettings: strict),
@@ -96,6 +94,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
+        // Serves and makes `bench wire`'s calls without Swift concurrency, for callgrind and perf.
+        .executableTarget(name: "WireProbe", dependencies: ["Bench", "Wire"], swiftSettings: strict),
         .executableTarget(
             name: "BenchCommand",
             dependencies: [

@@ -11,6 +11,7 @@
 //
 // The server prints "listening on HOST:PORT" and serves until killed; the client prints one
 // JSON object with its calls per second.
+import Bench
 import Dispatch
 import Wire
 
@@ -75,31 +76,14 @@ func drive(address text: String, calls: Int, window: Int, payloadBytes: Int) {
     let payload = (0..<payloadBytes).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ 7) }
     let done = DispatchSemaphore(value: 0)
     nonisolated(unsafe) var outcome = ""
-    loop.execute {
-        client.onStateChange = nil
-        var started = 0
-        var finished = 0
-        var failure: WireError?
-        let begin = monotonicNanoseconds()
-        func startOne() {
-            started += 1
-            client.start(echoMethod, payload) { result in
-                finished += 1
-                if case .failure(let error) = result, failure == nil { failure = error }
-                if started < calls && failure == nil {
-                    startOne()
-                } else if finished == started {
-                    if let failure {
-                        outcome = "error: \(failure)"
-                    } else {
-                        let seconds = Double(monotonicNanoseconds() - begin) / 1e9
-                        outcome = "{\"calls\": \(finished), \"calls_per_s\": \(Int(Double(finished) / seconds))}"
-                    }
-                    done.signal()
-                }
-            }
+    loop.execute { client.onStateChange = nil }
+    // The very driver `bench wire` measures with.
+    Pipeline.run(client: client, method: echoMethod, payload: payload, calls: calls, window: window) { result in
+        switch result {
+        case .failure(let failure): outcome = "error: \(failure)"
+        case .success(let rate): outcome = "{\"calls\": \(calls), \"calls_per_s\": \(Int(rate))}"
         }
-        for _ in 0..<min(window, calls) { startOne() }
+        done.signal()
     }
     done.wait()
     let closed = DispatchSemaphore(value: 0)
