@@ -40,6 +40,74 @@ enum EnvelopeDecoding {
     /// so a view exists exactly when `decode` would succeed and gives the same Envelope.
     @inline(__always)
     static func parse(_ bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) -> FrameView {
+        if let frame = parseCallFrame(bytes) { return frame }
+        return try parseAny(bytes)
+    }
+
+    /// The frames calls are made of, as `Frame.appendCallFrame` writes them: stream id, kind,
+    /// then optionally a method and a payload, each field once, in field order, with one-byte
+    /// kind, method length and (if present) tag values, and nothing after the payload. nil for
+    /// anything else, which `parseAny` then reads. Everything accepted here is well-formed, so
+    /// the view is the one `parseAny` would give, checks included (a test compares the two).
+    @inline(__always)
+    static func parseCallFrame(_ bytes: UnsafeRawBufferPointer) -> FrameView? {
+        guard let base = bytes.baseAddress, bytes.count >= 4, base.load(as: UInt8.self) == 0x08 else { return nil }
+        let count = bytes.count
+        // Stream id: a varint of at most 10 bytes, within the frame.
+        var offset = 1
+        var streamID: UInt64 = 0
+        var shift: UInt64 = 0
+        while true {
+            guard offset < count, shift < 64 else { return nil }
+            let byte = base.load(fromByteOffset: offset, as: UInt8.self)
+            offset += 1
+            streamID |= UInt64(byte & 0x7F) << shift
+            if byte & 0x80 == 0 { break }
+            shift += 7
+        }
+        // Kind: tag 0x10 and a one-byte value naming a FrameKind.
+        guard count - offset >= 2, base.load(fromByteOffset: offset, as: UInt8.self) == 0x10,
+            let kind = FrameKind(rawValue: Int32(base.load(fromByteOffset: offset + 1, as: UInt8.self))),
+            kind != .unspecified
+        else { return nil }
+        offset += 2
+        var method = UnsafeRawBufferPointer(start: nil, count: 0)
+        if offset < count && base.load(fromByteOffset: offset, as: UInt8.self) == 0x1A {
+            // Method: tag 0x1A, a one-byte length, ASCII text without NUL.
+            guard count - offset >= 2 else { return nil }
+            let length = Int(base.load(fromByteOffset: offset + 1, as: UInt8.self))
+            guard length < 0x80, count - offset - 2 >= length else { return nil }
+            let start = base + offset + 2
+            guard length > 0, memchr(start, 0, length) == nil, isASCII(start, count: length) else { return nil }
+            method = UnsafeRawBufferPointer(start: start, count: length)
+            offset += 2 + length
+        }
+        var payload = UnsafeRawBufferPointer(start: nil, count: 0)
+        if offset < count {
+            // Payload: tag 0x32 and a length of at most 5 bytes reaching exactly to the end.
+            guard base.load(fromByteOffset: offset, as: UInt8.self) == 0x32 else { return nil }
+            offset += 1
+            var length = 0
+            var lengthShift = 0
+            while true {
+                guard offset < count, lengthShift < 35 else { return nil }
+                let byte = base.load(fromByteOffset: offset, as: UInt8.self)
+                offset += 1
+                length |= Int(byte & 0x7F) << lengthShift
+                if byte & 0x80 == 0 { break }
+                lengthShift += 7
+            }
+            guard length == count - offset, length <= Int(Int32.max) else { return nil }
+            payload = UnsafeRawBufferPointer(start: base + offset, count: length)
+        }
+        return FrameView(
+            streamID: streamID, kind: kind, methodUTF8: method, statusCode: .ok,
+            statusMessageUTF8: UnsafeRawBufferPointer(start: nil, count: 0), payload: payload,
+            deadlineMilliseconds: 0, flags: 0)
+    }
+
+    /// Any encoding protoc-c accepts (see the type's comment).
+    static func parseAny(_ bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) -> FrameView {
         guard let base = bytes.baseAddress, bytes.count > 0 else { return FrameView() }
         var reader = Reader(base: base, count: bytes.count)
         var streamID: UInt64 = 0
