@@ -32,15 +32,20 @@ public enum StreamSendResult: Sendable {
 
 /// ServerCall is one unary call or server stream in progress on a server connection. It lives on
 /// the connection's loop: every method must be called there, which is where handlers run.
+///
+/// Hold a call strongly for as long as you need it, never through a weak or unowned reference:
+/// once a call is finished and its connection holds the only strong reference, the connection
+/// reuses the object for a later request.
 public final class ServerCall: @unchecked Sendable {
-    // Safety of @unchecked Sendable: every mutation checks `loop.preconditionInLoop()`.
+    // Safety of @unchecked Sendable: every mutation checks `loop.preconditionInLoop()`, or
+    // happens in `reuse` on the loop while the connection holds the only reference.
 
-    public let streamID: UInt64
-    public let method: String
-    public let payload: [UInt8]
-    public let isStream: Bool
+    public private(set) var streamID: UInt64
+    public private(set) var method: String
+    public private(set) var payload: [UInt8]
+    public private(set) var isStream: Bool
     /// Monotonic nanoseconds after which the caller has given up; nil for no deadline.
-    public let deadline: UInt64?
+    public private(set) var deadline: UInt64?
     /// Who called, as the connection's handshake established it.
     public var peer: PeerIdentity { connection.peerIdentity }
     public var loop: EventLoop { connection.tcp.loop }
@@ -70,6 +75,33 @@ public final class ServerCall: @unchecked Sendable {
         self.isStream = isStream
         self.deadline = deadline
         self.connection = connection
+    }
+
+    /// Payload storage a reused call keeps; a larger one is given back.
+    static let maximumReusedPayloadBytes = 1024
+
+    /// True when the call is over and holds no handler state, so that its connection may reuse
+    /// it once nobody else holds it.
+    var isReusable: Bool {
+        isFinished && !isRegistered && onCancel == nil && onWritable == nil
+    }
+
+    /// Makes this finished call, which nobody but its connection holds, the call of a new
+    /// request. The payload is copied into the old payload's storage when that is unshared and
+    /// not too large.
+    func reuse(streamID: UInt64, method: String, payload bytes: UnsafeRawBufferPointer, isStream: Bool, deadline: UInt64?) {
+        precondition(isReusable, "reusing a call in progress")
+        self.streamID = streamID
+        self.method = method
+        if payload.capacity > Self.maximumReusedPayloadBytes || bytes.count > Self.maximumReusedPayloadBytes {
+            payload = bytes.isEmpty ? [] : [UInt8](bytes.assumingMemoryBound(to: UInt8.self))
+        } else {
+            payload.removeAll(keepingCapacity: true)
+            if !bytes.isEmpty { payload.append(contentsOf: bytes.assumingMemoryBound(to: UInt8.self)) }
+        }
+        self.isStream = isStream
+        self.deadline = deadline
+        isFinished = false
     }
 
     /// Decodes the request payload as `Message`, or fails the call with INVALID_ARGUMENT and

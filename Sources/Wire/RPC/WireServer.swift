@@ -207,6 +207,14 @@ final class ServerConnection: TCPConnectionDelegate {
     private var opened: [ServerCall] = []
     /// The batch the service is handling (kept to reuse its storage).
     private var handling: [ServerCall] = []
+    /// Calls answered inside the handler that opened them and then let go by everybody: the
+    /// next requests reuse them, and their payload arrays' storage, instead of allocating both
+    /// per call. A call is taken only when the connection holds the sole strong reference, so
+    /// no handler can see its call change; ServerCall's documentation asks handlers not to keep
+    /// weak or unowned references. Bounded in count and (see `ServerCall.reuse`) in the
+    /// payload storage each keeps.
+    private var spareCalls: [ServerCall] = []
+    static let maximumSpareCalls = 128
     /// The method of the last request, and its bytes (see `methodName`).
     private var lastMethod = ""
     private var lastMethodUTF8: [UInt8] = []
@@ -276,7 +284,19 @@ final class ServerConnection: TCPConnectionDelegate {
             service.handle(handling)
             // Calls answered inside the handler never enter the table; the rest wait there
             // for their answer, a cancel, their deadline or the end of the connection.
-            for call in handling where !call.isFinished {
+            for index in handling.indices {
+                if handling[index].isFinished {
+                    // Nobody else holds it: the next batch can reuse it (see `spareCalls`); not
+                    // after the close, which let the spares go. (No local binding of the call
+                    // here: it would be a second reference.)
+                    if !tcp.isClosed && spareCalls.count < Self.maximumSpareCalls && handling[index].isReusable
+                        && isKnownUniquelyReferenced(&handling[index])
+                    {
+                        spareCalls.append(handling[index])
+                    }
+                    continue
+                }
+                let call = handling[index]
                 if tcp.isClosed {
                     call.cancel()
                     continue
@@ -319,6 +339,8 @@ final class ServerConnection: TCPConnectionDelegate {
         for call in unregistered { call.cancel() }
         deadlineTimer?.cancel()
         deadlineTimer = nil
+        // Spare calls hold this connection: let them go.
+        spareCalls.removeAll()
         // The transport calls nothing after this: let the relay go, which ends the cycle that
         // kept this connection alive while it was open.
         relay?.connection = nil
@@ -399,9 +421,17 @@ final class ServerConnection: TCPConnectionDelegate {
         if frame.deadlineMilliseconds > 0 {
             deadline = monotonicNanoseconds() + UInt64(frame.deadlineMilliseconds) * 1_000_000
         }
-        let call = ServerCall(
-            streamID: streamID, method: methodName(frame.methodUTF8), payload: frame.payloadBytes,
-            isStream: frame.flags & Frame.flagServerStream != 0, deadline: deadline, connection: self)
+        let method = methodName(frame.methodUTF8)
+        let isStream = frame.flags & Frame.flagServerStream != 0
+        let call: ServerCall
+        if let spare = spareCalls.popLast() {
+            spare.reuse(streamID: streamID, method: method, payload: frame.payload, isStream: isStream, deadline: deadline)
+            call = spare
+        } else {
+            call = ServerCall(
+                streamID: streamID, method: method, payload: frame.payloadBytes, isStream: isStream, deadline: deadline,
+                connection: self)
+        }
         opened.append(call)
     }
 
