@@ -40,12 +40,21 @@ public final class ServerCall: @unchecked Sendable {
     // Safety of @unchecked Sendable: every mutation checks `loop.preconditionInLoop()`, or
     // happens in `reuse` on the loop while the connection holds the only reference.
 
-    public private(set) var streamID: UInt64
-    public private(set) var method: String
-    public private(set) var payload: [UInt8]
-    public private(set) var isStream: Bool
+    // Read through getters compiled into Wire: a stored `var` read from another module would
+    // cost a dynamic exclusivity check per access there.
+    public var streamID: UInt64 { currentStreamID }
+    public var method: String { currentMethod }
+    public var payload: [UInt8] { currentPayload }
+    public var isStream: Bool { currentIsStream }
     /// Monotonic nanoseconds after which the caller has given up; nil for no deadline.
-    public private(set) var deadline: UInt64?
+    public var deadline: UInt64? { currentDeadline }
+
+    // What `reuse` replaces when the object serves another request.
+    private var currentStreamID: UInt64
+    private var currentMethod: String
+    private var currentPayload: [UInt8]
+    private var currentIsStream: Bool
+    private var currentDeadline: UInt64?
     /// Who called, as the connection's handshake established it.
     public var peer: PeerIdentity { connection.peerIdentity }
     public var loop: EventLoop { connection.tcp.loop }
@@ -69,11 +78,11 @@ public final class ServerCall: @unchecked Sendable {
         streamID: UInt64, method: String, payload: [UInt8], isStream: Bool, deadline: UInt64?,
         connection: ServerConnection
     ) {
-        self.streamID = streamID
-        self.method = method
-        self.payload = payload
-        self.isStream = isStream
-        self.deadline = deadline
+        currentStreamID = streamID
+        currentMethod = method
+        currentPayload = payload
+        currentIsStream = isStream
+        currentDeadline = deadline
         self.connection = connection
     }
 
@@ -91,16 +100,16 @@ public final class ServerCall: @unchecked Sendable {
     /// not too large.
     func reuse(streamID: UInt64, method: String, payload bytes: UnsafeRawBufferPointer, isStream: Bool, deadline: UInt64?) {
         precondition(isReusable, "reusing a call in progress")
-        self.streamID = streamID
-        self.method = method
-        if payload.capacity > Self.maximumReusedPayloadBytes || bytes.count > Self.maximumReusedPayloadBytes {
-            payload = bytes.isEmpty ? [] : [UInt8](bytes.assumingMemoryBound(to: UInt8.self))
+        currentStreamID = streamID
+        currentMethod = method
+        if currentPayload.capacity > Self.maximumReusedPayloadBytes || bytes.count > Self.maximumReusedPayloadBytes {
+            currentPayload = bytes.isEmpty ? [] : [UInt8](bytes.assumingMemoryBound(to: UInt8.self))
         } else {
-            payload.removeAll(keepingCapacity: true)
-            if !bytes.isEmpty { payload.append(contentsOf: bytes.assumingMemoryBound(to: UInt8.self)) }
+            currentPayload.removeAll(keepingCapacity: true)
+            if !bytes.isEmpty { currentPayload.append(contentsOf: bytes.assumingMemoryBound(to: UInt8.self)) }
         }
-        self.isStream = isStream
-        self.deadline = deadline
+        currentIsStream = isStream
+        currentDeadline = deadline
         isFinished = false
     }
 
