@@ -21,6 +21,7 @@ let package = Package(
         .executable(name: "bench", targets: ["BenchCommand"]),
         .executable(name: "skiff-protogen", targets: ["ProtoGen"]),
         .executable(name: "skiff-uv-echo", targets: ["UVEcho"]),
+        .executable(name: "skiff-wire-probe", targets: ["WireProbe"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -114,6 +115,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
+        // Serves and makes `bench wire`'s calls without Swift concurrency, for callgrind and perf.
+        .executableTarget(name: "WireProbe", dependencies: ["Bench", "Wire"], swiftSettings: strict),
         .executableTarget(
             name: "BenchCommand",
             dependencies: [

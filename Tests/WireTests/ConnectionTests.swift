@@ -22,6 +22,38 @@ struct ConnectionTests {
         await server.stop()
     }
 
+    @Test("answered calls are reused for later requests, but never a call a handler still holds")
+    func reusedCalls() async throws {
+        let log = CallLog()
+        let router = MethodRouter()
+        router.register("test.Keep") { call in
+            log.keep(call)
+            call.respond(call.payload)
+        }
+        router.register("test.Echo") { call in
+            log.see(call)
+            call.respond(call.payload)
+        }
+        let server = try await TestServer(router: router)
+        let client = TestClient(address: server.address)
+        for round in 0..<100 {
+            let payload = [UInt8](repeating: UInt8(round), count: round % 7 + 1)
+            #expect(try await client.client.call("test.Echo", payload + [1]) == payload + [1])
+            #expect(try await client.client.call("test.Keep", payload) == payload)
+        }
+        let entries = await server.loop.submit { log.entries.map { ($0.call.streamID, $0.call.method, $0.call.payload, $0.streamID, $0.payload) } }
+        #expect(entries.count == 100)
+        for (streamID, method, payload, keptStreamID, keptPayload) in entries {
+            #expect(streamID == keptStreamID && method == "test.Keep" && payload == keptPayload)
+        }
+        #expect(Set(log.keptObjects).count == 100, "a held call was handed to another request")
+        // The kept calls came in objects answered echo calls had: the checks above ran on
+        // reused calls.
+        #expect(log.keptInEchoObjects > 50)
+        await client.stop()
+        await server.stop()
+    }
+
     @Test("an unknown method is UNIMPLEMENTED with the list of methods, and the connection goes on")
     func unknownMethod() async throws {
         let server = try await TestServer(router: makeRouter())
@@ -380,5 +412,29 @@ func collect(_ client: WireClient, _ method: String, _ payload: [UInt8]) async -
                 }
             }
         }
+    }
+}
+
+/// CallLog records what handlers saw, on the server's loop.
+final class CallLog: @unchecked Sendable {
+    private let lock = NSLock()
+    private var kept: [(call: ServerCall, streamID: UInt64, payload: [UInt8])] = []
+    private var echoObjects: Set<ObjectIdentifier> = []
+
+    func keep(_ call: ServerCall) {
+        lock.withLock { kept.append((call, call.streamID, call.payload)) }
+    }
+
+    func see(_ call: ServerCall) {
+        lock.withLock {
+            _ = echoObjects.insert(ObjectIdentifier(call))
+        }
+    }
+
+    var entries: [(call: ServerCall, streamID: UInt64, payload: [UInt8])] { lock.withLock { kept } }
+    var keptObjects: [ObjectIdentifier] { lock.withLock { kept.map { ObjectIdentifier($0.call) } } }
+    /// Kept calls that came in an object an earlier echo call had.
+    var keptInEchoObjects: Int {
+        lock.withLock { kept.filter { echoObjects.contains(ObjectIdentifier($0.call)) }.count }
     }
 }

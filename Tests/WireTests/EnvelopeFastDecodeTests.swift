@@ -342,6 +342,39 @@ struct EnvelopeFastDecodeTests {
         streamID: 300, kind: .request, method: "store.Put", statusCode: .notFound, statusMessage: "not found: é",
         payload: [1, 2, 3, 0, 255], deadlineMilliseconds: 1500, flags: 1)
 
+    @Test("call frames take the call-frame path, and it and its mutations agree with the generated decoder")
+    func callFrames() throws {
+        var random = TestRandom(seed: 20_261_124)
+        let methods = ["", "wire.Echo", "store.Put", String(repeating: "m", count: 127), String(repeating: "m", count: 128)]
+        let payloadSizes = [0, 1, 127, 128, 256, 16_383, 16_384, 70_000]
+        let streamIDs: [UInt64] = [1, 127, 128, 1 << 35, UInt64.max]
+        for kind in FrameKind.allCases where kind != .unspecified {
+            for method in methods {
+                for size in payloadSizes {
+                    let streamID = streamIDs[Int(random.next() % UInt64(streamIDs.count))]
+                    let payload = (0..<size).map { UInt8(truncatingIfNeeded: $0 &* 13) }
+                    var frame: [UInt8] = []
+                    payload.withUnsafeBytes {
+                        Frame.appendCallFrame(streamID: streamID, kind: kind, method: method, payload: $0, to: &frame)
+                    }
+                    let body = Array(frame.dropFirst(Frame.headerBytes))
+                    let what = "\(kind) frame, method of \(method.utf8.count) bytes, \(size)-byte payload"
+                    // Method lengths past one varint byte are left to the general path.
+                    let taken = body.withUnsafeBytes { EnvelopeDecoding.parseCallFrame($0) } != nil
+                    #expect(taken == (method.utf8.count < 128), "\(what): call-frame path taken: \(taken)")
+                    Self.agree(body, what)
+                    // Flipped bits and cut tails must give what the generated decoder gives,
+                    // whichever path takes them.
+                    for _ in 0..<8 {
+                        var mutated = body
+                        Self.mutate(&mutated, &random)
+                        Self.agree(mutated, "mutated \(what): \(Self.hex(mutated))")
+                    }
+                }
+            }
+        }
+    }
+
     @Test("fields in any order decode to the same envelope")
     func shuffledFieldOrder() {
         var random = TestRandom(seed: 7)

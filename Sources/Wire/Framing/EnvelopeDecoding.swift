@@ -30,12 +30,85 @@ import Darwin
 enum EnvelopeDecoding {
     static let messageName = "skiff.wire.Envelope"
 
-    /// Decodes one Envelope from `bytes` (a frame's body, without the length header). Inlined
-    /// into the frame decoder, whose caller then receives the Envelope without the copy (and
-    /// retain/release of its fields) that returning it from a call through typed throws made.
-    @inline(__always)
+    /// Decodes one Envelope from `bytes` (a frame's body, without the length header).
     static func decode(_ bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) -> Envelope {
-        guard let base = bytes.baseAddress, bytes.count > 0 else { return Envelope() }
+        try parse(bytes).envelope()
+    }
+
+    /// Parses and checks one Envelope from `bytes` without building it: the strings and the
+    /// payload stay where they are. Every check `decode` makes is made here, in the same order,
+    /// so a view exists exactly when `decode` would succeed and gives the same Envelope.
+    @inline(__always)
+    static func parse(_ bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) -> FrameView {
+        if let frame = parseCallFrame(bytes) { return frame }
+        return try parseAny(bytes)
+    }
+
+    /// The frames calls are made of, as `Frame.appendCallFrame` writes them: stream id, kind,
+    /// then optionally a method and a payload, each field once, in field order, with one-byte
+    /// kind, method length and (if present) tag values, and nothing after the payload. nil for
+    /// anything else, which `parseAny` then reads. Everything accepted here is well-formed, so
+    /// the view is the one `parseAny` would give, checks included (a test compares the two).
+    @inline(__always)
+    static func parseCallFrame(_ bytes: UnsafeRawBufferPointer) -> FrameView? {
+        guard let base = bytes.baseAddress, bytes.count >= 4, base.load(as: UInt8.self) == 0x08 else { return nil }
+        let count = bytes.count
+        // Stream id: a varint of at most 10 bytes, within the frame.
+        var offset = 1
+        var streamID: UInt64 = 0
+        var shift: UInt64 = 0
+        while true {
+            guard offset < count, shift < 64 else { return nil }
+            let byte = base.load(fromByteOffset: offset, as: UInt8.self)
+            offset += 1
+            streamID |= UInt64(byte & 0x7F) << shift
+            if byte & 0x80 == 0 { break }
+            shift += 7
+        }
+        // Kind: tag 0x10 and a one-byte value naming a FrameKind.
+        guard count - offset >= 2, base.load(fromByteOffset: offset, as: UInt8.self) == 0x10,
+            let kind = FrameKind(rawValue: Int32(base.load(fromByteOffset: offset + 1, as: UInt8.self))),
+            kind != .unspecified
+        else { return nil }
+        offset += 2
+        var method = UnsafeRawBufferPointer(start: nil, count: 0)
+        if offset < count && base.load(fromByteOffset: offset, as: UInt8.self) == 0x1A {
+            // Method: tag 0x1A, a one-byte length, ASCII text without NUL.
+            guard count - offset >= 2 else { return nil }
+            let length = Int(base.load(fromByteOffset: offset + 1, as: UInt8.self))
+            guard length < 0x80, count - offset - 2 >= length else { return nil }
+            let start = base + offset + 2
+            guard length > 0, memchr(start, 0, length) == nil, isASCII(start, count: length) else { return nil }
+            method = UnsafeRawBufferPointer(start: start, count: length)
+            offset += 2 + length
+        }
+        var payload = UnsafeRawBufferPointer(start: nil, count: 0)
+        if offset < count {
+            // Payload: tag 0x32 and a length of at most 5 bytes reaching exactly to the end.
+            guard base.load(fromByteOffset: offset, as: UInt8.self) == 0x32 else { return nil }
+            offset += 1
+            var length = 0
+            var lengthShift = 0
+            while true {
+                guard offset < count, lengthShift < 35 else { return nil }
+                let byte = base.load(fromByteOffset: offset, as: UInt8.self)
+                offset += 1
+                length |= Int(byte & 0x7F) << lengthShift
+                if byte & 0x80 == 0 { break }
+                lengthShift += 7
+            }
+            guard length == count - offset, length <= Int(Int32.max) else { return nil }
+            payload = UnsafeRawBufferPointer(start: base + offset, count: length)
+        }
+        return FrameView(
+            streamID: streamID, kind: kind, methodUTF8: method, statusCode: .ok,
+            statusMessageUTF8: UnsafeRawBufferPointer(start: nil, count: 0), payload: payload,
+            deadlineMilliseconds: 0, flags: 0)
+    }
+
+    /// Any encoding protoc-c accepts (see the type's comment).
+    static func parseAny(_ bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) -> FrameView {
+        guard let base = bytes.baseAddress, bytes.count > 0 else { return FrameView() }
         var reader = Reader(base: base, count: bytes.count)
         var streamID: UInt64 = 0
         var kindNumber: UInt64 = 0
@@ -81,23 +154,19 @@ enum EnvelopeDecoding {
         }
         precondition(reader.offset == reader.count, "envelope reader ran past its buffer")
 
-        // Built with the memberwise initializer, in the generated code's order of checks.
+        // Checked in the generated code's order.
         let kindRaw = Int32(truncatingIfNeeded: kindNumber)
         guard let kind = FrameKind(rawValue: kindRaw) else { throw unknownEnum(kindRaw, field: "kind") }
-        let methodString = try string(method, in: base, field: "method")
+        let methodText = try text(method, in: base, field: "method")
         let statusRaw = Int32(truncatingIfNeeded: statusNumber)
         guard let statusCode = StatusCode(rawValue: statusRaw) else {
             throw unknownEnum(statusRaw, field: "status_code")
         }
-        let statusMessageString = try string(statusMessage, in: base, field: "status_message")
-        let payloadBytes =
-            payload.count > 0
-            ? [UInt8](UnsafeBufferPointer(
-                start: (base + payload.start).assumingMemoryBound(to: UInt8.self), count: payload.count))
-            : []
-        return Envelope(
-            streamID: streamID, kind: kind, method: methodString, statusCode: statusCode,
-            statusMessage: statusMessageString, payload: payloadBytes,
+        let statusMessageText = try text(statusMessage, in: base, field: "status_message")
+        return FrameView(
+            streamID: streamID, kind: kind, methodUTF8: methodText, statusCode: statusCode,
+            statusMessageUTF8: statusMessageText,
+            payload: UnsafeRawBufferPointer(start: base + payload.start, count: payload.count),
             deadlineMilliseconds: UInt32(truncatingIfNeeded: deadline), flags: UInt32(truncatingIfNeeded: flags))
     }
 
@@ -195,36 +264,41 @@ enum EnvelopeDecoding {
         }
     }
 
-    /// A proto3 string field: the bytes before the first NUL (see the type's comment), which
-    /// must be valid UTF-8.
-    private static func string(
+    /// A proto3 string field's text: the bytes before the first NUL (see the type's comment),
+    /// which must be valid UTF-8.
+    @inline(__always)
+    private static func text(
         _ slice: Slice, in base: UnsafeRawPointer, field: String
-    ) throws(ProtoDecodingError) -> String {
-        guard slice.count > 0 else { return "" }
+    ) throws(ProtoDecodingError) -> UnsafeRawBufferPointer {
+        guard slice.count > 0 else { return UnsafeRawBufferPointer(start: nil, count: 0) }
         let start = base + slice.start
         let length = memchr(start, 0, slice.count).map { UnsafeRawPointer($0) - start } ?? slice.count
-        guard length > 0 else { return "" }
-        if isASCII(start, count: length) {
-            // ASCII is valid UTF-8; this initializer only has to copy it.
-            return String(decoding: UnsafeBufferPointer(start: start.assumingMemoryBound(to: UInt8.self), count: length),
-                          as: UTF8.self)
-        }
-        // Other text is checked by the very validation the generated code uses, on a
-        // NUL-terminated copy: rare on the wire, so the copy does not matter.
-        let decoded = withUnsafeTemporaryAllocation(byteCount: length + 1, alignment: 1) { buffer in
-            let target = buffer.baseAddress!
-            target.copyMemory(from: start, byteCount: length)
-            target.storeBytes(of: 0, toByteOffset: length, as: UInt8.self)
-            return String(validatingCString: target.assumingMemoryBound(to: CChar.self))
-        }
-        guard let decoded else {
+        guard length > 0 else { return UnsafeRawBufferPointer(start: nil, count: 0) }
+        // ASCII is valid UTF-8; other text is rare on the wire.
+        if !isASCII(start, count: length) && !isValidUTF8(start, count: length) {
             throw ProtoDecodingError(messageName: messageName, fieldName: field, reason: .invalidUTF8)
         }
-        return decoded
+        return UnsafeRawBufferPointer(start: start, count: length)
+    }
+
+    /// The very validation the generated code uses, on a NUL-terminated copy.
+    private static func isValidUTF8(_ start: UnsafeRawPointer, count: Int) -> Bool {
+        withUnsafeTemporaryAllocation(byteCount: count + 1, alignment: 1) { buffer in
+            let target = buffer.baseAddress!
+            target.copyMemory(from: start, byteCount: count)
+            target.storeBytes(of: 0, toByteOffset: count, as: UInt8.self)
+            return String(validatingCString: target.assumingMemoryBound(to: CChar.self)) != nil
+        }
+    }
+
+    /// A String of text `text` found valid (ASCII or UTF-8): this initializer only copies it.
+    static func string(_ text: UnsafeRawBufferPointer) -> String {
+        guard !text.isEmpty else { return "" }
+        return String(decoding: text.assumingMemoryBound(to: UInt8.self), as: UTF8.self)
     }
 
     /// Whether the `count` bytes at `start` are all below 0x80, eight at a time.
-    private static func isASCII(_ start: UnsafeRawPointer, count: Int) -> Bool {
+    static func isASCII(_ start: UnsafeRawPointer, count: Int) -> Bool {
         var index = 0
         while count - index >= 8 {
             if start.loadUnaligned(fromByteOffset: index, as: UInt64.self) & 0x8080_8080_8080_8080 != 0 { return false }
@@ -243,5 +317,60 @@ enum EnvelopeDecoding {
 
     private static func unknownEnum(_ number: Int32, field: String) -> ProtoDecodingError {
         ProtoDecodingError(messageName: messageName, fieldName: field, reason: .unknownEnumNumber(number))
+    }
+}
+
+/// FrameView is one decoded frame whose strings and payload still lie in the bytes it was read
+/// from: what a connection hands its delegate, so that a call copies only what it keeps (the
+/// payload into its `[UInt8]`, a method name it has not seen before into a String).
+///
+/// The pointers are valid only during the delegate call that received the view. `method` and
+/// `statusMessage` are valid UTF-8 (they passed the generated code's checks) and end before the
+/// first NUL, as protoc-c's strings do.
+public struct FrameView {
+    public var streamID: UInt64 = 0
+    public var kind: FrameKind = .unspecified
+    /// The method's UTF-8 bytes.
+    public var methodUTF8 = UnsafeRawBufferPointer(start: nil, count: 0)
+    public var statusCode: StatusCode = .ok
+    /// The status message's UTF-8 bytes.
+    public var statusMessageUTF8 = UnsafeRawBufferPointer(start: nil, count: 0)
+    public var payload = UnsafeRawBufferPointer(start: nil, count: 0)
+    public var deadlineMilliseconds: UInt32 = 0
+    public var flags: UInt32 = 0
+
+    public init() {}
+
+    init(
+        streamID: UInt64, kind: FrameKind, methodUTF8: UnsafeRawBufferPointer, statusCode: StatusCode,
+        statusMessageUTF8: UnsafeRawBufferPointer, payload: UnsafeRawBufferPointer, deadlineMilliseconds: UInt32,
+        flags: UInt32
+    ) {
+        self.streamID = streamID
+        self.kind = kind
+        self.methodUTF8 = methodUTF8
+        self.statusCode = statusCode
+        self.statusMessageUTF8 = statusMessageUTF8
+        self.payload = payload
+        self.deadlineMilliseconds = deadlineMilliseconds
+        self.flags = flags
+    }
+
+    public var method: String { EnvelopeDecoding.string(methodUTF8) }
+    public var statusMessage: String { EnvelopeDecoding.string(statusMessageUTF8) }
+
+    /// A copy of the payload.
+    public var payloadBytes: [UInt8] {
+        guard payload.count > 0 else { return [] }
+        // The specialized copy: `init(unsafeUninitializedCapacity:)` looked up Array's generic
+        // metadata on every call.
+        return [UInt8](payload.assumingMemoryBound(to: UInt8.self))
+    }
+
+    /// The Envelope this frame encodes, copied out of the read buffer.
+    public func envelope() -> Envelope {
+        Envelope(
+            streamID: streamID, kind: kind, method: method, statusCode: statusCode, statusMessage: statusMessage,
+            payload: payloadBytes, deadlineMilliseconds: deadlineMilliseconds, flags: flags)
     }
 }

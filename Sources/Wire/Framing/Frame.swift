@@ -241,13 +241,15 @@ public enum FrameError: Error, Equatable, CustomStringConvertible {
     }
 }
 
-/// FrameDecoder turns a stream of bytes, cut at arbitrary places, into envelopes.
+/// FrameDecoder turns a stream of bytes, cut at arbitrary places, into frames.
 ///
-/// Whole frames are decoded straight from the caller's buffer; only a frame split across reads
-/// is copied, into `partial`, which never holds more than one frame.
+/// Whole frames are parsed straight from the caller's buffer into views (`FrameView`); only a
+/// frame split across reads is copied, into `partial`, which never holds more than one frame.
 public struct FrameDecoder {
     public let maximumFrameBytes: Int
-    private var partial: [UInt8] = []
+    private var partial = SplitFrame()
+    /// The views of the batch being decoded (kept to reuse its storage).
+    private var views: [FrameView] = []
 
     public init(maximumFrameBytes: Int = Frame.defaultMaximumBytes) {
         precondition(maximumFrameBytes > 0)
@@ -262,72 +264,83 @@ public struct FrameDecoder {
     public mutating func feed(
         _ bytes: UnsafeRawBufferPointer, _ onFrame: (Envelope) -> Void
     ) throws(FrameError) {
-        try feedFrames(bytes) { envelope in onFrame(envelope) }
-    }
-
-    /// Like `feed(_:_:)`, appending the envelopes to `envelopes`; each is moved there, not copied.
-    mutating func feed(_ bytes: UnsafeRawBufferPointer, into envelopes: inout [Envelope]) throws(FrameError) {
-        try feedFrames(bytes) { envelope in envelopes.append(envelope) }
-    }
-
-    private mutating func feedFrames(
-        _ bytes: UnsafeRawBufferPointer, _ onFrame: (consuming Envelope) -> Void
-    ) throws(FrameError) {
-        var input = bytes
-        if !partial.isEmpty || input.count < Frame.headerBytes {
-            guard let consumed = try completePartial(input, onFrame) else { return }
-            input = UnsafeRawBufferPointer(rebasing: input[consumed...])
+        try feedBatch(bytes) { frames in
+            for frame in frames { onFrame(frame.envelope()) }
         }
-        while !input.isEmpty {
-            if input.count < Frame.headerBytes {
-                partial.append(contentsOf: input)
-                return
+    }
+
+    /// Decodes every complete frame in `bytes` and hands their views to `deliver` in one call
+    /// (none when no frame completed). The views point into `bytes` or into the decoder's
+    /// split-frame buffer and are valid only during `deliver`. On an error, the frames before
+    /// the bad one have been delivered and the decoder must not be fed again.
+    public mutating func feedBatch(
+        _ bytes: UnsafeRawBufferPointer, deliver: ([FrameView]) -> Void
+    ) throws(FrameError) {
+        var batch: [FrameView] = []
+        swap(&batch, &views)
+        defer {
+            batch.removeAll(keepingCapacity: batch.capacity <= 4096)
+            swap(&batch, &views)
+        }
+        var input = bytes
+        // A frame completed from the split-frame buffer comes first; the buffer is emptied only
+        // after delivery, since the view points into it.
+        var usedPartial = false
+        if partial.count > 0 || input.count < Frame.headerBytes {
+            guard let consumed = try completePartial(input) else { return }
+            input = UnsafeRawBufferPointer(rebasing: input[consumed...])
+            batch.append(try Self.parseFrame(UnsafeRawBufferPointer(rebasing: partial.bytes[Frame.headerBytes...])))
+            usedPartial = true
+        }
+        var failure: FrameError? = nil
+        while input.count >= Frame.headerBytes {
+            let length: Int
+            do throws(FrameError) {
+                length = try checkedLength(input[0], input[1], input[2], input[3])
+            } catch {
+                failure = error
+                break
             }
-            let length = try checkedLength(input)
             let total = Frame.headerBytes + length
-            if input.count < total {
-                partial.reserveCapacity(total)
-                partial.append(contentsOf: input)
-                return
+            if input.count < total { break }
+            do throws(FrameError) {
+                batch.append(try Self.parseFrame(UnsafeRawBufferPointer(rebasing: input[Frame.headerBytes..<total])))
+            } catch {
+                failure = error
+                break
             }
-            let body = UnsafeRawBufferPointer(rebasing: input[Frame.headerBytes..<total])
-            onFrame(try Self.decodeEnvelope(body))
             input = UnsafeRawBufferPointer(rebasing: input[total...])
         }
+        if !batch.isEmpty { deliver(batch) }
+        if usedPartial { partial.removeAll() }
+        if let failure { throw failure }
+        // What is left is the start of a frame: keep it for the next read.
+        if !input.isEmpty {
+            if input.count >= Frame.headerBytes {
+                partial.reserve(Frame.headerBytes + (try checkedLength(input[0], input[1], input[2], input[3])))
+            }
+            partial.append(input)
+        }
     }
 
-    /// Moves bytes from `input` into `partial` until it holds a whole frame, decodes that frame,
-    /// and returns how many input bytes it took; nil when `input` ran out first.
-    private mutating func completePartial(
-        _ input: UnsafeRawBufferPointer, _ onFrame: (consuming Envelope) -> Void
-    ) throws(FrameError) -> Int? {
+    /// Moves bytes from `input` into `partial` until it holds a whole frame and returns how many
+    /// input bytes it took; nil when `input` ran out first.
+    private mutating func completePartial(_ input: UnsafeRawBufferPointer) throws(FrameError) -> Int? {
         var consumed = 0
         if partial.count < Frame.headerBytes {
             let take = min(Frame.headerBytes - partial.count, input.count)
-            partial.append(contentsOf: input[0..<take])
+            partial.append(UnsafeRawBufferPointer(rebasing: input[0..<take]))
             consumed = take
             if partial.count < Frame.headerBytes { return nil }
         }
-        let length = try checkedLength(partial[0], partial[1], partial[2], partial[3])
-        let total = Frame.headerBytes + length
+        let header = partial.bytes
+        let total = Frame.headerBytes + (try checkedLength(header[0], header[1], header[2], header[3]))
+        partial.reserve(total)
         let take = min(total - partial.count, input.count - consumed)
-        partial.append(contentsOf: input[consumed..<(consumed + take)])
+        partial.append(UnsafeRawBufferPointer(rebasing: input[consumed..<(consumed + take)]))
         consumed += take
         if partial.count < total { return nil }
-        let decoded = partial.withUnsafeBytes { frame in
-            Result { () throws(FrameError) in
-                try Self.decodeEnvelope(UnsafeRawBufferPointer(rebasing: frame[Frame.headerBytes...]))
-            }
-        }
-        let envelope = try decoded.get()
-        // Keep a modest buffer for the next split frame; give back a big one.
-        partial.removeAll(keepingCapacity: partial.capacity <= 256 << 10)
-        onFrame(envelope)
         return consumed
-    }
-
-    private func checkedLength(_ header: UnsafeRawBufferPointer) throws(FrameError) -> Int {
-        try checkedLength(header[0], header[1], header[2], header[3])
     }
 
     private func checkedLength(_ b0: UInt8, _ b1: UInt8, _ b2: UInt8, _ b3: UInt8) throws(FrameError) -> Int {
@@ -338,17 +351,92 @@ public struct FrameDecoder {
         return length
     }
 
-    private static func decodeEnvelope(_ body: UnsafeRawBufferPointer) throws(FrameError) -> Envelope {
-        let envelope: Envelope
+    @inline(__always)
+    private static func parseFrame(_ body: UnsafeRawBufferPointer) throws(FrameError) -> FrameView {
+        let frame: FrameView
         do {
-            // The fast path gives exactly what `Envelope(protobuf:)` gives (EnvelopeFastDecodeTests).
-            envelope = try EnvelopeDecoding.decode(body)
+            // Exactly what `Envelope(protobuf:)` accepts (EnvelopeFastDecodeTests).
+            frame = try EnvelopeDecoding.parse(body)
         } catch {
             throw .malformed(length: body.count, reason: "\(error)")
         }
-        if envelope.kind == .unspecified {
+        if frame.kind == .unspecified {
             throw .malformed(length: body.count, reason: "envelope has no frame kind")
         }
-        return envelope
+        return frame
+    }
+}
+
+/// SplitFrame holds the bytes of one frame that arrived across reads. Its memory is managed by
+/// hand so that views of the completed frame can point into it while they are delivered; a copy
+/// of the decoder that owns it gets its own bytes when it next writes (copy on write).
+struct SplitFrame {
+    private final class Storage {
+        var base: UnsafeMutableRawPointer?
+        var count = 0
+        var capacity = 0
+
+        init() {}
+
+        func copy() -> Storage {
+            let other = Storage()
+            if let base, capacity > 0 {
+                other.base = .allocate(byteCount: capacity, alignment: 16)
+                other.base!.copyMemory(from: base, byteCount: count)
+                other.count = count
+                other.capacity = capacity
+            }
+            return other
+        }
+
+        deinit { base?.deallocate() }
+    }
+
+    private var storage = Storage()
+
+    var count: Int { storage.count }
+
+    /// The bytes held; valid until the next mutation.
+    var bytes: UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(start: storage.base, count: storage.count)
+    }
+
+    private mutating func unique() {
+        if !isKnownUniquelyReferenced(&storage) { storage = storage.copy() }
+    }
+
+    /// Makes room for `total` bytes in all.
+    mutating func reserve(_ total: Int) {
+        unique()
+        guard total > storage.capacity else { return }
+        let newBase = UnsafeMutableRawPointer.allocate(byteCount: total, alignment: 16)
+        if let base = storage.base {
+            newBase.copyMemory(from: base, byteCount: storage.count)
+            base.deallocate()
+        }
+        storage.base = newBase
+        storage.capacity = total
+    }
+
+    mutating func append(_ bytes: UnsafeRawBufferPointer) {
+        guard let source = bytes.baseAddress, bytes.count > 0 else { return }
+        if storage.count + bytes.count > storage.capacity {
+            reserve(max(storage.count + bytes.count, 2 * storage.capacity, 64))
+        } else {
+            unique()
+        }
+        (storage.base! + storage.count).copyMemory(from: source, byteCount: bytes.count)
+        storage.count += bytes.count
+    }
+
+    /// Empties the buffer; keeps a modest one for the next split frame, gives back a big one.
+    mutating func removeAll() {
+        unique()
+        storage.count = 0
+        if storage.capacity > 256 << 10 {
+            storage.base?.deallocate()
+            storage.base = nil
+            storage.capacity = 0
+        }
     }
 }

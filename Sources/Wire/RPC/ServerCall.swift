@@ -32,15 +32,29 @@ public enum StreamSendResult: Sendable {
 
 /// ServerCall is one unary call or server stream in progress on a server connection. It lives on
 /// the connection's loop: every method must be called there, which is where handlers run.
+///
+/// Hold a call strongly for as long as you need it, never through a weak or unowned reference:
+/// once a call is finished and its connection holds the only strong reference, the connection
+/// reuses the object for a later request.
 public final class ServerCall: @unchecked Sendable {
-    // Safety of @unchecked Sendable: every mutation checks `loop.preconditionInLoop()`.
+    // Safety of @unchecked Sendable: every mutation checks `loop.preconditionInLoop()`, or
+    // happens in `reuse` on the loop while the connection holds the only reference.
 
-    public let streamID: UInt64
-    public let method: String
-    public let payload: [UInt8]
-    public let isStream: Bool
+    // Read through getters compiled into Wire: a stored `var` read from another module would
+    // cost a dynamic exclusivity check per access there.
+    public var streamID: UInt64 { currentStreamID }
+    public var method: String { currentMethod }
+    public var payload: [UInt8] { currentPayload }
+    public var isStream: Bool { currentIsStream }
     /// Monotonic nanoseconds after which the caller has given up; nil for no deadline.
-    public let deadline: UInt64?
+    public var deadline: UInt64? { currentDeadline }
+
+    // What `reuse` replaces when the object serves another request.
+    private var currentStreamID: UInt64
+    private var currentMethod: String
+    private var currentPayload: [UInt8]
+    private var currentIsStream: Bool
+    private var currentDeadline: UInt64?
     /// Who called, as the connection's handshake established it.
     public var peer: PeerIdentity { connection.peerIdentity }
     public var loop: EventLoop { connection.tcp.loop }
@@ -64,12 +78,39 @@ public final class ServerCall: @unchecked Sendable {
         streamID: UInt64, method: String, payload: [UInt8], isStream: Bool, deadline: UInt64?,
         connection: ServerConnection
     ) {
-        self.streamID = streamID
-        self.method = method
-        self.payload = payload
-        self.isStream = isStream
-        self.deadline = deadline
+        currentStreamID = streamID
+        currentMethod = method
+        currentPayload = payload
+        currentIsStream = isStream
+        currentDeadline = deadline
         self.connection = connection
+    }
+
+    /// Payload storage a reused call keeps; a larger one is given back.
+    static let maximumReusedPayloadBytes = 1024
+
+    /// True when the call is over and holds no handler state, so that its connection may reuse
+    /// it once nobody else holds it.
+    var isReusable: Bool {
+        isFinished && !isRegistered && onCancel == nil && onWritable == nil
+    }
+
+    /// Makes this finished call, which nobody but its connection holds, the call of a new
+    /// request. The payload is copied into the old payload's storage when that is unshared and
+    /// not too large.
+    func reuse(streamID: UInt64, method: String, payload bytes: UnsafeRawBufferPointer, isStream: Bool, deadline: UInt64?) {
+        precondition(isReusable, "reusing a call in progress")
+        currentStreamID = streamID
+        currentMethod = method
+        if currentPayload.capacity > Self.maximumReusedPayloadBytes || bytes.count > Self.maximumReusedPayloadBytes {
+            currentPayload = bytes.isEmpty ? [] : [UInt8](bytes.assumingMemoryBound(to: UInt8.self))
+        } else {
+            currentPayload.removeAll(keepingCapacity: true)
+            if !bytes.isEmpty { currentPayload.append(contentsOf: bytes.assumingMemoryBound(to: UInt8.self)) }
+        }
+        currentIsStream = isStream
+        currentDeadline = deadline
+        isFinished = false
     }
 
     /// Decodes the request payload as `Message`, or fails the call with INVALID_ARGUMENT and

@@ -536,37 +536,32 @@ public final class WireClient: @unchecked Sendable {
 }
 
 extension WireClient: TCPConnectionDelegate {
-    public func connection(_ connection: TCPConnection, didRead envelopes: [Envelope]) {
+    public func connection(_ connection: TCPConnection, didRead frames: [FrameView]) {
         guard connection === tcp else { return }
         lastReceivedAtMilliseconds = uv_now(loop.uvLoop)
-        for index in envelopes.indices {
-            // Answers are read in place; other kinds are rare enough to copy.
-            if envelopes[index].kind == .response {
-                switch pendingCalls.removeValue(forKey: envelopes[index].streamID)?.handler {
-                case .unary(let completion)?: completion(.success(envelopes[index].payload))
-                case .async(let call)?: call.resume(.success(envelopes[index].payload))
+        for frame in frames {
+            // Answers are handled straight from the read buffer; other kinds are rare enough to
+            // copy into an Envelope.
+            if frame.kind == .response {
+                switch pendingCalls.removeValue(forKey: frame.streamID)?.handler {
+                case .unary(let completion)?: completion(.success(frame.payloadBytes))
+                case .async(let call)?: call.resume(.success(frame.payloadBytes))
                 case .stream(let handler)?:
                     handler(.end(WireError(.internal, "a unary response for a stream")))
                 case nil: break
                 }
                 continue
             }
-            let envelope = envelopes[index]
+            if frame.kind == .streamItem {
+                if case .stream(let handler)? = pendingCalls[frame.streamID]?.handler {
+                    handler(.item(frame.payloadBytes))
+                }
+                continue
+            }
+            let envelope = frame.envelope()
             switch envelope.kind {
             case .handshakeAck where state == .handshaking:
                 handshakeAccepted(envelope)
-            case .response:
-                switch pendingCalls.removeValue(forKey: envelope.streamID)?.handler {
-                case .unary(let completion)?: completion(.success(envelope.payload))
-                case .async(let call)?: call.resume(.success(envelope.payload))
-                case .stream(let handler)?:
-                    handler(.end(WireError(.internal, "a unary response for a stream")))
-                case nil: break
-                }
-            case .streamItem:
-                if case .stream(let handler)? = pendingCalls[envelope.streamID]?.handler {
-                    handler(.item(envelope.payload))
-                }
             case .streamEnd:
                 if let pending = pendingCalls.removeValue(forKey: envelope.streamID)?.handler {
                     let status = envelope.statusCode == .ok

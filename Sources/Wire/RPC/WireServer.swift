@@ -1,6 +1,10 @@
 import CLibUV
 import Logging
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// WireService handles the calls of a server. `handle` runs on the server's loop thread, once per
 /// read batch, with every call that batch opened; an actor pinned to the same loop (`LoopBound`)
 /// enters itself with `assumeIsolated` instead of hopping.
@@ -203,6 +207,17 @@ final class ServerConnection: TCPConnectionDelegate {
     private var opened: [ServerCall] = []
     /// The batch the service is handling (kept to reuse its storage).
     private var handling: [ServerCall] = []
+    /// Calls answered inside the handler that opened them and then let go by everybody: the
+    /// next requests reuse them, and their payload arrays' storage, instead of allocating both
+    /// per call. A call is taken only when the connection holds the sole strong reference, so
+    /// no handler can see its call change; ServerCall's documentation asks handlers not to keep
+    /// weak or unowned references. Bounded in count and (see `ServerCall.reuse`) in the
+    /// payload storage each keeps.
+    private var spareCalls: [ServerCall] = []
+    static let maximumSpareCalls = 128
+    /// The method of the last request, and its bytes (see `methodName`).
+    private var lastMethod = ""
+    private var lastMethodUTF8: [UInt8] = []
 
     init(tcp: TCPConnection, server: WireServer) {
         self.tcp = tcp
@@ -231,22 +246,19 @@ final class ServerConnection: TCPConnectionDelegate {
 
     // MARK: TCPConnectionDelegate
 
-    func connection(_ connection: TCPConnection, didRead envelopes: [Envelope]) {
+    func connection(_ connection: TCPConnection, didRead frames: [FrameView]) {
         lastFrameAtMilliseconds = uv_now(loop.uvLoop)
         opened.removeAll(keepingCapacity: true)
-        // Fields are read in place (no copy of each Envelope, no retain of its payload).
-        for index in envelopes.indices {
+        for frame in frames {
             guard !tcp.isClosed else { return }
             if !handshakeDone {
-                acceptHandshake(envelopes[index])
+                acceptHandshake(frame)
                 continue
             }
-            let streamID = envelopes[index].streamID
-            switch envelopes[index].kind {
+            let streamID = frame.streamID
+            switch frame.kind {
             case .request:
-                open(
-                    streamID: streamID, method: envelopes[index].method, payload: envelopes[index].payload,
-                    deadlineMilliseconds: envelopes[index].deadlineMilliseconds, flags: envelopes[index].flags)
+                open(frame)
             case .cancel:
                 if let call = calls.removeValue(forKey: streamID) {
                     call.isRegistered = false
@@ -261,7 +273,7 @@ final class ServerConnection: TCPConnectionDelegate {
             case .pong:
                 break
             default:
-                protocolError("unexpected \(envelopes[index].kind) frame from a client (stream \(streamID))")
+                protocolError("unexpected \(frame.kind) frame from a client (stream \(streamID))")
             }
         }
         if !opened.isEmpty && !tcp.isClosed {
@@ -272,7 +284,19 @@ final class ServerConnection: TCPConnectionDelegate {
             service.handle(handling)
             // Calls answered inside the handler never enter the table; the rest wait there
             // for their answer, a cancel, their deadline or the end of the connection.
-            for call in handling where !call.isFinished {
+            for index in handling.indices {
+                if handling[index].isFinished {
+                    // Nobody else holds it: the next batch can reuse it (see `spareCalls`); not
+                    // after the close, which let the spares go. (No local binding of the call
+                    // here: it would be a second reference.)
+                    if !tcp.isClosed && spareCalls.count < Self.maximumSpareCalls && handling[index].isReusable
+                        && isKnownUniquelyReferenced(&handling[index])
+                    {
+                        spareCalls.append(handling[index])
+                    }
+                    continue
+                }
+                let call = handling[index]
                 if tcp.isClosed {
                     call.cancel()
                     continue
@@ -315,6 +339,8 @@ final class ServerConnection: TCPConnectionDelegate {
         for call in unregistered { call.cancel() }
         deadlineTimer?.cancel()
         deadlineTimer = nil
+        // Spare calls hold this connection: let them go.
+        spareCalls.removeAll()
         // The transport calls nothing after this: let the relay go, which ends the cycle that
         // kept this connection alive while it was open.
         relay?.connection = nil
@@ -325,16 +351,14 @@ final class ServerConnection: TCPConnectionDelegate {
 
     // MARK: Handshake
 
-    private func acceptHandshake(_ envelope: Envelope) {
-        guard envelope.kind == .handshake else {
-            reject(WireError(.failedPrecondition, "the first frame must be a handshake, got \(envelope.kind)"))
+    private func acceptHandshake(_ frame: FrameView) {
+        guard frame.kind == .handshake else {
+            reject(WireError(.failedPrecondition, "the first frame must be a handshake, got \(frame.kind)"))
             return
         }
         let handshake: Handshake
         do {
-            handshake = try envelope.payload.withUnsafeBytes { bytes throws(ProtoDecodingError) in
-                try Handshake(protobuf: bytes)
-            }
+            handshake = try Handshake(protobuf: frame.payload)
         } catch {
             reject(WireError(.invalidArgument, "malformed handshake: \(error)"))
             return
@@ -372,7 +396,8 @@ final class ServerConnection: TCPConnectionDelegate {
 
     // MARK: Calls
 
-    private func open(streamID: UInt64, method: String, payload: [UInt8], deadlineMilliseconds: UInt32, flags: UInt32) {
+    private func open(_ frame: FrameView) {
+        let streamID = frame.streamID
         guard streamID != 0 else {
             protocolError("request with stream id 0; stream ids start at 1")
             return
@@ -393,13 +418,35 @@ final class ServerConnection: TCPConnectionDelegate {
             return
         }
         var deadline: UInt64? = nil
-        if deadlineMilliseconds > 0 {
-            deadline = monotonicNanoseconds() + UInt64(deadlineMilliseconds) * 1_000_000
+        if frame.deadlineMilliseconds > 0 {
+            deadline = monotonicNanoseconds() + UInt64(frame.deadlineMilliseconds) * 1_000_000
         }
-        let call = ServerCall(
-            streamID: streamID, method: method, payload: payload,
-            isStream: flags & Frame.flagServerStream != 0, deadline: deadline, connection: self)
+        let method = methodName(frame.methodUTF8)
+        let isStream = frame.flags & Frame.flagServerStream != 0
+        let call: ServerCall
+        if let spare = spareCalls.popLast() {
+            spare.reuse(streamID: streamID, method: method, payload: frame.payload, isStream: isStream, deadline: deadline)
+            call = spare
+        } else {
+            call = ServerCall(
+                streamID: streamID, method: method, payload: frame.payloadBytes, isStream: isStream, deadline: deadline,
+                connection: self)
+        }
         opened.append(call)
+    }
+
+    /// The String of a request's method: a connection's requests mostly repeat a few methods,
+    /// so the last one is kept and reused when the bytes match instead of building a new one.
+    private func methodName(_ utf8: UnsafeRawBufferPointer) -> String {
+        guard !utf8.isEmpty else { return "" }
+        if utf8.count == lastMethodUTF8.count
+            && lastMethodUTF8.withUnsafeBytes({ memcmp($0.baseAddress!, utf8.baseAddress!, utf8.count) == 0 })
+        {
+            return lastMethod
+        }
+        lastMethod = EnvelopeDecoding.string(utf8)
+        lastMethodUTF8 = Array(utf8)
+        return lastMethod
     }
 
     func callFinished(_ streamID: UInt64) {
@@ -476,8 +523,8 @@ final class ServerTransportRelay: TCPConnectionDelegate {
         self.connection = connection
     }
 
-    func connection(_ transport: TCPConnection, didRead envelopes: [Envelope]) {
-        connection?.connection(transport, didRead: envelopes)
+    func connection(_ transport: TCPConnection, didRead frames: [FrameView]) {
+        connection?.connection(transport, didRead: frames)
     }
 
     func connection(_ transport: TCPConnection, didFail error: FrameError) {

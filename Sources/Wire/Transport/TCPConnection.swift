@@ -7,7 +7,8 @@ import Glibc
 /// TCPConnectionDelegate receives what happens on a connection, always on its loop thread.
 public protocol TCPConnectionDelegate: AnyObject {
     /// Every frame decoded from one read, in order: the delegate is entered once per read batch.
-    func connection(_ connection: TCPConnection, didRead envelopes: [Envelope])
+    /// The views are valid only during the call; a delegate copies out what it keeps.
+    func connection(_ connection: TCPConnection, didRead frames: [FrameView])
     /// The peer sent bytes that are not frames; the connection closes after this call.
     func connection(_ connection: TCPConnection, didFail error: FrameError)
     /// The outbound buffer crossed the high watermark (false) or drained below the low one (true).
@@ -55,7 +56,6 @@ public final class TCPConnection: @unchecked Sendable {
 
     let handle: UnsafeMutablePointer<uv_tcp_t>
     private var decoder: FrameDecoder
-    private var decoded: [Envelope] = []
     private var pending = FrameBuffer()
     private var inFlightBytes = 0
     private var flushScheduled = false
@@ -133,25 +133,18 @@ public final class TCPConnection: @unchecked Sendable {
         guard count > 0, let base else { return }
         bytesRead += count
         let bytes = UnsafeRawBufferPointer(start: UnsafeRawPointer(base), count: count)
-        decoded.removeAll(keepingCapacity: true)
         do {
-            try decoder.feed(bytes, into: &decoded)
+            try decoder.feedBatch(bytes) { frames in deliver(frames) }
         } catch {
-            deliver()
             delegate?.connection(self, didFail: error)
             close(reason: error.description)
-            return
         }
-        deliver()
     }
 
-    private func deliver() {
-        guard !decoded.isEmpty, !isClosed else { return }
-        framesRead += decoded.count
-        // Handed over without a copy; once the delegate returned, the array is unique again and
-        // the next read reuses its storage.
-        delegate?.connection(self, didRead: decoded)
-        decoded.removeAll(keepingCapacity: decoded.capacity <= 4096)
+    private func deliver(_ frames: [FrameView]) {
+        guard !isClosed else { return }
+        framesRead += frames.count
+        delegate?.connection(self, didRead: frames)
     }
 
     // MARK: Writing
