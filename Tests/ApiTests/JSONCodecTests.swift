@@ -118,11 +118,11 @@ import Wire
             ServicePort(name: "http", protocol: "TCP", port: 80, targetPort: IntOrString(type: 1, strVal: "http")),
             ServicePort(name: "metrics", protocol: "TCP", port: 9090, targetPort: IntOrString(type: 0, intVal: 9091)),
         ]
-        spec.clusterIP = "10.96.0.10"
-        spec.clusterIPs = ["10.96.0.10"]
+        spec.clusterIP = "127.97.0.10"
+        spec.clusterIPs = ["127.97.0.10"]
         service.spec = spec
         service.status = ServiceStatus(loadBalancer: LoadBalancerStatus())
-        let expected = #"{"kind":"Service","apiVersion":"v1","metadata":{"name":"web","namespace":"shop"},"spec":{"ports":[{"name":"http","protocol":"TCP","port":80,"targetPort":"http"},{"name":"metrics","protocol":"TCP","port":9090,"targetPort":9091}],"selector":{"app":"web"},"clusterIP":"10.96.0.10","type":"ClusterIP","clusterIPs":["10.96.0.10"]},"status":{"loadBalancer":{}}}"#
+        let expected = #"{"kind":"Service","apiVersion":"v1","metadata":{"name":"web","namespace":"shop"},"spec":{"ports":[{"name":"http","protocol":"TCP","port":80,"targetPort":"http"},{"name":"metrics","protocol":"TCP","port":9090,"targetPort":9091}],"selector":{"app":"web"},"clusterIP":"127.97.0.10","type":"ClusterIP","clusterIPs":["127.97.0.10"]},"status":{"loadBalancer":{}}}"#
         #expect(Service.resourceType.encodeJSON(service).compactText == expected)
     }
 

@@ -52,10 +52,10 @@ import Testing
     @Test func aRunningPodShowsReadyContainersAddressAndNode() {
         var pod = Self.pod(containers: ["web", "log"], phase: "Running")
         pod.spec?.nodeName = "node-1"
-        pod.status?.podIPs = [PodIP(ip: "10.1.0.7")]
-        pod.status?.podIP = "10.1.0.7"
+        pod.status?.podIPs = [PodIP(ip: "127.96.0.7")]
+        pod.status?.podIP = "127.96.0.7"
         pod.status?.containerStatuses = [Self.running("web"), Self.running("log", ready: false)]
-        #expect(F.row(pod) == ["web", "1/2", "Running", "0", "5m", "10.1.0.7", "node-1", "<none>", "<none>"])
+        #expect(F.row(pod) == ["web", "1/2", "Running", "0", "5m", "127.96.0.7", "node-1", "<none>", "<none>"])
     }
 
     @Test func restartsSayWhenTheLastOneEnded() {

@@ -61,15 +61,15 @@ import Testing
         #expect(F.row(endpoints) == ["web", "<none>", "5m"])
         endpoints.subsets = [
             EndpointSubset(
-                addresses: [EndpointAddress(ip: "10.1.0.1"), EndpointAddress(ip: "10.1.0.2")],
+                addresses: [EndpointAddress(ip: "127.96.0.1"), EndpointAddress(ip: "127.96.0.2")],
                 ports: [EndpointPort(name: "http", port: 80), EndpointPort(name: "metrics", port: 9090)]),
         ]
-        #expect(F.row(endpoints)[1] == "10.1.0.1:80,10.1.0.2:80,10.1.0.1:9090 + 1 more...")
+        #expect(F.row(endpoints)[1] == "127.96.0.1:80,127.96.0.2:80,127.96.0.1:9090 + 1 more...")
         endpoints.subsets = [EndpointSubset(addresses: [EndpointAddress(ip: "fd00::1")], ports: [EndpointPort(port: 80)])]
         #expect(F.row(endpoints)[1] == "[fd00::1]:80")
         // A headless service without ports lists bare addresses.
-        endpoints.subsets = [EndpointSubset(addresses: [EndpointAddress(ip: "10.1.0.1")])]
-        #expect(F.row(endpoints)[1] == "10.1.0.1")
+        endpoints.subsets = [EndpointSubset(addresses: [EndpointAddress(ip: "127.96.0.1")])]
+        #expect(F.row(endpoints)[1] == "127.96.0.1")
     }
 
     @Test func endpointSliceShowsPortsAndAddresses() {
@@ -77,8 +77,8 @@ import Testing
         #expect(F.headers(EndpointSlice.resourceType) == ["NAME", "ADDRESSTYPE", "PORTS", "ENDPOINTS", "AGE"])
         #expect(F.row(slice) == ["web-abc12", "IPv4", "<unset>", "<unset>", "5m"])
         slice.ports = [EndpointSlicePort(name: "http", port: 80), EndpointSlicePort(name: "any"), EndpointSlicePort()]
-        slice.endpoints = (1...5).map { Endpoint(addresses: ["10.1.0.\($0)"]) }
-        #expect(F.row(slice)[2...3] == ["80,any,*", "10.1.0.1,10.1.0.2,10.1.0.3 + 2 more..."])
+        slice.endpoints = (1...5).map { Endpoint(addresses: ["127.96.0.\($0)"]) }
+        #expect(F.row(slice)[2...3] == ["80,any,*", "127.96.0.1,127.96.0.2,127.96.0.3 + 2 more..."])
     }
 
     @Test func ingressShowsClassHostsAddressAndPorts() {

@@ -89,7 +89,7 @@ import Testing
     }
 
     @Test func podsOnAnUnhealthyNodeAreMarkedNotReadyOnce() throws {
-        let pod = Fixture.pod("web-1", ip: "10.0.0.1", ready: true, node: "n1")
+        let pod = Fixture.pod("web-1", ip: "127.96.0.1", ready: true, node: "n1")
         let status = try #require(NodeLifecycle.notReadyStatus(of: pod, now: start))
         #expect(status.conditions.first { $0.type == "Ready" }?.status == "False")
         var marked = pod
