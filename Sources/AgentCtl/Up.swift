@@ -29,14 +29,7 @@ struct Up: AsyncParsableCommand {
     var logLevel = "info"
 
     func run() async throws {
-        guard let level = Logger.Level(rawValue: logLevel) else {
-            throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical")
-        }
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
+        _ = try bootstrapLogging(level: logLevel, label: "skiff.up")
         try FileManager.default.createDirectory(atPath: dataDir, withIntermediateDirectories: true)
         let token = try Self.localToken(in: dataDir, file: "store-token")
         let client = try SocketAddress(parsing: storeListen)

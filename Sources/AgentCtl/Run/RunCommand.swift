@@ -57,14 +57,7 @@ struct RunApiServer: AsyncParsableCommand {
 
     func run() async throws {
         if let exitWithParent { stopWhenParentExits(exitWithParent) }
-        guard let level = Logger.Level(rawValue: logLevel) else {
-            throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical")
-        }
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
+        _ = try bootstrapLogging(level: logLevel, label: "skiff.apiserver")
         let https = try httpsConfiguration()
         let authenticators = try Self.authenticators(tokenAuthFile: tokenAuthFile, clientCertificates: https?.clientCAPEM != nil)
         let storeToken: String

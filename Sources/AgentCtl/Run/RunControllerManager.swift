@@ -70,19 +70,11 @@ struct RunControllerManager: AsyncParsableCommand {
 
     func run() async throws {
         if let exitWithParent { stopWhenParentExits(exitWithParent) }
-        guard let level = Logger.Level(rawValue: logLevel) else {
-            throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical")
-        }
         var configuration = try makeConfiguration()
         configuration.onControllersStarted = { [identity = configuration.identity] in
             FileHandle.standardOutput.write(Data("controller manager is running: \(identity)\n".utf8))
         }
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
-        let logger = Logger(label: "controller-manager")
+        let logger = try bootstrapLogging(level: logLevel, label: "controller-manager")
         let manager: ControllerManager
         do {
             manager = try ControllerManager(configuration: configuration, logger: logger)

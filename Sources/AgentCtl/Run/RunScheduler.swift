@@ -51,21 +51,12 @@ struct RunScheduler: AsyncParsableCommand {
         }
         if let parallelism, !(1...64).contains(parallelism) { throw ValidationError("--parallelism must be from 1 to 64") }
         guard maxInflightBindings > 0 else { throw ValidationError("--max-inflight-bindings must be positive") }
-        let lease = try Self.milliseconds(leaderElectLeaseDuration, flag: "--leader-elect-lease-duration")
-        let deadline = try Self.milliseconds(leaderElectRenewDeadline, flag: "--leader-elect-renew-deadline")
-        let retry = try Self.milliseconds(leaderElectRetryPeriod, flag: "--leader-elect-retry-period")
+        let lease = try DurationFlag.milliseconds(leaderElectLeaseDuration, flag: "--leader-elect-lease-duration")
+        let deadline = try DurationFlag.milliseconds(leaderElectRenewDeadline, flag: "--leader-elect-renew-deadline")
+        let retry = try DurationFlag.milliseconds(leaderElectRetryPeriod, flag: "--leader-elect-retry-period")
         guard lease > deadline, deadline > retry, retry > 0 else {
             throw ValidationError("leader election needs lease duration > renew deadline > retry period > 0")
         }
-    }
-
-    /// A duration such as "15s", "500ms" or "1m", in milliseconds.
-    static func milliseconds(_ text: String, flag: String) throws -> UInt64 {
-        let units: [(String, Double)] = [("ms", 1), ("s", 1000), ("m", 60_000)]
-        for (suffix, scale) in units where text.hasSuffix(suffix) {
-            if let value = Double(text.dropLast(suffix.count)), value >= 0 { return UInt64(value * scale) }
-        }
-        throw ValidationError("\(flag): \"\(text)\" is not a duration; write it like 15s, 500ms or 1m")
     }
 
     func run() async throws {
@@ -87,9 +78,9 @@ struct RunScheduler: AsyncParsableCommand {
         guard await scheduler.start() else { throw CommandFailure("the scheduler's informers stopped before listing") }
         logger.info("scheduler \(identity) has synced its caches")
         if leaderElect {
-            let lease = try Self.milliseconds(leaderElectLeaseDuration, flag: "--leader-elect-lease-duration")
-            let deadline = try Self.milliseconds(leaderElectRenewDeadline, flag: "--leader-elect-renew-deadline")
-            let retry = try Self.milliseconds(leaderElectRetryPeriod, flag: "--leader-elect-retry-period")
+            let lease = try DurationFlag.milliseconds(leaderElectLeaseDuration, flag: "--leader-elect-lease-duration")
+            let deadline = try DurationFlag.milliseconds(leaderElectRenewDeadline, flag: "--leader-elect-renew-deadline")
+            let retry = try DurationFlag.milliseconds(leaderElectRetryPeriod, flag: "--leader-elect-retry-period")
             let (lockName, lockNamespace) = (self.lockName, self.lockNamespace)
             let election = Task {
                 await LeaderElected.run(
