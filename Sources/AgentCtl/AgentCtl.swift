@@ -1,4 +1,5 @@
 import ArgumentParser
+import Wire
 
 /// `agentctl`: starts Skiff's components and administers a cluster.
 @main
@@ -10,6 +11,7 @@ struct AgentCtl: AsyncParsableCommand {
         subcommands: [Up.self, RunCommand.self, KubeconfigCommand.self, StoreCommand.self])
 
     static func main() async {
+        AllocatorTuning.applyServerDefaults()
         await main(KubeBooleanFlags.normalize(Array(CommandLine.arguments.dropFirst())))
     }
 }

@@ -142,6 +142,9 @@ final class WatchCache: @unchecked Sendable {
     private(set) var objects: [String: CachedObject] = [:]
     /// The store revision the cache reflects (every change up to it is applied).
     private(set) var revision: Int64 = 0
+    /// Counts the cache's changes (loads and applied events), so that answers derived from its
+    /// objects can be kept until it changes (the RBAC authorizer's resolved rules).
+    private(set) var changeCount: UInt64 = 0
     private var history: [WatchCacheEvent] = []
     private var historyStart = 0
     /// The oldest revision a watch may start from: every change after it is in `history`. It is
@@ -200,6 +203,7 @@ final class WatchCache: @unchecked Sendable {
     }
 
     private func load(_ response: RangeResponse) {
+        changeCount &+= 1
         objects.removeAll()
         for kv in response.kvs {
             if let cached = decode(kv) { objects[cached.key] = cached }
@@ -286,6 +290,7 @@ final class WatchCache: @unchecked Sendable {
     }
 
     private func record(_ event: WatchCacheEvent) {
+        changeCount &+= 1
         revision = max(revision, event.revision)
         if history.count - historyStart >= historyLimit {
             historyFloor = history[historyStart].revision

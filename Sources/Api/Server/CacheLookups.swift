@@ -29,6 +29,23 @@ final class CacheLookups: RBACSource, AdmissionLookups, @unchecked Sendable {
     func roleBindings(namespace: String) -> [RoleBinding] { objects(RoleBinding.self, namespace: namespace) }
     func allClusterRoleBindings() -> [ClusterRoleBinding] { objects(ClusterRoleBinding.self) }
 
+    /// The four RBAC kinds' caches, found once the registry has started them.
+    private var rbacCaches: [WatchCache] = []
+
+    /// The sum of the four RBAC caches' change counts: it grows with every change to any of
+    /// them. Nil until the registry has started its caches.
+    var rulesVersion: UInt64? {
+        registry.loop.preconditionInLoop()
+        if rbacCaches.count != 4 {
+            rbacCaches = [Role.resourceType, ClusterRole.resourceType, RoleBinding.resourceType, ClusterRoleBinding.resourceType]
+                .compactMap { registry.caches[$0] }
+            guard rbacCaches.count == 4 else { return nil }
+        }
+        var version: UInt64 = 0
+        for cache in rbacCaches { version &+= cache.changeCount }
+        return version
+    }
+
     // MARK: AdmissionLookups
 
     func namespace(named name: String) -> Namespace? { object(Namespace.self, name: name) }

@@ -125,6 +125,57 @@ struct PipelineRBACTests {
         #expect(Self.authorizer(source).authorize(Self.attributes(.list, group: "apps", "deployments")).isAllowed)
         #expect(!Self.authorizer(source).authorize(Self.attributes(.get, "secrets", name: "db")).isAllowed)
     }
+
+    @Test("resolved rules are kept while the rules version stands and re-read when it changes")
+    func resolvedRulesFollowTheVersion() {
+        let source = VersionedRBACSource()
+        source.set(StaticRBACSource(
+            clusterRoles: [F.clusterRole("reader", [F.rule(verbs: ["get"], resources: ["pods"])])],
+            clusterRoleBindings: [F.clusterRoleBinding("read", roleRef: F.roleRef("ClusterRole", "reader"), [F.subject("User", "alice")])]))
+        let chain = AuthorizerChain([RBACAuthorizer(source: source)])
+        #expect(chain.authorize(Self.attributes(.get, "pods", name: "a")).isAllowed)
+        #expect(!chain.authorize(Self.attributes(.delete, "pods", name: "a")).isAllowed)
+        #expect(chain.authorize(Self.attributes(.get, "pods", name: "b")) == .allow("RBAC: allowed by ClusterRoleBinding \"read\" of ClusterRole \"reader\" to User \"alice\""))
+        #expect(source.bindingWalks == 1, "one user in one namespace resolves once")
+        // Another user, and alice in another namespace, are resolved separately.
+        #expect(!chain.authorize(Self.attributes(Self.bob, .get, "pods", name: "a")).isAllowed)
+        #expect(chain.authorize(Self.attributes(.get, "pods", namespace: "prod", name: "a")).isAllowed)
+        #expect(source.bindingWalks == 3)
+        // Revoking the binding takes effect with the next version: no stale allow.
+        source.set(StaticRBACSource(clusterRoles: [F.clusterRole("reader", [F.rule(verbs: ["get"], resources: ["pods"])])]))
+        #expect(!chain.authorize(Self.attributes(.get, "pods", name: "a")).isAllowed)
+        // Granting bob a Role in one namespace takes effect too.
+        source.set(StaticRBACSource(
+            roles: [F.role("deleter", namespace: "default", [F.rule(verbs: ["delete"], resources: ["pods"])])],
+            roleBindings: [F.roleBinding("bob-deletes", namespace: "default", roleRef: F.roleRef("Role", "deleter"), [F.subject("User", "bob")])]))
+        #expect(chain.authorize(Self.attributes(Self.bob, .delete, "pods", name: "a")).isAllowed)
+        #expect(!chain.authorize(Self.attributes(Self.bob, .delete, "pods", namespace: "prod", name: "a")).isAllowed)
+    }
+
+    static let bob = UserInfo(name: "bob", groups: ["system:authenticated"])
+}
+
+/// VersionedRBACSource is a changing RBAC source, like the API server's watch caches: every
+/// `set` bumps the rules version. It counts walks over the cluster role bindings.
+final class VersionedRBACSource: RBACSource, @unchecked Sendable {
+    // Safety of @unchecked Sendable: used by one test at a time, on one thread.
+    private var current = StaticRBACSource()
+    private var version: UInt64 = 0
+    private(set) var bindingWalks = 0
+
+    func set(_ source: StaticRBACSource) {
+        current = source
+        version += 1
+    }
+
+    var rulesVersion: UInt64? { version }
+    func role(namespace: String, name: String) -> Role? { current.role(namespace: namespace, name: name) }
+    func clusterRole(name: String) -> ClusterRole? { current.clusterRole(name: name) }
+    func roleBindings(namespace: String) -> [RoleBinding] { current.roleBindings(namespace: namespace) }
+    func allClusterRoleBindings() -> [ClusterRoleBinding] {
+        bindingWalks += 1
+        return current.allClusterRoleBindings()
+    }
 }
 
 @Suite("Pipeline: node authorizer")

@@ -77,6 +77,20 @@ struct PipelineValidationTests {
         #expect(Self.problems(pod) == ["metadata.labels[app]: Invalid value: \"\(String(repeating: "v", count: 64))\": must be no more than 63 characters"])
         pod.metadata?.labels = ["Bad_Prefix.com/app": "x"]
         #expect(Self.problems(pod).first?.hasPrefix("metadata.labels: Invalid value: \"Bad_Prefix.com/app\": prefix part a lowercase RFC 1123 subdomain") == true)
+        // Only ASCII letters and digits count as alphanumeric; lengths are in bytes, as in Go.
+        pod.metadata?.labels = ["caf\u{e9}": "x"]
+        #expect(Self.problems(pod).first?.hasPrefix("metadata.labels: Invalid value: \"caf\u{e9}\": name part must consist of") == true)
+        pod.metadata?.labels = ["app": "\u{661}\u{662}"]
+        #expect(Self.problems(pod).first?.hasPrefix("metadata.labels[app]: Invalid value: \"\u{661}\u{662}\": a valid label must be an empty string") == true)
+        pod.metadata?.labels = ["app": String(repeating: "\u{e9}", count: 32)]
+        #expect(Self.problems(pod) == ["metadata.labels[app]: Invalid value: \"\(String(repeating: "\u{e9}", count: 32))\": must be no more than 63 characters"])
+        pod.metadata?.labels = ["a/b/c": "x", "/x": "y", "x/": "z", "Example.com/x": "w", "example.com/My_Name-2.v": "V_1.2-3"]
+        let problems = Self.problems(pod)
+        #expect(problems.count == 4)
+        #expect(problems[0].hasPrefix("metadata.labels: Invalid value: \"/x\": prefix part must be non-empty"))
+        #expect(problems[1].hasPrefix("metadata.labels: Invalid value: \"Example.com/x\": prefix part a lowercase RFC 1123 subdomain"))
+        #expect(problems[2].hasPrefix("metadata.labels: Invalid value: \"a/b/c\": a qualified name must consist of"))
+        #expect(problems[3].hasPrefix("metadata.labels: Invalid value: \"x/\": name part must be non-empty"))
         pod.metadata?.labels = [:]
         pod.metadata?.annotations = ["big": String(repeating: "x", count: 256 * 1024)]
         #expect(Self.problems(pod) == ["metadata.annotations: Too long: must have at most 262144 bytes"])

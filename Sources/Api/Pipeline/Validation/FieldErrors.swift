@@ -52,15 +52,20 @@ struct FieldErrors {
     }
 
     /// Checks text with a NameRules function, reporting its problem as an invalid value.
-    mutating func check(_ path: String, _ value: String, _ rule: (String) -> String?) {
-        if let problem = rule(value) { invalid(path, string: value, problem) }
+    mutating func check(_ path: @autoclosure () -> String, _ value: String, _ rule: (String) -> String?) {
+        if let problem = rule(value) { invalid(path(), string: value, problem) }
     }
 
-    mutating func supported(_ path: String, _ value: String?, _ values: [String]) {
-        if let value, !value.isEmpty, !values.contains(value) { notSupported(path, value, supported: values) }
+    mutating func supported(_ path: @autoclosure () -> String, _ value: String?, _ values: [String]) {
+        if let value, !value.isEmpty, !values.contains(value) { notSupported(path(), value, supported: values) }
     }
 
-    mutating func labels(_ path: String, _ labels: [String: String]) {
+    mutating func labels(_ lazyPath: @autoclosure () -> String, _ labels: [String: String]) {
+        // Sorted only to report problems in a stable order; the common case (no problem) neither
+        // sorts nor builds the per-key path.
+        guard labels.contains(where: { NameRules.qualifiedNameProblem($0.key) != nil || NameRules.labelValueProblem($0.value) != nil })
+        else { return }
+        let path = lazyPath()
         for (key, value) in labels.sorted(by: { $0.key < $1.key }) {
             check(path, key, NameRules.qualifiedNameProblem)
             check("\(path)[\(key)]", value, NameRules.labelValueProblem)
@@ -68,27 +73,27 @@ struct FieldErrors {
     }
 
     /// Parses a quantity, reporting malformed or (unless allowed) negative amounts.
-    mutating func quantity(_ path: String, _ quantity: Quantity, allowNegative: Bool = false) -> QuantityValue? {
+    mutating func quantity(_ path: @autoclosure () -> String, _ quantity: Quantity, allowNegative: Bool = false) -> QuantityValue? {
         do {
             let value = try quantity.value()
             if !allowNegative && value.milliUnits < 0 {
-                invalid(path, string: quantity.string ?? "", "must be greater than or equal to 0")
+                invalid(path(), string: quantity.string ?? "", "must be greater than or equal to 0")
                 return nil
             }
             return value
         } catch {
-            invalid(path, string: quantity.string ?? "", "\(error)")
+            invalid(path(), string: quantity.string ?? "", "\(error)")
             return nil
         }
     }
 
-    mutating func nonNegative(_ path: String, _ value: Int64?) {
-        if let value, value < 0 { invalid(path, String(value), "must be greater than or equal to 0") }
+    mutating func nonNegative(_ path: @autoclosure () -> String, _ value: Int64?) {
+        if let value, value < 0 { invalid(path(), String(value), "must be greater than or equal to 0") }
     }
 
-    mutating func port(_ path: String, _ value: Int32?, allowZero: Bool = false) {
+    mutating func port(_ path: @autoclosure () -> String, _ value: Int32?, allowZero: Bool = false) {
         guard let value else { return }
         if value == 0 && allowZero { return }
-        if value < 1 || value > 65535 { invalid(path, String(value), "must be between 1 and 65535, inclusive") }
+        if value < 1 || value > 65535 { invalid(path(), String(value), "must be between 1 and 65535, inclusive") }
     }
 }
