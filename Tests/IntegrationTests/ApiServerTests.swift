@@ -132,6 +132,41 @@ struct ApiServerTests {
         #expect(events.lines == ["ADDED w1 -", "MODIFIED w1 node-a", "DELETED w1 node-a"])
     }
 
+    @Test("a watch event carries exactly the object the write returned, and get returns the same")
+    func watchEventsEqualWrittenObjects() async throws {
+        let cluster = try ApiCluster(agentctl: BuildProducts.directory.appendingPathComponent("agentctl").path)
+        defer { cluster.stop() }
+        try cluster.start()
+        try await cluster.waitUntilServing()
+        let client = ApiClient(address: cluster.apiAddresses[0], token: cluster.adminToken, component: "test", identity: "echo")
+        defer { Task { await client.close() } }
+        let watched = PodLog()
+        let listed = try await client.list(Pod.self, namespace: "default")
+        client.watchRaw(Pod.self, namespace: "default", resourceVersion: listed.resourceVersion) { kind, bytes, _ in
+            guard let kind, kind != .bookmark, let pod = try? Pod(protobuf: bytes) else { return }
+            watched.append(pod)
+        }
+        try await Task.sleep(for: .milliseconds(200))
+        var written: [Pod] = []
+        // Several writes of each kind back to back, so that some answers and events cross.
+        for index in 0..<5 {
+            written.append(try await client.create(Self.pod("echo-\(index)", labels: ["round": "1"])))
+        }
+        for index in 0..<5 {
+            var pod = written[index]
+            pod.metadata?.labels["round"] = "2"
+            written.append(try await client.update(pod))
+        }
+        var status = written[5]
+        status.status = PodStatus(phase: "Running")
+        written.append(try await client.updateStatus(status))
+        let got = try await client.get(Pod.self, namespace: "default", name: "echo-0")
+        try await watched.waitFor(written.count)
+        #expect(watched.pods == written)
+        #expect(got == written.last)
+        #expect(written.last?.status?.phase == "Running" && written.last?.metadata?.labels["round"] == "2")
+    }
+
     @Test("two API servers on one store see each other's writes")
     func twoApiServers() async throws {
         let cluster = try ApiCluster(apiServers: 2, agentctl: BuildProducts.directory.appendingPathComponent("agentctl").path)
@@ -365,6 +400,20 @@ final class WatchCounts: @unchecked Sendable {
         while minimum < total {
             if Date() > deadline { throw TestError("a healthy watcher got only \(minimum) of \(total) events") }
             try await Task.sleep(for: .milliseconds(50))
+        }
+    }
+}
+
+final class PodLog: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: [Pod] = []
+    func append(_ pod: Pod) { lock.withLock { stored.append(pod) } }
+    var pods: [Pod] { lock.withLock { stored } }
+    func waitFor(_ count: Int, seconds: Double = 10) async throws {
+        let deadline = Date().addingTimeInterval(seconds)
+        while pods.count < count {
+            if Date() > deadline { throw TestError("only \(pods.count) of \(count) events") }
+            try await Task.sleep(for: .milliseconds(20))
         }
     }
 }

@@ -177,7 +177,7 @@ final class Registry: @unchecked Sendable {
             if await quotasMoved(chargingQuotas) { return .quotaMoved(revision: response.header?.revision ?? 0) }
             throw .conflict(type, name, "the service IP chosen was taken concurrently; retry")
         }
-        return .created(finish(object, revision: response.header?.revision ?? 0, key: key))
+        return .created(await finishWrite(type, object, revision: response.header?.revision ?? 0, key: key))
     }
 
     // MARK: Update
@@ -296,7 +296,7 @@ final class Registry: @unchecked Sendable {
             }
             throw .notFound(type, name)
         }
-        return finish(object, revision: response.header?.revision ?? 0, key: key)
+        return await finishWrite(type, object, revision: response.header?.revision ?? 0, key: key)
     }
 
     // MARK: Delete
@@ -419,6 +419,13 @@ final class Registry: @unchecked Sendable {
         default:
             return .internalError("store: \(error.message)")
         }
+    }
+
+    /// `finish` for a put: the type's watch cache takes the result for the write's event.
+    private func finishWrite(_ type: ResourceType, _ object: any KubernetesObject, revision: Int64, key: String) async -> CachedObject {
+        let result = finish(object, revision: revision, key: key)
+        await loop.submit { self.caches[type]?.expectWrite(result) }
+        return result
     }
 
     private func finish(_ object: any KubernetesObject, revision: Int64, key: String) -> CachedObject {

@@ -142,6 +142,12 @@ final class WatchCache: @unchecked Sendable {
     private(set) var objects: [String: CachedObject] = [:]
     /// The store revision the cache reflects (every change up to it is applied).
     private(set) var revision: Int64 = 0
+    /// Objects this API server just wrote, by key, until the store watch reports the write: the
+    /// event then reuses the object and its bytes instead of decoding the stored value and
+    /// encoding it again (a decode and an encode of every written object, about 4% of the API
+    /// server's CPU while scheduling). Entries leave when their key's next event arrives; a
+    /// reload clears them.
+    private var written: [String: CachedObject] = [:]
     /// Counts the cache's changes (loads and applied events), so that answers derived from its
     /// objects can be kept until it changes (the RBAC authorizer's resolved rules).
     private(set) var changeCount: UInt64 = 0
@@ -204,6 +210,7 @@ final class WatchCache: @unchecked Sendable {
 
     private func load(_ response: RangeResponse) {
         changeCount &+= 1
+        written.removeAll()
         objects.removeAll()
         for kv in response.kvs {
             if let cached = decode(kv) { objects[cached.key] = cached }
@@ -243,6 +250,15 @@ final class WatchCache: @unchecked Sendable {
         start()
     }
 
+    /// Called by the registry with an object it has just written at `object.revision` (the
+    /// object as stored, with that resourceVersion, and its bytes). Nothing is kept when the
+    /// cache has already applied that revision: the event went by before the write's answer.
+    func expectWrite(_ object: CachedObject) {
+        loop.preconditionInLoop()
+        guard isReady, object.revision > revision else { return }
+        written[object.key] = object
+    }
+
     func decode(_ kv: KeyValue) -> CachedObject? {
         do {
             var object = try type.decode(kv.value)
@@ -264,7 +280,8 @@ final class WatchCache: @unchecked Sendable {
             let key = String(decoding: kv.key, as: UTF8.self)
             switch event.type {
             case .put:
-                guard let cached = decode(kv) else { continue }
+                let ours = written.removeValue(forKey: key)
+                guard let cached = ours?.revision == kv.modRevision ? ours : decode(kv) else { continue }
                 let existed = objects[key] != nil
                 if !existed { sortedKeys = nil }
                 objects[key] = cached
