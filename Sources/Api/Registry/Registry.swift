@@ -171,13 +171,15 @@ final class Registry: @unchecked Sendable {
         let txn = TxnRequest(
             compare: [Compare(result: .equal, target: .create, key: Array(key.utf8), createRevision: 0)] + extraCompares,
             success: [RequestOp(requestPut: PutRequest(key: Array(key.utf8), value: bytes))] + extraOperations)
-        let response = try await run(txn)
+        let ticket = await beginWrite(type, key: key, object: object, storedBytes: bytes)
+        let response = try await run(txn, abandoning: ticket, of: type, key: key)
         guard response.succeeded else {
+            await abandonWrite(type, key: key, ticket: ticket)
             if await exists(key) { throw .alreadyExists(type, name) }
             if await quotasMoved(chargingQuotas) { return .quotaMoved(revision: response.header?.revision ?? 0) }
             throw .conflict(type, name, "the service IP chosen was taken concurrently; retry")
         }
-        return .created(await finishWrite(type, object, revision: response.header?.revision ?? 0, key: key))
+        return .created(await finishWrite(type, object, revision: response.header?.revision ?? 0, key: key, ticket: ticket))
     }
 
     // MARK: Update
@@ -286,17 +288,20 @@ final class Registry: @unchecked Sendable {
     ) async throws(ApiError) -> CachedObject {
         var stored = object
         stored.metadata?.resourceVersion = nil
+        let bytes = stored.protobufBytes()
         let txn = TxnRequest(
             compare: [Compare(result: .equal, target: .mod, key: Array(key.utf8), modRevision: expectedRevision)],
-            success: [RequestOp(requestPut: PutRequest(key: Array(key.utf8), value: stored.protobufBytes()))])
-        let response = try await run(txn)
+            success: [RequestOp(requestPut: PutRequest(key: Array(key.utf8), value: bytes))])
+        let ticket = await beginWrite(type, key: key, object: object, storedBytes: bytes)
+        let response = try await run(txn, abandoning: ticket, of: type, key: key)
         guard response.succeeded else {
+            await abandonWrite(type, key: key, ticket: ticket)
             if await exists(key) {
                 throw .conflict(type, name, "the object has been modified; please apply your changes to the latest version and try again")
             }
             throw .notFound(type, name)
         }
-        return await finishWrite(type, object, revision: response.header?.revision ?? 0, key: key)
+        return await finishWrite(type, object, revision: response.header?.revision ?? 0, key: key, ticket: ticket)
     }
 
     // MARK: Delete
@@ -421,17 +426,37 @@ final class Registry: @unchecked Sendable {
         }
     }
 
-    /// `finish` for a put: the type's watch cache takes the result for the write's event.
-    private func finishWrite(_ type: ResourceType, _ object: any KubernetesObject, revision: Int64, key: String) async -> CachedObject {
-        let result = finish(object, revision: revision, key: key)
-        await loop.submit { self.caches[type]?.expectWrite(result) }
-        return result
+    // A put goes through the type's watch cache, which then builds the write's own event from
+    // the written object (WatchCache.pendingWrites).
+
+    private func beginWrite(_ type: ResourceType, key: String, object: any KubernetesObject, storedBytes: [UInt8]) async -> UInt64 {
+        await loop.submit { self.caches[type]?.beginWrite(key: key, object: object, storedBytes: storedBytes) ?? 0 }
+    }
+
+    private func abandonWrite(_ type: ResourceType, key: String, ticket: UInt64) async {
+        await loop.submit { self.caches[type]?.abandonWrite(key: key, ticket: ticket) }
+    }
+
+    private func finishWrite(
+        _ type: ResourceType, _ object: any KubernetesObject, revision: Int64, key: String, ticket: UInt64
+    ) async -> CachedObject {
+        await loop.submit {
+            self.caches[type]?.finishWrite(key: key, ticket: ticket, object: object, revision: revision)
+                ?? CachedObject(stored: object, key: key, revision: revision)
+        }
+    }
+
+    private func run(_ txn: TxnRequest, abandoning ticket: UInt64, of type: ResourceType, key: String) async throws(ApiError) -> TxnResponse {
+        do {
+            return try await run(txn)
+        } catch {
+            await abandonWrite(type, key: key, ticket: ticket)
+            throw error
+        }
     }
 
     private func finish(_ object: any KubernetesObject, revision: Int64, key: String) -> CachedObject {
-        var result = object
-        result.metadata?.resourceVersion = String(revision)
-        return CachedObject(key: key, object: result, bytes: result.protobufBytes(), revision: revision)
+        CachedObject(stored: object, key: key, revision: revision)
     }
 
     static func now() -> Time {

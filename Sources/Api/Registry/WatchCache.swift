@@ -17,6 +17,15 @@ public struct CachedObject: @unchecked Sendable {
     public var name: String { object.metadata?.name ?? "" }
 }
 
+extension CachedObject {
+    /// An object as the store holds it at `revision`: with that resourceVersion, encoded.
+    init(stored object: any KubernetesObject, key: String, revision: Int64) {
+        var result = object
+        result.metadata?.resourceVersion = String(revision)
+        self.init(key: key, object: result, bytes: result.protobufBytes(), revision: revision)
+    }
+}
+
 /// WatchCacheEvent is one change, encoded once as an ApiWatchEvent: every binary-protocol
 /// watcher gets the same bytes.
 struct WatchCacheEvent {
@@ -142,12 +151,24 @@ final class WatchCache: @unchecked Sendable {
     private(set) var objects: [String: CachedObject] = [:]
     /// The store revision the cache reflects (every change up to it is applied).
     private(set) var revision: Int64 = 0
-    /// Objects this API server just wrote, by key, until the store watch reports the write: the
-    /// event then reuses the object and its bytes instead of decoding the stored value and
-    /// encoding it again (a decode and an encode of every written object, about 4% of the API
-    /// server's CPU while scheduling). Entries leave when their key's next event arrives; a
-    /// reload clears them.
-    private var written: [String: CachedObject] = [:]
+    /// Writes of this API server in flight, by key, so that a write's own event reuses the
+    /// written object and its bytes instead of decoding the stored value and encoding it again
+    /// (a decode and an encode of every written object, about 4% of the API server's CPU while
+    /// scheduling). The store answers a write before it publishes the event, but the answer
+    /// resumes a task while the event is applied at once, so either may come first here. Any
+    /// event for the key removes the entry; a reload clears them all.
+    private var pendingWrites: [String: PendingWrite] = [:]
+    private var nextWriteTicket: UInt64 = 0
+
+    private enum PendingWrite {
+        /// Sent to the store, not yet seen on the watch nor answered.
+        case sent(ticket: UInt64, object: any KubernetesObject, storedBytes: [UInt8])
+        /// The event came first and was built from the written object; the answer takes it.
+        case seen(ticket: UInt64, CachedObject)
+        /// The answer came first; the event takes the object if its revision matches.
+        case answered(CachedObject)
+    }
+
     /// Counts the cache's changes (loads and applied events), so that answers derived from its
     /// objects can be kept until it changes (the RBAC authorizer's resolved rules).
     private(set) var changeCount: UInt64 = 0
@@ -210,7 +231,7 @@ final class WatchCache: @unchecked Sendable {
 
     private func load(_ response: RangeResponse) {
         changeCount &+= 1
-        written.removeAll()
+        pendingWrites.removeAll()
         objects.removeAll()
         for kv in response.kvs {
             if let cached = decode(kv) { objects[cached.key] = cached }
@@ -250,13 +271,54 @@ final class WatchCache: @unchecked Sendable {
         start()
     }
 
-    /// Called by the registry with an object it has just written at `object.revision` (the
-    /// object as stored, with that resourceVersion, and its bytes). Nothing is kept when the
-    /// cache has already applied that revision: the event went by before the write's answer.
-    func expectWrite(_ object: CachedObject) {
+    /// The registry is about to write `object` (stored as `storedBytes`) at `key`; the ticket
+    /// goes to `finishWrite` or `abandonWrite`.
+    func beginWrite(key: String, object: any KubernetesObject, storedBytes: [UInt8]) -> UInt64 {
         loop.preconditionInLoop()
-        guard isReady, object.revision > revision else { return }
-        written[object.key] = object
+        nextWriteTicket &+= 1
+        if isReady { pendingWrites[key] = .sent(ticket: nextWriteTicket, object: object, storedBytes: storedBytes) }
+        return nextWriteTicket
+    }
+
+    /// The write failed or was refused: its event will not come.
+    func abandonWrite(key: String, ticket: UInt64) {
+        loop.preconditionInLoop()
+        switch pendingWrites[key] {
+        case .sent(ticket, _, _), .seen(ticket, _): pendingWrites[key] = nil
+        default: break
+        }
+    }
+
+    /// The write succeeded at `revision`: the object as stored, with that resourceVersion.
+    func finishWrite(key: String, ticket: UInt64, object: any KubernetesObject, revision: Int64) -> CachedObject {
+        loop.preconditionInLoop()
+        switch pendingWrites[key] {
+        case .seen(ticket, let cached) where cached.revision == revision:
+            pendingWrites[key] = nil
+            return cached
+        case .sent(ticket, _, _):
+            let cached = CachedObject(stored: object, key: key, revision: revision)
+            pendingWrites[key] = isReady && revision > self.revision ? .answered(cached) : nil
+            return cached
+        default:
+            // Another write of the key replaced the entry, or the event has gone by.
+            return CachedObject(stored: object, key: key, revision: revision)
+        }
+    }
+
+    /// The written object for a put event of `key`, when the event is this server's own write.
+    private func takeWritten(key: String, _ kv: KeyValue) -> CachedObject? {
+        guard let pending = pendingWrites.removeValue(forKey: key) else { return nil }
+        switch pending {
+        case .sent(let ticket, let object, let storedBytes) where storedBytes == kv.value:
+            let cached = CachedObject(stored: object, key: key, revision: kv.modRevision)
+            pendingWrites[key] = .seen(ticket: ticket, cached)
+            return cached
+        case .answered(let cached) where cached.revision == kv.modRevision:
+            return cached
+        default:
+            return nil
+        }
     }
 
     func decode(_ kv: KeyValue) -> CachedObject? {
@@ -280,8 +342,7 @@ final class WatchCache: @unchecked Sendable {
             let key = String(decoding: kv.key, as: UTF8.self)
             switch event.type {
             case .put:
-                let ours = written.removeValue(forKey: key)
-                guard let cached = ours?.revision == kv.modRevision ? ours : decode(kv) else { continue }
+                guard let cached = takeWritten(key: key, kv) ?? decode(kv) else { continue }
                 let existed = objects[key] != nil
                 if !existed { sortedKeys = nil }
                 objects[key] = cached
@@ -289,6 +350,7 @@ final class WatchCache: @unchecked Sendable {
                     revision: kv.modRevision, type: existed ? "MODIFIED" : "ADDED", object: cached,
                     encoded: ApiWatchEvent(type: existed ? "MODIFIED" : "ADDED", object: cached.bytes).protobufBytes()))
             case .delete:
+                if !pendingWrites.isEmpty { pendingWrites[key] = nil }
                 guard let previous = objects.removeValue(forKey: key) else { continue }
                 sortedKeys = nil
                 // Like Kubernetes: a deleted object carries the revision of its deletion.
