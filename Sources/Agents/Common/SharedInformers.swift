@@ -26,7 +26,8 @@ public final class SharedInformers: Sendable {
     private let state = Mutex(State())
 
     /// `configuration` applies to every kind (resync period, page size); selectors in it are
-    /// ignored: shared informers see every object.
+    /// ignored: shared informers see every object unless `informer(_:…fieldSelector:)` says
+    /// otherwise for a kind.
     public init(client: ApiClient, configuration: Informer<Namespace>.Configuration = .init()) {
         self.client = client
         self.configuration = configuration
@@ -37,9 +38,11 @@ public final class SharedInformers: Sendable {
     /// every consumer before `start()`, or use the standard indexes in `InformerIndexes`.
     /// `transform`, likewise fixed by the call that creates the informer, trims every object
     /// before it is cached (see `Informer.Configuration.transform`); every consumer of the kind
-    /// in the process sees the trimmed objects.
+    /// in the process sees the trimmed objects. So does `fieldSelector` (e.g. a node agent's
+    /// `spec.nodeName!=`: only pods bound to some node): every consumer sees only those objects.
     public func informer<Object: KubernetesObject>(
-        _ type: Object.Type, indexes: [String: IndexFunction<Object>] = [:], transform: (@Sendable (Object) -> Object)? = nil
+        _ type: Object.Type, indexes: [String: IndexFunction<Object>] = [:], transform: (@Sendable (Object) -> Object)? = nil,
+        fieldSelector: String? = nil
     ) -> Informer<Object> {
         let (entry, startNow) = state.withLock { state -> (Entry, Bool) in
             if let existing = state.entries[Object.resourceType] {
@@ -57,6 +60,7 @@ public final class SharedInformers: Sendable {
             perKind.retryInitialMilliseconds = configuration.retryInitialMilliseconds
             perKind.retryMaximumMilliseconds = configuration.retryMaximumMilliseconds
             perKind.transform = transform
+            perKind.fieldSelector = fieldSelector
             let informer = Informer<Object>(client: client, configuration: perKind, indexes: all)
             let entry = Entry(
                 informer: informer, indexNames: Set(all.keys), start: { informer.start() }, stop: { await informer.stop() },

@@ -172,7 +172,9 @@ public final class HollowNodes: @unchecked Sendable {
     /// Starts the pod and node informers, the lease renewals and the heartbeat-file check;
     /// returns once the informers listed (false if they stopped first).
     public func start() async -> Bool {
-        informers.informer(Pod.self).addEventHandler(.init(
+        // Like a kubelet's `spec.nodeName=<node>`, but for all the nodes of this process: pods
+        // waiting for the scheduler are none of their business (a third of all pod events).
+        informers.informer(Pod.self, fieldSelector: "spec.nodeName!=").addEventHandler(.init(
             onAdd: { [weak self] pod in self?.consider(pod) },
             onUpdate: { [weak self] _, pod in self?.consider(pod) },
             onDelete: { [weak self] pod in self?.forget(pod) }))
