@@ -33,7 +33,9 @@ public enum Generator {
                 throw ProtoGenError("\(file.path) and \(owner) would both generate \(stem).pb.swift in module \(mapping.module); expected distinct file names", at: nil)
             }
             outputOwners[mapping.module + "/" + stem] = file.path
-            var emitter = SwiftEmitter(file: file, module: mapping.module, resolver: resolver, nestingChecked: nestingChecked)
+            var emitter = SwiftEmitter(
+                file: file, module: mapping.module, resolver: resolver, nestingChecked: nestingChecked,
+                boxesLargeMessages: mapping.emitsJSON)
             outputs.append(GeneratedFile(path: outputPath, contents: try emitter.emit(protoRootName: protoRootName)))
             if mapping.emitsJSON {
                 var jsonEmitter = JSONEmitter(file: file, module: mapping.module, resolver: resolver)

@@ -7,59 +7,217 @@ import Wire
 /// Deployment declares a replicated, rolling-updated set of pods; it manages replica sets.
 public struct Deployment: ProtoMessage {
     /// Standard object metadata.
-    public var metadata: ObjectMeta? = nil
+    public var metadata: ObjectMeta? {
+        get { _storage.metadata }
+        set { _uniqueStorage().metadata = newValue }
+        _modify { yield &_uniqueStorage().metadata }
+    }
     /// Desired behavior.
-    public var spec: DeploymentSpec? = nil
+    public var spec: DeploymentSpec? {
+        get { _storage.spec }
+        set { _uniqueStorage().spec = newValue }
+        _modify { yield &_uniqueStorage().spec }
+    }
     /// Observed state.
-    public var status: DeploymentStatus? = nil
+    public var status: DeploymentStatus? {
+        get { _storage.status }
+        set { _uniqueStorage().status = newValue }
+        _modify { yield &_uniqueStorage().status }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var metadata: ObjectMeta? = nil
+        var spec: DeploymentSpec? = nil
+        var status: DeploymentStatus? = nil
+
+        init() {}
+
+        init(copying other: _Storage) {
+            metadata = other.metadata
+            spec = other.spec
+            status = other.status
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(metadata: ObjectMeta? = nil, spec: DeploymentSpec? = nil, status: DeploymentStatus? = nil) {
-        self.metadata = metadata
-        self.spec = spec
-        self.status = status
+        _storage = _Storage()
+        _storage.metadata = metadata
+        _storage.spec = spec
+        _storage.status = status
+    }
+
+    public static func == (left: Deployment, right: Deployment) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.metadata == right._storage.metadata
+            && left._storage.spec == right._storage.spec
+            && left._storage.status == right._storage.status
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.metadata)
+        hasher.combine(_storage.spec)
+        hasher.combine(_storage.status)
     }
 }
 
 /// DeploymentList is a list of deployments.
 public struct DeploymentList: ProtoMessage {
     /// List metadata.
-    public var metadata: ListMeta? = nil
+    public var metadata: ListMeta? {
+        get { _storage.metadata }
+        set { _uniqueStorage().metadata = newValue }
+        _modify { yield &_uniqueStorage().metadata }
+    }
     /// The deployments.
-    public var items: [Deployment] = []
+    public var items: [Deployment] {
+        get { _storage.items }
+        set { _uniqueStorage().items = newValue }
+        _modify { yield &_uniqueStorage().items }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var metadata: ListMeta? = nil
+        var items: [Deployment] = []
+
+        init() {}
+
+        init(copying other: _Storage) {
+            metadata = other.metadata
+            items = other.items
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(metadata: ListMeta? = nil, items: [Deployment] = []) {
-        self.metadata = metadata
-        self.items = items
+        _storage = _Storage()
+        _storage.metadata = metadata
+        _storage.items = items
+    }
+
+    public static func == (left: DeploymentList, right: DeploymentList) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.metadata == right._storage.metadata
+            && left._storage.items == right._storage.items
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.metadata)
+        hasher.combine(_storage.items)
     }
 }
 
 /// DeploymentSpec holds the desired behavior of a deployment.
 public struct DeploymentSpec: ProtoMessage {
     /// Number of pods wanted; default 1.
-    public var replicas: Int32? = nil
+    public var replicas: Int32? {
+        get { _storage.replicas }
+        set { _uniqueStorage().replicas = newValue }
+        _modify { yield &_uniqueStorage().replicas }
+    }
     /// Labels of the pods the deployment owns; must match the template's labels.
     /// +required
-    public var selector: LabelSelector? = nil
+    public var selector: LabelSelector? {
+        get { _storage.selector }
+        set { _uniqueStorage().selector = newValue }
+        _modify { yield &_uniqueStorage().selector }
+    }
     /// Template of the pods; a change starts a rollout.
     /// +required
-    public var template: PodTemplateSpec? = nil
+    public var template: PodTemplateSpec? {
+        get { _storage.template }
+        set { _uniqueStorage().template = newValue }
+        _modify { yield &_uniqueStorage().template }
+    }
     /// How old pods are replaced by new ones.
     /// +patchStrategy=retainKeys
-    public var strategy: DeploymentStrategy? = nil
+    public var strategy: DeploymentStrategy? {
+        get { _storage.strategy }
+        set { _uniqueStorage().strategy = newValue }
+        _modify { yield &_uniqueStorage().strategy }
+    }
     /// Seconds a new pod must be ready before it counts as available.
-    public var minReadySeconds: Int32? = nil
+    public var minReadySeconds: Int32? {
+        get { _storage.minReadySeconds }
+        set { _uniqueStorage().minReadySeconds = newValue }
+        _modify { yield &_uniqueStorage().minReadySeconds }
+    }
     /// Old replica sets kept for rollback; default 10.
-    public var revisionHistoryLimit: Int32? = nil
+    public var revisionHistoryLimit: Int32? {
+        get { _storage.revisionHistoryLimit }
+        set { _uniqueStorage().revisionHistoryLimit = newValue }
+        _modify { yield &_uniqueStorage().revisionHistoryLimit }
+    }
     /// Stop rolling out template changes while true.
-    public var paused: Bool? = nil
+    public var paused: Bool? {
+        get { _storage.paused }
+        set { _uniqueStorage().paused = newValue }
+        _modify { yield &_uniqueStorage().paused }
+    }
     /// Seconds without progress after which the rollout is reported as failed; default 600.
-    public var progressDeadlineSeconds: Int32? = nil
+    public var progressDeadlineSeconds: Int32? {
+        get { _storage.progressDeadlineSeconds }
+        set { _uniqueStorage().progressDeadlineSeconds = newValue }
+        _modify { yield &_uniqueStorage().progressDeadlineSeconds }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var replicas: Int32? = nil
+        var selector: LabelSelector? = nil
+        var template: PodTemplateSpec? = nil
+        var strategy: DeploymentStrategy? = nil
+        var minReadySeconds: Int32? = nil
+        var revisionHistoryLimit: Int32? = nil
+        var paused: Bool? = nil
+        var progressDeadlineSeconds: Int32? = nil
+
+        init() {}
+
+        init(copying other: _Storage) {
+            replicas = other.replicas
+            selector = other.selector
+            template = other.template
+            strategy = other.strategy
+            minReadySeconds = other.minReadySeconds
+            revisionHistoryLimit = other.revisionHistoryLimit
+            paused = other.paused
+            progressDeadlineSeconds = other.progressDeadlineSeconds
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(
         replicas: Int32? = nil,
@@ -71,73 +229,253 @@ public struct DeploymentSpec: ProtoMessage {
         paused: Bool? = nil,
         progressDeadlineSeconds: Int32? = nil
     ) {
-        self.replicas = replicas
-        self.selector = selector
-        self.template = template
-        self.strategy = strategy
-        self.minReadySeconds = minReadySeconds
-        self.revisionHistoryLimit = revisionHistoryLimit
-        self.paused = paused
-        self.progressDeadlineSeconds = progressDeadlineSeconds
+        _storage = _Storage()
+        _storage.replicas = replicas
+        _storage.selector = selector
+        _storage.template = template
+        _storage.strategy = strategy
+        _storage.minReadySeconds = minReadySeconds
+        _storage.revisionHistoryLimit = revisionHistoryLimit
+        _storage.paused = paused
+        _storage.progressDeadlineSeconds = progressDeadlineSeconds
+    }
+
+    public static func == (left: DeploymentSpec, right: DeploymentSpec) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.replicas == right._storage.replicas
+            && left._storage.selector == right._storage.selector
+            && left._storage.template == right._storage.template
+            && left._storage.strategy == right._storage.strategy
+            && left._storage.minReadySeconds == right._storage.minReadySeconds
+            && left._storage.revisionHistoryLimit == right._storage.revisionHistoryLimit
+            && left._storage.paused == right._storage.paused
+            && left._storage.progressDeadlineSeconds == right._storage.progressDeadlineSeconds
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.replicas)
+        hasher.combine(_storage.selector)
+        hasher.combine(_storage.template)
+        hasher.combine(_storage.strategy)
+        hasher.combine(_storage.minReadySeconds)
+        hasher.combine(_storage.revisionHistoryLimit)
+        hasher.combine(_storage.paused)
+        hasher.combine(_storage.progressDeadlineSeconds)
     }
 }
 
 /// DeploymentStrategy says how a deployment replaces its pods.
 public struct DeploymentStrategy: ProtoMessage {
     /// "RollingUpdate" (default) or "Recreate" (all old pods go before new ones come).
-    public var type: String? = nil
+    public var type: String? {
+        get { _storage.type }
+        set { _uniqueStorage().type = newValue }
+        _modify { yield &_uniqueStorage().type }
+    }
     /// Settings of RollingUpdate.
-    public var rollingUpdate: RollingUpdateDeployment? = nil
+    public var rollingUpdate: RollingUpdateDeployment? {
+        get { _storage.rollingUpdate }
+        set { _uniqueStorage().rollingUpdate = newValue }
+        _modify { yield &_uniqueStorage().rollingUpdate }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var type: String? = nil
+        var rollingUpdate: RollingUpdateDeployment? = nil
+
+        init() {}
+
+        init(copying other: _Storage) {
+            type = other.type
+            rollingUpdate = other.rollingUpdate
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(type: String? = nil, rollingUpdate: RollingUpdateDeployment? = nil) {
-        self.type = type
-        self.rollingUpdate = rollingUpdate
+        _storage = _Storage()
+        _storage.type = type
+        _storage.rollingUpdate = rollingUpdate
+    }
+
+    public static func == (left: DeploymentStrategy, right: DeploymentStrategy) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.type == right._storage.type
+            && left._storage.rollingUpdate == right._storage.rollingUpdate
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.type)
+        hasher.combine(_storage.rollingUpdate)
     }
 }
 
 /// RollingUpdateDeployment bounds a rolling update.
 public struct RollingUpdateDeployment: ProtoMessage {
     /// Pods (number or percentage) that may be unavailable during the update; default 25%.
-    public var maxUnavailable: IntOrString? = nil
+    public var maxUnavailable: IntOrString? {
+        get { _storage.maxUnavailable }
+        set { _uniqueStorage().maxUnavailable = newValue }
+        _modify { yield &_uniqueStorage().maxUnavailable }
+    }
     /// Pods (number or percentage) that may exist above replicas during the update; default 25%.
-    public var maxSurge: IntOrString? = nil
+    public var maxSurge: IntOrString? {
+        get { _storage.maxSurge }
+        set { _uniqueStorage().maxSurge = newValue }
+        _modify { yield &_uniqueStorage().maxSurge }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var maxUnavailable: IntOrString? = nil
+        var maxSurge: IntOrString? = nil
+
+        init() {}
+
+        init(copying other: _Storage) {
+            maxUnavailable = other.maxUnavailable
+            maxSurge = other.maxSurge
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(maxUnavailable: IntOrString? = nil, maxSurge: IntOrString? = nil) {
-        self.maxUnavailable = maxUnavailable
-        self.maxSurge = maxSurge
+        _storage = _Storage()
+        _storage.maxUnavailable = maxUnavailable
+        _storage.maxSurge = maxSurge
+    }
+
+    public static func == (left: RollingUpdateDeployment, right: RollingUpdateDeployment) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.maxUnavailable == right._storage.maxUnavailable
+            && left._storage.maxSurge == right._storage.maxSurge
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.maxUnavailable)
+        hasher.combine(_storage.maxSurge)
     }
 }
 
 /// DeploymentStatus is the observed state of a deployment.
 public struct DeploymentStatus: ProtoMessage {
     /// The metadata.generation the status was computed from.
-    public var observedGeneration: Int64? = nil
+    public var observedGeneration: Int64? {
+        get { _storage.observedGeneration }
+        set { _uniqueStorage().observedGeneration = newValue }
+        _modify { yield &_uniqueStorage().observedGeneration }
+    }
     /// Pods owned by the deployment (not terminating).
-    public var replicas: Int32? = nil
+    public var replicas: Int32? {
+        get { _storage.replicas }
+        set { _uniqueStorage().replicas = newValue }
+        _modify { yield &_uniqueStorage().replicas }
+    }
     /// Pods made from the current template.
-    public var updatedReplicas: Int32? = nil
+    public var updatedReplicas: Int32? {
+        get { _storage.updatedReplicas }
+        set { _uniqueStorage().updatedReplicas = newValue }
+        _modify { yield &_uniqueStorage().updatedReplicas }
+    }
     /// Pods available for at least minReadySeconds.
-    public var availableReplicas: Int32? = nil
+    public var availableReplicas: Int32? {
+        get { _storage.availableReplicas }
+        set { _uniqueStorage().availableReplicas = newValue }
+        _modify { yield &_uniqueStorage().availableReplicas }
+    }
     /// Pods still needed to reach full availability.
-    public var unavailableReplicas: Int32? = nil
+    public var unavailableReplicas: Int32? {
+        get { _storage.unavailableReplicas }
+        set { _uniqueStorage().unavailableReplicas = newValue }
+        _modify { yield &_uniqueStorage().unavailableReplicas }
+    }
     /// Conditions such as Available and Progressing.
     /// +patchMergeKey=type
     /// +patchStrategy=merge
     /// +listType=map
     /// +listMapKey=type
-    public var conditions: [DeploymentCondition] = []
+    public var conditions: [DeploymentCondition] {
+        get { _storage.conditions }
+        set { _uniqueStorage().conditions = newValue }
+        _modify { yield &_uniqueStorage().conditions }
+    }
     /// Ready pods.
-    public var readyReplicas: Int32? = nil
+    public var readyReplicas: Int32? {
+        get { _storage.readyReplicas }
+        set { _uniqueStorage().readyReplicas = newValue }
+        _modify { yield &_uniqueStorage().readyReplicas }
+    }
     /// Counter that keeps names of new replica sets unique after hash collisions.
-    public var collisionCount: Int32? = nil
+    public var collisionCount: Int32? {
+        get { _storage.collisionCount }
+        set { _uniqueStorage().collisionCount = newValue }
+        _modify { yield &_uniqueStorage().collisionCount }
+    }
     /// Pods being deleted.
-    public var terminatingReplicas: Int32? = nil
+    public var terminatingReplicas: Int32? {
+        get { _storage.terminatingReplicas }
+        set { _uniqueStorage().terminatingReplicas = newValue }
+        _modify { yield &_uniqueStorage().terminatingReplicas }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var observedGeneration: Int64? = nil
+        var replicas: Int32? = nil
+        var updatedReplicas: Int32? = nil
+        var availableReplicas: Int32? = nil
+        var unavailableReplicas: Int32? = nil
+        var conditions: [DeploymentCondition] = []
+        var readyReplicas: Int32? = nil
+        var collisionCount: Int32? = nil
+        var terminatingReplicas: Int32? = nil
+
+        init() {}
+
+        init(copying other: _Storage) {
+            observedGeneration = other.observedGeneration
+            replicas = other.replicas
+            updatedReplicas = other.updatedReplicas
+            availableReplicas = other.availableReplicas
+            unavailableReplicas = other.unavailableReplicas
+            conditions = other.conditions
+            readyReplicas = other.readyReplicas
+            collisionCount = other.collisionCount
+            terminatingReplicas = other.terminatingReplicas
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(
         observedGeneration: Int64? = nil,
@@ -150,15 +488,41 @@ public struct DeploymentStatus: ProtoMessage {
         collisionCount: Int32? = nil,
         terminatingReplicas: Int32? = nil
     ) {
-        self.observedGeneration = observedGeneration
-        self.replicas = replicas
-        self.updatedReplicas = updatedReplicas
-        self.availableReplicas = availableReplicas
-        self.unavailableReplicas = unavailableReplicas
-        self.conditions = conditions
-        self.readyReplicas = readyReplicas
-        self.collisionCount = collisionCount
-        self.terminatingReplicas = terminatingReplicas
+        _storage = _Storage()
+        _storage.observedGeneration = observedGeneration
+        _storage.replicas = replicas
+        _storage.updatedReplicas = updatedReplicas
+        _storage.availableReplicas = availableReplicas
+        _storage.unavailableReplicas = unavailableReplicas
+        _storage.conditions = conditions
+        _storage.readyReplicas = readyReplicas
+        _storage.collisionCount = collisionCount
+        _storage.terminatingReplicas = terminatingReplicas
+    }
+
+    public static func == (left: DeploymentStatus, right: DeploymentStatus) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.observedGeneration == right._storage.observedGeneration
+            && left._storage.replicas == right._storage.replicas
+            && left._storage.updatedReplicas == right._storage.updatedReplicas
+            && left._storage.availableReplicas == right._storage.availableReplicas
+            && left._storage.unavailableReplicas == right._storage.unavailableReplicas
+            && left._storage.conditions == right._storage.conditions
+            && left._storage.readyReplicas == right._storage.readyReplicas
+            && left._storage.collisionCount == right._storage.collisionCount
+            && left._storage.terminatingReplicas == right._storage.terminatingReplicas
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.observedGeneration)
+        hasher.combine(_storage.replicas)
+        hasher.combine(_storage.updatedReplicas)
+        hasher.combine(_storage.availableReplicas)
+        hasher.combine(_storage.unavailableReplicas)
+        hasher.combine(_storage.conditions)
+        hasher.combine(_storage.readyReplicas)
+        hasher.combine(_storage.collisionCount)
+        hasher.combine(_storage.terminatingReplicas)
     }
 }
 
@@ -166,20 +530,74 @@ public struct DeploymentStatus: ProtoMessage {
 public struct DeploymentCondition: ProtoMessage {
     /// Available, Progressing or ReplicaFailure.
     /// +required
-    public var type: String? = nil
+    public var type: String? {
+        get { _storage.type }
+        set { _uniqueStorage().type = newValue }
+        _modify { yield &_uniqueStorage().type }
+    }
     /// "True", "False" or "Unknown".
     /// +required
-    public var status: String? = nil
+    public var status: String? {
+        get { _storage.status }
+        set { _uniqueStorage().status = newValue }
+        _modify { yield &_uniqueStorage().status }
+    }
     /// CamelCase reason for the last transition, such as NewReplicaSetAvailable.
-    public var reason: String? = nil
+    public var reason: String? {
+        get { _storage.reason }
+        set { _uniqueStorage().reason = newValue }
+        _modify { yield &_uniqueStorage().reason }
+    }
     /// Human-readable detail about the last transition.
-    public var message: String? = nil
+    public var message: String? {
+        get { _storage.message }
+        set { _uniqueStorage().message = newValue }
+        _modify { yield &_uniqueStorage().message }
+    }
     /// When the condition was last updated.
-    public var lastUpdateTime: Time? = nil
+    public var lastUpdateTime: Time? {
+        get { _storage.lastUpdateTime }
+        set { _uniqueStorage().lastUpdateTime = newValue }
+        _modify { yield &_uniqueStorage().lastUpdateTime }
+    }
     /// When status last changed.
-    public var lastTransitionTime: Time? = nil
+    public var lastTransitionTime: Time? {
+        get { _storage.lastTransitionTime }
+        set { _uniqueStorage().lastTransitionTime = newValue }
+        _modify { yield &_uniqueStorage().lastTransitionTime }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var type: String? = nil
+        var status: String? = nil
+        var reason: String? = nil
+        var message: String? = nil
+        var lastUpdateTime: Time? = nil
+        var lastTransitionTime: Time? = nil
+
+        init() {}
+
+        init(copying other: _Storage) {
+            type = other.type
+            status = other.status
+            reason = other.reason
+            message = other.message
+            lastUpdateTime = other.lastUpdateTime
+            lastTransitionTime = other.lastTransitionTime
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(
         type: String? = nil,
@@ -189,61 +607,215 @@ public struct DeploymentCondition: ProtoMessage {
         lastUpdateTime: Time? = nil,
         lastTransitionTime: Time? = nil
     ) {
-        self.type = type
-        self.status = status
-        self.reason = reason
-        self.message = message
-        self.lastUpdateTime = lastUpdateTime
-        self.lastTransitionTime = lastTransitionTime
+        _storage = _Storage()
+        _storage.type = type
+        _storage.status = status
+        _storage.reason = reason
+        _storage.message = message
+        _storage.lastUpdateTime = lastUpdateTime
+        _storage.lastTransitionTime = lastTransitionTime
+    }
+
+    public static func == (left: DeploymentCondition, right: DeploymentCondition) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.type == right._storage.type
+            && left._storage.status == right._storage.status
+            && left._storage.reason == right._storage.reason
+            && left._storage.message == right._storage.message
+            && left._storage.lastUpdateTime == right._storage.lastUpdateTime
+            && left._storage.lastTransitionTime == right._storage.lastTransitionTime
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.type)
+        hasher.combine(_storage.status)
+        hasher.combine(_storage.reason)
+        hasher.combine(_storage.message)
+        hasher.combine(_storage.lastUpdateTime)
+        hasher.combine(_storage.lastTransitionTime)
     }
 }
 
 /// ReplicaSet keeps a number of identical pods running.
 public struct ReplicaSet: ProtoMessage {
     /// Standard object metadata.
-    public var metadata: ObjectMeta? = nil
+    public var metadata: ObjectMeta? {
+        get { _storage.metadata }
+        set { _uniqueStorage().metadata = newValue }
+        _modify { yield &_uniqueStorage().metadata }
+    }
     /// Desired behavior.
-    public var spec: ReplicaSetSpec? = nil
+    public var spec: ReplicaSetSpec? {
+        get { _storage.spec }
+        set { _uniqueStorage().spec = newValue }
+        _modify { yield &_uniqueStorage().spec }
+    }
     /// Observed state.
-    public var status: ReplicaSetStatus? = nil
+    public var status: ReplicaSetStatus? {
+        get { _storage.status }
+        set { _uniqueStorage().status = newValue }
+        _modify { yield &_uniqueStorage().status }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var metadata: ObjectMeta? = nil
+        var spec: ReplicaSetSpec? = nil
+        var status: ReplicaSetStatus? = nil
+
+        init() {}
+
+        init(copying other: _Storage) {
+            metadata = other.metadata
+            spec = other.spec
+            status = other.status
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(metadata: ObjectMeta? = nil, spec: ReplicaSetSpec? = nil, status: ReplicaSetStatus? = nil) {
-        self.metadata = metadata
-        self.spec = spec
-        self.status = status
+        _storage = _Storage()
+        _storage.metadata = metadata
+        _storage.spec = spec
+        _storage.status = status
+    }
+
+    public static func == (left: ReplicaSet, right: ReplicaSet) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.metadata == right._storage.metadata
+            && left._storage.spec == right._storage.spec
+            && left._storage.status == right._storage.status
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.metadata)
+        hasher.combine(_storage.spec)
+        hasher.combine(_storage.status)
     }
 }
 
 /// ReplicaSetList is a list of replica sets.
 public struct ReplicaSetList: ProtoMessage {
     /// List metadata.
-    public var metadata: ListMeta? = nil
+    public var metadata: ListMeta? {
+        get { _storage.metadata }
+        set { _uniqueStorage().metadata = newValue }
+        _modify { yield &_uniqueStorage().metadata }
+    }
     /// The replica sets.
-    public var items: [ReplicaSet] = []
+    public var items: [ReplicaSet] {
+        get { _storage.items }
+        set { _uniqueStorage().items = newValue }
+        _modify { yield &_uniqueStorage().items }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var metadata: ListMeta? = nil
+        var items: [ReplicaSet] = []
+
+        init() {}
+
+        init(copying other: _Storage) {
+            metadata = other.metadata
+            items = other.items
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(metadata: ListMeta? = nil, items: [ReplicaSet] = []) {
-        self.metadata = metadata
-        self.items = items
+        _storage = _Storage()
+        _storage.metadata = metadata
+        _storage.items = items
+    }
+
+    public static func == (left: ReplicaSetList, right: ReplicaSetList) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.metadata == right._storage.metadata
+            && left._storage.items == right._storage.items
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.metadata)
+        hasher.combine(_storage.items)
     }
 }
 
 /// ReplicaSetSpec holds the desired behavior of a replica set.
 public struct ReplicaSetSpec: ProtoMessage {
     /// Number of pods wanted; default 1.
-    public var replicas: Int32? = nil
+    public var replicas: Int32? {
+        get { _storage.replicas }
+        set { _uniqueStorage().replicas = newValue }
+        _modify { yield &_uniqueStorage().replicas }
+    }
     /// Labels of the pods counted; must match the template's labels.
     /// +required
-    public var selector: LabelSelector? = nil
+    public var selector: LabelSelector? {
+        get { _storage.selector }
+        set { _uniqueStorage().selector = newValue }
+        _modify { yield &_uniqueStorage().selector }
+    }
     /// Template of the pods created.
-    public var template: PodTemplateSpec? = nil
+    public var template: PodTemplateSpec? {
+        get { _storage.template }
+        set { _uniqueStorage().template = newValue }
+        _modify { yield &_uniqueStorage().template }
+    }
     /// Seconds a new pod must be ready before it counts as available.
-    public var minReadySeconds: Int32? = nil
+    public var minReadySeconds: Int32? {
+        get { _storage.minReadySeconds }
+        set { _uniqueStorage().minReadySeconds = newValue }
+        _modify { yield &_uniqueStorage().minReadySeconds }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var replicas: Int32? = nil
+        var selector: LabelSelector? = nil
+        var template: PodTemplateSpec? = nil
+        var minReadySeconds: Int32? = nil
+
+        init() {}
+
+        init(copying other: _Storage) {
+            replicas = other.replicas
+            selector = other.selector
+            template = other.template
+            minReadySeconds = other.minReadySeconds
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(
         replicas: Int32? = nil,
@@ -251,35 +823,111 @@ public struct ReplicaSetSpec: ProtoMessage {
         template: PodTemplateSpec? = nil,
         minReadySeconds: Int32? = nil
     ) {
-        self.replicas = replicas
-        self.selector = selector
-        self.template = template
-        self.minReadySeconds = minReadySeconds
+        _storage = _Storage()
+        _storage.replicas = replicas
+        _storage.selector = selector
+        _storage.template = template
+        _storage.minReadySeconds = minReadySeconds
+    }
+
+    public static func == (left: ReplicaSetSpec, right: ReplicaSetSpec) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.replicas == right._storage.replicas
+            && left._storage.selector == right._storage.selector
+            && left._storage.template == right._storage.template
+            && left._storage.minReadySeconds == right._storage.minReadySeconds
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.replicas)
+        hasher.combine(_storage.selector)
+        hasher.combine(_storage.template)
+        hasher.combine(_storage.minReadySeconds)
     }
 }
 
 /// ReplicaSetStatus is the observed state of a replica set.
 public struct ReplicaSetStatus: ProtoMessage {
     /// Pods that match the selector (not terminating).
-    public var replicas: Int32? = nil
+    public var replicas: Int32? {
+        get { _storage.replicas }
+        set { _uniqueStorage().replicas = newValue }
+        _modify { yield &_uniqueStorage().replicas }
+    }
     /// Pods whose labels match the template's labels.
-    public var fullyLabeledReplicas: Int32? = nil
+    public var fullyLabeledReplicas: Int32? {
+        get { _storage.fullyLabeledReplicas }
+        set { _uniqueStorage().fullyLabeledReplicas = newValue }
+        _modify { yield &_uniqueStorage().fullyLabeledReplicas }
+    }
     /// The metadata.generation the status was computed from.
-    public var observedGeneration: Int64? = nil
+    public var observedGeneration: Int64? {
+        get { _storage.observedGeneration }
+        set { _uniqueStorage().observedGeneration = newValue }
+        _modify { yield &_uniqueStorage().observedGeneration }
+    }
     /// Ready pods.
-    public var readyReplicas: Int32? = nil
+    public var readyReplicas: Int32? {
+        get { _storage.readyReplicas }
+        set { _uniqueStorage().readyReplicas = newValue }
+        _modify { yield &_uniqueStorage().readyReplicas }
+    }
     /// Pods ready for at least minReadySeconds.
-    public var availableReplicas: Int32? = nil
+    public var availableReplicas: Int32? {
+        get { _storage.availableReplicas }
+        set { _uniqueStorage().availableReplicas = newValue }
+        _modify { yield &_uniqueStorage().availableReplicas }
+    }
     /// Conditions such as ReplicaFailure.
     /// +patchMergeKey=type
     /// +patchStrategy=merge
     /// +listType=map
     /// +listMapKey=type
-    public var conditions: [ReplicaSetCondition] = []
+    public var conditions: [ReplicaSetCondition] {
+        get { _storage.conditions }
+        set { _uniqueStorage().conditions = newValue }
+        _modify { yield &_uniqueStorage().conditions }
+    }
     /// Pods being deleted.
-    public var terminatingReplicas: Int32? = nil
+    public var terminatingReplicas: Int32? {
+        get { _storage.terminatingReplicas }
+        set { _uniqueStorage().terminatingReplicas = newValue }
+        _modify { yield &_uniqueStorage().terminatingReplicas }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var replicas: Int32? = nil
+        var fullyLabeledReplicas: Int32? = nil
+        var observedGeneration: Int64? = nil
+        var readyReplicas: Int32? = nil
+        var availableReplicas: Int32? = nil
+        var conditions: [ReplicaSetCondition] = []
+        var terminatingReplicas: Int32? = nil
+
+        init() {}
+
+        init(copying other: _Storage) {
+            replicas = other.replicas
+            fullyLabeledReplicas = other.fullyLabeledReplicas
+            observedGeneration = other.observedGeneration
+            readyReplicas = other.readyReplicas
+            availableReplicas = other.availableReplicas
+            conditions = other.conditions
+            terminatingReplicas = other.terminatingReplicas
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(
         replicas: Int32? = nil,
@@ -290,13 +938,35 @@ public struct ReplicaSetStatus: ProtoMessage {
         conditions: [ReplicaSetCondition] = [],
         terminatingReplicas: Int32? = nil
     ) {
-        self.replicas = replicas
-        self.fullyLabeledReplicas = fullyLabeledReplicas
-        self.observedGeneration = observedGeneration
-        self.readyReplicas = readyReplicas
-        self.availableReplicas = availableReplicas
-        self.conditions = conditions
-        self.terminatingReplicas = terminatingReplicas
+        _storage = _Storage()
+        _storage.replicas = replicas
+        _storage.fullyLabeledReplicas = fullyLabeledReplicas
+        _storage.observedGeneration = observedGeneration
+        _storage.readyReplicas = readyReplicas
+        _storage.availableReplicas = availableReplicas
+        _storage.conditions = conditions
+        _storage.terminatingReplicas = terminatingReplicas
+    }
+
+    public static func == (left: ReplicaSetStatus, right: ReplicaSetStatus) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.replicas == right._storage.replicas
+            && left._storage.fullyLabeledReplicas == right._storage.fullyLabeledReplicas
+            && left._storage.observedGeneration == right._storage.observedGeneration
+            && left._storage.readyReplicas == right._storage.readyReplicas
+            && left._storage.availableReplicas == right._storage.availableReplicas
+            && left._storage.conditions == right._storage.conditions
+            && left._storage.terminatingReplicas == right._storage.terminatingReplicas
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.replicas)
+        hasher.combine(_storage.fullyLabeledReplicas)
+        hasher.combine(_storage.observedGeneration)
+        hasher.combine(_storage.readyReplicas)
+        hasher.combine(_storage.availableReplicas)
+        hasher.combine(_storage.conditions)
+        hasher.combine(_storage.terminatingReplicas)
     }
 }
 
@@ -304,18 +974,66 @@ public struct ReplicaSetStatus: ProtoMessage {
 public struct ReplicaSetCondition: ProtoMessage {
     /// Type of the condition, such as ReplicaFailure.
     /// +required
-    public var type: String? = nil
+    public var type: String? {
+        get { _storage.type }
+        set { _uniqueStorage().type = newValue }
+        _modify { yield &_uniqueStorage().type }
+    }
     /// "True", "False" or "Unknown".
     /// +required
-    public var status: String? = nil
+    public var status: String? {
+        get { _storage.status }
+        set { _uniqueStorage().status = newValue }
+        _modify { yield &_uniqueStorage().status }
+    }
     /// When status last changed.
-    public var lastTransitionTime: Time? = nil
+    public var lastTransitionTime: Time? {
+        get { _storage.lastTransitionTime }
+        set { _uniqueStorage().lastTransitionTime = newValue }
+        _modify { yield &_uniqueStorage().lastTransitionTime }
+    }
     /// CamelCase reason for the last transition.
-    public var reason: String? = nil
+    public var reason: String? {
+        get { _storage.reason }
+        set { _uniqueStorage().reason = newValue }
+        _modify { yield &_uniqueStorage().reason }
+    }
     /// Human-readable detail about the last transition.
-    public var message: String? = nil
+    public var message: String? {
+        get { _storage.message }
+        set { _uniqueStorage().message = newValue }
+        _modify { yield &_uniqueStorage().message }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var type: String? = nil
+        var status: String? = nil
+        var lastTransitionTime: Time? = nil
+        var reason: String? = nil
+        var message: String? = nil
+
+        init() {}
+
+        init(copying other: _Storage) {
+            type = other.type
+            status = other.status
+            lastTransitionTime = other.lastTransitionTime
+            reason = other.reason
+            message = other.message
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(
         type: String? = nil,
@@ -324,44 +1042,154 @@ public struct ReplicaSetCondition: ProtoMessage {
         reason: String? = nil,
         message: String? = nil
     ) {
-        self.type = type
-        self.status = status
-        self.lastTransitionTime = lastTransitionTime
-        self.reason = reason
-        self.message = message
+        _storage = _Storage()
+        _storage.type = type
+        _storage.status = status
+        _storage.lastTransitionTime = lastTransitionTime
+        _storage.reason = reason
+        _storage.message = message
+    }
+
+    public static func == (left: ReplicaSetCondition, right: ReplicaSetCondition) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.type == right._storage.type
+            && left._storage.status == right._storage.status
+            && left._storage.lastTransitionTime == right._storage.lastTransitionTime
+            && left._storage.reason == right._storage.reason
+            && left._storage.message == right._storage.message
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.type)
+        hasher.combine(_storage.status)
+        hasher.combine(_storage.lastTransitionTime)
+        hasher.combine(_storage.reason)
+        hasher.combine(_storage.message)
     }
 }
 
 /// DaemonSet runs one copy of a pod on every (selected) node.
 public struct DaemonSet: ProtoMessage {
     /// Standard object metadata.
-    public var metadata: ObjectMeta? = nil
+    public var metadata: ObjectMeta? {
+        get { _storage.metadata }
+        set { _uniqueStorage().metadata = newValue }
+        _modify { yield &_uniqueStorage().metadata }
+    }
     /// Desired behavior.
-    public var spec: DaemonSetSpec? = nil
+    public var spec: DaemonSetSpec? {
+        get { _storage.spec }
+        set { _uniqueStorage().spec = newValue }
+        _modify { yield &_uniqueStorage().spec }
+    }
     /// Observed state.
-    public var status: DaemonSetStatus? = nil
+    public var status: DaemonSetStatus? {
+        get { _storage.status }
+        set { _uniqueStorage().status = newValue }
+        _modify { yield &_uniqueStorage().status }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var metadata: ObjectMeta? = nil
+        var spec: DaemonSetSpec? = nil
+        var status: DaemonSetStatus? = nil
+
+        init() {}
+
+        init(copying other: _Storage) {
+            metadata = other.metadata
+            spec = other.spec
+            status = other.status
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(metadata: ObjectMeta? = nil, spec: DaemonSetSpec? = nil, status: DaemonSetStatus? = nil) {
-        self.metadata = metadata
-        self.spec = spec
-        self.status = status
+        _storage = _Storage()
+        _storage.metadata = metadata
+        _storage.spec = spec
+        _storage.status = status
+    }
+
+    public static func == (left: DaemonSet, right: DaemonSet) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.metadata == right._storage.metadata
+            && left._storage.spec == right._storage.spec
+            && left._storage.status == right._storage.status
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.metadata)
+        hasher.combine(_storage.spec)
+        hasher.combine(_storage.status)
     }
 }
 
 /// DaemonSetList is a list of daemon sets.
 public struct DaemonSetList: ProtoMessage {
     /// List metadata.
-    public var metadata: ListMeta? = nil
+    public var metadata: ListMeta? {
+        get { _storage.metadata }
+        set { _uniqueStorage().metadata = newValue }
+        _modify { yield &_uniqueStorage().metadata }
+    }
     /// The daemon sets.
-    public var items: [DaemonSet] = []
+    public var items: [DaemonSet] {
+        get { _storage.items }
+        set { _uniqueStorage().items = newValue }
+        _modify { yield &_uniqueStorage().items }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var metadata: ListMeta? = nil
+        var items: [DaemonSet] = []
+
+        init() {}
+
+        init(copying other: _Storage) {
+            metadata = other.metadata
+            items = other.items
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(metadata: ListMeta? = nil, items: [DaemonSet] = []) {
-        self.metadata = metadata
-        self.items = items
+        _storage = _Storage()
+        _storage.metadata = metadata
+        _storage.items = items
+    }
+
+    public static func == (left: DaemonSetList, right: DaemonSetList) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.metadata == right._storage.metadata
+            && left._storage.items == right._storage.items
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.metadata)
+        hasher.combine(_storage.items)
     }
 }
 
@@ -369,18 +1197,66 @@ public struct DaemonSetList: ProtoMessage {
 public struct DaemonSetSpec: ProtoMessage {
     /// Labels of the pods the daemon set owns; must match the template's labels.
     /// +required
-    public var selector: LabelSelector? = nil
+    public var selector: LabelSelector? {
+        get { _storage.selector }
+        set { _uniqueStorage().selector = newValue }
+        _modify { yield &_uniqueStorage().selector }
+    }
     /// Template of the pods; its node selector and affinity pick the nodes.
     /// +required
-    public var template: PodTemplateSpec? = nil
+    public var template: PodTemplateSpec? {
+        get { _storage.template }
+        set { _uniqueStorage().template = newValue }
+        _modify { yield &_uniqueStorage().template }
+    }
     /// How pods are replaced when the template changes.
-    public var updateStrategy: DaemonSetUpdateStrategy? = nil
+    public var updateStrategy: DaemonSetUpdateStrategy? {
+        get { _storage.updateStrategy }
+        set { _uniqueStorage().updateStrategy = newValue }
+        _modify { yield &_uniqueStorage().updateStrategy }
+    }
     /// Seconds a new pod must be ready before it counts as available.
-    public var minReadySeconds: Int32? = nil
+    public var minReadySeconds: Int32? {
+        get { _storage.minReadySeconds }
+        set { _uniqueStorage().minReadySeconds = newValue }
+        _modify { yield &_uniqueStorage().minReadySeconds }
+    }
     /// Old revisions kept for rollback; default 10.
-    public var revisionHistoryLimit: Int32? = nil
+    public var revisionHistoryLimit: Int32? {
+        get { _storage.revisionHistoryLimit }
+        set { _uniqueStorage().revisionHistoryLimit = newValue }
+        _modify { yield &_uniqueStorage().revisionHistoryLimit }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var selector: LabelSelector? = nil
+        var template: PodTemplateSpec? = nil
+        var updateStrategy: DaemonSetUpdateStrategy? = nil
+        var minReadySeconds: Int32? = nil
+        var revisionHistoryLimit: Int32? = nil
+
+        init() {}
+
+        init(copying other: _Storage) {
+            selector = other.selector
+            template = other.template
+            updateStrategy = other.updateStrategy
+            minReadySeconds = other.minReadySeconds
+            revisionHistoryLimit = other.revisionHistoryLimit
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(
         selector: LabelSelector? = nil,
@@ -389,72 +1265,252 @@ public struct DaemonSetSpec: ProtoMessage {
         minReadySeconds: Int32? = nil,
         revisionHistoryLimit: Int32? = nil
     ) {
-        self.selector = selector
-        self.template = template
-        self.updateStrategy = updateStrategy
-        self.minReadySeconds = minReadySeconds
-        self.revisionHistoryLimit = revisionHistoryLimit
+        _storage = _Storage()
+        _storage.selector = selector
+        _storage.template = template
+        _storage.updateStrategy = updateStrategy
+        _storage.minReadySeconds = minReadySeconds
+        _storage.revisionHistoryLimit = revisionHistoryLimit
+    }
+
+    public static func == (left: DaemonSetSpec, right: DaemonSetSpec) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.selector == right._storage.selector
+            && left._storage.template == right._storage.template
+            && left._storage.updateStrategy == right._storage.updateStrategy
+            && left._storage.minReadySeconds == right._storage.minReadySeconds
+            && left._storage.revisionHistoryLimit == right._storage.revisionHistoryLimit
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.selector)
+        hasher.combine(_storage.template)
+        hasher.combine(_storage.updateStrategy)
+        hasher.combine(_storage.minReadySeconds)
+        hasher.combine(_storage.revisionHistoryLimit)
     }
 }
 
 /// DaemonSetUpdateStrategy says how a daemon set replaces its pods.
 public struct DaemonSetUpdateStrategy: ProtoMessage {
     /// "RollingUpdate" (default) or "OnDelete" (replace only pods deleted by hand).
-    public var type: String? = nil
+    public var type: String? {
+        get { _storage.type }
+        set { _uniqueStorage().type = newValue }
+        _modify { yield &_uniqueStorage().type }
+    }
     /// Settings of RollingUpdate.
-    public var rollingUpdate: RollingUpdateDaemonSet? = nil
+    public var rollingUpdate: RollingUpdateDaemonSet? {
+        get { _storage.rollingUpdate }
+        set { _uniqueStorage().rollingUpdate = newValue }
+        _modify { yield &_uniqueStorage().rollingUpdate }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var type: String? = nil
+        var rollingUpdate: RollingUpdateDaemonSet? = nil
+
+        init() {}
+
+        init(copying other: _Storage) {
+            type = other.type
+            rollingUpdate = other.rollingUpdate
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(type: String? = nil, rollingUpdate: RollingUpdateDaemonSet? = nil) {
-        self.type = type
-        self.rollingUpdate = rollingUpdate
+        _storage = _Storage()
+        _storage.type = type
+        _storage.rollingUpdate = rollingUpdate
+    }
+
+    public static func == (left: DaemonSetUpdateStrategy, right: DaemonSetUpdateStrategy) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.type == right._storage.type
+            && left._storage.rollingUpdate == right._storage.rollingUpdate
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.type)
+        hasher.combine(_storage.rollingUpdate)
     }
 }
 
 /// RollingUpdateDaemonSet bounds a rolling update of a daemon set.
 public struct RollingUpdateDaemonSet: ProtoMessage {
     /// Nodes (number or percentage) whose pod may be unavailable during the update; default 1.
-    public var maxUnavailable: IntOrString? = nil
+    public var maxUnavailable: IntOrString? {
+        get { _storage.maxUnavailable }
+        set { _uniqueStorage().maxUnavailable = newValue }
+        _modify { yield &_uniqueStorage().maxUnavailable }
+    }
     /// Nodes (number or percentage) that may run an old and a new pod at once; default 0.
-    public var maxSurge: IntOrString? = nil
+    public var maxSurge: IntOrString? {
+        get { _storage.maxSurge }
+        set { _uniqueStorage().maxSurge = newValue }
+        _modify { yield &_uniqueStorage().maxSurge }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var maxUnavailable: IntOrString? = nil
+        var maxSurge: IntOrString? = nil
+
+        init() {}
+
+        init(copying other: _Storage) {
+            maxUnavailable = other.maxUnavailable
+            maxSurge = other.maxSurge
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(maxUnavailable: IntOrString? = nil, maxSurge: IntOrString? = nil) {
-        self.maxUnavailable = maxUnavailable
-        self.maxSurge = maxSurge
+        _storage = _Storage()
+        _storage.maxUnavailable = maxUnavailable
+        _storage.maxSurge = maxSurge
+    }
+
+    public static func == (left: RollingUpdateDaemonSet, right: RollingUpdateDaemonSet) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.maxUnavailable == right._storage.maxUnavailable
+            && left._storage.maxSurge == right._storage.maxSurge
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.maxUnavailable)
+        hasher.combine(_storage.maxSurge)
     }
 }
 
 /// DaemonSetStatus is the observed state of a daemon set.
 public struct DaemonSetStatus: ProtoMessage {
     /// Nodes running at least one daemon pod that should.
-    public var currentNumberScheduled: Int32? = nil
+    public var currentNumberScheduled: Int32? {
+        get { _storage.currentNumberScheduled }
+        set { _uniqueStorage().currentNumberScheduled = newValue }
+        _modify { yield &_uniqueStorage().currentNumberScheduled }
+    }
     /// Nodes running a daemon pod that should not.
-    public var numberMisscheduled: Int32? = nil
+    public var numberMisscheduled: Int32? {
+        get { _storage.numberMisscheduled }
+        set { _uniqueStorage().numberMisscheduled = newValue }
+        _modify { yield &_uniqueStorage().numberMisscheduled }
+    }
     /// Nodes that should run a daemon pod.
-    public var desiredNumberScheduled: Int32? = nil
+    public var desiredNumberScheduled: Int32? {
+        get { _storage.desiredNumberScheduled }
+        set { _uniqueStorage().desiredNumberScheduled = newValue }
+        _modify { yield &_uniqueStorage().desiredNumberScheduled }
+    }
     /// Nodes whose daemon pod is ready.
-    public var numberReady: Int32? = nil
+    public var numberReady: Int32? {
+        get { _storage.numberReady }
+        set { _uniqueStorage().numberReady = newValue }
+        _modify { yield &_uniqueStorage().numberReady }
+    }
     /// The metadata.generation the status was computed from.
-    public var observedGeneration: Int64? = nil
+    public var observedGeneration: Int64? {
+        get { _storage.observedGeneration }
+        set { _uniqueStorage().observedGeneration = newValue }
+        _modify { yield &_uniqueStorage().observedGeneration }
+    }
     /// Nodes running a pod from the current template.
-    public var updatedNumberScheduled: Int32? = nil
+    public var updatedNumberScheduled: Int32? {
+        get { _storage.updatedNumberScheduled }
+        set { _uniqueStorage().updatedNumberScheduled = newValue }
+        _modify { yield &_uniqueStorage().updatedNumberScheduled }
+    }
     /// Nodes whose daemon pod has been ready for minReadySeconds.
-    public var numberAvailable: Int32? = nil
+    public var numberAvailable: Int32? {
+        get { _storage.numberAvailable }
+        set { _uniqueStorage().numberAvailable = newValue }
+        _modify { yield &_uniqueStorage().numberAvailable }
+    }
     /// Nodes that should run an available daemon pod and do not.
-    public var numberUnavailable: Int32? = nil
+    public var numberUnavailable: Int32? {
+        get { _storage.numberUnavailable }
+        set { _uniqueStorage().numberUnavailable = newValue }
+        _modify { yield &_uniqueStorage().numberUnavailable }
+    }
     /// Counter that keeps revision names unique after hash collisions.
-    public var collisionCount: Int32? = nil
+    public var collisionCount: Int32? {
+        get { _storage.collisionCount }
+        set { _uniqueStorage().collisionCount = newValue }
+        _modify { yield &_uniqueStorage().collisionCount }
+    }
     /// Conditions of the daemon set.
     /// +patchMergeKey=type
     /// +patchStrategy=merge
     /// +listType=map
     /// +listMapKey=type
-    public var conditions: [DaemonSetCondition] = []
+    public var conditions: [DaemonSetCondition] {
+        get { _storage.conditions }
+        set { _uniqueStorage().conditions = newValue }
+        _modify { yield &_uniqueStorage().conditions }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var currentNumberScheduled: Int32? = nil
+        var numberMisscheduled: Int32? = nil
+        var desiredNumberScheduled: Int32? = nil
+        var numberReady: Int32? = nil
+        var observedGeneration: Int64? = nil
+        var updatedNumberScheduled: Int32? = nil
+        var numberAvailable: Int32? = nil
+        var numberUnavailable: Int32? = nil
+        var collisionCount: Int32? = nil
+        var conditions: [DaemonSetCondition] = []
+
+        init() {}
+
+        init(copying other: _Storage) {
+            currentNumberScheduled = other.currentNumberScheduled
+            numberMisscheduled = other.numberMisscheduled
+            desiredNumberScheduled = other.desiredNumberScheduled
+            numberReady = other.numberReady
+            observedGeneration = other.observedGeneration
+            updatedNumberScheduled = other.updatedNumberScheduled
+            numberAvailable = other.numberAvailable
+            numberUnavailable = other.numberUnavailable
+            collisionCount = other.collisionCount
+            conditions = other.conditions
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(
         currentNumberScheduled: Int32? = nil,
@@ -468,16 +1524,44 @@ public struct DaemonSetStatus: ProtoMessage {
         collisionCount: Int32? = nil,
         conditions: [DaemonSetCondition] = []
     ) {
-        self.currentNumberScheduled = currentNumberScheduled
-        self.numberMisscheduled = numberMisscheduled
-        self.desiredNumberScheduled = desiredNumberScheduled
-        self.numberReady = numberReady
-        self.observedGeneration = observedGeneration
-        self.updatedNumberScheduled = updatedNumberScheduled
-        self.numberAvailable = numberAvailable
-        self.numberUnavailable = numberUnavailable
-        self.collisionCount = collisionCount
-        self.conditions = conditions
+        _storage = _Storage()
+        _storage.currentNumberScheduled = currentNumberScheduled
+        _storage.numberMisscheduled = numberMisscheduled
+        _storage.desiredNumberScheduled = desiredNumberScheduled
+        _storage.numberReady = numberReady
+        _storage.observedGeneration = observedGeneration
+        _storage.updatedNumberScheduled = updatedNumberScheduled
+        _storage.numberAvailable = numberAvailable
+        _storage.numberUnavailable = numberUnavailable
+        _storage.collisionCount = collisionCount
+        _storage.conditions = conditions
+    }
+
+    public static func == (left: DaemonSetStatus, right: DaemonSetStatus) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.currentNumberScheduled == right._storage.currentNumberScheduled
+            && left._storage.numberMisscheduled == right._storage.numberMisscheduled
+            && left._storage.desiredNumberScheduled == right._storage.desiredNumberScheduled
+            && left._storage.numberReady == right._storage.numberReady
+            && left._storage.observedGeneration == right._storage.observedGeneration
+            && left._storage.updatedNumberScheduled == right._storage.updatedNumberScheduled
+            && left._storage.numberAvailable == right._storage.numberAvailable
+            && left._storage.numberUnavailable == right._storage.numberUnavailable
+            && left._storage.collisionCount == right._storage.collisionCount
+            && left._storage.conditions == right._storage.conditions
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.currentNumberScheduled)
+        hasher.combine(_storage.numberMisscheduled)
+        hasher.combine(_storage.desiredNumberScheduled)
+        hasher.combine(_storage.numberReady)
+        hasher.combine(_storage.observedGeneration)
+        hasher.combine(_storage.updatedNumberScheduled)
+        hasher.combine(_storage.numberAvailable)
+        hasher.combine(_storage.numberUnavailable)
+        hasher.combine(_storage.collisionCount)
+        hasher.combine(_storage.conditions)
     }
 }
 
@@ -485,18 +1569,66 @@ public struct DaemonSetStatus: ProtoMessage {
 public struct DaemonSetCondition: ProtoMessage {
     /// Type of the condition.
     /// +required
-    public var type: String? = nil
+    public var type: String? {
+        get { _storage.type }
+        set { _uniqueStorage().type = newValue }
+        _modify { yield &_uniqueStorage().type }
+    }
     /// "True", "False" or "Unknown".
     /// +required
-    public var status: String? = nil
+    public var status: String? {
+        get { _storage.status }
+        set { _uniqueStorage().status = newValue }
+        _modify { yield &_uniqueStorage().status }
+    }
     /// When status last changed.
-    public var lastTransitionTime: Time? = nil
+    public var lastTransitionTime: Time? {
+        get { _storage.lastTransitionTime }
+        set { _uniqueStorage().lastTransitionTime = newValue }
+        _modify { yield &_uniqueStorage().lastTransitionTime }
+    }
     /// CamelCase reason for the last transition.
-    public var reason: String? = nil
+    public var reason: String? {
+        get { _storage.reason }
+        set { _uniqueStorage().reason = newValue }
+        _modify { yield &_uniqueStorage().reason }
+    }
     /// Human-readable detail about the last transition.
-    public var message: String? = nil
+    public var message: String? {
+        get { _storage.message }
+        set { _uniqueStorage().message = newValue }
+        _modify { yield &_uniqueStorage().message }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var type: String? = nil
+        var status: String? = nil
+        var lastTransitionTime: Time? = nil
+        var reason: String? = nil
+        var message: String? = nil
+
+        init() {}
+
+        init(copying other: _Storage) {
+            type = other.type
+            status = other.status
+            lastTransitionTime = other.lastTransitionTime
+            reason = other.reason
+            message = other.message
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(
         type: String? = nil,
@@ -505,76 +1637,270 @@ public struct DaemonSetCondition: ProtoMessage {
         reason: String? = nil,
         message: String? = nil
     ) {
-        self.type = type
-        self.status = status
-        self.lastTransitionTime = lastTransitionTime
-        self.reason = reason
-        self.message = message
+        _storage = _Storage()
+        _storage.type = type
+        _storage.status = status
+        _storage.lastTransitionTime = lastTransitionTime
+        _storage.reason = reason
+        _storage.message = message
+    }
+
+    public static func == (left: DaemonSetCondition, right: DaemonSetCondition) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.type == right._storage.type
+            && left._storage.status == right._storage.status
+            && left._storage.lastTransitionTime == right._storage.lastTransitionTime
+            && left._storage.reason == right._storage.reason
+            && left._storage.message == right._storage.message
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.type)
+        hasher.combine(_storage.status)
+        hasher.combine(_storage.lastTransitionTime)
+        hasher.combine(_storage.reason)
+        hasher.combine(_storage.message)
     }
 }
 
 /// StatefulSet runs pods with stable names, ordinal order and per-pod storage.
 public struct StatefulSet: ProtoMessage {
     /// Standard object metadata.
-    public var metadata: ObjectMeta? = nil
+    public var metadata: ObjectMeta? {
+        get { _storage.metadata }
+        set { _uniqueStorage().metadata = newValue }
+        _modify { yield &_uniqueStorage().metadata }
+    }
     /// Desired behavior.
-    public var spec: StatefulSetSpec? = nil
+    public var spec: StatefulSetSpec? {
+        get { _storage.spec }
+        set { _uniqueStorage().spec = newValue }
+        _modify { yield &_uniqueStorage().spec }
+    }
     /// Observed state.
-    public var status: StatefulSetStatus? = nil
+    public var status: StatefulSetStatus? {
+        get { _storage.status }
+        set { _uniqueStorage().status = newValue }
+        _modify { yield &_uniqueStorage().status }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var metadata: ObjectMeta? = nil
+        var spec: StatefulSetSpec? = nil
+        var status: StatefulSetStatus? = nil
+
+        init() {}
+
+        init(copying other: _Storage) {
+            metadata = other.metadata
+            spec = other.spec
+            status = other.status
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(metadata: ObjectMeta? = nil, spec: StatefulSetSpec? = nil, status: StatefulSetStatus? = nil) {
-        self.metadata = metadata
-        self.spec = spec
-        self.status = status
+        _storage = _Storage()
+        _storage.metadata = metadata
+        _storage.spec = spec
+        _storage.status = status
+    }
+
+    public static func == (left: StatefulSet, right: StatefulSet) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.metadata == right._storage.metadata
+            && left._storage.spec == right._storage.spec
+            && left._storage.status == right._storage.status
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.metadata)
+        hasher.combine(_storage.spec)
+        hasher.combine(_storage.status)
     }
 }
 
 /// StatefulSetList is a list of stateful sets.
 public struct StatefulSetList: ProtoMessage {
     /// List metadata.
-    public var metadata: ListMeta? = nil
+    public var metadata: ListMeta? {
+        get { _storage.metadata }
+        set { _uniqueStorage().metadata = newValue }
+        _modify { yield &_uniqueStorage().metadata }
+    }
     /// The stateful sets.
-    public var items: [StatefulSet] = []
+    public var items: [StatefulSet] {
+        get { _storage.items }
+        set { _uniqueStorage().items = newValue }
+        _modify { yield &_uniqueStorage().items }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var metadata: ListMeta? = nil
+        var items: [StatefulSet] = []
+
+        init() {}
+
+        init(copying other: _Storage) {
+            metadata = other.metadata
+            items = other.items
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(metadata: ListMeta? = nil, items: [StatefulSet] = []) {
-        self.metadata = metadata
-        self.items = items
+        _storage = _Storage()
+        _storage.metadata = metadata
+        _storage.items = items
+    }
+
+    public static func == (left: StatefulSetList, right: StatefulSetList) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.metadata == right._storage.metadata
+            && left._storage.items == right._storage.items
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.metadata)
+        hasher.combine(_storage.items)
     }
 }
 
 /// StatefulSetSpec holds the desired behavior of a stateful set.
 public struct StatefulSetSpec: ProtoMessage {
     /// Number of pods wanted; default 1.
-    public var replicas: Int32? = nil
+    public var replicas: Int32? {
+        get { _storage.replicas }
+        set { _uniqueStorage().replicas = newValue }
+        _modify { yield &_uniqueStorage().replicas }
+    }
     /// Labels of the pods the stateful set owns; must match the template's labels.
     /// +required
-    public var selector: LabelSelector? = nil
+    public var selector: LabelSelector? {
+        get { _storage.selector }
+        set { _uniqueStorage().selector = newValue }
+        _modify { yield &_uniqueStorage().selector }
+    }
     /// Template of the pods; pod i is named <name>-<i>.
     /// +required
-    public var template: PodTemplateSpec? = nil
+    public var template: PodTemplateSpec? {
+        get { _storage.template }
+        set { _uniqueStorage().template = newValue }
+        _modify { yield &_uniqueStorage().template }
+    }
     /// Claims created for every pod, named <claim>-<pod>, and kept across restarts.
     /// +listType=atomic
-    public var volumeClaimTemplates: [PersistentVolumeClaim] = []
+    public var volumeClaimTemplates: [PersistentVolumeClaim] {
+        get { _storage.volumeClaimTemplates }
+        set { _uniqueStorage().volumeClaimTemplates = newValue }
+        _modify { yield &_uniqueStorage().volumeClaimTemplates }
+    }
     /// Headless service that gives the pods their DNS names.
-    public var serviceName: String? = nil
+    public var serviceName: String? {
+        get { _storage.serviceName }
+        set { _uniqueStorage().serviceName = newValue }
+        _modify { yield &_uniqueStorage().serviceName }
+    }
     /// "OrderedReady" (default: one at a time, in order) or "Parallel".
-    public var podManagementPolicy: String? = nil
+    public var podManagementPolicy: String? {
+        get { _storage.podManagementPolicy }
+        set { _uniqueStorage().podManagementPolicy = newValue }
+        _modify { yield &_uniqueStorage().podManagementPolicy }
+    }
     /// How pods are replaced when the template changes.
-    public var updateStrategy: StatefulSetUpdateStrategy? = nil
+    public var updateStrategy: StatefulSetUpdateStrategy? {
+        get { _storage.updateStrategy }
+        set { _uniqueStorage().updateStrategy = newValue }
+        _modify { yield &_uniqueStorage().updateStrategy }
+    }
     /// Old revisions kept for rollback; default 10.
-    public var revisionHistoryLimit: Int32? = nil
+    public var revisionHistoryLimit: Int32? {
+        get { _storage.revisionHistoryLimit }
+        set { _uniqueStorage().revisionHistoryLimit = newValue }
+        _modify { yield &_uniqueStorage().revisionHistoryLimit }
+    }
     /// Seconds a new pod must be ready before it counts as available.
-    public var minReadySeconds: Int32? = nil
+    public var minReadySeconds: Int32? {
+        get { _storage.minReadySeconds }
+        set { _uniqueStorage().minReadySeconds = newValue }
+        _modify { yield &_uniqueStorage().minReadySeconds }
+    }
     /// Whether claims are deleted when the set is deleted or scaled down.
-    public var persistentVolumeClaimRetentionPolicy: StatefulSetPersistentVolumeClaimRetentionPolicy? = nil
+    public var persistentVolumeClaimRetentionPolicy: StatefulSetPersistentVolumeClaimRetentionPolicy? {
+        get { _storage.persistentVolumeClaimRetentionPolicy }
+        set { _uniqueStorage().persistentVolumeClaimRetentionPolicy = newValue }
+        _modify { yield &_uniqueStorage().persistentVolumeClaimRetentionPolicy }
+    }
     /// Where pod numbering starts.
-    public var ordinals: StatefulSetOrdinals? = nil
+    public var ordinals: StatefulSetOrdinals? {
+        get { _storage.ordinals }
+        set { _uniqueStorage().ordinals = newValue }
+        _modify { yield &_uniqueStorage().ordinals }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var replicas: Int32? = nil
+        var selector: LabelSelector? = nil
+        var template: PodTemplateSpec? = nil
+        var volumeClaimTemplates: [PersistentVolumeClaim] = []
+        var serviceName: String? = nil
+        var podManagementPolicy: String? = nil
+        var updateStrategy: StatefulSetUpdateStrategy? = nil
+        var revisionHistoryLimit: Int32? = nil
+        var minReadySeconds: Int32? = nil
+        var persistentVolumeClaimRetentionPolicy: StatefulSetPersistentVolumeClaimRetentionPolicy? = nil
+        var ordinals: StatefulSetOrdinals? = nil
+
+        init() {}
+
+        init(copying other: _Storage) {
+            replicas = other.replicas
+            selector = other.selector
+            template = other.template
+            volumeClaimTemplates = other.volumeClaimTemplates
+            serviceName = other.serviceName
+            podManagementPolicy = other.podManagementPolicy
+            updateStrategy = other.updateStrategy
+            revisionHistoryLimit = other.revisionHistoryLimit
+            minReadySeconds = other.minReadySeconds
+            persistentVolumeClaimRetentionPolicy = other.persistentVolumeClaimRetentionPolicy
+            ordinals = other.ordinals
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(
         replicas: Int32? = nil,
@@ -589,47 +1915,161 @@ public struct StatefulSetSpec: ProtoMessage {
         persistentVolumeClaimRetentionPolicy: StatefulSetPersistentVolumeClaimRetentionPolicy? = nil,
         ordinals: StatefulSetOrdinals? = nil
     ) {
-        self.replicas = replicas
-        self.selector = selector
-        self.template = template
-        self.volumeClaimTemplates = volumeClaimTemplates
-        self.serviceName = serviceName
-        self.podManagementPolicy = podManagementPolicy
-        self.updateStrategy = updateStrategy
-        self.revisionHistoryLimit = revisionHistoryLimit
-        self.minReadySeconds = minReadySeconds
-        self.persistentVolumeClaimRetentionPolicy = persistentVolumeClaimRetentionPolicy
-        self.ordinals = ordinals
+        _storage = _Storage()
+        _storage.replicas = replicas
+        _storage.selector = selector
+        _storage.template = template
+        _storage.volumeClaimTemplates = volumeClaimTemplates
+        _storage.serviceName = serviceName
+        _storage.podManagementPolicy = podManagementPolicy
+        _storage.updateStrategy = updateStrategy
+        _storage.revisionHistoryLimit = revisionHistoryLimit
+        _storage.minReadySeconds = minReadySeconds
+        _storage.persistentVolumeClaimRetentionPolicy = persistentVolumeClaimRetentionPolicy
+        _storage.ordinals = ordinals
+    }
+
+    public static func == (left: StatefulSetSpec, right: StatefulSetSpec) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.replicas == right._storage.replicas
+            && left._storage.selector == right._storage.selector
+            && left._storage.template == right._storage.template
+            && left._storage.volumeClaimTemplates == right._storage.volumeClaimTemplates
+            && left._storage.serviceName == right._storage.serviceName
+            && left._storage.podManagementPolicy == right._storage.podManagementPolicy
+            && left._storage.updateStrategy == right._storage.updateStrategy
+            && left._storage.revisionHistoryLimit == right._storage.revisionHistoryLimit
+            && left._storage.minReadySeconds == right._storage.minReadySeconds
+            && left._storage.persistentVolumeClaimRetentionPolicy == right._storage.persistentVolumeClaimRetentionPolicy
+            && left._storage.ordinals == right._storage.ordinals
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.replicas)
+        hasher.combine(_storage.selector)
+        hasher.combine(_storage.template)
+        hasher.combine(_storage.volumeClaimTemplates)
+        hasher.combine(_storage.serviceName)
+        hasher.combine(_storage.podManagementPolicy)
+        hasher.combine(_storage.updateStrategy)
+        hasher.combine(_storage.revisionHistoryLimit)
+        hasher.combine(_storage.minReadySeconds)
+        hasher.combine(_storage.persistentVolumeClaimRetentionPolicy)
+        hasher.combine(_storage.ordinals)
     }
 }
 
 /// StatefulSetUpdateStrategy says how a stateful set replaces its pods.
 public struct StatefulSetUpdateStrategy: ProtoMessage {
     /// "RollingUpdate" (default) or "OnDelete".
-    public var type: String? = nil
+    public var type: String? {
+        get { _storage.type }
+        set { _uniqueStorage().type = newValue }
+        _modify { yield &_uniqueStorage().type }
+    }
     /// Settings of RollingUpdate.
-    public var rollingUpdate: RollingUpdateStatefulSetStrategy? = nil
+    public var rollingUpdate: RollingUpdateStatefulSetStrategy? {
+        get { _storage.rollingUpdate }
+        set { _uniqueStorage().rollingUpdate = newValue }
+        _modify { yield &_uniqueStorage().rollingUpdate }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var type: String? = nil
+        var rollingUpdate: RollingUpdateStatefulSetStrategy? = nil
+
+        init() {}
+
+        init(copying other: _Storage) {
+            type = other.type
+            rollingUpdate = other.rollingUpdate
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(type: String? = nil, rollingUpdate: RollingUpdateStatefulSetStrategy? = nil) {
-        self.type = type
-        self.rollingUpdate = rollingUpdate
+        _storage = _Storage()
+        _storage.type = type
+        _storage.rollingUpdate = rollingUpdate
+    }
+
+    public static func == (left: StatefulSetUpdateStrategy, right: StatefulSetUpdateStrategy) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.type == right._storage.type
+            && left._storage.rollingUpdate == right._storage.rollingUpdate
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.type)
+        hasher.combine(_storage.rollingUpdate)
     }
 }
 
 /// RollingUpdateStatefulSetStrategy bounds a rolling update of a stateful set.
 public struct RollingUpdateStatefulSetStrategy: ProtoMessage {
     /// Only pods with an ordinal at least this large are updated (staged rollouts).
-    public var partition: Int32? = nil
+    public var partition: Int32? {
+        get { _storage.partition }
+        set { _uniqueStorage().partition = newValue }
+        _modify { yield &_uniqueStorage().partition }
+    }
     /// Pods (number or percentage) that may be unavailable during the update; default 1.
-    public var maxUnavailable: IntOrString? = nil
+    public var maxUnavailable: IntOrString? {
+        get { _storage.maxUnavailable }
+        set { _uniqueStorage().maxUnavailable = newValue }
+        _modify { yield &_uniqueStorage().maxUnavailable }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var partition: Int32? = nil
+        var maxUnavailable: IntOrString? = nil
+
+        init() {}
+
+        init(copying other: _Storage) {
+            partition = other.partition
+            maxUnavailable = other.maxUnavailable
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(partition: Int32? = nil, maxUnavailable: IntOrString? = nil) {
-        self.partition = partition
-        self.maxUnavailable = maxUnavailable
+        _storage = _Storage()
+        _storage.partition = partition
+        _storage.maxUnavailable = maxUnavailable
+    }
+
+    public static func == (left: RollingUpdateStatefulSetStrategy, right: RollingUpdateStatefulSetStrategy) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.partition == right._storage.partition
+            && left._storage.maxUnavailable == right._storage.maxUnavailable
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.partition)
+        hasher.combine(_storage.maxUnavailable)
     }
 }
 
@@ -663,31 +2103,109 @@ public struct StatefulSetOrdinals: ProtoMessage {
 /// StatefulSetStatus is the observed state of a stateful set.
 public struct StatefulSetStatus: ProtoMessage {
     /// The metadata.generation the status was computed from.
-    public var observedGeneration: Int64? = nil
+    public var observedGeneration: Int64? {
+        get { _storage.observedGeneration }
+        set { _uniqueStorage().observedGeneration = newValue }
+        _modify { yield &_uniqueStorage().observedGeneration }
+    }
     /// Pods owned by the stateful set.
-    public var replicas: Int32? = nil
+    public var replicas: Int32? {
+        get { _storage.replicas }
+        set { _uniqueStorage().replicas = newValue }
+        _modify { yield &_uniqueStorage().replicas }
+    }
     /// Ready pods.
-    public var readyReplicas: Int32? = nil
+    public var readyReplicas: Int32? {
+        get { _storage.readyReplicas }
+        set { _uniqueStorage().readyReplicas = newValue }
+        _modify { yield &_uniqueStorage().readyReplicas }
+    }
     /// Pods made from currentRevision.
-    public var currentReplicas: Int32? = nil
+    public var currentReplicas: Int32? {
+        get { _storage.currentReplicas }
+        set { _uniqueStorage().currentReplicas = newValue }
+        _modify { yield &_uniqueStorage().currentReplicas }
+    }
     /// Pods made from updateRevision.
-    public var updatedReplicas: Int32? = nil
+    public var updatedReplicas: Int32? {
+        get { _storage.updatedReplicas }
+        set { _uniqueStorage().updatedReplicas = newValue }
+        _modify { yield &_uniqueStorage().updatedReplicas }
+    }
     /// Revision the pods below the partition run.
-    public var currentRevision: String? = nil
+    public var currentRevision: String? {
+        get { _storage.currentRevision }
+        set { _uniqueStorage().currentRevision = newValue }
+        _modify { yield &_uniqueStorage().currentRevision }
+    }
     /// Revision of the current template.
-    public var updateRevision: String? = nil
+    public var updateRevision: String? {
+        get { _storage.updateRevision }
+        set { _uniqueStorage().updateRevision = newValue }
+        _modify { yield &_uniqueStorage().updateRevision }
+    }
     /// Counter that keeps revision names unique after hash collisions.
-    public var collisionCount: Int32? = nil
+    public var collisionCount: Int32? {
+        get { _storage.collisionCount }
+        set { _uniqueStorage().collisionCount = newValue }
+        _modify { yield &_uniqueStorage().collisionCount }
+    }
     /// Conditions of the stateful set.
     /// +patchMergeKey=type
     /// +patchStrategy=merge
     /// +listType=map
     /// +listMapKey=type
-    public var conditions: [StatefulSetCondition] = []
+    public var conditions: [StatefulSetCondition] {
+        get { _storage.conditions }
+        set { _uniqueStorage().conditions = newValue }
+        _modify { yield &_uniqueStorage().conditions }
+    }
     /// Pods ready for at least minReadySeconds.
-    public var availableReplicas: Int32? = nil
+    public var availableReplicas: Int32? {
+        get { _storage.availableReplicas }
+        set { _uniqueStorage().availableReplicas = newValue }
+        _modify { yield &_uniqueStorage().availableReplicas }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var observedGeneration: Int64? = nil
+        var replicas: Int32? = nil
+        var readyReplicas: Int32? = nil
+        var currentReplicas: Int32? = nil
+        var updatedReplicas: Int32? = nil
+        var currentRevision: String? = nil
+        var updateRevision: String? = nil
+        var collisionCount: Int32? = nil
+        var conditions: [StatefulSetCondition] = []
+        var availableReplicas: Int32? = nil
+
+        init() {}
+
+        init(copying other: _Storage) {
+            observedGeneration = other.observedGeneration
+            replicas = other.replicas
+            readyReplicas = other.readyReplicas
+            currentReplicas = other.currentReplicas
+            updatedReplicas = other.updatedReplicas
+            currentRevision = other.currentRevision
+            updateRevision = other.updateRevision
+            collisionCount = other.collisionCount
+            conditions = other.conditions
+            availableReplicas = other.availableReplicas
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(
         observedGeneration: Int64? = nil,
@@ -701,16 +2219,44 @@ public struct StatefulSetStatus: ProtoMessage {
         conditions: [StatefulSetCondition] = [],
         availableReplicas: Int32? = nil
     ) {
-        self.observedGeneration = observedGeneration
-        self.replicas = replicas
-        self.readyReplicas = readyReplicas
-        self.currentReplicas = currentReplicas
-        self.updatedReplicas = updatedReplicas
-        self.currentRevision = currentRevision
-        self.updateRevision = updateRevision
-        self.collisionCount = collisionCount
-        self.conditions = conditions
-        self.availableReplicas = availableReplicas
+        _storage = _Storage()
+        _storage.observedGeneration = observedGeneration
+        _storage.replicas = replicas
+        _storage.readyReplicas = readyReplicas
+        _storage.currentReplicas = currentReplicas
+        _storage.updatedReplicas = updatedReplicas
+        _storage.currentRevision = currentRevision
+        _storage.updateRevision = updateRevision
+        _storage.collisionCount = collisionCount
+        _storage.conditions = conditions
+        _storage.availableReplicas = availableReplicas
+    }
+
+    public static func == (left: StatefulSetStatus, right: StatefulSetStatus) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.observedGeneration == right._storage.observedGeneration
+            && left._storage.replicas == right._storage.replicas
+            && left._storage.readyReplicas == right._storage.readyReplicas
+            && left._storage.currentReplicas == right._storage.currentReplicas
+            && left._storage.updatedReplicas == right._storage.updatedReplicas
+            && left._storage.currentRevision == right._storage.currentRevision
+            && left._storage.updateRevision == right._storage.updateRevision
+            && left._storage.collisionCount == right._storage.collisionCount
+            && left._storage.conditions == right._storage.conditions
+            && left._storage.availableReplicas == right._storage.availableReplicas
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.observedGeneration)
+        hasher.combine(_storage.replicas)
+        hasher.combine(_storage.readyReplicas)
+        hasher.combine(_storage.currentReplicas)
+        hasher.combine(_storage.updatedReplicas)
+        hasher.combine(_storage.currentRevision)
+        hasher.combine(_storage.updateRevision)
+        hasher.combine(_storage.collisionCount)
+        hasher.combine(_storage.conditions)
+        hasher.combine(_storage.availableReplicas)
     }
 }
 
@@ -718,18 +2264,66 @@ public struct StatefulSetStatus: ProtoMessage {
 public struct StatefulSetCondition: ProtoMessage {
     /// Type of the condition.
     /// +required
-    public var type: String? = nil
+    public var type: String? {
+        get { _storage.type }
+        set { _uniqueStorage().type = newValue }
+        _modify { yield &_uniqueStorage().type }
+    }
     /// "True", "False" or "Unknown".
     /// +required
-    public var status: String? = nil
+    public var status: String? {
+        get { _storage.status }
+        set { _uniqueStorage().status = newValue }
+        _modify { yield &_uniqueStorage().status }
+    }
     /// When status last changed.
-    public var lastTransitionTime: Time? = nil
+    public var lastTransitionTime: Time? {
+        get { _storage.lastTransitionTime }
+        set { _uniqueStorage().lastTransitionTime = newValue }
+        _modify { yield &_uniqueStorage().lastTransitionTime }
+    }
     /// CamelCase reason for the last transition.
-    public var reason: String? = nil
+    public var reason: String? {
+        get { _storage.reason }
+        set { _uniqueStorage().reason = newValue }
+        _modify { yield &_uniqueStorage().reason }
+    }
     /// Human-readable detail about the last transition.
-    public var message: String? = nil
+    public var message: String? {
+        get { _storage.message }
+        set { _uniqueStorage().message = newValue }
+        _modify { yield &_uniqueStorage().message }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var type: String? = nil
+        var status: String? = nil
+        var lastTransitionTime: Time? = nil
+        var reason: String? = nil
+        var message: String? = nil
+
+        init() {}
+
+        init(copying other: _Storage) {
+            type = other.type
+            status = other.status
+            lastTransitionTime = other.lastTransitionTime
+            reason = other.reason
+            message = other.message
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(
         type: String? = nil,
@@ -738,45 +2332,155 @@ public struct StatefulSetCondition: ProtoMessage {
         reason: String? = nil,
         message: String? = nil
     ) {
-        self.type = type
-        self.status = status
-        self.lastTransitionTime = lastTransitionTime
-        self.reason = reason
-        self.message = message
+        _storage = _Storage()
+        _storage.type = type
+        _storage.status = status
+        _storage.lastTransitionTime = lastTransitionTime
+        _storage.reason = reason
+        _storage.message = message
+    }
+
+    public static func == (left: StatefulSetCondition, right: StatefulSetCondition) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.type == right._storage.type
+            && left._storage.status == right._storage.status
+            && left._storage.lastTransitionTime == right._storage.lastTransitionTime
+            && left._storage.reason == right._storage.reason
+            && left._storage.message == right._storage.message
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.type)
+        hasher.combine(_storage.status)
+        hasher.combine(_storage.lastTransitionTime)
+        hasher.combine(_storage.reason)
+        hasher.combine(_storage.message)
     }
 }
 
 /// ControllerRevision stores one revision of a daemon set's or stateful set's template.
 public struct ControllerRevision: ProtoMessage {
     /// Standard object metadata.
-    public var metadata: ObjectMeta? = nil
+    public var metadata: ObjectMeta? {
+        get { _storage.metadata }
+        set { _uniqueStorage().metadata = newValue }
+        _modify { yield &_uniqueStorage().metadata }
+    }
     /// The saved state (a patch of the owner's template).
-    public var data: RawExtension? = nil
+    public var data: RawExtension? {
+        get { _storage.data }
+        set { _uniqueStorage().data = newValue }
+        _modify { yield &_uniqueStorage().data }
+    }
     /// Revision number, increasing.
     /// +required
-    public var revision: Int64? = nil
+    public var revision: Int64? {
+        get { _storage.revision }
+        set { _uniqueStorage().revision = newValue }
+        _modify { yield &_uniqueStorage().revision }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var metadata: ObjectMeta? = nil
+        var data: RawExtension? = nil
+        var revision: Int64? = nil
+
+        init() {}
+
+        init(copying other: _Storage) {
+            metadata = other.metadata
+            data = other.data
+            revision = other.revision
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(metadata: ObjectMeta? = nil, data: RawExtension? = nil, revision: Int64? = nil) {
-        self.metadata = metadata
-        self.data = data
-        self.revision = revision
+        _storage = _Storage()
+        _storage.metadata = metadata
+        _storage.data = data
+        _storage.revision = revision
+    }
+
+    public static func == (left: ControllerRevision, right: ControllerRevision) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.metadata == right._storage.metadata
+            && left._storage.data == right._storage.data
+            && left._storage.revision == right._storage.revision
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.metadata)
+        hasher.combine(_storage.data)
+        hasher.combine(_storage.revision)
     }
 }
 
 /// ControllerRevisionList is a list of controller revisions.
 public struct ControllerRevisionList: ProtoMessage {
     /// List metadata.
-    public var metadata: ListMeta? = nil
+    public var metadata: ListMeta? {
+        get { _storage.metadata }
+        set { _uniqueStorage().metadata = newValue }
+        _modify { yield &_uniqueStorage().metadata }
+    }
     /// The controller revisions.
-    public var items: [ControllerRevision] = []
+    public var items: [ControllerRevision] {
+        get { _storage.items }
+        set { _uniqueStorage().items = newValue }
+        _modify { yield &_uniqueStorage().items }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var metadata: ListMeta? = nil
+        var items: [ControllerRevision] = []
+
+        init() {}
+
+        init(copying other: _Storage) {
+            metadata = other.metadata
+            items = other.items
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(metadata: ListMeta? = nil, items: [ControllerRevision] = []) {
-        self.metadata = metadata
-        self.items = items
+        _storage = _Storage()
+        _storage.metadata = metadata
+        _storage.items = items
+    }
+
+    public static func == (left: ControllerRevisionList, right: ControllerRevisionList) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.metadata == right._storage.metadata
+            && left._storage.items == right._storage.items
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.metadata)
+        hasher.combine(_storage.items)
     }
 }
 

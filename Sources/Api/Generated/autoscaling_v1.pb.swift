@@ -8,18 +8,68 @@ import Wire
 /// replication controller), read and written through its scale subresource.
 public struct Scale: ProtoMessage {
     /// Metadata of the scaled object.
-    public var metadata: ObjectMeta? = nil
+    public var metadata: ObjectMeta? {
+        get { _storage.metadata }
+        set { _uniqueStorage().metadata = newValue }
+        _modify { yield &_uniqueStorage().metadata }
+    }
     /// The replica count wanted.
-    public var spec: ScaleSpec? = nil
+    public var spec: ScaleSpec? {
+        get { _storage.spec }
+        set { _uniqueStorage().spec = newValue }
+        _modify { yield &_uniqueStorage().spec }
+    }
     /// The replica count observed.
-    public var status: ScaleStatus? = nil
+    public var status: ScaleStatus? {
+        get { _storage.status }
+        set { _uniqueStorage().status = newValue }
+        _modify { yield &_uniqueStorage().status }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var metadata: ObjectMeta? = nil
+        var spec: ScaleSpec? = nil
+        var status: ScaleStatus? = nil
+
+        init() {}
+
+        init(copying other: _Storage) {
+            metadata = other.metadata
+            spec = other.spec
+            status = other.status
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(metadata: ObjectMeta? = nil, spec: ScaleSpec? = nil, status: ScaleStatus? = nil) {
-        self.metadata = metadata
-        self.spec = spec
-        self.status = status
+        _storage = _Storage()
+        _storage.metadata = metadata
+        _storage.spec = spec
+        _storage.status = status
+    }
+
+    public static func == (left: Scale, right: Scale) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.metadata == right._storage.metadata
+            && left._storage.spec == right._storage.spec
+            && left._storage.status == right._storage.status
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.metadata)
+        hasher.combine(_storage.spec)
+        hasher.combine(_storage.status)
     }
 }
 

@@ -7,73 +7,279 @@ import Wire
 /// Job runs pods until a number of them finish successfully.
 public struct Job: ProtoMessage {
     /// Standard object metadata.
-    public var metadata: ObjectMeta? = nil
+    public var metadata: ObjectMeta? {
+        get { _storage.metadata }
+        set { _uniqueStorage().metadata = newValue }
+        _modify { yield &_uniqueStorage().metadata }
+    }
     /// Desired behavior.
-    public var spec: JobSpec? = nil
+    public var spec: JobSpec? {
+        get { _storage.spec }
+        set { _uniqueStorage().spec = newValue }
+        _modify { yield &_uniqueStorage().spec }
+    }
     /// Observed state.
-    public var status: JobStatus? = nil
+    public var status: JobStatus? {
+        get { _storage.status }
+        set { _uniqueStorage().status = newValue }
+        _modify { yield &_uniqueStorage().status }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var metadata: ObjectMeta? = nil
+        var spec: JobSpec? = nil
+        var status: JobStatus? = nil
+
+        init() {}
+
+        init(copying other: _Storage) {
+            metadata = other.metadata
+            spec = other.spec
+            status = other.status
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(metadata: ObjectMeta? = nil, spec: JobSpec? = nil, status: JobStatus? = nil) {
-        self.metadata = metadata
-        self.spec = spec
-        self.status = status
+        _storage = _Storage()
+        _storage.metadata = metadata
+        _storage.spec = spec
+        _storage.status = status
+    }
+
+    public static func == (left: Job, right: Job) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.metadata == right._storage.metadata
+            && left._storage.spec == right._storage.spec
+            && left._storage.status == right._storage.status
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.metadata)
+        hasher.combine(_storage.spec)
+        hasher.combine(_storage.status)
     }
 }
 
 /// JobList is a list of jobs.
 public struct JobList: ProtoMessage {
     /// List metadata.
-    public var metadata: ListMeta? = nil
+    public var metadata: ListMeta? {
+        get { _storage.metadata }
+        set { _uniqueStorage().metadata = newValue }
+        _modify { yield &_uniqueStorage().metadata }
+    }
     /// The jobs.
-    public var items: [Job] = []
+    public var items: [Job] {
+        get { _storage.items }
+        set { _uniqueStorage().items = newValue }
+        _modify { yield &_uniqueStorage().items }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var metadata: ListMeta? = nil
+        var items: [Job] = []
+
+        init() {}
+
+        init(copying other: _Storage) {
+            metadata = other.metadata
+            items = other.items
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(metadata: ListMeta? = nil, items: [Job] = []) {
-        self.metadata = metadata
-        self.items = items
+        _storage = _Storage()
+        _storage.metadata = metadata
+        _storage.items = items
+    }
+
+    public static func == (left: JobList, right: JobList) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.metadata == right._storage.metadata
+            && left._storage.items == right._storage.items
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.metadata)
+        hasher.combine(_storage.items)
     }
 }
 
 /// JobSpec holds the desired behavior of a job.
 public struct JobSpec: ProtoMessage {
     /// Most pods running at once; default 1.
-    public var parallelism: Int32? = nil
+    public var parallelism: Int32? {
+        get { _storage.parallelism }
+        set { _uniqueStorage().parallelism = newValue }
+        _modify { yield &_uniqueStorage().parallelism }
+    }
     /// Successful pods needed; unset means any one success ends the job once all have stopped.
-    public var completions: Int32? = nil
+    public var completions: Int32? {
+        get { _storage.completions }
+        set { _uniqueStorage().completions = newValue }
+        _modify { yield &_uniqueStorage().completions }
+    }
     /// Seconds the job may be active before it fails, counted from its start.
-    public var activeDeadlineSeconds: Int64? = nil
+    public var activeDeadlineSeconds: Int64? {
+        get { _storage.activeDeadlineSeconds }
+        set { _uniqueStorage().activeDeadlineSeconds = newValue }
+        _modify { yield &_uniqueStorage().activeDeadlineSeconds }
+    }
     /// Labels of the pods the job owns; generated unless manualSelector.
-    public var selector: LabelSelector? = nil
+    public var selector: LabelSelector? {
+        get { _storage.selector }
+        set { _uniqueStorage().selector = newValue }
+        _modify { yield &_uniqueStorage().selector }
+    }
     /// Keep the given selector instead of generating one.
-    public var manualSelector: Bool? = nil
+    public var manualSelector: Bool? {
+        get { _storage.manualSelector }
+        set { _uniqueStorage().manualSelector = newValue }
+        _modify { yield &_uniqueStorage().manualSelector }
+    }
     /// Template of the pods; restartPolicy must be Never or OnFailure.
     /// +required
-    public var template: PodTemplateSpec? = nil
+    public var template: PodTemplateSpec? {
+        get { _storage.template }
+        set { _uniqueStorage().template = newValue }
+        _modify { yield &_uniqueStorage().template }
+    }
     /// Retries before the job is marked failed; default 6.
-    public var backoffLimit: Int32? = nil
+    public var backoffLimit: Int32? {
+        get { _storage.backoffLimit }
+        set { _uniqueStorage().backoffLimit = newValue }
+        _modify { yield &_uniqueStorage().backoffLimit }
+    }
     /// Seconds after the job finishes before it is deleted; unset keeps it.
-    public var ttlSecondsAfterFinished: Int32? = nil
+    public var ttlSecondsAfterFinished: Int32? {
+        get { _storage.ttlSecondsAfterFinished }
+        set { _uniqueStorage().ttlSecondsAfterFinished = newValue }
+        _modify { yield &_uniqueStorage().ttlSecondsAfterFinished }
+    }
     /// "NonIndexed" (default) or "Indexed" (each pod gets a completion index).
-    public var completionMode: String? = nil
+    public var completionMode: String? {
+        get { _storage.completionMode }
+        set { _uniqueStorage().completionMode = newValue }
+        _modify { yield &_uniqueStorage().completionMode }
+    }
     /// While true, no pods are created and running ones are deleted.
-    public var suspend: Bool? = nil
+    public var suspend: Bool? {
+        get { _storage.suspend }
+        set { _uniqueStorage().suspend = newValue }
+        _modify { yield &_uniqueStorage().suspend }
+    }
     /// Rules that end the job or ignore a failure by exit code or pod condition.
-    public var podFailurePolicy: PodFailurePolicy? = nil
+    public var podFailurePolicy: PodFailurePolicy? {
+        get { _storage.podFailurePolicy }
+        set { _uniqueStorage().podFailurePolicy = newValue }
+        _modify { yield &_uniqueStorage().podFailurePolicy }
+    }
     /// Retries per index before that index is marked failed, for Indexed jobs.
-    public var backoffLimitPerIndex: Int32? = nil
+    public var backoffLimitPerIndex: Int32? {
+        get { _storage.backoffLimitPerIndex }
+        set { _uniqueStorage().backoffLimitPerIndex = newValue }
+        _modify { yield &_uniqueStorage().backoffLimitPerIndex }
+    }
     /// Failed indexes after which the whole job fails, for Indexed jobs.
-    public var maxFailedIndexes: Int32? = nil
+    public var maxFailedIndexes: Int32? {
+        get { _storage.maxFailedIndexes }
+        set { _uniqueStorage().maxFailedIndexes = newValue }
+        _modify { yield &_uniqueStorage().maxFailedIndexes }
+    }
     /// When replacement pods are created: "TerminatingOrFailed" or "Failed".
-    public var podReplacementPolicy: String? = nil
+    public var podReplacementPolicy: String? {
+        get { _storage.podReplacementPolicy }
+        set { _uniqueStorage().podReplacementPolicy = newValue }
+        _modify { yield &_uniqueStorage().podReplacementPolicy }
+    }
     /// Controller that manages the job; empty means the built-in one.
-    public var managedBy: String? = nil
+    public var managedBy: String? {
+        get { _storage.managedBy }
+        set { _uniqueStorage().managedBy = newValue }
+        _modify { yield &_uniqueStorage().managedBy }
+    }
     /// Rules that declare the job successful early, for Indexed jobs.
-    public var successPolicy: SuccessPolicy? = nil
+    public var successPolicy: SuccessPolicy? {
+        get { _storage.successPolicy }
+        set { _uniqueStorage().successPolicy = newValue }
+        _modify { yield &_uniqueStorage().successPolicy }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var parallelism: Int32? = nil
+        var completions: Int32? = nil
+        var activeDeadlineSeconds: Int64? = nil
+        var selector: LabelSelector? = nil
+        var manualSelector: Bool? = nil
+        var template: PodTemplateSpec? = nil
+        var backoffLimit: Int32? = nil
+        var ttlSecondsAfterFinished: Int32? = nil
+        var completionMode: String? = nil
+        var suspend: Bool? = nil
+        var podFailurePolicy: PodFailurePolicy? = nil
+        var backoffLimitPerIndex: Int32? = nil
+        var maxFailedIndexes: Int32? = nil
+        var podReplacementPolicy: String? = nil
+        var managedBy: String? = nil
+        var successPolicy: SuccessPolicy? = nil
+
+        init() {}
+
+        init(copying other: _Storage) {
+            parallelism = other.parallelism
+            completions = other.completions
+            activeDeadlineSeconds = other.activeDeadlineSeconds
+            selector = other.selector
+            manualSelector = other.manualSelector
+            template = other.template
+            backoffLimit = other.backoffLimit
+            ttlSecondsAfterFinished = other.ttlSecondsAfterFinished
+            completionMode = other.completionMode
+            suspend = other.suspend
+            podFailurePolicy = other.podFailurePolicy
+            backoffLimitPerIndex = other.backoffLimitPerIndex
+            maxFailedIndexes = other.maxFailedIndexes
+            podReplacementPolicy = other.podReplacementPolicy
+            managedBy = other.managedBy
+            successPolicy = other.successPolicy
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(
         parallelism: Int32? = nil,
@@ -93,22 +299,62 @@ public struct JobSpec: ProtoMessage {
         managedBy: String? = nil,
         successPolicy: SuccessPolicy? = nil
     ) {
-        self.parallelism = parallelism
-        self.completions = completions
-        self.activeDeadlineSeconds = activeDeadlineSeconds
-        self.selector = selector
-        self.manualSelector = manualSelector
-        self.template = template
-        self.backoffLimit = backoffLimit
-        self.ttlSecondsAfterFinished = ttlSecondsAfterFinished
-        self.completionMode = completionMode
-        self.suspend = suspend
-        self.podFailurePolicy = podFailurePolicy
-        self.backoffLimitPerIndex = backoffLimitPerIndex
-        self.maxFailedIndexes = maxFailedIndexes
-        self.podReplacementPolicy = podReplacementPolicy
-        self.managedBy = managedBy
-        self.successPolicy = successPolicy
+        _storage = _Storage()
+        _storage.parallelism = parallelism
+        _storage.completions = completions
+        _storage.activeDeadlineSeconds = activeDeadlineSeconds
+        _storage.selector = selector
+        _storage.manualSelector = manualSelector
+        _storage.template = template
+        _storage.backoffLimit = backoffLimit
+        _storage.ttlSecondsAfterFinished = ttlSecondsAfterFinished
+        _storage.completionMode = completionMode
+        _storage.suspend = suspend
+        _storage.podFailurePolicy = podFailurePolicy
+        _storage.backoffLimitPerIndex = backoffLimitPerIndex
+        _storage.maxFailedIndexes = maxFailedIndexes
+        _storage.podReplacementPolicy = podReplacementPolicy
+        _storage.managedBy = managedBy
+        _storage.successPolicy = successPolicy
+    }
+
+    public static func == (left: JobSpec, right: JobSpec) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.parallelism == right._storage.parallelism
+            && left._storage.completions == right._storage.completions
+            && left._storage.activeDeadlineSeconds == right._storage.activeDeadlineSeconds
+            && left._storage.selector == right._storage.selector
+            && left._storage.manualSelector == right._storage.manualSelector
+            && left._storage.template == right._storage.template
+            && left._storage.backoffLimit == right._storage.backoffLimit
+            && left._storage.ttlSecondsAfterFinished == right._storage.ttlSecondsAfterFinished
+            && left._storage.completionMode == right._storage.completionMode
+            && left._storage.suspend == right._storage.suspend
+            && left._storage.podFailurePolicy == right._storage.podFailurePolicy
+            && left._storage.backoffLimitPerIndex == right._storage.backoffLimitPerIndex
+            && left._storage.maxFailedIndexes == right._storage.maxFailedIndexes
+            && left._storage.podReplacementPolicy == right._storage.podReplacementPolicy
+            && left._storage.managedBy == right._storage.managedBy
+            && left._storage.successPolicy == right._storage.successPolicy
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.parallelism)
+        hasher.combine(_storage.completions)
+        hasher.combine(_storage.activeDeadlineSeconds)
+        hasher.combine(_storage.selector)
+        hasher.combine(_storage.manualSelector)
+        hasher.combine(_storage.template)
+        hasher.combine(_storage.backoffLimit)
+        hasher.combine(_storage.ttlSecondsAfterFinished)
+        hasher.combine(_storage.completionMode)
+        hasher.combine(_storage.suspend)
+        hasher.combine(_storage.podFailurePolicy)
+        hasher.combine(_storage.backoffLimitPerIndex)
+        hasher.combine(_storage.maxFailedIndexes)
+        hasher.combine(_storage.podReplacementPolicy)
+        hasher.combine(_storage.managedBy)
+        hasher.combine(_storage.successPolicy)
     }
 }
 
@@ -118,29 +364,113 @@ public struct JobStatus: ProtoMessage {
     /// +patchMergeKey=type
     /// +patchStrategy=merge
     /// +listType=atomic
-    public var conditions: [JobCondition] = []
+    public var conditions: [JobCondition] {
+        get { _storage.conditions }
+        set { _uniqueStorage().conditions = newValue }
+        _modify { yield &_uniqueStorage().conditions }
+    }
     /// When the job controller started the job.
-    public var startTime: Time? = nil
+    public var startTime: Time? {
+        get { _storage.startTime }
+        set { _uniqueStorage().startTime = newValue }
+        _modify { yield &_uniqueStorage().startTime }
+    }
     /// When the job completed successfully.
-    public var completionTime: Time? = nil
+    public var completionTime: Time? {
+        get { _storage.completionTime }
+        set { _uniqueStorage().completionTime = newValue }
+        _modify { yield &_uniqueStorage().completionTime }
+    }
     /// Pods pending or running.
-    public var active: Int32? = nil
+    public var active: Int32? {
+        get { _storage.active }
+        set { _uniqueStorage().active = newValue }
+        _modify { yield &_uniqueStorage().active }
+    }
     /// Pods that succeeded.
-    public var succeeded: Int32? = nil
+    public var succeeded: Int32? {
+        get { _storage.succeeded }
+        set { _uniqueStorage().succeeded = newValue }
+        _modify { yield &_uniqueStorage().succeeded }
+    }
     /// Pods that failed.
-    public var failed: Int32? = nil
+    public var failed: Int32? {
+        get { _storage.failed }
+        set { _uniqueStorage().failed = newValue }
+        _modify { yield &_uniqueStorage().failed }
+    }
     /// Completed indexes in text form, such as "1,3-5", for Indexed jobs.
-    public var completedIndexes: String? = nil
+    public var completedIndexes: String? {
+        get { _storage.completedIndexes }
+        set { _uniqueStorage().completedIndexes = newValue }
+        _modify { yield &_uniqueStorage().completedIndexes }
+    }
     /// Finished pods not yet counted in succeeded and failed.
-    public var uncountedTerminatedPods: UncountedTerminatedPods? = nil
+    public var uncountedTerminatedPods: UncountedTerminatedPods? {
+        get { _storage.uncountedTerminatedPods }
+        set { _uniqueStorage().uncountedTerminatedPods = newValue }
+        _modify { yield &_uniqueStorage().uncountedTerminatedPods }
+    }
     /// Pods that are ready.
-    public var ready: Int32? = nil
+    public var ready: Int32? {
+        get { _storage.ready }
+        set { _uniqueStorage().ready = newValue }
+        _modify { yield &_uniqueStorage().ready }
+    }
     /// Failed indexes in text form, for Indexed jobs with backoffLimitPerIndex.
-    public var failedIndexes: String? = nil
+    public var failedIndexes: String? {
+        get { _storage.failedIndexes }
+        set { _uniqueStorage().failedIndexes = newValue }
+        _modify { yield &_uniqueStorage().failedIndexes }
+    }
     /// Pods being deleted.
-    public var terminating: Int32? = nil
+    public var terminating: Int32? {
+        get { _storage.terminating }
+        set { _uniqueStorage().terminating = newValue }
+        _modify { yield &_uniqueStorage().terminating }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var conditions: [JobCondition] = []
+        var startTime: Time? = nil
+        var completionTime: Time? = nil
+        var active: Int32? = nil
+        var succeeded: Int32? = nil
+        var failed: Int32? = nil
+        var completedIndexes: String? = nil
+        var uncountedTerminatedPods: UncountedTerminatedPods? = nil
+        var ready: Int32? = nil
+        var failedIndexes: String? = nil
+        var terminating: Int32? = nil
+
+        init() {}
+
+        init(copying other: _Storage) {
+            conditions = other.conditions
+            startTime = other.startTime
+            completionTime = other.completionTime
+            active = other.active
+            succeeded = other.succeeded
+            failed = other.failed
+            completedIndexes = other.completedIndexes
+            uncountedTerminatedPods = other.uncountedTerminatedPods
+            ready = other.ready
+            failedIndexes = other.failedIndexes
+            terminating = other.terminating
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(
         conditions: [JobCondition] = [],
@@ -155,17 +485,47 @@ public struct JobStatus: ProtoMessage {
         failedIndexes: String? = nil,
         terminating: Int32? = nil
     ) {
-        self.conditions = conditions
-        self.startTime = startTime
-        self.completionTime = completionTime
-        self.active = active
-        self.succeeded = succeeded
-        self.failed = failed
-        self.completedIndexes = completedIndexes
-        self.uncountedTerminatedPods = uncountedTerminatedPods
-        self.ready = ready
-        self.failedIndexes = failedIndexes
-        self.terminating = terminating
+        _storage = _Storage()
+        _storage.conditions = conditions
+        _storage.startTime = startTime
+        _storage.completionTime = completionTime
+        _storage.active = active
+        _storage.succeeded = succeeded
+        _storage.failed = failed
+        _storage.completedIndexes = completedIndexes
+        _storage.uncountedTerminatedPods = uncountedTerminatedPods
+        _storage.ready = ready
+        _storage.failedIndexes = failedIndexes
+        _storage.terminating = terminating
+    }
+
+    public static func == (left: JobStatus, right: JobStatus) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.conditions == right._storage.conditions
+            && left._storage.startTime == right._storage.startTime
+            && left._storage.completionTime == right._storage.completionTime
+            && left._storage.active == right._storage.active
+            && left._storage.succeeded == right._storage.succeeded
+            && left._storage.failed == right._storage.failed
+            && left._storage.completedIndexes == right._storage.completedIndexes
+            && left._storage.uncountedTerminatedPods == right._storage.uncountedTerminatedPods
+            && left._storage.ready == right._storage.ready
+            && left._storage.failedIndexes == right._storage.failedIndexes
+            && left._storage.terminating == right._storage.terminating
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.conditions)
+        hasher.combine(_storage.startTime)
+        hasher.combine(_storage.completionTime)
+        hasher.combine(_storage.active)
+        hasher.combine(_storage.succeeded)
+        hasher.combine(_storage.failed)
+        hasher.combine(_storage.completedIndexes)
+        hasher.combine(_storage.uncountedTerminatedPods)
+        hasher.combine(_storage.ready)
+        hasher.combine(_storage.failedIndexes)
+        hasher.combine(_storage.terminating)
     }
 }
 
@@ -173,20 +533,74 @@ public struct JobStatus: ProtoMessage {
 public struct JobCondition: ProtoMessage {
     /// Complete, Failed, Suspended, FailureTarget or SuccessCriteriaMet.
     /// +required
-    public var type: String? = nil
+    public var type: String? {
+        get { _storage.type }
+        set { _uniqueStorage().type = newValue }
+        _modify { yield &_uniqueStorage().type }
+    }
     /// "True", "False" or "Unknown".
     /// +required
-    public var status: String? = nil
+    public var status: String? {
+        get { _storage.status }
+        set { _uniqueStorage().status = newValue }
+        _modify { yield &_uniqueStorage().status }
+    }
     /// When the condition was last checked.
-    public var lastProbeTime: Time? = nil
+    public var lastProbeTime: Time? {
+        get { _storage.lastProbeTime }
+        set { _uniqueStorage().lastProbeTime = newValue }
+        _modify { yield &_uniqueStorage().lastProbeTime }
+    }
     /// When status last changed.
-    public var lastTransitionTime: Time? = nil
+    public var lastTransitionTime: Time? {
+        get { _storage.lastTransitionTime }
+        set { _uniqueStorage().lastTransitionTime = newValue }
+        _modify { yield &_uniqueStorage().lastTransitionTime }
+    }
     /// CamelCase reason for the last transition, such as BackoffLimitExceeded.
-    public var reason: String? = nil
+    public var reason: String? {
+        get { _storage.reason }
+        set { _uniqueStorage().reason = newValue }
+        _modify { yield &_uniqueStorage().reason }
+    }
     /// Human-readable detail about the last transition.
-    public var message: String? = nil
+    public var message: String? {
+        get { _storage.message }
+        set { _uniqueStorage().message = newValue }
+        _modify { yield &_uniqueStorage().message }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var type: String? = nil
+        var status: String? = nil
+        var lastProbeTime: Time? = nil
+        var lastTransitionTime: Time? = nil
+        var reason: String? = nil
+        var message: String? = nil
+
+        init() {}
+
+        init(copying other: _Storage) {
+            type = other.type
+            status = other.status
+            lastProbeTime = other.lastProbeTime
+            lastTransitionTime = other.lastTransitionTime
+            reason = other.reason
+            message = other.message
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(
         type: String? = nil,
@@ -196,12 +610,32 @@ public struct JobCondition: ProtoMessage {
         reason: String? = nil,
         message: String? = nil
     ) {
-        self.type = type
-        self.status = status
-        self.lastProbeTime = lastProbeTime
-        self.lastTransitionTime = lastTransitionTime
-        self.reason = reason
-        self.message = message
+        _storage = _Storage()
+        _storage.type = type
+        _storage.status = status
+        _storage.lastProbeTime = lastProbeTime
+        _storage.lastTransitionTime = lastTransitionTime
+        _storage.reason = reason
+        _storage.message = message
+    }
+
+    public static func == (left: JobCondition, right: JobCondition) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.type == right._storage.type
+            && left._storage.status == right._storage.status
+            && left._storage.lastProbeTime == right._storage.lastProbeTime
+            && left._storage.lastTransitionTime == right._storage.lastTransitionTime
+            && left._storage.reason == right._storage.reason
+            && left._storage.message == right._storage.message
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.type)
+        hasher.combine(_storage.status)
+        hasher.combine(_storage.lastProbeTime)
+        hasher.combine(_storage.lastTransitionTime)
+        hasher.combine(_storage.reason)
+        hasher.combine(_storage.message)
     }
 }
 
@@ -240,23 +674,73 @@ public struct PodFailurePolicy: ProtoMessage {
 public struct PodFailurePolicyRule: ProtoMessage {
     /// "FailJob", "FailIndex", "Ignore" or "Count".
     /// +required
-    public var action: String? = nil
+    public var action: String? {
+        get { _storage.action }
+        set { _uniqueStorage().action = newValue }
+        _modify { yield &_uniqueStorage().action }
+    }
     /// Match on container exit codes.
-    public var onExitCodes: PodFailurePolicyOnExitCodesRequirement? = nil
+    public var onExitCodes: PodFailurePolicyOnExitCodesRequirement? {
+        get { _storage.onExitCodes }
+        set { _uniqueStorage().onExitCodes = newValue }
+        _modify { yield &_uniqueStorage().onExitCodes }
+    }
     /// Match on pod conditions.
     /// +listType=atomic
-    public var onPodConditions: [PodFailurePolicyOnPodConditionsPattern] = []
+    public var onPodConditions: [PodFailurePolicyOnPodConditionsPattern] {
+        get { _storage.onPodConditions }
+        set { _uniqueStorage().onPodConditions = newValue }
+        _modify { yield &_uniqueStorage().onPodConditions }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var action: String? = nil
+        var onExitCodes: PodFailurePolicyOnExitCodesRequirement? = nil
+        var onPodConditions: [PodFailurePolicyOnPodConditionsPattern] = []
+
+        init() {}
+
+        init(copying other: _Storage) {
+            action = other.action
+            onExitCodes = other.onExitCodes
+            onPodConditions = other.onPodConditions
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(
         action: String? = nil,
         onExitCodes: PodFailurePolicyOnExitCodesRequirement? = nil,
         onPodConditions: [PodFailurePolicyOnPodConditionsPattern] = []
     ) {
-        self.action = action
-        self.onExitCodes = onExitCodes
-        self.onPodConditions = onPodConditions
+        _storage = _Storage()
+        _storage.action = action
+        _storage.onExitCodes = onExitCodes
+        _storage.onPodConditions = onPodConditions
+    }
+
+    public static func == (left: PodFailurePolicyRule, right: PodFailurePolicyRule) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.action == right._storage.action
+            && left._storage.onExitCodes == right._storage.onExitCodes
+            && left._storage.onPodConditions == right._storage.onPodConditions
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.action)
+        hasher.combine(_storage.onExitCodes)
+        hasher.combine(_storage.onPodConditions)
     }
 }
 
@@ -328,48 +812,182 @@ public struct SuccessPolicyRule: ProtoMessage {
 /// JobTemplateSpec describes the jobs a cron job creates.
 public struct JobTemplateSpec: ProtoMessage {
     /// Metadata of the jobs made from the template.
-    public var metadata: ObjectMeta? = nil
+    public var metadata: ObjectMeta? {
+        get { _storage.metadata }
+        set { _uniqueStorage().metadata = newValue }
+        _modify { yield &_uniqueStorage().metadata }
+    }
     /// Spec of the jobs made from the template.
-    public var spec: JobSpec? = nil
+    public var spec: JobSpec? {
+        get { _storage.spec }
+        set { _uniqueStorage().spec = newValue }
+        _modify { yield &_uniqueStorage().spec }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var metadata: ObjectMeta? = nil
+        var spec: JobSpec? = nil
+
+        init() {}
+
+        init(copying other: _Storage) {
+            metadata = other.metadata
+            spec = other.spec
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(metadata: ObjectMeta? = nil, spec: JobSpec? = nil) {
-        self.metadata = metadata
-        self.spec = spec
+        _storage = _Storage()
+        _storage.metadata = metadata
+        _storage.spec = spec
+    }
+
+    public static func == (left: JobTemplateSpec, right: JobTemplateSpec) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.metadata == right._storage.metadata
+            && left._storage.spec == right._storage.spec
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.metadata)
+        hasher.combine(_storage.spec)
     }
 }
 
 /// CronJob creates jobs on a repeating schedule.
 public struct CronJob: ProtoMessage {
     /// Standard object metadata.
-    public var metadata: ObjectMeta? = nil
+    public var metadata: ObjectMeta? {
+        get { _storage.metadata }
+        set { _uniqueStorage().metadata = newValue }
+        _modify { yield &_uniqueStorage().metadata }
+    }
     /// Desired behavior.
-    public var spec: CronJobSpec? = nil
+    public var spec: CronJobSpec? {
+        get { _storage.spec }
+        set { _uniqueStorage().spec = newValue }
+        _modify { yield &_uniqueStorage().spec }
+    }
     /// Observed state.
-    public var status: CronJobStatus? = nil
+    public var status: CronJobStatus? {
+        get { _storage.status }
+        set { _uniqueStorage().status = newValue }
+        _modify { yield &_uniqueStorage().status }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var metadata: ObjectMeta? = nil
+        var spec: CronJobSpec? = nil
+        var status: CronJobStatus? = nil
+
+        init() {}
+
+        init(copying other: _Storage) {
+            metadata = other.metadata
+            spec = other.spec
+            status = other.status
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(metadata: ObjectMeta? = nil, spec: CronJobSpec? = nil, status: CronJobStatus? = nil) {
-        self.metadata = metadata
-        self.spec = spec
-        self.status = status
+        _storage = _Storage()
+        _storage.metadata = metadata
+        _storage.spec = spec
+        _storage.status = status
+    }
+
+    public static func == (left: CronJob, right: CronJob) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.metadata == right._storage.metadata
+            && left._storage.spec == right._storage.spec
+            && left._storage.status == right._storage.status
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.metadata)
+        hasher.combine(_storage.spec)
+        hasher.combine(_storage.status)
     }
 }
 
 /// CronJobList is a list of cron jobs.
 public struct CronJobList: ProtoMessage {
     /// List metadata.
-    public var metadata: ListMeta? = nil
+    public var metadata: ListMeta? {
+        get { _storage.metadata }
+        set { _uniqueStorage().metadata = newValue }
+        _modify { yield &_uniqueStorage().metadata }
+    }
     /// The cron jobs.
-    public var items: [CronJob] = []
+    public var items: [CronJob] {
+        get { _storage.items }
+        set { _uniqueStorage().items = newValue }
+        _modify { yield &_uniqueStorage().items }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var metadata: ListMeta? = nil
+        var items: [CronJob] = []
+
+        init() {}
+
+        init(copying other: _Storage) {
+            metadata = other.metadata
+            items = other.items
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(metadata: ListMeta? = nil, items: [CronJob] = []) {
-        self.metadata = metadata
-        self.items = items
+        _storage = _Storage()
+        _storage.metadata = metadata
+        _storage.items = items
+    }
+
+    public static func == (left: CronJobList, right: CronJobList) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.metadata == right._storage.metadata
+            && left._storage.items == right._storage.items
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.metadata)
+        hasher.combine(_storage.items)
     }
 }
 
@@ -377,24 +995,90 @@ public struct CronJobList: ProtoMessage {
 public struct CronJobSpec: ProtoMessage {
     /// Schedule in cron syntax, such as "*/5 * * * *".
     /// +required
-    public var schedule: String? = nil
+    public var schedule: String? {
+        get { _storage.schedule }
+        set { _uniqueStorage().schedule = newValue }
+        _modify { yield &_uniqueStorage().schedule }
+    }
     /// Seconds after a missed start time during which the job may still start.
-    public var startingDeadlineSeconds: Int64? = nil
+    public var startingDeadlineSeconds: Int64? {
+        get { _storage.startingDeadlineSeconds }
+        set { _uniqueStorage().startingDeadlineSeconds = newValue }
+        _modify { yield &_uniqueStorage().startingDeadlineSeconds }
+    }
     /// "Allow" (default), "Forbid" or "Replace" for runs that would overlap.
-    public var concurrencyPolicy: String? = nil
+    public var concurrencyPolicy: String? {
+        get { _storage.concurrencyPolicy }
+        set { _uniqueStorage().concurrencyPolicy = newValue }
+        _modify { yield &_uniqueStorage().concurrencyPolicy }
+    }
     /// Stop creating jobs while true.
-    public var suspend: Bool? = nil
+    public var suspend: Bool? {
+        get { _storage.suspend }
+        set { _uniqueStorage().suspend = newValue }
+        _modify { yield &_uniqueStorage().suspend }
+    }
     /// Template of the jobs.
     /// +required
-    public var jobTemplate: JobTemplateSpec? = nil
+    public var jobTemplate: JobTemplateSpec? {
+        get { _storage.jobTemplate }
+        set { _uniqueStorage().jobTemplate = newValue }
+        _modify { yield &_uniqueStorage().jobTemplate }
+    }
     /// Successful jobs kept; default 3.
-    public var successfulJobsHistoryLimit: Int32? = nil
+    public var successfulJobsHistoryLimit: Int32? {
+        get { _storage.successfulJobsHistoryLimit }
+        set { _uniqueStorage().successfulJobsHistoryLimit = newValue }
+        _modify { yield &_uniqueStorage().successfulJobsHistoryLimit }
+    }
     /// Failed jobs kept; default 1.
-    public var failedJobsHistoryLimit: Int32? = nil
+    public var failedJobsHistoryLimit: Int32? {
+        get { _storage.failedJobsHistoryLimit }
+        set { _uniqueStorage().failedJobsHistoryLimit = newValue }
+        _modify { yield &_uniqueStorage().failedJobsHistoryLimit }
+    }
     /// Time zone of the schedule, such as "Etc/UTC"; default the controller's.
-    public var timeZone: String? = nil
+    public var timeZone: String? {
+        get { _storage.timeZone }
+        set { _uniqueStorage().timeZone = newValue }
+        _modify { yield &_uniqueStorage().timeZone }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var schedule: String? = nil
+        var startingDeadlineSeconds: Int64? = nil
+        var concurrencyPolicy: String? = nil
+        var suspend: Bool? = nil
+        var jobTemplate: JobTemplateSpec? = nil
+        var successfulJobsHistoryLimit: Int32? = nil
+        var failedJobsHistoryLimit: Int32? = nil
+        var timeZone: String? = nil
+
+        init() {}
+
+        init(copying other: _Storage) {
+            schedule = other.schedule
+            startingDeadlineSeconds = other.startingDeadlineSeconds
+            concurrencyPolicy = other.concurrencyPolicy
+            suspend = other.suspend
+            jobTemplate = other.jobTemplate
+            successfulJobsHistoryLimit = other.successfulJobsHistoryLimit
+            failedJobsHistoryLimit = other.failedJobsHistoryLimit
+            timeZone = other.timeZone
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(
         schedule: String? = nil,
@@ -406,14 +1090,38 @@ public struct CronJobSpec: ProtoMessage {
         failedJobsHistoryLimit: Int32? = nil,
         timeZone: String? = nil
     ) {
-        self.schedule = schedule
-        self.startingDeadlineSeconds = startingDeadlineSeconds
-        self.concurrencyPolicy = concurrencyPolicy
-        self.suspend = suspend
-        self.jobTemplate = jobTemplate
-        self.successfulJobsHistoryLimit = successfulJobsHistoryLimit
-        self.failedJobsHistoryLimit = failedJobsHistoryLimit
-        self.timeZone = timeZone
+        _storage = _Storage()
+        _storage.schedule = schedule
+        _storage.startingDeadlineSeconds = startingDeadlineSeconds
+        _storage.concurrencyPolicy = concurrencyPolicy
+        _storage.suspend = suspend
+        _storage.jobTemplate = jobTemplate
+        _storage.successfulJobsHistoryLimit = successfulJobsHistoryLimit
+        _storage.failedJobsHistoryLimit = failedJobsHistoryLimit
+        _storage.timeZone = timeZone
+    }
+
+    public static func == (left: CronJobSpec, right: CronJobSpec) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.schedule == right._storage.schedule
+            && left._storage.startingDeadlineSeconds == right._storage.startingDeadlineSeconds
+            && left._storage.concurrencyPolicy == right._storage.concurrencyPolicy
+            && left._storage.suspend == right._storage.suspend
+            && left._storage.jobTemplate == right._storage.jobTemplate
+            && left._storage.successfulJobsHistoryLimit == right._storage.successfulJobsHistoryLimit
+            && left._storage.failedJobsHistoryLimit == right._storage.failedJobsHistoryLimit
+            && left._storage.timeZone == right._storage.timeZone
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.schedule)
+        hasher.combine(_storage.startingDeadlineSeconds)
+        hasher.combine(_storage.concurrencyPolicy)
+        hasher.combine(_storage.suspend)
+        hasher.combine(_storage.jobTemplate)
+        hasher.combine(_storage.successfulJobsHistoryLimit)
+        hasher.combine(_storage.failedJobsHistoryLimit)
+        hasher.combine(_storage.timeZone)
     }
 }
 
@@ -421,18 +1129,68 @@ public struct CronJobSpec: ProtoMessage {
 public struct CronJobStatus: ProtoMessage {
     /// Jobs currently running.
     /// +listType=atomic
-    public var active: [ObjectReference] = []
+    public var active: [ObjectReference] {
+        get { _storage.active }
+        set { _uniqueStorage().active = newValue }
+        _modify { yield &_uniqueStorage().active }
+    }
     /// When a job was last created.
-    public var lastScheduleTime: Time? = nil
+    public var lastScheduleTime: Time? {
+        get { _storage.lastScheduleTime }
+        set { _uniqueStorage().lastScheduleTime = newValue }
+        _modify { yield &_uniqueStorage().lastScheduleTime }
+    }
     /// When a job last completed successfully.
-    public var lastSuccessfulTime: Time? = nil
+    public var lastSuccessfulTime: Time? {
+        get { _storage.lastSuccessfulTime }
+        set { _uniqueStorage().lastSuccessfulTime = newValue }
+        _modify { yield &_uniqueStorage().lastSuccessfulTime }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var active: [ObjectReference] = []
+        var lastScheduleTime: Time? = nil
+        var lastSuccessfulTime: Time? = nil
+
+        init() {}
+
+        init(copying other: _Storage) {
+            active = other.active
+            lastScheduleTime = other.lastScheduleTime
+            lastSuccessfulTime = other.lastSuccessfulTime
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(active: [ObjectReference] = [], lastScheduleTime: Time? = nil, lastSuccessfulTime: Time? = nil) {
-        self.active = active
-        self.lastScheduleTime = lastScheduleTime
-        self.lastSuccessfulTime = lastSuccessfulTime
+        _storage = _Storage()
+        _storage.active = active
+        _storage.lastScheduleTime = lastScheduleTime
+        _storage.lastSuccessfulTime = lastSuccessfulTime
+    }
+
+    public static func == (left: CronJobStatus, right: CronJobStatus) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.active == right._storage.active
+            && left._storage.lastScheduleTime == right._storage.lastScheduleTime
+            && left._storage.lastSuccessfulTime == right._storage.lastSuccessfulTime
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.active)
+        hasher.combine(_storage.lastScheduleTime)
+        hasher.combine(_storage.lastSuccessfulTime)
     }
 }
 

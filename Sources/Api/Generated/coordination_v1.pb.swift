@@ -7,51 +7,195 @@ import Wire
 /// Lease records who holds a lock and until when; holders renew it by updating it.
 public struct Lease: ProtoMessage {
     /// Standard object metadata.
-    public var metadata: ObjectMeta? = nil
+    public var metadata: ObjectMeta? {
+        get { _storage.metadata }
+        set { _uniqueStorage().metadata = newValue }
+        _modify { yield &_uniqueStorage().metadata }
+    }
     /// The holder and timing.
-    public var spec: LeaseSpec? = nil
+    public var spec: LeaseSpec? {
+        get { _storage.spec }
+        set { _uniqueStorage().spec = newValue }
+        _modify { yield &_uniqueStorage().spec }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var metadata: ObjectMeta? = nil
+        var spec: LeaseSpec? = nil
+
+        init() {}
+
+        init(copying other: _Storage) {
+            metadata = other.metadata
+            spec = other.spec
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(metadata: ObjectMeta? = nil, spec: LeaseSpec? = nil) {
-        self.metadata = metadata
-        self.spec = spec
+        _storage = _Storage()
+        _storage.metadata = metadata
+        _storage.spec = spec
+    }
+
+    public static func == (left: Lease, right: Lease) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.metadata == right._storage.metadata
+            && left._storage.spec == right._storage.spec
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.metadata)
+        hasher.combine(_storage.spec)
     }
 }
 
 /// LeaseList is a list of leases.
 public struct LeaseList: ProtoMessage {
     /// List metadata.
-    public var metadata: ListMeta? = nil
+    public var metadata: ListMeta? {
+        get { _storage.metadata }
+        set { _uniqueStorage().metadata = newValue }
+        _modify { yield &_uniqueStorage().metadata }
+    }
     /// The leases.
-    public var items: [Lease] = []
+    public var items: [Lease] {
+        get { _storage.items }
+        set { _uniqueStorage().items = newValue }
+        _modify { yield &_uniqueStorage().items }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var metadata: ListMeta? = nil
+        var items: [Lease] = []
+
+        init() {}
+
+        init(copying other: _Storage) {
+            metadata = other.metadata
+            items = other.items
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(metadata: ListMeta? = nil, items: [Lease] = []) {
-        self.metadata = metadata
-        self.items = items
+        _storage = _Storage()
+        _storage.metadata = metadata
+        _storage.items = items
+    }
+
+    public static func == (left: LeaseList, right: LeaseList) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.metadata == right._storage.metadata
+            && left._storage.items == right._storage.items
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.metadata)
+        hasher.combine(_storage.items)
     }
 }
 
 /// LeaseSpec holds the holder and timing of a lease.
 public struct LeaseSpec: ProtoMessage {
     /// Identity of the current holder.
-    public var holderIdentity: String? = nil
+    public var holderIdentity: String? {
+        get { _storage.holderIdentity }
+        set { _uniqueStorage().holderIdentity = newValue }
+        _modify { yield &_uniqueStorage().holderIdentity }
+    }
     /// Seconds the lease stays valid after renewTime.
-    public var leaseDurationSeconds: Int32? = nil
+    public var leaseDurationSeconds: Int32? {
+        get { _storage.leaseDurationSeconds }
+        set { _uniqueStorage().leaseDurationSeconds = newValue }
+        _modify { yield &_uniqueStorage().leaseDurationSeconds }
+    }
     /// When the current holder acquired the lease.
-    public var acquireTime: MicroTime? = nil
+    public var acquireTime: MicroTime? {
+        get { _storage.acquireTime }
+        set { _uniqueStorage().acquireTime = newValue }
+        _modify { yield &_uniqueStorage().acquireTime }
+    }
     /// When the current holder last renewed the lease.
-    public var renewTime: MicroTime? = nil
+    public var renewTime: MicroTime? {
+        get { _storage.renewTime }
+        set { _uniqueStorage().renewTime = newValue }
+        _modify { yield &_uniqueStorage().renewTime }
+    }
     /// How many times the lease changed holders.
-    public var leaseTransitions: Int32? = nil
+    public var leaseTransitions: Int32? {
+        get { _storage.leaseTransitions }
+        set { _uniqueStorage().leaseTransitions = newValue }
+        _modify { yield &_uniqueStorage().leaseTransitions }
+    }
     /// Strategy for picking the next holder, for coordinated leader election.
-    public var strategy: String? = nil
+    public var strategy: String? {
+        get { _storage.strategy }
+        set { _uniqueStorage().strategy = newValue }
+        _modify { yield &_uniqueStorage().strategy }
+    }
     /// Holder the current one should hand over to.
-    public var preferredHolder: String? = nil
+    public var preferredHolder: String? {
+        get { _storage.preferredHolder }
+        set { _uniqueStorage().preferredHolder = newValue }
+        _modify { yield &_uniqueStorage().preferredHolder }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var holderIdentity: String? = nil
+        var leaseDurationSeconds: Int32? = nil
+        var acquireTime: MicroTime? = nil
+        var renewTime: MicroTime? = nil
+        var leaseTransitions: Int32? = nil
+        var strategy: String? = nil
+        var preferredHolder: String? = nil
+
+        init() {}
+
+        init(copying other: _Storage) {
+            holderIdentity = other.holderIdentity
+            leaseDurationSeconds = other.leaseDurationSeconds
+            acquireTime = other.acquireTime
+            renewTime = other.renewTime
+            leaseTransitions = other.leaseTransitions
+            strategy = other.strategy
+            preferredHolder = other.preferredHolder
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(
         holderIdentity: String? = nil,
@@ -62,13 +206,35 @@ public struct LeaseSpec: ProtoMessage {
         strategy: String? = nil,
         preferredHolder: String? = nil
     ) {
-        self.holderIdentity = holderIdentity
-        self.leaseDurationSeconds = leaseDurationSeconds
-        self.acquireTime = acquireTime
-        self.renewTime = renewTime
-        self.leaseTransitions = leaseTransitions
-        self.strategy = strategy
-        self.preferredHolder = preferredHolder
+        _storage = _Storage()
+        _storage.holderIdentity = holderIdentity
+        _storage.leaseDurationSeconds = leaseDurationSeconds
+        _storage.acquireTime = acquireTime
+        _storage.renewTime = renewTime
+        _storage.leaseTransitions = leaseTransitions
+        _storage.strategy = strategy
+        _storage.preferredHolder = preferredHolder
+    }
+
+    public static func == (left: LeaseSpec, right: LeaseSpec) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.holderIdentity == right._storage.holderIdentity
+            && left._storage.leaseDurationSeconds == right._storage.leaseDurationSeconds
+            && left._storage.acquireTime == right._storage.acquireTime
+            && left._storage.renewTime == right._storage.renewTime
+            && left._storage.leaseTransitions == right._storage.leaseTransitions
+            && left._storage.strategy == right._storage.strategy
+            && left._storage.preferredHolder == right._storage.preferredHolder
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.holderIdentity)
+        hasher.combine(_storage.leaseDurationSeconds)
+        hasher.combine(_storage.acquireTime)
+        hasher.combine(_storage.renewTime)
+        hasher.combine(_storage.leaseTransitions)
+        hasher.combine(_storage.strategy)
+        hasher.combine(_storage.preferredHolder)
     }
 }
 

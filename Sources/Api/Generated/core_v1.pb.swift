@@ -7,21 +7,81 @@ import Wire
 /// ObjectReference points at any object, possibly at one field inside it.
 public struct ObjectReference: ProtoMessage {
     /// Kind of the object, such as "Pod".
-    public var kind: String? = nil
+    public var kind: String? {
+        get { _storage.kind }
+        set { _uniqueStorage().kind = newValue }
+        _modify { yield &_uniqueStorage().kind }
+    }
     /// Namespace of the object; empty for cluster-scoped kinds.
-    public var namespace: String? = nil
+    public var namespace: String? {
+        get { _storage.namespace }
+        set { _uniqueStorage().namespace = newValue }
+        _modify { yield &_uniqueStorage().namespace }
+    }
     /// Name of the object.
-    public var name: String? = nil
+    public var name: String? {
+        get { _storage.name }
+        set { _uniqueStorage().name = newValue }
+        _modify { yield &_uniqueStorage().name }
+    }
     /// UID of the object.
-    public var uid: String? = nil
+    public var uid: String? {
+        get { _storage.uid }
+        set { _uniqueStorage().uid = newValue }
+        _modify { yield &_uniqueStorage().uid }
+    }
     /// Group/version of the object, such as "v1".
-    public var apiVersion: String? = nil
+    public var apiVersion: String? {
+        get { _storage.apiVersion }
+        set { _uniqueStorage().apiVersion = newValue }
+        _modify { yield &_uniqueStorage().apiVersion }
+    }
     /// The object's resourceVersion when the reference was made.
-    public var resourceVersion: String? = nil
+    public var resourceVersion: String? {
+        get { _storage.resourceVersion }
+        set { _uniqueStorage().resourceVersion = newValue }
+        _modify { yield &_uniqueStorage().resourceVersion }
+    }
     /// Path of a field inside the object, such as "spec.containers{web}".
-    public var fieldPath: String? = nil
+    public var fieldPath: String? {
+        get { _storage.fieldPath }
+        set { _uniqueStorage().fieldPath = newValue }
+        _modify { yield &_uniqueStorage().fieldPath }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var kind: String? = nil
+        var namespace: String? = nil
+        var name: String? = nil
+        var uid: String? = nil
+        var apiVersion: String? = nil
+        var resourceVersion: String? = nil
+        var fieldPath: String? = nil
+
+        init() {}
+
+        init(copying other: _Storage) {
+            kind = other.kind
+            namespace = other.namespace
+            name = other.name
+            uid = other.uid
+            apiVersion = other.apiVersion
+            resourceVersion = other.resourceVersion
+            fieldPath = other.fieldPath
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(
         kind: String? = nil,
@@ -32,13 +92,35 @@ public struct ObjectReference: ProtoMessage {
         resourceVersion: String? = nil,
         fieldPath: String? = nil
     ) {
-        self.kind = kind
-        self.namespace = namespace
-        self.name = name
-        self.uid = uid
-        self.apiVersion = apiVersion
-        self.resourceVersion = resourceVersion
-        self.fieldPath = fieldPath
+        _storage = _Storage()
+        _storage.kind = kind
+        _storage.namespace = namespace
+        _storage.name = name
+        _storage.uid = uid
+        _storage.apiVersion = apiVersion
+        _storage.resourceVersion = resourceVersion
+        _storage.fieldPath = fieldPath
+    }
+
+    public static func == (left: ObjectReference, right: ObjectReference) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.kind == right._storage.kind
+            && left._storage.namespace == right._storage.namespace
+            && left._storage.name == right._storage.name
+            && left._storage.uid == right._storage.uid
+            && left._storage.apiVersion == right._storage.apiVersion
+            && left._storage.resourceVersion == right._storage.resourceVersion
+            && left._storage.fieldPath == right._storage.fieldPath
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.kind)
+        hasher.combine(_storage.namespace)
+        hasher.combine(_storage.name)
+        hasher.combine(_storage.uid)
+        hasher.combine(_storage.apiVersion)
+        hasher.combine(_storage.resourceVersion)
+        hasher.combine(_storage.fieldPath)
     }
 }
 
@@ -111,33 +193,125 @@ public struct SecretReference: ProtoMessage {
 /// Pod is a group of containers that share a network namespace and volumes and run on one node.
 public struct Pod: ProtoMessage {
     /// Standard object metadata.
-    public var metadata: ObjectMeta? = nil
+    public var metadata: ObjectMeta? {
+        get { _storage.metadata }
+        set { _uniqueStorage().metadata = newValue }
+        _modify { yield &_uniqueStorage().metadata }
+    }
     /// The desired pod.
-    public var spec: PodSpec? = nil
+    public var spec: PodSpec? {
+        get { _storage.spec }
+        set { _uniqueStorage().spec = newValue }
+        _modify { yield &_uniqueStorage().spec }
+    }
     /// The pod as last observed by its node agent; written through the status subresource.
-    public var status: PodStatus? = nil
+    public var status: PodStatus? {
+        get { _storage.status }
+        set { _uniqueStorage().status = newValue }
+        _modify { yield &_uniqueStorage().status }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var metadata: ObjectMeta? = nil
+        var spec: PodSpec? = nil
+        var status: PodStatus? = nil
+
+        init() {}
+
+        init(copying other: _Storage) {
+            metadata = other.metadata
+            spec = other.spec
+            status = other.status
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(metadata: ObjectMeta? = nil, spec: PodSpec? = nil, status: PodStatus? = nil) {
-        self.metadata = metadata
-        self.spec = spec
-        self.status = status
+        _storage = _Storage()
+        _storage.metadata = metadata
+        _storage.spec = spec
+        _storage.status = status
+    }
+
+    public static func == (left: Pod, right: Pod) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.metadata == right._storage.metadata
+            && left._storage.spec == right._storage.spec
+            && left._storage.status == right._storage.status
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.metadata)
+        hasher.combine(_storage.spec)
+        hasher.combine(_storage.status)
     }
 }
 
 /// PodList is a list of pods.
 public struct PodList: ProtoMessage {
     /// List metadata.
-    public var metadata: ListMeta? = nil
+    public var metadata: ListMeta? {
+        get { _storage.metadata }
+        set { _uniqueStorage().metadata = newValue }
+        _modify { yield &_uniqueStorage().metadata }
+    }
     /// The pods.
-    public var items: [Pod] = []
+    public var items: [Pod] {
+        get { _storage.items }
+        set { _uniqueStorage().items = newValue }
+        _modify { yield &_uniqueStorage().items }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var metadata: ListMeta? = nil
+        var items: [Pod] = []
+
+        init() {}
+
+        init(copying other: _Storage) {
+            metadata = other.metadata
+            items = other.items
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(metadata: ListMeta? = nil, items: [Pod] = []) {
-        self.metadata = metadata
-        self.items = items
+        _storage = _Storage()
+        _storage.metadata = metadata
+        _storage.items = items
+    }
+
+    public static func == (left: PodList, right: PodList) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.metadata == right._storage.metadata
+            && left._storage.items == right._storage.items
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.metadata)
+        hasher.combine(_storage.items)
     }
 }
 
@@ -148,112 +322,358 @@ public struct PodSpec: ProtoMessage {
     /// +patchStrategy=merge,retainKeys
     /// +listType=map
     /// +listMapKey=name
-    public var volumes: [Volume] = []
+    public var volumes: [Volume] {
+        get { _storage.volumes }
+        set { _uniqueStorage().volumes = newValue }
+        _modify { yield &_uniqueStorage().volumes }
+    }
     /// Containers run one after another to completion before the main containers start.
     /// +patchMergeKey=name
     /// +patchStrategy=merge
     /// +listType=map
     /// +listMapKey=name
-    public var initContainers: [Container] = []
+    public var initContainers: [Container] {
+        get { _storage.initContainers }
+        set { _uniqueStorage().initContainers = newValue }
+        _modify { yield &_uniqueStorage().initContainers }
+    }
     /// The main containers; at least one.
     /// +patchMergeKey=name
     /// +patchStrategy=merge
     /// +listType=map
     /// +listMapKey=name
     /// +required
-    public var containers: [Container] = []
+    public var containers: [Container] {
+        get { _storage.containers }
+        set { _uniqueStorage().containers = newValue }
+        _modify { yield &_uniqueStorage().containers }
+    }
     /// When containers are restarted: "Always" (default), "OnFailure" or "Never".
-    public var restartPolicy: String? = nil
+    public var restartPolicy: String? {
+        get { _storage.restartPolicy }
+        set { _uniqueStorage().restartPolicy = newValue }
+        _modify { yield &_uniqueStorage().restartPolicy }
+    }
     /// Seconds between the termination signal and the kill on graceful deletion; default 30.
-    public var terminationGracePeriodSeconds: Int64? = nil
+    public var terminationGracePeriodSeconds: Int64? {
+        get { _storage.terminationGracePeriodSeconds }
+        set { _uniqueStorage().terminationGracePeriodSeconds = newValue }
+        _modify { yield &_uniqueStorage().terminationGracePeriodSeconds }
+    }
     /// Seconds the pod may run before it is failed, counted from its start.
-    public var activeDeadlineSeconds: Int64? = nil
+    public var activeDeadlineSeconds: Int64? {
+        get { _storage.activeDeadlineSeconds }
+        set { _uniqueStorage().activeDeadlineSeconds = newValue }
+        _modify { yield &_uniqueStorage().activeDeadlineSeconds }
+    }
     /// How DNS is set up: "ClusterFirst" (default), "ClusterFirstWithHostNet", "Default" or "None".
-    public var dnsPolicy: String? = nil
+    public var dnsPolicy: String? {
+        get { _storage.dnsPolicy }
+        set { _uniqueStorage().dnsPolicy = newValue }
+        _modify { yield &_uniqueStorage().dnsPolicy }
+    }
     /// Node labels a node must carry for the pod to be scheduled there.
     /// +mapType=atomic
-    public var nodeSelector: [String: String] = [:]
+    public var nodeSelector: [String: String] {
+        get { _storage.nodeSelector }
+        set { _uniqueStorage().nodeSelector = newValue }
+        _modify { yield &_uniqueStorage().nodeSelector }
+    }
     /// Service account the pod runs as; default "default".
-    public var serviceAccountName: String? = nil
+    public var serviceAccountName: String? {
+        get { _storage.serviceAccountName }
+        set { _uniqueStorage().serviceAccountName = newValue }
+        _modify { yield &_uniqueStorage().serviceAccountName }
+    }
     /// Deprecated alias of serviceAccountName.
-    public var serviceAccount: String? = nil
+    public var serviceAccount: String? {
+        get { _storage.serviceAccount }
+        set { _uniqueStorage().serviceAccount = newValue }
+        _modify { yield &_uniqueStorage().serviceAccount }
+    }
     /// Whether the service account token is mounted into the containers.
-    public var automountServiceAccountToken: Bool? = nil
+    public var automountServiceAccountToken: Bool? {
+        get { _storage.automountServiceAccountToken }
+        set { _uniqueStorage().automountServiceAccountToken = newValue }
+        _modify { yield &_uniqueStorage().automountServiceAccountToken }
+    }
     /// The node the pod is bound to; set by the scheduler through the binding subresource.
-    public var nodeName: String? = nil
+    public var nodeName: String? {
+        get { _storage.nodeName }
+        set { _uniqueStorage().nodeName = newValue }
+        _modify { yield &_uniqueStorage().nodeName }
+    }
     /// Run in the node's network namespace instead of a pod network namespace.
-    public var hostNetwork: Bool? = nil
+    public var hostNetwork: Bool? {
+        get { _storage.hostNetwork }
+        set { _uniqueStorage().hostNetwork = newValue }
+        _modify { yield &_uniqueStorage().hostNetwork }
+    }
     /// Share the node's process ID namespace.
-    public var hostPID: Bool? = nil
+    public var hostPID: Bool? {
+        get { _storage.hostPID }
+        set { _uniqueStorage().hostPID = newValue }
+        _modify { yield &_uniqueStorage().hostPID }
+    }
     /// Share the node's IPC namespace.
-    public var hostIPC: Bool? = nil
+    public var hostIPC: Bool? {
+        get { _storage.hostIPC }
+        set { _uniqueStorage().hostIPC = newValue }
+        _modify { yield &_uniqueStorage().hostIPC }
+    }
     /// Let the containers of the pod see each other's processes.
-    public var shareProcessNamespace: Bool? = nil
+    public var shareProcessNamespace: Bool? {
+        get { _storage.shareProcessNamespace }
+        set { _uniqueStorage().shareProcessNamespace = newValue }
+        _modify { yield &_uniqueStorage().shareProcessNamespace }
+    }
     /// Security settings for the whole pod.
-    public var securityContext: PodSecurityContext? = nil
+    public var securityContext: PodSecurityContext? {
+        get { _storage.securityContext }
+        set { _uniqueStorage().securityContext = newValue }
+        _modify { yield &_uniqueStorage().securityContext }
+    }
     /// Secrets holding registry credentials for pulling the images.
     /// +patchMergeKey=name
     /// +patchStrategy=merge
     /// +listType=map
     /// +listMapKey=name
-    public var imagePullSecrets: [LocalObjectReference] = []
+    public var imagePullSecrets: [LocalObjectReference] {
+        get { _storage.imagePullSecrets }
+        set { _uniqueStorage().imagePullSecrets = newValue }
+        _modify { yield &_uniqueStorage().imagePullSecrets }
+    }
     /// Host name of the pod; default the pod's name.
-    public var hostname: String? = nil
+    public var hostname: String? {
+        get { _storage.hostname }
+        set { _uniqueStorage().hostname = newValue }
+        _modify { yield &_uniqueStorage().hostname }
+    }
     /// With a headless service of this name, gives the pod the name <hostname>.<subdomain>.<ns>.svc.
-    public var subdomain: String? = nil
+    public var subdomain: String? {
+        get { _storage.subdomain }
+        set { _uniqueStorage().subdomain = newValue }
+        _modify { yield &_uniqueStorage().subdomain }
+    }
     /// Scheduling constraints relative to nodes and to other pods.
-    public var affinity: Affinity? = nil
+    public var affinity: Affinity? {
+        get { _storage.affinity }
+        set { _uniqueStorage().affinity = newValue }
+        _modify { yield &_uniqueStorage().affinity }
+    }
     /// Scheduler that places the pod; default "default-scheduler".
-    public var schedulerName: String? = nil
+    public var schedulerName: String? {
+        get { _storage.schedulerName }
+        set { _uniqueStorage().schedulerName = newValue }
+        _modify { yield &_uniqueStorage().schedulerName }
+    }
     /// Taints the pod accepts.
     /// +listType=atomic
-    public var tolerations: [Toleration] = []
+    public var tolerations: [Toleration] {
+        get { _storage.tolerations }
+        set { _uniqueStorage().tolerations = newValue }
+        _modify { yield &_uniqueStorage().tolerations }
+    }
     /// Extra /etc/hosts entries.
     /// +patchMergeKey=ip
     /// +patchStrategy=merge
     /// +listType=map
     /// +listMapKey=ip
-    public var hostAliases: [HostAlias] = []
+    public var hostAliases: [HostAlias] {
+        get { _storage.hostAliases }
+        set { _uniqueStorage().hostAliases = newValue }
+        _modify { yield &_uniqueStorage().hostAliases }
+    }
     /// Name of the PriorityClass that sets priority.
-    public var priorityClassName: String? = nil
+    public var priorityClassName: String? {
+        get { _storage.priorityClassName }
+        set { _uniqueStorage().priorityClassName = newValue }
+        _modify { yield &_uniqueStorage().priorityClassName }
+    }
     /// Scheduling priority; higher goes first and may preempt lower.
-    public var priority: Int32? = nil
+    public var priority: Int32? {
+        get { _storage.priority }
+        set { _uniqueStorage().priority = newValue }
+        _modify { yield &_uniqueStorage().priority }
+    }
     /// DNS settings merged with those dnsPolicy gives.
-    public var dnsConfig: PodDNSConfig? = nil
+    public var dnsConfig: PodDNSConfig? {
+        get { _storage.dnsConfig }
+        set { _uniqueStorage().dnsConfig = newValue }
+        _modify { yield &_uniqueStorage().dnsConfig }
+    }
     /// Extra conditions that must be True before the pod counts as ready.
     /// +listType=atomic
-    public var readinessGates: [PodReadinessGate] = []
+    public var readinessGates: [PodReadinessGate] {
+        get { _storage.readinessGates }
+        set { _uniqueStorage().readinessGates = newValue }
+        _modify { yield &_uniqueStorage().readinessGates }
+    }
     /// Runtime class the pod runs with.
-    public var runtimeClassName: String? = nil
+    public var runtimeClassName: String? {
+        get { _storage.runtimeClassName }
+        set { _uniqueStorage().runtimeClassName = newValue }
+        _modify { yield &_uniqueStorage().runtimeClassName }
+    }
     /// Whether service addresses are injected as environment variables; default true.
-    public var enableServiceLinks: Bool? = nil
+    public var enableServiceLinks: Bool? {
+        get { _storage.enableServiceLinks }
+        set { _uniqueStorage().enableServiceLinks = newValue }
+        _modify { yield &_uniqueStorage().enableServiceLinks }
+    }
     /// "PreemptLowerPriority" (default) or "Never".
-    public var preemptionPolicy: String? = nil
+    public var preemptionPolicy: String? {
+        get { _storage.preemptionPolicy }
+        set { _uniqueStorage().preemptionPolicy = newValue }
+        _modify { yield &_uniqueStorage().preemptionPolicy }
+    }
     /// Resources the pod's sandbox uses beyond its containers.
-    public var overhead: [String: Quantity] = [:]
+    public var overhead: [String: Quantity] {
+        get { _storage.overhead }
+        set { _uniqueStorage().overhead = newValue }
+        _modify { yield &_uniqueStorage().overhead }
+    }
     /// How the pod's replicas spread over topology domains such as zones or nodes.
     /// +patchMergeKey=topologyKey
     /// +patchStrategy=merge
     /// +listType=map
     /// +listMapKey=topologyKey
     /// +listMapKey=whenUnsatisfiable
-    public var topologySpreadConstraints: [TopologySpreadConstraint] = []
+    public var topologySpreadConstraints: [TopologySpreadConstraint] {
+        get { _storage.topologySpreadConstraints }
+        set { _uniqueStorage().topologySpreadConstraints = newValue }
+        _modify { yield &_uniqueStorage().topologySpreadConstraints }
+    }
     /// Use the fully qualified domain name as the host name.
-    public var setHostnameAsFQDN: Bool? = nil
+    public var setHostnameAsFQDN: Bool? {
+        get { _storage.setHostnameAsFQDN }
+        set { _uniqueStorage().setHostnameAsFQDN = newValue }
+        _modify { yield &_uniqueStorage().setHostnameAsFQDN }
+    }
     /// Operating system the pod needs.
-    public var os: PodOS? = nil
+    public var os: PodOS? {
+        get { _storage.os }
+        set { _uniqueStorage().os = newValue }
+        _modify { yield &_uniqueStorage().os }
+    }
     /// Whether the pod shares the node's user namespace; default true.
-    public var hostUsers: Bool? = nil
+    public var hostUsers: Bool? {
+        get { _storage.hostUsers }
+        set { _uniqueStorage().hostUsers = newValue }
+        _modify { yield &_uniqueStorage().hostUsers }
+    }
     /// Gates that keep the pod out of scheduling while any is present.
     /// +patchMergeKey=name
     /// +patchStrategy=merge
     /// +listType=map
     /// +listMapKey=name
-    public var schedulingGates: [PodSchedulingGate] = []
+    public var schedulingGates: [PodSchedulingGate] {
+        get { _storage.schedulingGates }
+        set { _uniqueStorage().schedulingGates = newValue }
+        _modify { yield &_uniqueStorage().schedulingGates }
+    }
     /// Resources for the pod as a whole, shared by its containers.
-    public var resources: ResourceRequirements? = nil
+    public var resources: ResourceRequirements? {
+        get { _storage.resources }
+        set { _uniqueStorage().resources = newValue }
+        _modify { yield &_uniqueStorage().resources }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var volumes: [Volume] = []
+        var initContainers: [Container] = []
+        var containers: [Container] = []
+        var restartPolicy: String? = nil
+        var terminationGracePeriodSeconds: Int64? = nil
+        var activeDeadlineSeconds: Int64? = nil
+        var dnsPolicy: String? = nil
+        var nodeSelector: [String: String] = [:]
+        var serviceAccountName: String? = nil
+        var serviceAccount: String? = nil
+        var automountServiceAccountToken: Bool? = nil
+        var nodeName: String? = nil
+        var hostNetwork: Bool? = nil
+        var hostPID: Bool? = nil
+        var hostIPC: Bool? = nil
+        var shareProcessNamespace: Bool? = nil
+        var securityContext: PodSecurityContext? = nil
+        var imagePullSecrets: [LocalObjectReference] = []
+        var hostname: String? = nil
+        var subdomain: String? = nil
+        var affinity: Affinity? = nil
+        var schedulerName: String? = nil
+        var tolerations: [Toleration] = []
+        var hostAliases: [HostAlias] = []
+        var priorityClassName: String? = nil
+        var priority: Int32? = nil
+        var dnsConfig: PodDNSConfig? = nil
+        var readinessGates: [PodReadinessGate] = []
+        var runtimeClassName: String? = nil
+        var enableServiceLinks: Bool? = nil
+        var preemptionPolicy: String? = nil
+        var overhead: [String: Quantity] = [:]
+        var topologySpreadConstraints: [TopologySpreadConstraint] = []
+        var setHostnameAsFQDN: Bool? = nil
+        var os: PodOS? = nil
+        var hostUsers: Bool? = nil
+        var schedulingGates: [PodSchedulingGate] = []
+        var resources: ResourceRequirements? = nil
+
+        init() {}
+
+        init(copying other: _Storage) {
+            volumes = other.volumes
+            initContainers = other.initContainers
+            containers = other.containers
+            restartPolicy = other.restartPolicy
+            terminationGracePeriodSeconds = other.terminationGracePeriodSeconds
+            activeDeadlineSeconds = other.activeDeadlineSeconds
+            dnsPolicy = other.dnsPolicy
+            nodeSelector = other.nodeSelector
+            serviceAccountName = other.serviceAccountName
+            serviceAccount = other.serviceAccount
+            automountServiceAccountToken = other.automountServiceAccountToken
+            nodeName = other.nodeName
+            hostNetwork = other.hostNetwork
+            hostPID = other.hostPID
+            hostIPC = other.hostIPC
+            shareProcessNamespace = other.shareProcessNamespace
+            securityContext = other.securityContext
+            imagePullSecrets = other.imagePullSecrets
+            hostname = other.hostname
+            subdomain = other.subdomain
+            affinity = other.affinity
+            schedulerName = other.schedulerName
+            tolerations = other.tolerations
+            hostAliases = other.hostAliases
+            priorityClassName = other.priorityClassName
+            priority = other.priority
+            dnsConfig = other.dnsConfig
+            readinessGates = other.readinessGates
+            runtimeClassName = other.runtimeClassName
+            enableServiceLinks = other.enableServiceLinks
+            preemptionPolicy = other.preemptionPolicy
+            overhead = other.overhead
+            topologySpreadConstraints = other.topologySpreadConstraints
+            setHostnameAsFQDN = other.setHostnameAsFQDN
+            os = other.os
+            hostUsers = other.hostUsers
+            schedulingGates = other.schedulingGates
+            resources = other.resources
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(
         volumes: [Volume] = [],
@@ -295,94 +715,286 @@ public struct PodSpec: ProtoMessage {
         schedulingGates: [PodSchedulingGate] = [],
         resources: ResourceRequirements? = nil
     ) {
-        self.volumes = volumes
-        self.initContainers = initContainers
-        self.containers = containers
-        self.restartPolicy = restartPolicy
-        self.terminationGracePeriodSeconds = terminationGracePeriodSeconds
-        self.activeDeadlineSeconds = activeDeadlineSeconds
-        self.dnsPolicy = dnsPolicy
-        self.nodeSelector = nodeSelector
-        self.serviceAccountName = serviceAccountName
-        self.serviceAccount = serviceAccount
-        self.automountServiceAccountToken = automountServiceAccountToken
-        self.nodeName = nodeName
-        self.hostNetwork = hostNetwork
-        self.hostPID = hostPID
-        self.hostIPC = hostIPC
-        self.shareProcessNamespace = shareProcessNamespace
-        self.securityContext = securityContext
-        self.imagePullSecrets = imagePullSecrets
-        self.hostname = hostname
-        self.subdomain = subdomain
-        self.affinity = affinity
-        self.schedulerName = schedulerName
-        self.tolerations = tolerations
-        self.hostAliases = hostAliases
-        self.priorityClassName = priorityClassName
-        self.priority = priority
-        self.dnsConfig = dnsConfig
-        self.readinessGates = readinessGates
-        self.runtimeClassName = runtimeClassName
-        self.enableServiceLinks = enableServiceLinks
-        self.preemptionPolicy = preemptionPolicy
-        self.overhead = overhead
-        self.topologySpreadConstraints = topologySpreadConstraints
-        self.setHostnameAsFQDN = setHostnameAsFQDN
-        self.os = os
-        self.hostUsers = hostUsers
-        self.schedulingGates = schedulingGates
-        self.resources = resources
+        _storage = _Storage()
+        _storage.volumes = volumes
+        _storage.initContainers = initContainers
+        _storage.containers = containers
+        _storage.restartPolicy = restartPolicy
+        _storage.terminationGracePeriodSeconds = terminationGracePeriodSeconds
+        _storage.activeDeadlineSeconds = activeDeadlineSeconds
+        _storage.dnsPolicy = dnsPolicy
+        _storage.nodeSelector = nodeSelector
+        _storage.serviceAccountName = serviceAccountName
+        _storage.serviceAccount = serviceAccount
+        _storage.automountServiceAccountToken = automountServiceAccountToken
+        _storage.nodeName = nodeName
+        _storage.hostNetwork = hostNetwork
+        _storage.hostPID = hostPID
+        _storage.hostIPC = hostIPC
+        _storage.shareProcessNamespace = shareProcessNamespace
+        _storage.securityContext = securityContext
+        _storage.imagePullSecrets = imagePullSecrets
+        _storage.hostname = hostname
+        _storage.subdomain = subdomain
+        _storage.affinity = affinity
+        _storage.schedulerName = schedulerName
+        _storage.tolerations = tolerations
+        _storage.hostAliases = hostAliases
+        _storage.priorityClassName = priorityClassName
+        _storage.priority = priority
+        _storage.dnsConfig = dnsConfig
+        _storage.readinessGates = readinessGates
+        _storage.runtimeClassName = runtimeClassName
+        _storage.enableServiceLinks = enableServiceLinks
+        _storage.preemptionPolicy = preemptionPolicy
+        _storage.overhead = overhead
+        _storage.topologySpreadConstraints = topologySpreadConstraints
+        _storage.setHostnameAsFQDN = setHostnameAsFQDN
+        _storage.os = os
+        _storage.hostUsers = hostUsers
+        _storage.schedulingGates = schedulingGates
+        _storage.resources = resources
+    }
+
+    public static func == (left: PodSpec, right: PodSpec) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.volumes == right._storage.volumes
+            && left._storage.initContainers == right._storage.initContainers
+            && left._storage.containers == right._storage.containers
+            && left._storage.restartPolicy == right._storage.restartPolicy
+            && left._storage.terminationGracePeriodSeconds == right._storage.terminationGracePeriodSeconds
+            && left._storage.activeDeadlineSeconds == right._storage.activeDeadlineSeconds
+            && left._storage.dnsPolicy == right._storage.dnsPolicy
+            && left._storage.nodeSelector == right._storage.nodeSelector
+            && left._storage.serviceAccountName == right._storage.serviceAccountName
+            && left._storage.serviceAccount == right._storage.serviceAccount
+            && left._storage.automountServiceAccountToken == right._storage.automountServiceAccountToken
+            && left._storage.nodeName == right._storage.nodeName
+            && left._storage.hostNetwork == right._storage.hostNetwork
+            && left._storage.hostPID == right._storage.hostPID
+            && left._storage.hostIPC == right._storage.hostIPC
+            && left._storage.shareProcessNamespace == right._storage.shareProcessNamespace
+            && left._storage.securityContext == right._storage.securityContext
+            && left._storage.imagePullSecrets == right._storage.imagePullSecrets
+            && left._storage.hostname == right._storage.hostname
+            && left._storage.subdomain == right._storage.subdomain
+            && left._storage.affinity == right._storage.affinity
+            && left._storage.schedulerName == right._storage.schedulerName
+            && left._storage.tolerations == right._storage.tolerations
+            && left._storage.hostAliases == right._storage.hostAliases
+            && left._storage.priorityClassName == right._storage.priorityClassName
+            && left._storage.priority == right._storage.priority
+            && left._storage.dnsConfig == right._storage.dnsConfig
+            && left._storage.readinessGates == right._storage.readinessGates
+            && left._storage.runtimeClassName == right._storage.runtimeClassName
+            && left._storage.enableServiceLinks == right._storage.enableServiceLinks
+            && left._storage.preemptionPolicy == right._storage.preemptionPolicy
+            && left._storage.overhead == right._storage.overhead
+            && left._storage.topologySpreadConstraints == right._storage.topologySpreadConstraints
+            && left._storage.setHostnameAsFQDN == right._storage.setHostnameAsFQDN
+            && left._storage.os == right._storage.os
+            && left._storage.hostUsers == right._storage.hostUsers
+            && left._storage.schedulingGates == right._storage.schedulingGates
+            && left._storage.resources == right._storage.resources
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.volumes)
+        hasher.combine(_storage.initContainers)
+        hasher.combine(_storage.containers)
+        hasher.combine(_storage.restartPolicy)
+        hasher.combine(_storage.terminationGracePeriodSeconds)
+        hasher.combine(_storage.activeDeadlineSeconds)
+        hasher.combine(_storage.dnsPolicy)
+        hasher.combine(_storage.nodeSelector)
+        hasher.combine(_storage.serviceAccountName)
+        hasher.combine(_storage.serviceAccount)
+        hasher.combine(_storage.automountServiceAccountToken)
+        hasher.combine(_storage.nodeName)
+        hasher.combine(_storage.hostNetwork)
+        hasher.combine(_storage.hostPID)
+        hasher.combine(_storage.hostIPC)
+        hasher.combine(_storage.shareProcessNamespace)
+        hasher.combine(_storage.securityContext)
+        hasher.combine(_storage.imagePullSecrets)
+        hasher.combine(_storage.hostname)
+        hasher.combine(_storage.subdomain)
+        hasher.combine(_storage.affinity)
+        hasher.combine(_storage.schedulerName)
+        hasher.combine(_storage.tolerations)
+        hasher.combine(_storage.hostAliases)
+        hasher.combine(_storage.priorityClassName)
+        hasher.combine(_storage.priority)
+        hasher.combine(_storage.dnsConfig)
+        hasher.combine(_storage.readinessGates)
+        hasher.combine(_storage.runtimeClassName)
+        hasher.combine(_storage.enableServiceLinks)
+        hasher.combine(_storage.preemptionPolicy)
+        hasher.combine(_storage.overhead)
+        hasher.combine(_storage.topologySpreadConstraints)
+        hasher.combine(_storage.setHostnameAsFQDN)
+        hasher.combine(_storage.os)
+        hasher.combine(_storage.hostUsers)
+        hasher.combine(_storage.schedulingGates)
+        hasher.combine(_storage.resources)
     }
 }
 
 /// PodStatus is the observed state of a pod.
 public struct PodStatus: ProtoMessage {
     /// The metadata.generation the status was computed from.
-    public var observedGeneration: Int64? = nil
+    public var observedGeneration: Int64? {
+        get { _storage.observedGeneration }
+        set { _uniqueStorage().observedGeneration = newValue }
+        _modify { yield &_uniqueStorage().observedGeneration }
+    }
     /// Summary of the pod's life: Pending, Running, Succeeded, Failed or Unknown.
-    public var phase: String? = nil
+    public var phase: String? {
+        get { _storage.phase }
+        set { _uniqueStorage().phase = newValue }
+        _modify { yield &_uniqueStorage().phase }
+    }
     /// Conditions such as PodScheduled, Initialized, ContainersReady and Ready.
     /// +patchMergeKey=type
     /// +patchStrategy=merge
     /// +listType=map
     /// +listMapKey=type
-    public var conditions: [PodCondition] = []
+    public var conditions: [PodCondition] {
+        get { _storage.conditions }
+        set { _uniqueStorage().conditions = newValue }
+        _modify { yield &_uniqueStorage().conditions }
+    }
     /// Human-readable detail about the pod's state.
-    public var message: String? = nil
+    public var message: String? {
+        get { _storage.message }
+        set { _uniqueStorage().message = newValue }
+        _modify { yield &_uniqueStorage().message }
+    }
     /// CamelCase reason for the pod's state, such as Evicted.
-    public var reason: String? = nil
+    public var reason: String? {
+        get { _storage.reason }
+        set { _uniqueStorage().reason = newValue }
+        _modify { yield &_uniqueStorage().reason }
+    }
     /// Node the scheduler picked for a preemption that has not finished yet.
-    public var nominatedNodeName: String? = nil
+    public var nominatedNodeName: String? {
+        get { _storage.nominatedNodeName }
+        set { _uniqueStorage().nominatedNodeName = newValue }
+        _modify { yield &_uniqueStorage().nominatedNodeName }
+    }
     /// Primary address of the node the pod runs on.
-    public var hostIP: String? = nil
+    public var hostIP: String? {
+        get { _storage.hostIP }
+        set { _uniqueStorage().hostIP = newValue }
+        _modify { yield &_uniqueStorage().hostIP }
+    }
     /// All addresses of the node, the first being hostIP.
     /// +patchMergeKey=ip
     /// +patchStrategy=merge
     /// +listType=atomic
-    public var hostIPs: [HostIP] = []
+    public var hostIPs: [HostIP] {
+        get { _storage.hostIPs }
+        set { _uniqueStorage().hostIPs = newValue }
+        _modify { yield &_uniqueStorage().hostIPs }
+    }
     /// Primary address of the pod.
-    public var podIP: String? = nil
+    public var podIP: String? {
+        get { _storage.podIP }
+        set { _uniqueStorage().podIP = newValue }
+        _modify { yield &_uniqueStorage().podIP }
+    }
     /// All addresses of the pod, the first being podIP.
     /// +patchMergeKey=ip
     /// +patchStrategy=merge
     /// +listType=map
     /// +listMapKey=ip
-    public var podIPs: [PodIP] = []
+    public var podIPs: [PodIP] {
+        get { _storage.podIPs }
+        set { _uniqueStorage().podIPs = newValue }
+        _modify { yield &_uniqueStorage().podIPs }
+    }
     /// When the node agent accepted the pod, before any image was pulled.
-    public var startTime: Time? = nil
+    public var startTime: Time? {
+        get { _storage.startTime }
+        set { _uniqueStorage().startTime = newValue }
+        _modify { yield &_uniqueStorage().startTime }
+    }
     /// Status of each init container.
     /// +listType=atomic
-    public var initContainerStatuses: [ContainerStatus] = []
+    public var initContainerStatuses: [ContainerStatus] {
+        get { _storage.initContainerStatuses }
+        set { _uniqueStorage().initContainerStatuses = newValue }
+        _modify { yield &_uniqueStorage().initContainerStatuses }
+    }
     /// Status of each main container.
     /// +listType=atomic
-    public var containerStatuses: [ContainerStatus] = []
+    public var containerStatuses: [ContainerStatus] {
+        get { _storage.containerStatuses }
+        set { _uniqueStorage().containerStatuses = newValue }
+        _modify { yield &_uniqueStorage().containerStatuses }
+    }
     /// Quality of service class from requests and limits: Guaranteed, Burstable or BestEffort.
-    public var qosClass: String? = nil
+    public var qosClass: String? {
+        get { _storage.qosClass }
+        set { _uniqueStorage().qosClass = newValue }
+        _modify { yield &_uniqueStorage().qosClass }
+    }
     /// Status of a pending in-place resize.
-    public var resize: String? = nil
+    public var resize: String? {
+        get { _storage.resize }
+        set { _uniqueStorage().resize = newValue }
+        _modify { yield &_uniqueStorage().resize }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var observedGeneration: Int64? = nil
+        var phase: String? = nil
+        var conditions: [PodCondition] = []
+        var message: String? = nil
+        var reason: String? = nil
+        var nominatedNodeName: String? = nil
+        var hostIP: String? = nil
+        var hostIPs: [HostIP] = []
+        var podIP: String? = nil
+        var podIPs: [PodIP] = []
+        var startTime: Time? = nil
+        var initContainerStatuses: [ContainerStatus] = []
+        var containerStatuses: [ContainerStatus] = []
+        var qosClass: String? = nil
+        var resize: String? = nil
+
+        init() {}
+
+        init(copying other: _Storage) {
+            observedGeneration = other.observedGeneration
+            phase = other.phase
+            conditions = other.conditions
+            message = other.message
+            reason = other.reason
+            nominatedNodeName = other.nominatedNodeName
+            hostIP = other.hostIP
+            hostIPs = other.hostIPs
+            podIP = other.podIP
+            podIPs = other.podIPs
+            startTime = other.startTime
+            initContainerStatuses = other.initContainerStatuses
+            containerStatuses = other.containerStatuses
+            qosClass = other.qosClass
+            resize = other.resize
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(
         observedGeneration: Int64? = nil,
@@ -401,21 +1013,59 @@ public struct PodStatus: ProtoMessage {
         qosClass: String? = nil,
         resize: String? = nil
     ) {
-        self.observedGeneration = observedGeneration
-        self.phase = phase
-        self.conditions = conditions
-        self.message = message
-        self.reason = reason
-        self.nominatedNodeName = nominatedNodeName
-        self.hostIP = hostIP
-        self.hostIPs = hostIPs
-        self.podIP = podIP
-        self.podIPs = podIPs
-        self.startTime = startTime
-        self.initContainerStatuses = initContainerStatuses
-        self.containerStatuses = containerStatuses
-        self.qosClass = qosClass
-        self.resize = resize
+        _storage = _Storage()
+        _storage.observedGeneration = observedGeneration
+        _storage.phase = phase
+        _storage.conditions = conditions
+        _storage.message = message
+        _storage.reason = reason
+        _storage.nominatedNodeName = nominatedNodeName
+        _storage.hostIP = hostIP
+        _storage.hostIPs = hostIPs
+        _storage.podIP = podIP
+        _storage.podIPs = podIPs
+        _storage.startTime = startTime
+        _storage.initContainerStatuses = initContainerStatuses
+        _storage.containerStatuses = containerStatuses
+        _storage.qosClass = qosClass
+        _storage.resize = resize
+    }
+
+    public static func == (left: PodStatus, right: PodStatus) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.observedGeneration == right._storage.observedGeneration
+            && left._storage.phase == right._storage.phase
+            && left._storage.conditions == right._storage.conditions
+            && left._storage.message == right._storage.message
+            && left._storage.reason == right._storage.reason
+            && left._storage.nominatedNodeName == right._storage.nominatedNodeName
+            && left._storage.hostIP == right._storage.hostIP
+            && left._storage.hostIPs == right._storage.hostIPs
+            && left._storage.podIP == right._storage.podIP
+            && left._storage.podIPs == right._storage.podIPs
+            && left._storage.startTime == right._storage.startTime
+            && left._storage.initContainerStatuses == right._storage.initContainerStatuses
+            && left._storage.containerStatuses == right._storage.containerStatuses
+            && left._storage.qosClass == right._storage.qosClass
+            && left._storage.resize == right._storage.resize
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.observedGeneration)
+        hasher.combine(_storage.phase)
+        hasher.combine(_storage.conditions)
+        hasher.combine(_storage.message)
+        hasher.combine(_storage.reason)
+        hasher.combine(_storage.nominatedNodeName)
+        hasher.combine(_storage.hostIP)
+        hasher.combine(_storage.hostIPs)
+        hasher.combine(_storage.podIP)
+        hasher.combine(_storage.podIPs)
+        hasher.combine(_storage.startTime)
+        hasher.combine(_storage.initContainerStatuses)
+        hasher.combine(_storage.containerStatuses)
+        hasher.combine(_storage.qosClass)
+        hasher.combine(_storage.resize)
     }
 }
 
@@ -423,22 +1073,82 @@ public struct PodStatus: ProtoMessage {
 public struct PodCondition: ProtoMessage {
     /// PodScheduled, Initialized, ContainersReady, Ready or a readiness gate's type.
     /// +required
-    public var type: String? = nil
+    public var type: String? {
+        get { _storage.type }
+        set { _uniqueStorage().type = newValue }
+        _modify { yield &_uniqueStorage().type }
+    }
     /// The metadata.generation the condition was computed from.
-    public var observedGeneration: Int64? = nil
+    public var observedGeneration: Int64? {
+        get { _storage.observedGeneration }
+        set { _uniqueStorage().observedGeneration = newValue }
+        _modify { yield &_uniqueStorage().observedGeneration }
+    }
     /// "True", "False" or "Unknown".
     /// +required
-    public var status: String? = nil
+    public var status: String? {
+        get { _storage.status }
+        set { _uniqueStorage().status = newValue }
+        _modify { yield &_uniqueStorage().status }
+    }
     /// When the condition was last checked.
-    public var lastProbeTime: Time? = nil
+    public var lastProbeTime: Time? {
+        get { _storage.lastProbeTime }
+        set { _uniqueStorage().lastProbeTime = newValue }
+        _modify { yield &_uniqueStorage().lastProbeTime }
+    }
     /// When status last changed.
-    public var lastTransitionTime: Time? = nil
+    public var lastTransitionTime: Time? {
+        get { _storage.lastTransitionTime }
+        set { _uniqueStorage().lastTransitionTime = newValue }
+        _modify { yield &_uniqueStorage().lastTransitionTime }
+    }
     /// CamelCase reason for the last transition, such as Unschedulable.
-    public var reason: String? = nil
+    public var reason: String? {
+        get { _storage.reason }
+        set { _uniqueStorage().reason = newValue }
+        _modify { yield &_uniqueStorage().reason }
+    }
     /// Human-readable detail about the last transition.
-    public var message: String? = nil
+    public var message: String? {
+        get { _storage.message }
+        set { _uniqueStorage().message = newValue }
+        _modify { yield &_uniqueStorage().message }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var type: String? = nil
+        var observedGeneration: Int64? = nil
+        var status: String? = nil
+        var lastProbeTime: Time? = nil
+        var lastTransitionTime: Time? = nil
+        var reason: String? = nil
+        var message: String? = nil
+
+        init() {}
+
+        init(copying other: _Storage) {
+            type = other.type
+            observedGeneration = other.observedGeneration
+            status = other.status
+            lastProbeTime = other.lastProbeTime
+            lastTransitionTime = other.lastTransitionTime
+            reason = other.reason
+            message = other.message
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(
         type: String? = nil,
@@ -449,13 +1159,35 @@ public struct PodCondition: ProtoMessage {
         reason: String? = nil,
         message: String? = nil
     ) {
-        self.type = type
-        self.observedGeneration = observedGeneration
-        self.status = status
-        self.lastProbeTime = lastProbeTime
-        self.lastTransitionTime = lastTransitionTime
-        self.reason = reason
-        self.message = message
+        _storage = _Storage()
+        _storage.type = type
+        _storage.observedGeneration = observedGeneration
+        _storage.status = status
+        _storage.lastProbeTime = lastProbeTime
+        _storage.lastTransitionTime = lastTransitionTime
+        _storage.reason = reason
+        _storage.message = message
+    }
+
+    public static func == (left: PodCondition, right: PodCondition) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.type == right._storage.type
+            && left._storage.observedGeneration == right._storage.observedGeneration
+            && left._storage.status == right._storage.status
+            && left._storage.lastProbeTime == right._storage.lastProbeTime
+            && left._storage.lastTransitionTime == right._storage.lastTransitionTime
+            && left._storage.reason == right._storage.reason
+            && left._storage.message == right._storage.message
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.type)
+        hasher.combine(_storage.observedGeneration)
+        hasher.combine(_storage.status)
+        hasher.combine(_storage.lastProbeTime)
+        hasher.combine(_storage.lastTransitionTime)
+        hasher.combine(_storage.reason)
+        hasher.combine(_storage.message)
     }
 }
 
@@ -488,90 +1220,336 @@ public struct HostIP: ProtoMessage {
 /// PodTemplateSpec describes the pods a controller creates.
 public struct PodTemplateSpec: ProtoMessage {
     /// Metadata (labels, annotations) of the pods made from the template.
-    public var metadata: ObjectMeta? = nil
+    public var metadata: ObjectMeta? {
+        get { _storage.metadata }
+        set { _uniqueStorage().metadata = newValue }
+        _modify { yield &_uniqueStorage().metadata }
+    }
     /// Spec of the pods made from the template.
-    public var spec: PodSpec? = nil
+    public var spec: PodSpec? {
+        get { _storage.spec }
+        set { _uniqueStorage().spec = newValue }
+        _modify { yield &_uniqueStorage().spec }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var metadata: ObjectMeta? = nil
+        var spec: PodSpec? = nil
+
+        init() {}
+
+        init(copying other: _Storage) {
+            metadata = other.metadata
+            spec = other.spec
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(metadata: ObjectMeta? = nil, spec: PodSpec? = nil) {
-        self.metadata = metadata
-        self.spec = spec
+        _storage = _Storage()
+        _storage.metadata = metadata
+        _storage.spec = spec
+    }
+
+    public static func == (left: PodTemplateSpec, right: PodTemplateSpec) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.metadata == right._storage.metadata
+            && left._storage.spec == right._storage.spec
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.metadata)
+        hasher.combine(_storage.spec)
     }
 }
 
 /// PodTemplate is a stored pod template.
 public struct PodTemplate: ProtoMessage {
     /// Standard object metadata.
-    public var metadata: ObjectMeta? = nil
+    public var metadata: ObjectMeta? {
+        get { _storage.metadata }
+        set { _uniqueStorage().metadata = newValue }
+        _modify { yield &_uniqueStorage().metadata }
+    }
     /// The template.
-    public var template: PodTemplateSpec? = nil
+    public var template: PodTemplateSpec? {
+        get { _storage.template }
+        set { _uniqueStorage().template = newValue }
+        _modify { yield &_uniqueStorage().template }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var metadata: ObjectMeta? = nil
+        var template: PodTemplateSpec? = nil
+
+        init() {}
+
+        init(copying other: _Storage) {
+            metadata = other.metadata
+            template = other.template
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(metadata: ObjectMeta? = nil, template: PodTemplateSpec? = nil) {
-        self.metadata = metadata
-        self.template = template
+        _storage = _Storage()
+        _storage.metadata = metadata
+        _storage.template = template
+    }
+
+    public static func == (left: PodTemplate, right: PodTemplate) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.metadata == right._storage.metadata
+            && left._storage.template == right._storage.template
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.metadata)
+        hasher.combine(_storage.template)
     }
 }
 
 /// PodTemplateList is a list of pod templates.
 public struct PodTemplateList: ProtoMessage {
     /// List metadata.
-    public var metadata: ListMeta? = nil
+    public var metadata: ListMeta? {
+        get { _storage.metadata }
+        set { _uniqueStorage().metadata = newValue }
+        _modify { yield &_uniqueStorage().metadata }
+    }
     /// The templates.
-    public var items: [PodTemplate] = []
+    public var items: [PodTemplate] {
+        get { _storage.items }
+        set { _uniqueStorage().items = newValue }
+        _modify { yield &_uniqueStorage().items }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var metadata: ListMeta? = nil
+        var items: [PodTemplate] = []
+
+        init() {}
+
+        init(copying other: _Storage) {
+            metadata = other.metadata
+            items = other.items
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(metadata: ListMeta? = nil, items: [PodTemplate] = []) {
-        self.metadata = metadata
-        self.items = items
+        _storage = _Storage()
+        _storage.metadata = metadata
+        _storage.items = items
+    }
+
+    public static func == (left: PodTemplateList, right: PodTemplateList) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.metadata == right._storage.metadata
+            && left._storage.items == right._storage.items
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.metadata)
+        hasher.combine(_storage.items)
     }
 }
 
 /// Binding assigns a pod to a node; the scheduler posts it to the pod's binding subresource.
 public struct Binding: ProtoMessage {
     /// Metadata naming the pod being bound.
-    public var metadata: ObjectMeta? = nil
+    public var metadata: ObjectMeta? {
+        get { _storage.metadata }
+        set { _uniqueStorage().metadata = newValue }
+        _modify { yield &_uniqueStorage().metadata }
+    }
     /// The node the pod goes to (kind Node, name of the node).
     /// +required
-    public var target: ObjectReference? = nil
+    public var target: ObjectReference? {
+        get { _storage.target }
+        set { _uniqueStorage().target = newValue }
+        _modify { yield &_uniqueStorage().target }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var metadata: ObjectMeta? = nil
+        var target: ObjectReference? = nil
+
+        init() {}
+
+        init(copying other: _Storage) {
+            metadata = other.metadata
+            target = other.target
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(metadata: ObjectMeta? = nil, target: ObjectReference? = nil) {
-        self.metadata = metadata
-        self.target = target
+        _storage = _Storage()
+        _storage.metadata = metadata
+        _storage.target = target
+    }
+
+    public static func == (left: Binding, right: Binding) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.metadata == right._storage.metadata
+            && left._storage.target == right._storage.target
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.metadata)
+        hasher.combine(_storage.target)
     }
 }
 
 /// PodSecurityContext holds security settings for every container of a pod.
 public struct PodSecurityContext: ProtoMessage {
     /// SELinux context for the containers.
-    public var seLinuxOptions: SELinuxOptions? = nil
+    public var seLinuxOptions: SELinuxOptions? {
+        get { _storage.seLinuxOptions }
+        set { _uniqueStorage().seLinuxOptions = newValue }
+        _modify { yield &_uniqueStorage().seLinuxOptions }
+    }
     /// User ID the container processes run as.
-    public var runAsUser: Int64? = nil
+    public var runAsUser: Int64? {
+        get { _storage.runAsUser }
+        set { _uniqueStorage().runAsUser = newValue }
+        _modify { yield &_uniqueStorage().runAsUser }
+    }
     /// Primary group ID the container processes run as.
-    public var runAsGroup: Int64? = nil
+    public var runAsGroup: Int64? {
+        get { _storage.runAsGroup }
+        set { _uniqueStorage().runAsGroup = newValue }
+        _modify { yield &_uniqueStorage().runAsGroup }
+    }
     /// Refuse to start a container that would run as root.
-    public var runAsNonRoot: Bool? = nil
+    public var runAsNonRoot: Bool? {
+        get { _storage.runAsNonRoot }
+        set { _uniqueStorage().runAsNonRoot = newValue }
+        _modify { yield &_uniqueStorage().runAsNonRoot }
+    }
     /// Extra group IDs for the first process of each container.
     /// +listType=atomic
-    public var supplementalGroups: [Int64] = []
+    public var supplementalGroups: [Int64] {
+        get { _storage.supplementalGroups }
+        set { _uniqueStorage().supplementalGroups = newValue }
+        _modify { yield &_uniqueStorage().supplementalGroups }
+    }
     /// Group that owns the pod's volumes and is added to every container's groups.
-    public var fsGroup: Int64? = nil
+    public var fsGroup: Int64? {
+        get { _storage.fsGroup }
+        set { _uniqueStorage().fsGroup = newValue }
+        _modify { yield &_uniqueStorage().fsGroup }
+    }
     /// Namespaced kernel parameters set for the pod.
     /// +listType=atomic
-    public var sysctls: [Sysctl] = []
+    public var sysctls: [Sysctl] {
+        get { _storage.sysctls }
+        set { _uniqueStorage().sysctls = newValue }
+        _modify { yield &_uniqueStorage().sysctls }
+    }
     /// When volume ownership is changed: "OnRootMismatch" or "Always".
-    public var fsGroupChangePolicy: String? = nil
+    public var fsGroupChangePolicy: String? {
+        get { _storage.fsGroupChangePolicy }
+        set { _uniqueStorage().fsGroupChangePolicy = newValue }
+        _modify { yield &_uniqueStorage().fsGroupChangePolicy }
+    }
     /// Seccomp profile for the containers.
-    public var seccompProfile: SeccompProfile? = nil
+    public var seccompProfile: SeccompProfile? {
+        get { _storage.seccompProfile }
+        set { _uniqueStorage().seccompProfile = newValue }
+        _modify { yield &_uniqueStorage().seccompProfile }
+    }
     /// AppArmor profile for the containers.
-    public var appArmorProfile: AppArmorProfile? = nil
+    public var appArmorProfile: AppArmorProfile? {
+        get { _storage.appArmorProfile }
+        set { _uniqueStorage().appArmorProfile = newValue }
+        _modify { yield &_uniqueStorage().appArmorProfile }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var seLinuxOptions: SELinuxOptions? = nil
+        var runAsUser: Int64? = nil
+        var runAsGroup: Int64? = nil
+        var runAsNonRoot: Bool? = nil
+        var supplementalGroups: [Int64] = []
+        var fsGroup: Int64? = nil
+        var sysctls: [Sysctl] = []
+        var fsGroupChangePolicy: String? = nil
+        var seccompProfile: SeccompProfile? = nil
+        var appArmorProfile: AppArmorProfile? = nil
+
+        init() {}
+
+        init(copying other: _Storage) {
+            seLinuxOptions = other.seLinuxOptions
+            runAsUser = other.runAsUser
+            runAsGroup = other.runAsGroup
+            runAsNonRoot = other.runAsNonRoot
+            supplementalGroups = other.supplementalGroups
+            fsGroup = other.fsGroup
+            sysctls = other.sysctls
+            fsGroupChangePolicy = other.fsGroupChangePolicy
+            seccompProfile = other.seccompProfile
+            appArmorProfile = other.appArmorProfile
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(
         seLinuxOptions: SELinuxOptions? = nil,
@@ -585,16 +1563,44 @@ public struct PodSecurityContext: ProtoMessage {
         seccompProfile: SeccompProfile? = nil,
         appArmorProfile: AppArmorProfile? = nil
     ) {
-        self.seLinuxOptions = seLinuxOptions
-        self.runAsUser = runAsUser
-        self.runAsGroup = runAsGroup
-        self.runAsNonRoot = runAsNonRoot
-        self.supplementalGroups = supplementalGroups
-        self.fsGroup = fsGroup
-        self.sysctls = sysctls
-        self.fsGroupChangePolicy = fsGroupChangePolicy
-        self.seccompProfile = seccompProfile
-        self.appArmorProfile = appArmorProfile
+        _storage = _Storage()
+        _storage.seLinuxOptions = seLinuxOptions
+        _storage.runAsUser = runAsUser
+        _storage.runAsGroup = runAsGroup
+        _storage.runAsNonRoot = runAsNonRoot
+        _storage.supplementalGroups = supplementalGroups
+        _storage.fsGroup = fsGroup
+        _storage.sysctls = sysctls
+        _storage.fsGroupChangePolicy = fsGroupChangePolicy
+        _storage.seccompProfile = seccompProfile
+        _storage.appArmorProfile = appArmorProfile
+    }
+
+    public static func == (left: PodSecurityContext, right: PodSecurityContext) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.seLinuxOptions == right._storage.seLinuxOptions
+            && left._storage.runAsUser == right._storage.runAsUser
+            && left._storage.runAsGroup == right._storage.runAsGroup
+            && left._storage.runAsNonRoot == right._storage.runAsNonRoot
+            && left._storage.supplementalGroups == right._storage.supplementalGroups
+            && left._storage.fsGroup == right._storage.fsGroup
+            && left._storage.sysctls == right._storage.sysctls
+            && left._storage.fsGroupChangePolicy == right._storage.fsGroupChangePolicy
+            && left._storage.seccompProfile == right._storage.seccompProfile
+            && left._storage.appArmorProfile == right._storage.appArmorProfile
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.seLinuxOptions)
+        hasher.combine(_storage.runAsUser)
+        hasher.combine(_storage.runAsGroup)
+        hasher.combine(_storage.runAsNonRoot)
+        hasher.combine(_storage.supplementalGroups)
+        hasher.combine(_storage.fsGroup)
+        hasher.combine(_storage.sysctls)
+        hasher.combine(_storage.fsGroupChangePolicy)
+        hasher.combine(_storage.seccompProfile)
+        hasher.combine(_storage.appArmorProfile)
     }
 }
 
@@ -764,67 +1770,217 @@ public struct PodOS: ProtoMessage {
 public struct Container: ProtoMessage {
     /// Name, unique within the pod.
     /// +required
-    public var name: String? = nil
+    public var name: String? {
+        get { _storage.name }
+        set { _uniqueStorage().name = newValue }
+        _modify { yield &_uniqueStorage().name }
+    }
     /// Image reference, such as "nginx:1.27".
-    public var image: String? = nil
+    public var image: String? {
+        get { _storage.image }
+        set { _uniqueStorage().image = newValue }
+        _modify { yield &_uniqueStorage().image }
+    }
     /// Entry point; replaces the image's ENTRYPOINT. $(VAR) refers to environment variables.
     /// +listType=atomic
-    public var command: [String] = []
+    public var command: [String] {
+        get { _storage.command }
+        set { _uniqueStorage().command = newValue }
+        _modify { yield &_uniqueStorage().command }
+    }
     /// Arguments to the entry point; replace the image's CMD.
     /// +listType=atomic
-    public var args: [String] = []
+    public var args: [String] {
+        get { _storage.args }
+        set { _uniqueStorage().args = newValue }
+        _modify { yield &_uniqueStorage().args }
+    }
     /// Working directory; default the image's.
-    public var workingDir: String? = nil
+    public var workingDir: String? {
+        get { _storage.workingDir }
+        set { _uniqueStorage().workingDir = newValue }
+        _modify { yield &_uniqueStorage().workingDir }
+    }
     /// Ports the container listens on (informational, and for named ports).
     /// +patchMergeKey=containerPort
     /// +patchStrategy=merge
     /// +listType=map
     /// +listMapKey=containerPort
     /// +listMapKey=protocol
-    public var ports: [ContainerPort] = []
+    public var ports: [ContainerPort] {
+        get { _storage.ports }
+        set { _uniqueStorage().ports = newValue }
+        _modify { yield &_uniqueStorage().ports }
+    }
     /// Sources whose keys all become environment variables.
     /// +listType=atomic
-    public var envFrom: [EnvFromSource] = []
+    public var envFrom: [EnvFromSource] {
+        get { _storage.envFrom }
+        set { _uniqueStorage().envFrom = newValue }
+        _modify { yield &_uniqueStorage().envFrom }
+    }
     /// Environment variables.
     /// +patchMergeKey=name
     /// +patchStrategy=merge
     /// +listType=map
     /// +listMapKey=name
-    public var env: [EnvVar] = []
+    public var env: [EnvVar] {
+        get { _storage.env }
+        set { _uniqueStorage().env = newValue }
+        _modify { yield &_uniqueStorage().env }
+    }
     /// Compute resources requested and allowed.
-    public var resources: ResourceRequirements? = nil
+    public var resources: ResourceRequirements? {
+        get { _storage.resources }
+        set { _uniqueStorage().resources = newValue }
+        _modify { yield &_uniqueStorage().resources }
+    }
     /// For init containers: "Always" makes it a sidecar that keeps running.
-    public var restartPolicy: String? = nil
+    public var restartPolicy: String? {
+        get { _storage.restartPolicy }
+        set { _uniqueStorage().restartPolicy = newValue }
+        _modify { yield &_uniqueStorage().restartPolicy }
+    }
     /// Volumes mounted into the container's filesystem.
     /// +patchMergeKey=mountPath
     /// +patchStrategy=merge
     /// +listType=map
     /// +listMapKey=mountPath
-    public var volumeMounts: [VolumeMount] = []
+    public var volumeMounts: [VolumeMount] {
+        get { _storage.volumeMounts }
+        set { _uniqueStorage().volumeMounts = newValue }
+        _modify { yield &_uniqueStorage().volumeMounts }
+    }
     /// Probe that restarts the container when it fails.
-    public var livenessProbe: Probe? = nil
+    public var livenessProbe: Probe? {
+        get { _storage.livenessProbe }
+        set { _uniqueStorage().livenessProbe = newValue }
+        _modify { yield &_uniqueStorage().livenessProbe }
+    }
     /// Probe that takes the pod out of service endpoints while it fails.
-    public var readinessProbe: Probe? = nil
+    public var readinessProbe: Probe? {
+        get { _storage.readinessProbe }
+        set { _uniqueStorage().readinessProbe = newValue }
+        _modify { yield &_uniqueStorage().readinessProbe }
+    }
     /// Probe that must succeed before the other probes start.
-    public var startupProbe: Probe? = nil
+    public var startupProbe: Probe? {
+        get { _storage.startupProbe }
+        set { _uniqueStorage().startupProbe = newValue }
+        _modify { yield &_uniqueStorage().startupProbe }
+    }
     /// Actions run right after start and right before stop.
-    public var lifecycle: Lifecycle? = nil
+    public var lifecycle: Lifecycle? {
+        get { _storage.lifecycle }
+        set { _uniqueStorage().lifecycle = newValue }
+        _modify { yield &_uniqueStorage().lifecycle }
+    }
     /// File whose contents become the termination message; default /dev/termination-log.
-    public var terminationMessagePath: String? = nil
+    public var terminationMessagePath: String? {
+        get { _storage.terminationMessagePath }
+        set { _uniqueStorage().terminationMessagePath = newValue }
+        _modify { yield &_uniqueStorage().terminationMessagePath }
+    }
     /// "File" or "FallbackToLogsOnError".
-    public var terminationMessagePolicy: String? = nil
+    public var terminationMessagePolicy: String? {
+        get { _storage.terminationMessagePolicy }
+        set { _uniqueStorage().terminationMessagePolicy = newValue }
+        _modify { yield &_uniqueStorage().terminationMessagePolicy }
+    }
     /// "Always", "IfNotPresent" or "Never"; default depends on the image tag.
-    public var imagePullPolicy: String? = nil
+    public var imagePullPolicy: String? {
+        get { _storage.imagePullPolicy }
+        set { _uniqueStorage().imagePullPolicy = newValue }
+        _modify { yield &_uniqueStorage().imagePullPolicy }
+    }
     /// Security settings for this container, over the pod's.
-    public var securityContext: SecurityContext? = nil
+    public var securityContext: SecurityContext? {
+        get { _storage.securityContext }
+        set { _uniqueStorage().securityContext = newValue }
+        _modify { yield &_uniqueStorage().securityContext }
+    }
     /// Keep standard input open for attach.
-    public var stdin: Bool? = nil
+    public var stdin: Bool? {
+        get { _storage.stdin }
+        set { _uniqueStorage().stdin = newValue }
+        _modify { yield &_uniqueStorage().stdin }
+    }
     /// Close standard input after the first attach ends.
-    public var stdinOnce: Bool? = nil
+    public var stdinOnce: Bool? {
+        get { _storage.stdinOnce }
+        set { _uniqueStorage().stdinOnce = newValue }
+        _modify { yield &_uniqueStorage().stdinOnce }
+    }
     /// Allocate a terminal.
-    public var tty: Bool? = nil
+    public var tty: Bool? {
+        get { _storage.tty }
+        set { _uniqueStorage().tty = newValue }
+        _modify { yield &_uniqueStorage().tty }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var name: String? = nil
+        var image: String? = nil
+        var command: [String] = []
+        var args: [String] = []
+        var workingDir: String? = nil
+        var ports: [ContainerPort] = []
+        var envFrom: [EnvFromSource] = []
+        var env: [EnvVar] = []
+        var resources: ResourceRequirements? = nil
+        var restartPolicy: String? = nil
+        var volumeMounts: [VolumeMount] = []
+        var livenessProbe: Probe? = nil
+        var readinessProbe: Probe? = nil
+        var startupProbe: Probe? = nil
+        var lifecycle: Lifecycle? = nil
+        var terminationMessagePath: String? = nil
+        var terminationMessagePolicy: String? = nil
+        var imagePullPolicy: String? = nil
+        var securityContext: SecurityContext? = nil
+        var stdin: Bool? = nil
+        var stdinOnce: Bool? = nil
+        var tty: Bool? = nil
+
+        init() {}
+
+        init(copying other: _Storage) {
+            name = other.name
+            image = other.image
+            command = other.command
+            args = other.args
+            workingDir = other.workingDir
+            ports = other.ports
+            envFrom = other.envFrom
+            env = other.env
+            resources = other.resources
+            restartPolicy = other.restartPolicy
+            volumeMounts = other.volumeMounts
+            livenessProbe = other.livenessProbe
+            readinessProbe = other.readinessProbe
+            startupProbe = other.startupProbe
+            lifecycle = other.lifecycle
+            terminationMessagePath = other.terminationMessagePath
+            terminationMessagePolicy = other.terminationMessagePolicy
+            imagePullPolicy = other.imagePullPolicy
+            securityContext = other.securityContext
+            stdin = other.stdin
+            stdinOnce = other.stdinOnce
+            tty = other.tty
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(
         name: String? = nil,
@@ -850,46 +2006,146 @@ public struct Container: ProtoMessage {
         stdinOnce: Bool? = nil,
         tty: Bool? = nil
     ) {
-        self.name = name
-        self.image = image
-        self.command = command
-        self.args = args
-        self.workingDir = workingDir
-        self.ports = ports
-        self.envFrom = envFrom
-        self.env = env
-        self.resources = resources
-        self.restartPolicy = restartPolicy
-        self.volumeMounts = volumeMounts
-        self.livenessProbe = livenessProbe
-        self.readinessProbe = readinessProbe
-        self.startupProbe = startupProbe
-        self.lifecycle = lifecycle
-        self.terminationMessagePath = terminationMessagePath
-        self.terminationMessagePolicy = terminationMessagePolicy
-        self.imagePullPolicy = imagePullPolicy
-        self.securityContext = securityContext
-        self.stdin = stdin
-        self.stdinOnce = stdinOnce
-        self.tty = tty
+        _storage = _Storage()
+        _storage.name = name
+        _storage.image = image
+        _storage.command = command
+        _storage.args = args
+        _storage.workingDir = workingDir
+        _storage.ports = ports
+        _storage.envFrom = envFrom
+        _storage.env = env
+        _storage.resources = resources
+        _storage.restartPolicy = restartPolicy
+        _storage.volumeMounts = volumeMounts
+        _storage.livenessProbe = livenessProbe
+        _storage.readinessProbe = readinessProbe
+        _storage.startupProbe = startupProbe
+        _storage.lifecycle = lifecycle
+        _storage.terminationMessagePath = terminationMessagePath
+        _storage.terminationMessagePolicy = terminationMessagePolicy
+        _storage.imagePullPolicy = imagePullPolicy
+        _storage.securityContext = securityContext
+        _storage.stdin = stdin
+        _storage.stdinOnce = stdinOnce
+        _storage.tty = tty
+    }
+
+    public static func == (left: Container, right: Container) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.name == right._storage.name
+            && left._storage.image == right._storage.image
+            && left._storage.command == right._storage.command
+            && left._storage.args == right._storage.args
+            && left._storage.workingDir == right._storage.workingDir
+            && left._storage.ports == right._storage.ports
+            && left._storage.envFrom == right._storage.envFrom
+            && left._storage.env == right._storage.env
+            && left._storage.resources == right._storage.resources
+            && left._storage.restartPolicy == right._storage.restartPolicy
+            && left._storage.volumeMounts == right._storage.volumeMounts
+            && left._storage.livenessProbe == right._storage.livenessProbe
+            && left._storage.readinessProbe == right._storage.readinessProbe
+            && left._storage.startupProbe == right._storage.startupProbe
+            && left._storage.lifecycle == right._storage.lifecycle
+            && left._storage.terminationMessagePath == right._storage.terminationMessagePath
+            && left._storage.terminationMessagePolicy == right._storage.terminationMessagePolicy
+            && left._storage.imagePullPolicy == right._storage.imagePullPolicy
+            && left._storage.securityContext == right._storage.securityContext
+            && left._storage.stdin == right._storage.stdin
+            && left._storage.stdinOnce == right._storage.stdinOnce
+            && left._storage.tty == right._storage.tty
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.name)
+        hasher.combine(_storage.image)
+        hasher.combine(_storage.command)
+        hasher.combine(_storage.args)
+        hasher.combine(_storage.workingDir)
+        hasher.combine(_storage.ports)
+        hasher.combine(_storage.envFrom)
+        hasher.combine(_storage.env)
+        hasher.combine(_storage.resources)
+        hasher.combine(_storage.restartPolicy)
+        hasher.combine(_storage.volumeMounts)
+        hasher.combine(_storage.livenessProbe)
+        hasher.combine(_storage.readinessProbe)
+        hasher.combine(_storage.startupProbe)
+        hasher.combine(_storage.lifecycle)
+        hasher.combine(_storage.terminationMessagePath)
+        hasher.combine(_storage.terminationMessagePolicy)
+        hasher.combine(_storage.imagePullPolicy)
+        hasher.combine(_storage.securityContext)
+        hasher.combine(_storage.stdin)
+        hasher.combine(_storage.stdinOnce)
+        hasher.combine(_storage.tty)
     }
 }
 
 /// ContainerPort is one port a container listens on.
 public struct ContainerPort: ProtoMessage {
     /// Name services can refer to; unique in the pod.
-    public var name: String? = nil
+    public var name: String? {
+        get { _storage.name }
+        set { _uniqueStorage().name = newValue }
+        _modify { yield &_uniqueStorage().name }
+    }
     /// Port opened on the node and forwarded to the container.
-    public var hostPort: Int32? = nil
+    public var hostPort: Int32? {
+        get { _storage.hostPort }
+        set { _uniqueStorage().hostPort = newValue }
+        _modify { yield &_uniqueStorage().hostPort }
+    }
     /// Port in the pod's network namespace.
     /// +required
-    public var containerPort: Int32? = nil
+    public var containerPort: Int32? {
+        get { _storage.containerPort }
+        set { _uniqueStorage().containerPort = newValue }
+        _modify { yield &_uniqueStorage().containerPort }
+    }
     /// "TCP" (default), "UDP" or "SCTP".
-    public var `protocol`: String? = nil
+    public var `protocol`: String? {
+        get { _storage.`protocol` }
+        set { _uniqueStorage().`protocol` = newValue }
+        _modify { yield &_uniqueStorage().`protocol` }
+    }
     /// Node address hostPort binds to.
-    public var hostIP: String? = nil
+    public var hostIP: String? {
+        get { _storage.hostIP }
+        set { _uniqueStorage().hostIP = newValue }
+        _modify { yield &_uniqueStorage().hostIP }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var name: String? = nil
+        var hostPort: Int32? = nil
+        var containerPort: Int32? = nil
+        var `protocol`: String? = nil
+        var hostIP: String? = nil
+
+        init() {}
+
+        init(copying other: _Storage) {
+            name = other.name
+            hostPort = other.hostPort
+            containerPort = other.containerPort
+            `protocol` = other.protocol
+            hostIP = other.hostIP
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(
         name: String? = nil,
@@ -898,11 +2154,29 @@ public struct ContainerPort: ProtoMessage {
         protocol: String? = nil,
         hostIP: String? = nil
     ) {
-        self.name = name
-        self.hostPort = hostPort
-        self.containerPort = containerPort
-        self.protocol = `protocol`
-        self.hostIP = hostIP
+        _storage = _Storage()
+        _storage.name = name
+        _storage.hostPort = hostPort
+        _storage.containerPort = containerPort
+        _storage.protocol = `protocol`
+        _storage.hostIP = hostIP
+    }
+
+    public static func == (left: ContainerPort, right: ContainerPort) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.name == right._storage.name
+            && left._storage.hostPort == right._storage.hostPort
+            && left._storage.containerPort == right._storage.containerPort
+            && left._storage.protocol == right._storage.protocol
+            && left._storage.hostIP == right._storage.hostIP
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.name)
+        hasher.combine(_storage.hostPort)
+        hasher.combine(_storage.containerPort)
+        hasher.combine(_storage.protocol)
+        hasher.combine(_storage.hostIP)
     }
 }
 
@@ -910,33 +2184,125 @@ public struct ContainerPort: ProtoMessage {
 public struct EnvVar: ProtoMessage {
     /// Variable name.
     /// +required
-    public var name: String? = nil
+    public var name: String? {
+        get { _storage.name }
+        set { _uniqueStorage().name = newValue }
+        _modify { yield &_uniqueStorage().name }
+    }
     /// Literal value; $(VAR) refers to earlier variables.
-    public var value: String? = nil
+    public var value: String? {
+        get { _storage.value }
+        set { _uniqueStorage().value = newValue }
+        _modify { yield &_uniqueStorage().value }
+    }
     /// Where the value comes from, instead of value.
-    public var valueFrom: EnvVarSource? = nil
+    public var valueFrom: EnvVarSource? {
+        get { _storage.valueFrom }
+        set { _uniqueStorage().valueFrom = newValue }
+        _modify { yield &_uniqueStorage().valueFrom }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var name: String? = nil
+        var value: String? = nil
+        var valueFrom: EnvVarSource? = nil
+
+        init() {}
+
+        init(copying other: _Storage) {
+            name = other.name
+            value = other.value
+            valueFrom = other.valueFrom
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(name: String? = nil, value: String? = nil, valueFrom: EnvVarSource? = nil) {
-        self.name = name
-        self.value = value
-        self.valueFrom = valueFrom
+        _storage = _Storage()
+        _storage.name = name
+        _storage.value = value
+        _storage.valueFrom = valueFrom
+    }
+
+    public static func == (left: EnvVar, right: EnvVar) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.name == right._storage.name
+            && left._storage.value == right._storage.value
+            && left._storage.valueFrom == right._storage.valueFrom
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.name)
+        hasher.combine(_storage.value)
+        hasher.combine(_storage.valueFrom)
     }
 }
 
 /// EnvVarSource says where one environment variable's value comes from; exactly one is set.
 public struct EnvVarSource: ProtoMessage {
     /// A field of the pod, such as metadata.name or status.podIP.
-    public var fieldRef: ObjectFieldSelector? = nil
+    public var fieldRef: ObjectFieldSelector? {
+        get { _storage.fieldRef }
+        set { _uniqueStorage().fieldRef = newValue }
+        _modify { yield &_uniqueStorage().fieldRef }
+    }
     /// A resource request or limit of a container.
-    public var resourceFieldRef: ResourceFieldSelector? = nil
+    public var resourceFieldRef: ResourceFieldSelector? {
+        get { _storage.resourceFieldRef }
+        set { _uniqueStorage().resourceFieldRef = newValue }
+        _modify { yield &_uniqueStorage().resourceFieldRef }
+    }
     /// A key of a config map.
-    public var configMapKeyRef: ConfigMapKeySelector? = nil
+    public var configMapKeyRef: ConfigMapKeySelector? {
+        get { _storage.configMapKeyRef }
+        set { _uniqueStorage().configMapKeyRef = newValue }
+        _modify { yield &_uniqueStorage().configMapKeyRef }
+    }
     /// A key of a secret.
-    public var secretKeyRef: SecretKeySelector? = nil
+    public var secretKeyRef: SecretKeySelector? {
+        get { _storage.secretKeyRef }
+        set { _uniqueStorage().secretKeyRef = newValue }
+        _modify { yield &_uniqueStorage().secretKeyRef }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var fieldRef: ObjectFieldSelector? = nil
+        var resourceFieldRef: ResourceFieldSelector? = nil
+        var configMapKeyRef: ConfigMapKeySelector? = nil
+        var secretKeyRef: SecretKeySelector? = nil
+
+        init() {}
+
+        init(copying other: _Storage) {
+            fieldRef = other.fieldRef
+            resourceFieldRef = other.resourceFieldRef
+            configMapKeyRef = other.configMapKeyRef
+            secretKeyRef = other.secretKeyRef
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(
         fieldRef: ObjectFieldSelector? = nil,
@@ -944,96 +2310,346 @@ public struct EnvVarSource: ProtoMessage {
         configMapKeyRef: ConfigMapKeySelector? = nil,
         secretKeyRef: SecretKeySelector? = nil
     ) {
-        self.fieldRef = fieldRef
-        self.resourceFieldRef = resourceFieldRef
-        self.configMapKeyRef = configMapKeyRef
-        self.secretKeyRef = secretKeyRef
+        _storage = _Storage()
+        _storage.fieldRef = fieldRef
+        _storage.resourceFieldRef = resourceFieldRef
+        _storage.configMapKeyRef = configMapKeyRef
+        _storage.secretKeyRef = secretKeyRef
+    }
+
+    public static func == (left: EnvVarSource, right: EnvVarSource) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.fieldRef == right._storage.fieldRef
+            && left._storage.resourceFieldRef == right._storage.resourceFieldRef
+            && left._storage.configMapKeyRef == right._storage.configMapKeyRef
+            && left._storage.secretKeyRef == right._storage.secretKeyRef
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.fieldRef)
+        hasher.combine(_storage.resourceFieldRef)
+        hasher.combine(_storage.configMapKeyRef)
+        hasher.combine(_storage.secretKeyRef)
     }
 }
 
 /// EnvFromSource imports every key of a config map or a secret as environment variables.
 public struct EnvFromSource: ProtoMessage {
     /// Prefix added to every imported name.
-    public var prefix: String? = nil
+    public var prefix: String? {
+        get { _storage.prefix }
+        set { _uniqueStorage().prefix = newValue }
+        _modify { yield &_uniqueStorage().prefix }
+    }
     /// The config map to import.
-    public var configMapRef: ConfigMapEnvSource? = nil
+    public var configMapRef: ConfigMapEnvSource? {
+        get { _storage.configMapRef }
+        set { _uniqueStorage().configMapRef = newValue }
+        _modify { yield &_uniqueStorage().configMapRef }
+    }
     /// The secret to import.
-    public var secretRef: SecretEnvSource? = nil
+    public var secretRef: SecretEnvSource? {
+        get { _storage.secretRef }
+        set { _uniqueStorage().secretRef = newValue }
+        _modify { yield &_uniqueStorage().secretRef }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var prefix: String? = nil
+        var configMapRef: ConfigMapEnvSource? = nil
+        var secretRef: SecretEnvSource? = nil
+
+        init() {}
+
+        init(copying other: _Storage) {
+            prefix = other.prefix
+            configMapRef = other.configMapRef
+            secretRef = other.secretRef
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(prefix: String? = nil, configMapRef: ConfigMapEnvSource? = nil, secretRef: SecretEnvSource? = nil) {
-        self.prefix = prefix
-        self.configMapRef = configMapRef
-        self.secretRef = secretRef
+        _storage = _Storage()
+        _storage.prefix = prefix
+        _storage.configMapRef = configMapRef
+        _storage.secretRef = secretRef
+    }
+
+    public static func == (left: EnvFromSource, right: EnvFromSource) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.prefix == right._storage.prefix
+            && left._storage.configMapRef == right._storage.configMapRef
+            && left._storage.secretRef == right._storage.secretRef
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.prefix)
+        hasher.combine(_storage.configMapRef)
+        hasher.combine(_storage.secretRef)
     }
 }
 
 /// ConfigMapEnvSource names a config map to import as environment variables.
 public struct ConfigMapEnvSource: ProtoMessage {
     /// Inline in JSON: the config map's name.
-    public var localObjectReference: LocalObjectReference? = nil
+    public var localObjectReference: LocalObjectReference? {
+        get { _storage.localObjectReference }
+        set { _uniqueStorage().localObjectReference = newValue }
+        _modify { yield &_uniqueStorage().localObjectReference }
+    }
     /// Start the container even if the config map is missing.
-    public var optional: Bool? = nil
+    public var optional: Bool? {
+        get { _storage.optional }
+        set { _uniqueStorage().optional = newValue }
+        _modify { yield &_uniqueStorage().optional }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var localObjectReference: LocalObjectReference? = nil
+        var optional: Bool? = nil
+
+        init() {}
+
+        init(copying other: _Storage) {
+            localObjectReference = other.localObjectReference
+            optional = other.optional
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(localObjectReference: LocalObjectReference? = nil, optional: Bool? = nil) {
-        self.localObjectReference = localObjectReference
-        self.optional = optional
+        _storage = _Storage()
+        _storage.localObjectReference = localObjectReference
+        _storage.optional = optional
+    }
+
+    public static func == (left: ConfigMapEnvSource, right: ConfigMapEnvSource) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.localObjectReference == right._storage.localObjectReference
+            && left._storage.optional == right._storage.optional
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.localObjectReference)
+        hasher.combine(_storage.optional)
     }
 }
 
 /// SecretEnvSource names a secret to import as environment variables.
 public struct SecretEnvSource: ProtoMessage {
     /// Inline in JSON: the secret's name.
-    public var localObjectReference: LocalObjectReference? = nil
+    public var localObjectReference: LocalObjectReference? {
+        get { _storage.localObjectReference }
+        set { _uniqueStorage().localObjectReference = newValue }
+        _modify { yield &_uniqueStorage().localObjectReference }
+    }
     /// Start the container even if the secret is missing.
-    public var optional: Bool? = nil
+    public var optional: Bool? {
+        get { _storage.optional }
+        set { _uniqueStorage().optional = newValue }
+        _modify { yield &_uniqueStorage().optional }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var localObjectReference: LocalObjectReference? = nil
+        var optional: Bool? = nil
+
+        init() {}
+
+        init(copying other: _Storage) {
+            localObjectReference = other.localObjectReference
+            optional = other.optional
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(localObjectReference: LocalObjectReference? = nil, optional: Bool? = nil) {
-        self.localObjectReference = localObjectReference
-        self.optional = optional
+        _storage = _Storage()
+        _storage.localObjectReference = localObjectReference
+        _storage.optional = optional
+    }
+
+    public static func == (left: SecretEnvSource, right: SecretEnvSource) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.localObjectReference == right._storage.localObjectReference
+            && left._storage.optional == right._storage.optional
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.localObjectReference)
+        hasher.combine(_storage.optional)
     }
 }
 
 /// ConfigMapKeySelector picks one key of a config map.
 public struct ConfigMapKeySelector: ProtoMessage {
     /// Inline in JSON: the config map's name.
-    public var localObjectReference: LocalObjectReference? = nil
+    public var localObjectReference: LocalObjectReference? {
+        get { _storage.localObjectReference }
+        set { _uniqueStorage().localObjectReference = newValue }
+        _modify { yield &_uniqueStorage().localObjectReference }
+    }
     /// The key.
     /// +required
-    public var key: String? = nil
+    public var key: String? {
+        get { _storage.key }
+        set { _uniqueStorage().key = newValue }
+        _modify { yield &_uniqueStorage().key }
+    }
     /// Tolerate a missing config map or key.
-    public var optional: Bool? = nil
+    public var optional: Bool? {
+        get { _storage.optional }
+        set { _uniqueStorage().optional = newValue }
+        _modify { yield &_uniqueStorage().optional }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var localObjectReference: LocalObjectReference? = nil
+        var key: String? = nil
+        var optional: Bool? = nil
+
+        init() {}
+
+        init(copying other: _Storage) {
+            localObjectReference = other.localObjectReference
+            key = other.key
+            optional = other.optional
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(localObjectReference: LocalObjectReference? = nil, key: String? = nil, optional: Bool? = nil) {
-        self.localObjectReference = localObjectReference
-        self.key = key
-        self.optional = optional
+        _storage = _Storage()
+        _storage.localObjectReference = localObjectReference
+        _storage.key = key
+        _storage.optional = optional
+    }
+
+    public static func == (left: ConfigMapKeySelector, right: ConfigMapKeySelector) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.localObjectReference == right._storage.localObjectReference
+            && left._storage.key == right._storage.key
+            && left._storage.optional == right._storage.optional
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.localObjectReference)
+        hasher.combine(_storage.key)
+        hasher.combine(_storage.optional)
     }
 }
 
 /// SecretKeySelector picks one key of a secret.
 public struct SecretKeySelector: ProtoMessage {
     /// Inline in JSON: the secret's name.
-    public var localObjectReference: LocalObjectReference? = nil
+    public var localObjectReference: LocalObjectReference? {
+        get { _storage.localObjectReference }
+        set { _uniqueStorage().localObjectReference = newValue }
+        _modify { yield &_uniqueStorage().localObjectReference }
+    }
     /// The key.
     /// +required
-    public var key: String? = nil
+    public var key: String? {
+        get { _storage.key }
+        set { _uniqueStorage().key = newValue }
+        _modify { yield &_uniqueStorage().key }
+    }
     /// Tolerate a missing secret or key.
-    public var optional: Bool? = nil
+    public var optional: Bool? {
+        get { _storage.optional }
+        set { _uniqueStorage().optional = newValue }
+        _modify { yield &_uniqueStorage().optional }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var localObjectReference: LocalObjectReference? = nil
+        var key: String? = nil
+        var optional: Bool? = nil
+
+        init() {}
+
+        init(copying other: _Storage) {
+            localObjectReference = other.localObjectReference
+            key = other.key
+            optional = other.optional
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(localObjectReference: LocalObjectReference? = nil, key: String? = nil, optional: Bool? = nil) {
-        self.localObjectReference = localObjectReference
-        self.key = key
-        self.optional = optional
+        _storage = _Storage()
+        _storage.localObjectReference = localObjectReference
+        _storage.key = key
+        _storage.optional = optional
+    }
+
+    public static func == (left: SecretKeySelector, right: SecretKeySelector) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.localObjectReference == right._storage.localObjectReference
+            && left._storage.key == right._storage.key
+            && left._storage.optional == right._storage.optional
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.localObjectReference)
+        hasher.combine(_storage.key)
+        hasher.combine(_storage.optional)
     }
 }
 
@@ -1056,19 +2672,69 @@ public struct ObjectFieldSelector: ProtoMessage {
 /// ResourceFieldSelector picks a resource request or limit of a container.
 public struct ResourceFieldSelector: ProtoMessage {
     /// The container; required for volumes, optional for environment variables.
-    public var containerName: String? = nil
+    public var containerName: String? {
+        get { _storage.containerName }
+        set { _uniqueStorage().containerName = newValue }
+        _modify { yield &_uniqueStorage().containerName }
+    }
     /// Such as "limits.cpu" or "requests.memory".
     /// +required
-    public var resource: String? = nil
+    public var resource: String? {
+        get { _storage.resource }
+        set { _uniqueStorage().resource = newValue }
+        _modify { yield &_uniqueStorage().resource }
+    }
     /// Unit the value is expressed in; default "1".
-    public var divisor: Quantity? = nil
+    public var divisor: Quantity? {
+        get { _storage.divisor }
+        set { _uniqueStorage().divisor = newValue }
+        _modify { yield &_uniqueStorage().divisor }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var containerName: String? = nil
+        var resource: String? = nil
+        var divisor: Quantity? = nil
+
+        init() {}
+
+        init(copying other: _Storage) {
+            containerName = other.containerName
+            resource = other.resource
+            divisor = other.divisor
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(containerName: String? = nil, resource: String? = nil, divisor: Quantity? = nil) {
-        self.containerName = containerName
-        self.resource = resource
-        self.divisor = divisor
+        _storage = _Storage()
+        _storage.containerName = containerName
+        _storage.resource = resource
+        _storage.divisor = divisor
+    }
+
+    public static func == (left: ResourceFieldSelector, right: ResourceFieldSelector) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.containerName == right._storage.containerName
+            && left._storage.resource == right._storage.resource
+            && left._storage.divisor == right._storage.divisor
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.containerName)
+        hasher.combine(_storage.resource)
+        hasher.combine(_storage.divisor)
     }
 }
 
@@ -1091,20 +2757,74 @@ public struct ResourceRequirements: ProtoMessage {
 public struct VolumeMount: ProtoMessage {
     /// Name of the pod volume.
     /// +required
-    public var name: String? = nil
+    public var name: String? {
+        get { _storage.name }
+        set { _uniqueStorage().name = newValue }
+        _modify { yield &_uniqueStorage().name }
+    }
     /// Mount read-only.
-    public var readOnly: Bool? = nil
+    public var readOnly: Bool? {
+        get { _storage.readOnly }
+        set { _uniqueStorage().readOnly = newValue }
+        _modify { yield &_uniqueStorage().readOnly }
+    }
     /// Path inside the container.
     /// +required
-    public var mountPath: String? = nil
+    public var mountPath: String? {
+        get { _storage.mountPath }
+        set { _uniqueStorage().mountPath = newValue }
+        _modify { yield &_uniqueStorage().mountPath }
+    }
     /// Path inside the volume to mount instead of its root.
-    public var subPath: String? = nil
+    public var subPath: String? {
+        get { _storage.subPath }
+        set { _uniqueStorage().subPath = newValue }
+        _modify { yield &_uniqueStorage().subPath }
+    }
     /// "None", "HostToContainer" or "Bidirectional".
-    public var mountPropagation: String? = nil
+    public var mountPropagation: String? {
+        get { _storage.mountPropagation }
+        set { _uniqueStorage().mountPropagation = newValue }
+        _modify { yield &_uniqueStorage().mountPropagation }
+    }
     /// Like subPath, with $(VAR) expanded from the environment.
-    public var subPathExpr: String? = nil
+    public var subPathExpr: String? {
+        get { _storage.subPathExpr }
+        set { _uniqueStorage().subPathExpr = newValue }
+        _modify { yield &_uniqueStorage().subPathExpr }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var name: String? = nil
+        var readOnly: Bool? = nil
+        var mountPath: String? = nil
+        var subPath: String? = nil
+        var mountPropagation: String? = nil
+        var subPathExpr: String? = nil
+
+        init() {}
+
+        init(copying other: _Storage) {
+            name = other.name
+            readOnly = other.readOnly
+            mountPath = other.mountPath
+            subPath = other.subPath
+            mountPropagation = other.mountPropagation
+            subPathExpr = other.subPathExpr
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(
         name: String? = nil,
@@ -1114,33 +2834,113 @@ public struct VolumeMount: ProtoMessage {
         mountPropagation: String? = nil,
         subPathExpr: String? = nil
     ) {
-        self.name = name
-        self.readOnly = readOnly
-        self.mountPath = mountPath
-        self.subPath = subPath
-        self.mountPropagation = mountPropagation
-        self.subPathExpr = subPathExpr
+        _storage = _Storage()
+        _storage.name = name
+        _storage.readOnly = readOnly
+        _storage.mountPath = mountPath
+        _storage.subPath = subPath
+        _storage.mountPropagation = mountPropagation
+        _storage.subPathExpr = subPathExpr
+    }
+
+    public static func == (left: VolumeMount, right: VolumeMount) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.name == right._storage.name
+            && left._storage.readOnly == right._storage.readOnly
+            && left._storage.mountPath == right._storage.mountPath
+            && left._storage.subPath == right._storage.subPath
+            && left._storage.mountPropagation == right._storage.mountPropagation
+            && left._storage.subPathExpr == right._storage.subPathExpr
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.name)
+        hasher.combine(_storage.readOnly)
+        hasher.combine(_storage.mountPath)
+        hasher.combine(_storage.subPath)
+        hasher.combine(_storage.mountPropagation)
+        hasher.combine(_storage.subPathExpr)
     }
 }
 
 /// Probe checks a container periodically.
 public struct Probe: ProtoMessage {
     /// Inline in JSON: the check (exec, httpGet, tcpSocket or grpc).
-    public var handler: ProbeHandler? = nil
+    public var handler: ProbeHandler? {
+        get { _storage.handler }
+        set { _uniqueStorage().handler = newValue }
+        _modify { yield &_uniqueStorage().handler }
+    }
     /// Seconds after the container starts before the first check.
-    public var initialDelaySeconds: Int32? = nil
+    public var initialDelaySeconds: Int32? {
+        get { _storage.initialDelaySeconds }
+        set { _uniqueStorage().initialDelaySeconds = newValue }
+        _modify { yield &_uniqueStorage().initialDelaySeconds }
+    }
     /// Seconds before a check times out; default 1.
-    public var timeoutSeconds: Int32? = nil
+    public var timeoutSeconds: Int32? {
+        get { _storage.timeoutSeconds }
+        set { _uniqueStorage().timeoutSeconds = newValue }
+        _modify { yield &_uniqueStorage().timeoutSeconds }
+    }
     /// Seconds between checks; default 10.
-    public var periodSeconds: Int32? = nil
+    public var periodSeconds: Int32? {
+        get { _storage.periodSeconds }
+        set { _uniqueStorage().periodSeconds = newValue }
+        _modify { yield &_uniqueStorage().periodSeconds }
+    }
     /// Consecutive successes after a failure that count as success; default 1.
-    public var successThreshold: Int32? = nil
+    public var successThreshold: Int32? {
+        get { _storage.successThreshold }
+        set { _uniqueStorage().successThreshold = newValue }
+        _modify { yield &_uniqueStorage().successThreshold }
+    }
     /// Consecutive failures that count as failure; default 3.
-    public var failureThreshold: Int32? = nil
+    public var failureThreshold: Int32? {
+        get { _storage.failureThreshold }
+        set { _uniqueStorage().failureThreshold = newValue }
+        _modify { yield &_uniqueStorage().failureThreshold }
+    }
     /// Grace period when a failed probe kills the container, over the pod's.
-    public var terminationGracePeriodSeconds: Int64? = nil
+    public var terminationGracePeriodSeconds: Int64? {
+        get { _storage.terminationGracePeriodSeconds }
+        set { _uniqueStorage().terminationGracePeriodSeconds = newValue }
+        _modify { yield &_uniqueStorage().terminationGracePeriodSeconds }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var handler: ProbeHandler? = nil
+        var initialDelaySeconds: Int32? = nil
+        var timeoutSeconds: Int32? = nil
+        var periodSeconds: Int32? = nil
+        var successThreshold: Int32? = nil
+        var failureThreshold: Int32? = nil
+        var terminationGracePeriodSeconds: Int64? = nil
+
+        init() {}
+
+        init(copying other: _Storage) {
+            handler = other.handler
+            initialDelaySeconds = other.initialDelaySeconds
+            timeoutSeconds = other.timeoutSeconds
+            periodSeconds = other.periodSeconds
+            successThreshold = other.successThreshold
+            failureThreshold = other.failureThreshold
+            terminationGracePeriodSeconds = other.terminationGracePeriodSeconds
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(
         handler: ProbeHandler? = nil,
@@ -1151,28 +2951,92 @@ public struct Probe: ProtoMessage {
         failureThreshold: Int32? = nil,
         terminationGracePeriodSeconds: Int64? = nil
     ) {
-        self.handler = handler
-        self.initialDelaySeconds = initialDelaySeconds
-        self.timeoutSeconds = timeoutSeconds
-        self.periodSeconds = periodSeconds
-        self.successThreshold = successThreshold
-        self.failureThreshold = failureThreshold
-        self.terminationGracePeriodSeconds = terminationGracePeriodSeconds
+        _storage = _Storage()
+        _storage.handler = handler
+        _storage.initialDelaySeconds = initialDelaySeconds
+        _storage.timeoutSeconds = timeoutSeconds
+        _storage.periodSeconds = periodSeconds
+        _storage.successThreshold = successThreshold
+        _storage.failureThreshold = failureThreshold
+        _storage.terminationGracePeriodSeconds = terminationGracePeriodSeconds
+    }
+
+    public static func == (left: Probe, right: Probe) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.handler == right._storage.handler
+            && left._storage.initialDelaySeconds == right._storage.initialDelaySeconds
+            && left._storage.timeoutSeconds == right._storage.timeoutSeconds
+            && left._storage.periodSeconds == right._storage.periodSeconds
+            && left._storage.successThreshold == right._storage.successThreshold
+            && left._storage.failureThreshold == right._storage.failureThreshold
+            && left._storage.terminationGracePeriodSeconds == right._storage.terminationGracePeriodSeconds
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.handler)
+        hasher.combine(_storage.initialDelaySeconds)
+        hasher.combine(_storage.timeoutSeconds)
+        hasher.combine(_storage.periodSeconds)
+        hasher.combine(_storage.successThreshold)
+        hasher.combine(_storage.failureThreshold)
+        hasher.combine(_storage.terminationGracePeriodSeconds)
     }
 }
 
 /// ProbeHandler is one check; exactly one is set.
 public struct ProbeHandler: ProtoMessage {
     /// Run a command in the container; exit status 0 is success.
-    public var exec: ExecAction? = nil
+    public var exec: ExecAction? {
+        get { _storage.exec }
+        set { _uniqueStorage().exec = newValue }
+        _modify { yield &_uniqueStorage().exec }
+    }
     /// HTTP GET; a status from 200 to 399 is success.
-    public var httpGet: HTTPGetAction? = nil
+    public var httpGet: HTTPGetAction? {
+        get { _storage.httpGet }
+        set { _uniqueStorage().httpGet = newValue }
+        _modify { yield &_uniqueStorage().httpGet }
+    }
     /// TCP connect; an accepted connection is success.
-    public var tcpSocket: TCPSocketAction? = nil
+    public var tcpSocket: TCPSocketAction? {
+        get { _storage.tcpSocket }
+        set { _uniqueStorage().tcpSocket = newValue }
+        _modify { yield &_uniqueStorage().tcpSocket }
+    }
     /// gRPC health check.
-    public var grpc: GRPCAction? = nil
+    public var grpc: GRPCAction? {
+        get { _storage.grpc }
+        set { _uniqueStorage().grpc = newValue }
+        _modify { yield &_uniqueStorage().grpc }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var exec: ExecAction? = nil
+        var httpGet: HTTPGetAction? = nil
+        var tcpSocket: TCPSocketAction? = nil
+        var grpc: GRPCAction? = nil
+
+        init() {}
+
+        init(copying other: _Storage) {
+            exec = other.exec
+            httpGet = other.httpGet
+            tcpSocket = other.tcpSocket
+            grpc = other.grpc
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(
         exec: ExecAction? = nil,
@@ -1180,10 +3044,26 @@ public struct ProbeHandler: ProtoMessage {
         tcpSocket: TCPSocketAction? = nil,
         grpc: GRPCAction? = nil
     ) {
-        self.exec = exec
-        self.httpGet = httpGet
-        self.tcpSocket = tcpSocket
-        self.grpc = grpc
+        _storage = _Storage()
+        _storage.exec = exec
+        _storage.httpGet = httpGet
+        _storage.tcpSocket = tcpSocket
+        _storage.grpc = grpc
+    }
+
+    public static func == (left: ProbeHandler, right: ProbeHandler) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.exec == right._storage.exec
+            && left._storage.httpGet == right._storage.httpGet
+            && left._storage.tcpSocket == right._storage.tcpSocket
+            && left._storage.grpc == right._storage.grpc
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.exec)
+        hasher.combine(_storage.httpGet)
+        hasher.combine(_storage.tcpSocket)
+        hasher.combine(_storage.grpc)
     }
 }
 
@@ -1203,19 +3083,67 @@ public struct ExecAction: ProtoMessage {
 /// HTTPGetAction sends an HTTP GET.
 public struct HTTPGetAction: ProtoMessage {
     /// Request path.
-    public var path: String? = nil
+    public var path: String? {
+        get { _storage.path }
+        set { _uniqueStorage().path = newValue }
+        _modify { yield &_uniqueStorage().path }
+    }
     /// Port number or container port name.
     /// +required
-    public var port: IntOrString? = nil
+    public var port: IntOrString? {
+        get { _storage.port }
+        set { _uniqueStorage().port = newValue }
+        _modify { yield &_uniqueStorage().port }
+    }
     /// Host to connect to; default the pod's address.
-    public var host: String? = nil
+    public var host: String? {
+        get { _storage.host }
+        set { _uniqueStorage().host = newValue }
+        _modify { yield &_uniqueStorage().host }
+    }
     /// "HTTP" (default) or "HTTPS".
-    public var scheme: String? = nil
+    public var scheme: String? {
+        get { _storage.scheme }
+        set { _uniqueStorage().scheme = newValue }
+        _modify { yield &_uniqueStorage().scheme }
+    }
     /// Extra request headers.
     /// +listType=atomic
-    public var httpHeaders: [HTTPHeader] = []
+    public var httpHeaders: [HTTPHeader] {
+        get { _storage.httpHeaders }
+        set { _uniqueStorage().httpHeaders = newValue }
+        _modify { yield &_uniqueStorage().httpHeaders }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var path: String? = nil
+        var port: IntOrString? = nil
+        var host: String? = nil
+        var scheme: String? = nil
+        var httpHeaders: [HTTPHeader] = []
+
+        init() {}
+
+        init(copying other: _Storage) {
+            path = other.path
+            port = other.port
+            host = other.host
+            scheme = other.scheme
+            httpHeaders = other.httpHeaders
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(
         path: String? = nil,
@@ -1224,11 +3152,29 @@ public struct HTTPGetAction: ProtoMessage {
         scheme: String? = nil,
         httpHeaders: [HTTPHeader] = []
     ) {
-        self.path = path
-        self.port = port
-        self.host = host
-        self.scheme = scheme
-        self.httpHeaders = httpHeaders
+        _storage = _Storage()
+        _storage.path = path
+        _storage.port = port
+        _storage.host = host
+        _storage.scheme = scheme
+        _storage.httpHeaders = httpHeaders
+    }
+
+    public static func == (left: HTTPGetAction, right: HTTPGetAction) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.path == right._storage.path
+            && left._storage.port == right._storage.port
+            && left._storage.host == right._storage.host
+            && left._storage.scheme == right._storage.scheme
+            && left._storage.httpHeaders == right._storage.httpHeaders
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.path)
+        hasher.combine(_storage.port)
+        hasher.combine(_storage.host)
+        hasher.combine(_storage.scheme)
+        hasher.combine(_storage.httpHeaders)
     }
 }
 
@@ -1253,15 +3199,57 @@ public struct HTTPHeader: ProtoMessage {
 public struct TCPSocketAction: ProtoMessage {
     /// Port number or container port name.
     /// +required
-    public var port: IntOrString? = nil
+    public var port: IntOrString? {
+        get { _storage.port }
+        set { _uniqueStorage().port = newValue }
+        _modify { yield &_uniqueStorage().port }
+    }
     /// Host to connect to; default the pod's address.
-    public var host: String? = nil
+    public var host: String? {
+        get { _storage.host }
+        set { _uniqueStorage().host = newValue }
+        _modify { yield &_uniqueStorage().host }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var port: IntOrString? = nil
+        var host: String? = nil
+
+        init() {}
+
+        init(copying other: _Storage) {
+            port = other.port
+            host = other.host
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(port: IntOrString? = nil, host: String? = nil) {
-        self.port = port
-        self.host = host
+        _storage = _Storage()
+        _storage.port = port
+        _storage.host = host
+    }
+
+    public static func == (left: TCPSocketAction, right: TCPSocketAction) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.port == right._storage.port
+            && left._storage.host == right._storage.host
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.port)
+        hasher.combine(_storage.host)
     }
 }
 
@@ -1297,33 +3285,125 @@ public struct SleepAction: ProtoMessage {
 /// Lifecycle holds actions run at container start and stop.
 public struct Lifecycle: ProtoMessage {
     /// Runs right after the container is created; the container is killed if it fails.
-    public var postStart: LifecycleHandler? = nil
+    public var postStart: LifecycleHandler? {
+        get { _storage.postStart }
+        set { _uniqueStorage().postStart = newValue }
+        _modify { yield &_uniqueStorage().postStart }
+    }
     /// Runs before the termination signal; the grace period keeps counting.
-    public var preStop: LifecycleHandler? = nil
+    public var preStop: LifecycleHandler? {
+        get { _storage.preStop }
+        set { _uniqueStorage().preStop = newValue }
+        _modify { yield &_uniqueStorage().preStop }
+    }
     /// Signal that stops the container, instead of the image's.
-    public var stopSignal: String? = nil
+    public var stopSignal: String? {
+        get { _storage.stopSignal }
+        set { _uniqueStorage().stopSignal = newValue }
+        _modify { yield &_uniqueStorage().stopSignal }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var postStart: LifecycleHandler? = nil
+        var preStop: LifecycleHandler? = nil
+        var stopSignal: String? = nil
+
+        init() {}
+
+        init(copying other: _Storage) {
+            postStart = other.postStart
+            preStop = other.preStop
+            stopSignal = other.stopSignal
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(postStart: LifecycleHandler? = nil, preStop: LifecycleHandler? = nil, stopSignal: String? = nil) {
-        self.postStart = postStart
-        self.preStop = preStop
-        self.stopSignal = stopSignal
+        _storage = _Storage()
+        _storage.postStart = postStart
+        _storage.preStop = preStop
+        _storage.stopSignal = stopSignal
+    }
+
+    public static func == (left: Lifecycle, right: Lifecycle) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.postStart == right._storage.postStart
+            && left._storage.preStop == right._storage.preStop
+            && left._storage.stopSignal == right._storage.stopSignal
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.postStart)
+        hasher.combine(_storage.preStop)
+        hasher.combine(_storage.stopSignal)
     }
 }
 
 /// LifecycleHandler is one lifecycle action; exactly one is set.
 public struct LifecycleHandler: ProtoMessage {
     /// Run a command in the container.
-    public var exec: ExecAction? = nil
+    public var exec: ExecAction? {
+        get { _storage.exec }
+        set { _uniqueStorage().exec = newValue }
+        _modify { yield &_uniqueStorage().exec }
+    }
     /// Send an HTTP GET.
-    public var httpGet: HTTPGetAction? = nil
+    public var httpGet: HTTPGetAction? {
+        get { _storage.httpGet }
+        set { _uniqueStorage().httpGet = newValue }
+        _modify { yield &_uniqueStorage().httpGet }
+    }
     /// Deprecated: open a TCP connection.
-    public var tcpSocket: TCPSocketAction? = nil
+    public var tcpSocket: TCPSocketAction? {
+        get { _storage.tcpSocket }
+        set { _uniqueStorage().tcpSocket = newValue }
+        _modify { yield &_uniqueStorage().tcpSocket }
+    }
     /// Wait.
-    public var sleep: SleepAction? = nil
+    public var sleep: SleepAction? {
+        get { _storage.sleep }
+        set { _uniqueStorage().sleep = newValue }
+        _modify { yield &_uniqueStorage().sleep }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var exec: ExecAction? = nil
+        var httpGet: HTTPGetAction? = nil
+        var tcpSocket: TCPSocketAction? = nil
+        var sleep: SleepAction? = nil
+
+        init() {}
+
+        init(copying other: _Storage) {
+            exec = other.exec
+            httpGet = other.httpGet
+            tcpSocket = other.tcpSocket
+            sleep = other.sleep
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(
         exec: ExecAction? = nil,
@@ -1331,39 +3411,139 @@ public struct LifecycleHandler: ProtoMessage {
         tcpSocket: TCPSocketAction? = nil,
         sleep: SleepAction? = nil
     ) {
-        self.exec = exec
-        self.httpGet = httpGet
-        self.tcpSocket = tcpSocket
-        self.sleep = sleep
+        _storage = _Storage()
+        _storage.exec = exec
+        _storage.httpGet = httpGet
+        _storage.tcpSocket = tcpSocket
+        _storage.sleep = sleep
+    }
+
+    public static func == (left: LifecycleHandler, right: LifecycleHandler) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.exec == right._storage.exec
+            && left._storage.httpGet == right._storage.httpGet
+            && left._storage.tcpSocket == right._storage.tcpSocket
+            && left._storage.sleep == right._storage.sleep
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.exec)
+        hasher.combine(_storage.httpGet)
+        hasher.combine(_storage.tcpSocket)
+        hasher.combine(_storage.sleep)
     }
 }
 
 /// SecurityContext holds security settings of one container; they win over the pod's.
 public struct SecurityContext: ProtoMessage {
     /// Capabilities to add to or drop from the default set.
-    public var capabilities: Capabilities? = nil
+    public var capabilities: Capabilities? {
+        get { _storage.capabilities }
+        set { _uniqueStorage().capabilities = newValue }
+        _modify { yield &_uniqueStorage().capabilities }
+    }
     /// Run with the node's full privileges.
-    public var privileged: Bool? = nil
+    public var privileged: Bool? {
+        get { _storage.privileged }
+        set { _uniqueStorage().privileged = newValue }
+        _modify { yield &_uniqueStorage().privileged }
+    }
     /// SELinux context.
-    public var seLinuxOptions: SELinuxOptions? = nil
+    public var seLinuxOptions: SELinuxOptions? {
+        get { _storage.seLinuxOptions }
+        set { _uniqueStorage().seLinuxOptions = newValue }
+        _modify { yield &_uniqueStorage().seLinuxOptions }
+    }
     /// User ID the process runs as.
-    public var runAsUser: Int64? = nil
+    public var runAsUser: Int64? {
+        get { _storage.runAsUser }
+        set { _uniqueStorage().runAsUser = newValue }
+        _modify { yield &_uniqueStorage().runAsUser }
+    }
     /// Primary group ID the process runs as.
-    public var runAsGroup: Int64? = nil
+    public var runAsGroup: Int64? {
+        get { _storage.runAsGroup }
+        set { _uniqueStorage().runAsGroup = newValue }
+        _modify { yield &_uniqueStorage().runAsGroup }
+    }
     /// Refuse to start as root.
-    public var runAsNonRoot: Bool? = nil
+    public var runAsNonRoot: Bool? {
+        get { _storage.runAsNonRoot }
+        set { _uniqueStorage().runAsNonRoot = newValue }
+        _modify { yield &_uniqueStorage().runAsNonRoot }
+    }
     /// Mount the root filesystem read-only.
-    public var readOnlyRootFilesystem: Bool? = nil
+    public var readOnlyRootFilesystem: Bool? {
+        get { _storage.readOnlyRootFilesystem }
+        set { _uniqueStorage().readOnlyRootFilesystem = newValue }
+        _modify { yield &_uniqueStorage().readOnlyRootFilesystem }
+    }
     /// Whether a process may gain more privileges than its parent (no_new_privs unset).
-    public var allowPrivilegeEscalation: Bool? = nil
+    public var allowPrivilegeEscalation: Bool? {
+        get { _storage.allowPrivilegeEscalation }
+        set { _uniqueStorage().allowPrivilegeEscalation = newValue }
+        _modify { yield &_uniqueStorage().allowPrivilegeEscalation }
+    }
     /// "Default" or "Unmasked" /proc.
-    public var procMount: String? = nil
+    public var procMount: String? {
+        get { _storage.procMount }
+        set { _uniqueStorage().procMount = newValue }
+        _modify { yield &_uniqueStorage().procMount }
+    }
     /// Seccomp profile.
-    public var seccompProfile: SeccompProfile? = nil
+    public var seccompProfile: SeccompProfile? {
+        get { _storage.seccompProfile }
+        set { _uniqueStorage().seccompProfile = newValue }
+        _modify { yield &_uniqueStorage().seccompProfile }
+    }
     /// AppArmor profile.
-    public var appArmorProfile: AppArmorProfile? = nil
+    public var appArmorProfile: AppArmorProfile? {
+        get { _storage.appArmorProfile }
+        set { _uniqueStorage().appArmorProfile = newValue }
+        _modify { yield &_uniqueStorage().appArmorProfile }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var capabilities: Capabilities? = nil
+        var privileged: Bool? = nil
+        var seLinuxOptions: SELinuxOptions? = nil
+        var runAsUser: Int64? = nil
+        var runAsGroup: Int64? = nil
+        var runAsNonRoot: Bool? = nil
+        var readOnlyRootFilesystem: Bool? = nil
+        var allowPrivilegeEscalation: Bool? = nil
+        var procMount: String? = nil
+        var seccompProfile: SeccompProfile? = nil
+        var appArmorProfile: AppArmorProfile? = nil
+
+        init() {}
+
+        init(copying other: _Storage) {
+            capabilities = other.capabilities
+            privileged = other.privileged
+            seLinuxOptions = other.seLinuxOptions
+            runAsUser = other.runAsUser
+            runAsGroup = other.runAsGroup
+            runAsNonRoot = other.runAsNonRoot
+            readOnlyRootFilesystem = other.readOnlyRootFilesystem
+            allowPrivilegeEscalation = other.allowPrivilegeEscalation
+            procMount = other.procMount
+            seccompProfile = other.seccompProfile
+            appArmorProfile = other.appArmorProfile
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(
         capabilities: Capabilities? = nil,
@@ -1378,17 +3558,47 @@ public struct SecurityContext: ProtoMessage {
         seccompProfile: SeccompProfile? = nil,
         appArmorProfile: AppArmorProfile? = nil
     ) {
-        self.capabilities = capabilities
-        self.privileged = privileged
-        self.seLinuxOptions = seLinuxOptions
-        self.runAsUser = runAsUser
-        self.runAsGroup = runAsGroup
-        self.runAsNonRoot = runAsNonRoot
-        self.readOnlyRootFilesystem = readOnlyRootFilesystem
-        self.allowPrivilegeEscalation = allowPrivilegeEscalation
-        self.procMount = procMount
-        self.seccompProfile = seccompProfile
-        self.appArmorProfile = appArmorProfile
+        _storage = _Storage()
+        _storage.capabilities = capabilities
+        _storage.privileged = privileged
+        _storage.seLinuxOptions = seLinuxOptions
+        _storage.runAsUser = runAsUser
+        _storage.runAsGroup = runAsGroup
+        _storage.runAsNonRoot = runAsNonRoot
+        _storage.readOnlyRootFilesystem = readOnlyRootFilesystem
+        _storage.allowPrivilegeEscalation = allowPrivilegeEscalation
+        _storage.procMount = procMount
+        _storage.seccompProfile = seccompProfile
+        _storage.appArmorProfile = appArmorProfile
+    }
+
+    public static func == (left: SecurityContext, right: SecurityContext) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.capabilities == right._storage.capabilities
+            && left._storage.privileged == right._storage.privileged
+            && left._storage.seLinuxOptions == right._storage.seLinuxOptions
+            && left._storage.runAsUser == right._storage.runAsUser
+            && left._storage.runAsGroup == right._storage.runAsGroup
+            && left._storage.runAsNonRoot == right._storage.runAsNonRoot
+            && left._storage.readOnlyRootFilesystem == right._storage.readOnlyRootFilesystem
+            && left._storage.allowPrivilegeEscalation == right._storage.allowPrivilegeEscalation
+            && left._storage.procMount == right._storage.procMount
+            && left._storage.seccompProfile == right._storage.seccompProfile
+            && left._storage.appArmorProfile == right._storage.appArmorProfile
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.capabilities)
+        hasher.combine(_storage.privileged)
+        hasher.combine(_storage.seLinuxOptions)
+        hasher.combine(_storage.runAsUser)
+        hasher.combine(_storage.runAsGroup)
+        hasher.combine(_storage.runAsNonRoot)
+        hasher.combine(_storage.readOnlyRootFilesystem)
+        hasher.combine(_storage.allowPrivilegeEscalation)
+        hasher.combine(_storage.procMount)
+        hasher.combine(_storage.seccompProfile)
+        hasher.combine(_storage.appArmorProfile)
     }
 }
 
@@ -1413,35 +3623,125 @@ public struct Capabilities: ProtoMessage {
 public struct ContainerStatus: ProtoMessage {
     /// Name of the container.
     /// +required
-    public var name: String? = nil
+    public var name: String? {
+        get { _storage.name }
+        set { _uniqueStorage().name = newValue }
+        _modify { yield &_uniqueStorage().name }
+    }
     /// Current state.
-    public var state: ContainerState? = nil
+    public var state: ContainerState? {
+        get { _storage.state }
+        set { _uniqueStorage().state = newValue }
+        _modify { yield &_uniqueStorage().state }
+    }
     /// State before the last restart.
-    public var lastState: ContainerState? = nil
+    public var lastState: ContainerState? {
+        get { _storage.lastState }
+        set { _uniqueStorage().lastState = newValue }
+        _modify { yield &_uniqueStorage().lastState }
+    }
     /// Whether the readiness probe passes.
     /// +required
-    public var ready: Bool? = nil
+    public var ready: Bool? {
+        get { _storage.ready }
+        set { _uniqueStorage().ready = newValue }
+        _modify { yield &_uniqueStorage().ready }
+    }
     /// Times the container was restarted.
     /// +required
-    public var restartCount: Int32? = nil
+    public var restartCount: Int32? {
+        get { _storage.restartCount }
+        set { _uniqueStorage().restartCount = newValue }
+        _modify { yield &_uniqueStorage().restartCount }
+    }
     /// Image the container runs.
     /// +required
-    public var image: String? = nil
+    public var image: String? {
+        get { _storage.image }
+        set { _uniqueStorage().image = newValue }
+        _modify { yield &_uniqueStorage().image }
+    }
     /// Resolved image identifier (digest).
     /// +required
-    public var imageID: String? = nil
+    public var imageID: String? {
+        get { _storage.imageID }
+        set { _uniqueStorage().imageID = newValue }
+        _modify { yield &_uniqueStorage().imageID }
+    }
     /// Runtime identifier, such as "runc://<id>".
-    public var containerID: String? = nil
+    public var containerID: String? {
+        get { _storage.containerID }
+        set { _uniqueStorage().containerID = newValue }
+        _modify { yield &_uniqueStorage().containerID }
+    }
     /// Whether the startup probe passed (true after start when there is none).
-    public var started: Bool? = nil
+    public var started: Bool? {
+        get { _storage.started }
+        set { _uniqueStorage().started = newValue }
+        _modify { yield &_uniqueStorage().started }
+    }
     /// Resources the node allocated to the container.
-    public var allocatedResources: [String: Quantity] = [:]
+    public var allocatedResources: [String: Quantity] {
+        get { _storage.allocatedResources }
+        set { _uniqueStorage().allocatedResources = newValue }
+        _modify { yield &_uniqueStorage().allocatedResources }
+    }
     /// Resources the container actually runs with.
-    public var resources: ResourceRequirements? = nil
+    public var resources: ResourceRequirements? {
+        get { _storage.resources }
+        set { _uniqueStorage().resources = newValue }
+        _modify { yield &_uniqueStorage().resources }
+    }
     /// Signal the container will be stopped with.
-    public var stopSignal: String? = nil
+    public var stopSignal: String? {
+        get { _storage.stopSignal }
+        set { _uniqueStorage().stopSignal = newValue }
+        _modify { yield &_uniqueStorage().stopSignal }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var name: String? = nil
+        var state: ContainerState? = nil
+        var lastState: ContainerState? = nil
+        var ready: Bool? = nil
+        var restartCount: Int32? = nil
+        var image: String? = nil
+        var imageID: String? = nil
+        var containerID: String? = nil
+        var started: Bool? = nil
+        var allocatedResources: [String: Quantity] = [:]
+        var resources: ResourceRequirements? = nil
+        var stopSignal: String? = nil
+
+        init() {}
+
+        init(copying other: _Storage) {
+            name = other.name
+            state = other.state
+            lastState = other.lastState
+            ready = other.ready
+            restartCount = other.restartCount
+            image = other.image
+            imageID = other.imageID
+            containerID = other.containerID
+            started = other.started
+            allocatedResources = other.allocatedResources
+            resources = other.resources
+            stopSignal = other.stopSignal
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(
         name: String? = nil,
@@ -1457,40 +3757,122 @@ public struct ContainerStatus: ProtoMessage {
         resources: ResourceRequirements? = nil,
         stopSignal: String? = nil
     ) {
-        self.name = name
-        self.state = state
-        self.lastState = lastState
-        self.ready = ready
-        self.restartCount = restartCount
-        self.image = image
-        self.imageID = imageID
-        self.containerID = containerID
-        self.started = started
-        self.allocatedResources = allocatedResources
-        self.resources = resources
-        self.stopSignal = stopSignal
+        _storage = _Storage()
+        _storage.name = name
+        _storage.state = state
+        _storage.lastState = lastState
+        _storage.ready = ready
+        _storage.restartCount = restartCount
+        _storage.image = image
+        _storage.imageID = imageID
+        _storage.containerID = containerID
+        _storage.started = started
+        _storage.allocatedResources = allocatedResources
+        _storage.resources = resources
+        _storage.stopSignal = stopSignal
+    }
+
+    public static func == (left: ContainerStatus, right: ContainerStatus) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.name == right._storage.name
+            && left._storage.state == right._storage.state
+            && left._storage.lastState == right._storage.lastState
+            && left._storage.ready == right._storage.ready
+            && left._storage.restartCount == right._storage.restartCount
+            && left._storage.image == right._storage.image
+            && left._storage.imageID == right._storage.imageID
+            && left._storage.containerID == right._storage.containerID
+            && left._storage.started == right._storage.started
+            && left._storage.allocatedResources == right._storage.allocatedResources
+            && left._storage.resources == right._storage.resources
+            && left._storage.stopSignal == right._storage.stopSignal
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.name)
+        hasher.combine(_storage.state)
+        hasher.combine(_storage.lastState)
+        hasher.combine(_storage.ready)
+        hasher.combine(_storage.restartCount)
+        hasher.combine(_storage.image)
+        hasher.combine(_storage.imageID)
+        hasher.combine(_storage.containerID)
+        hasher.combine(_storage.started)
+        hasher.combine(_storage.allocatedResources)
+        hasher.combine(_storage.resources)
+        hasher.combine(_storage.stopSignal)
     }
 }
 
 /// ContainerState is one of waiting, running or terminated.
 public struct ContainerState: ProtoMessage {
     /// Not running yet.
-    public var waiting: ContainerStateWaiting? = nil
+    public var waiting: ContainerStateWaiting? {
+        get { _storage.waiting }
+        set { _uniqueStorage().waiting = newValue }
+        _modify { yield &_uniqueStorage().waiting }
+    }
     /// Running.
-    public var running: ContainerStateRunning? = nil
+    public var running: ContainerStateRunning? {
+        get { _storage.running }
+        set { _uniqueStorage().running = newValue }
+        _modify { yield &_uniqueStorage().running }
+    }
     /// Finished.
-    public var terminated: ContainerStateTerminated? = nil
+    public var terminated: ContainerStateTerminated? {
+        get { _storage.terminated }
+        set { _uniqueStorage().terminated = newValue }
+        _modify { yield &_uniqueStorage().terminated }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var waiting: ContainerStateWaiting? = nil
+        var running: ContainerStateRunning? = nil
+        var terminated: ContainerStateTerminated? = nil
+
+        init() {}
+
+        init(copying other: _Storage) {
+            waiting = other.waiting
+            running = other.running
+            terminated = other.terminated
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(
         waiting: ContainerStateWaiting? = nil,
         running: ContainerStateRunning? = nil,
         terminated: ContainerStateTerminated? = nil
     ) {
-        self.waiting = waiting
-        self.running = running
-        self.terminated = terminated
+        _storage = _Storage()
+        _storage.waiting = waiting
+        _storage.running = running
+        _storage.terminated = terminated
+    }
+
+    public static func == (left: ContainerState, right: ContainerState) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.waiting == right._storage.waiting
+            && left._storage.running == right._storage.running
+            && left._storage.terminated == right._storage.terminated
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.waiting)
+        hasher.combine(_storage.running)
+        hasher.combine(_storage.terminated)
     }
 }
 
@@ -1512,12 +3894,46 @@ public struct ContainerStateWaiting: ProtoMessage {
 /// ContainerStateRunning is a running container.
 public struct ContainerStateRunning: ProtoMessage {
     /// When it started.
-    public var startedAt: Time? = nil
+    public var startedAt: Time? {
+        get { _storage.startedAt }
+        set { _uniqueStorage().startedAt = newValue }
+        _modify { yield &_uniqueStorage().startedAt }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var startedAt: Time? = nil
+
+        init() {}
+
+        init(copying other: _Storage) {
+            startedAt = other.startedAt
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(startedAt: Time? = nil) {
-        self.startedAt = startedAt
+        _storage = _Storage()
+        _storage.startedAt = startedAt
+    }
+
+    public static func == (left: ContainerStateRunning, right: ContainerStateRunning) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.startedAt == right._storage.startedAt
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.startedAt)
     }
 }
 
@@ -1525,21 +3941,81 @@ public struct ContainerStateRunning: ProtoMessage {
 public struct ContainerStateTerminated: ProtoMessage {
     /// Exit status of the last run.
     /// +required
-    public var exitCode: Int32? = nil
+    public var exitCode: Int32? {
+        get { _storage.exitCode }
+        set { _uniqueStorage().exitCode = newValue }
+        _modify { yield &_uniqueStorage().exitCode }
+    }
     /// Signal that ended it, if any.
-    public var signal: Int32? = nil
+    public var signal: Int32? {
+        get { _storage.signal }
+        set { _uniqueStorage().signal = newValue }
+        _modify { yield &_uniqueStorage().signal }
+    }
     /// Why, such as Completed, Error or OOMKilled.
-    public var reason: String? = nil
+    public var reason: String? {
+        get { _storage.reason }
+        set { _uniqueStorage().reason = newValue }
+        _modify { yield &_uniqueStorage().reason }
+    }
     /// Human-readable detail, such as the termination message.
-    public var message: String? = nil
+    public var message: String? {
+        get { _storage.message }
+        set { _uniqueStorage().message = newValue }
+        _modify { yield &_uniqueStorage().message }
+    }
     /// When it started.
-    public var startedAt: Time? = nil
+    public var startedAt: Time? {
+        get { _storage.startedAt }
+        set { _uniqueStorage().startedAt = newValue }
+        _modify { yield &_uniqueStorage().startedAt }
+    }
     /// When it finished.
-    public var finishedAt: Time? = nil
+    public var finishedAt: Time? {
+        get { _storage.finishedAt }
+        set { _uniqueStorage().finishedAt = newValue }
+        _modify { yield &_uniqueStorage().finishedAt }
+    }
     /// Runtime identifier of that run.
-    public var containerID: String? = nil
+    public var containerID: String? {
+        get { _storage.containerID }
+        set { _uniqueStorage().containerID = newValue }
+        _modify { yield &_uniqueStorage().containerID }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var exitCode: Int32? = nil
+        var signal: Int32? = nil
+        var reason: String? = nil
+        var message: String? = nil
+        var startedAt: Time? = nil
+        var finishedAt: Time? = nil
+        var containerID: String? = nil
+
+        init() {}
+
+        init(copying other: _Storage) {
+            exitCode = other.exitCode
+            signal = other.signal
+            reason = other.reason
+            message = other.message
+            startedAt = other.startedAt
+            finishedAt = other.finishedAt
+            containerID = other.containerID
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(
         exitCode: Int32? = nil,
@@ -1550,54 +4026,168 @@ public struct ContainerStateTerminated: ProtoMessage {
         finishedAt: Time? = nil,
         containerID: String? = nil
     ) {
-        self.exitCode = exitCode
-        self.signal = signal
-        self.reason = reason
-        self.message = message
-        self.startedAt = startedAt
-        self.finishedAt = finishedAt
-        self.containerID = containerID
+        _storage = _Storage()
+        _storage.exitCode = exitCode
+        _storage.signal = signal
+        _storage.reason = reason
+        _storage.message = message
+        _storage.startedAt = startedAt
+        _storage.finishedAt = finishedAt
+        _storage.containerID = containerID
+    }
+
+    public static func == (left: ContainerStateTerminated, right: ContainerStateTerminated) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.exitCode == right._storage.exitCode
+            && left._storage.signal == right._storage.signal
+            && left._storage.reason == right._storage.reason
+            && left._storage.message == right._storage.message
+            && left._storage.startedAt == right._storage.startedAt
+            && left._storage.finishedAt == right._storage.finishedAt
+            && left._storage.containerID == right._storage.containerID
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.exitCode)
+        hasher.combine(_storage.signal)
+        hasher.combine(_storage.reason)
+        hasher.combine(_storage.message)
+        hasher.combine(_storage.startedAt)
+        hasher.combine(_storage.finishedAt)
+        hasher.combine(_storage.containerID)
     }
 }
 
 /// Affinity groups the scheduling constraints of a pod.
 public struct Affinity: ProtoMessage {
     /// Constraints on the nodes.
-    public var nodeAffinity: NodeAffinity? = nil
+    public var nodeAffinity: NodeAffinity? {
+        get { _storage.nodeAffinity }
+        set { _uniqueStorage().nodeAffinity = newValue }
+        _modify { yield &_uniqueStorage().nodeAffinity }
+    }
     /// Run near pods that match.
-    public var podAffinity: PodAffinity? = nil
+    public var podAffinity: PodAffinity? {
+        get { _storage.podAffinity }
+        set { _uniqueStorage().podAffinity = newValue }
+        _modify { yield &_uniqueStorage().podAffinity }
+    }
     /// Run away from pods that match.
-    public var podAntiAffinity: PodAntiAffinity? = nil
+    public var podAntiAffinity: PodAntiAffinity? {
+        get { _storage.podAntiAffinity }
+        set { _uniqueStorage().podAntiAffinity = newValue }
+        _modify { yield &_uniqueStorage().podAntiAffinity }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var nodeAffinity: NodeAffinity? = nil
+        var podAffinity: PodAffinity? = nil
+        var podAntiAffinity: PodAntiAffinity? = nil
+
+        init() {}
+
+        init(copying other: _Storage) {
+            nodeAffinity = other.nodeAffinity
+            podAffinity = other.podAffinity
+            podAntiAffinity = other.podAntiAffinity
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(
         nodeAffinity: NodeAffinity? = nil,
         podAffinity: PodAffinity? = nil,
         podAntiAffinity: PodAntiAffinity? = nil
     ) {
-        self.nodeAffinity = nodeAffinity
-        self.podAffinity = podAffinity
-        self.podAntiAffinity = podAntiAffinity
+        _storage = _Storage()
+        _storage.nodeAffinity = nodeAffinity
+        _storage.podAffinity = podAffinity
+        _storage.podAntiAffinity = podAntiAffinity
+    }
+
+    public static func == (left: Affinity, right: Affinity) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.nodeAffinity == right._storage.nodeAffinity
+            && left._storage.podAffinity == right._storage.podAffinity
+            && left._storage.podAntiAffinity == right._storage.podAntiAffinity
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.nodeAffinity)
+        hasher.combine(_storage.podAffinity)
+        hasher.combine(_storage.podAntiAffinity)
     }
 }
 
 /// NodeAffinity constrains the nodes a pod may run on.
 public struct NodeAffinity: ProtoMessage {
     /// A node must match one of these terms to be chosen.
-    public var requiredDuringSchedulingIgnoredDuringExecution: NodeSelector? = nil
+    public var requiredDuringSchedulingIgnoredDuringExecution: NodeSelector? {
+        get { _storage.requiredDuringSchedulingIgnoredDuringExecution }
+        set { _uniqueStorage().requiredDuringSchedulingIgnoredDuringExecution = newValue }
+        _modify { yield &_uniqueStorage().requiredDuringSchedulingIgnoredDuringExecution }
+    }
     /// Nodes that match these terms score higher, by weight.
     /// +listType=atomic
-    public var preferredDuringSchedulingIgnoredDuringExecution: [PreferredSchedulingTerm] = []
+    public var preferredDuringSchedulingIgnoredDuringExecution: [PreferredSchedulingTerm] {
+        get { _storage.preferredDuringSchedulingIgnoredDuringExecution }
+        set { _uniqueStorage().preferredDuringSchedulingIgnoredDuringExecution = newValue }
+        _modify { yield &_uniqueStorage().preferredDuringSchedulingIgnoredDuringExecution }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var requiredDuringSchedulingIgnoredDuringExecution: NodeSelector? = nil
+        var preferredDuringSchedulingIgnoredDuringExecution: [PreferredSchedulingTerm] = []
+
+        init() {}
+
+        init(copying other: _Storage) {
+            requiredDuringSchedulingIgnoredDuringExecution = other.requiredDuringSchedulingIgnoredDuringExecution
+            preferredDuringSchedulingIgnoredDuringExecution = other.preferredDuringSchedulingIgnoredDuringExecution
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(
         requiredDuringSchedulingIgnoredDuringExecution: NodeSelector? = nil,
         preferredDuringSchedulingIgnoredDuringExecution: [PreferredSchedulingTerm] = []
     ) {
-        self.requiredDuringSchedulingIgnoredDuringExecution = requiredDuringSchedulingIgnoredDuringExecution
-        self.preferredDuringSchedulingIgnoredDuringExecution = preferredDuringSchedulingIgnoredDuringExecution
+        _storage = _Storage()
+        _storage.requiredDuringSchedulingIgnoredDuringExecution = requiredDuringSchedulingIgnoredDuringExecution
+        _storage.preferredDuringSchedulingIgnoredDuringExecution = preferredDuringSchedulingIgnoredDuringExecution
+    }
+
+    public static func == (left: NodeAffinity, right: NodeAffinity) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.requiredDuringSchedulingIgnoredDuringExecution == right._storage.requiredDuringSchedulingIgnoredDuringExecution
+            && left._storage.preferredDuringSchedulingIgnoredDuringExecution == right._storage.preferredDuringSchedulingIgnoredDuringExecution
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.requiredDuringSchedulingIgnoredDuringExecution)
+        hasher.combine(_storage.preferredDuringSchedulingIgnoredDuringExecution)
     }
 }
 
@@ -1657,16 +4247,58 @@ public struct NodeSelectorRequirement: ProtoMessage {
 public struct PreferredSchedulingTerm: ProtoMessage {
     /// Weight from 1 to 100 added to matching nodes' scores.
     /// +required
-    public var weight: Int32? = nil
+    public var weight: Int32? {
+        get { _storage.weight }
+        set { _uniqueStorage().weight = newValue }
+        _modify { yield &_uniqueStorage().weight }
+    }
     /// The nodes preferred.
     /// +required
-    public var preference: NodeSelectorTerm? = nil
+    public var preference: NodeSelectorTerm? {
+        get { _storage.preference }
+        set { _uniqueStorage().preference = newValue }
+        _modify { yield &_uniqueStorage().preference }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var weight: Int32? = nil
+        var preference: NodeSelectorTerm? = nil
+
+        init() {}
+
+        init(copying other: _Storage) {
+            weight = other.weight
+            preference = other.preference
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(weight: Int32? = nil, preference: NodeSelectorTerm? = nil) {
-        self.weight = weight
-        self.preference = preference
+        _storage = _Storage()
+        _storage.weight = weight
+        _storage.preference = preference
+    }
+
+    public static func == (left: PreferredSchedulingTerm, right: PreferredSchedulingTerm) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.weight == right._storage.weight
+            && left._storage.preference == right._storage.preference
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.weight)
+        hasher.combine(_storage.preference)
     }
 }
 
@@ -1713,23 +4345,77 @@ public struct PodAntiAffinity: ProtoMessage {
 /// PodAffinityTerm selects pods and the topology domain a pod must (not) share with them.
 public struct PodAffinityTerm: ProtoMessage {
     /// The pods concerned.
-    public var labelSelector: LabelSelector? = nil
+    public var labelSelector: LabelSelector? {
+        get { _storage.labelSelector }
+        set { _uniqueStorage().labelSelector = newValue }
+        _modify { yield &_uniqueStorage().labelSelector }
+    }
     /// Namespaces to look in; empty with no namespaceSelector means the pod's own.
     /// +listType=atomic
-    public var namespaces: [String] = []
+    public var namespaces: [String] {
+        get { _storage.namespaces }
+        set { _uniqueStorage().namespaces = newValue }
+        _modify { yield &_uniqueStorage().namespaces }
+    }
     /// Node label whose value defines a domain, such as "kubernetes.io/hostname".
     /// +required
-    public var topologyKey: String? = nil
+    public var topologyKey: String? {
+        get { _storage.topologyKey }
+        set { _uniqueStorage().topologyKey = newValue }
+        _modify { yield &_uniqueStorage().topologyKey }
+    }
     /// Namespaces to look in, by label.
-    public var namespaceSelector: LabelSelector? = nil
+    public var namespaceSelector: LabelSelector? {
+        get { _storage.namespaceSelector }
+        set { _uniqueStorage().namespaceSelector = newValue }
+        _modify { yield &_uniqueStorage().namespaceSelector }
+    }
     /// Label keys whose values, taken from the incoming pod, are added to labelSelector with In.
     /// +listType=atomic
-    public var matchLabelKeys: [String] = []
+    public var matchLabelKeys: [String] {
+        get { _storage.matchLabelKeys }
+        set { _uniqueStorage().matchLabelKeys = newValue }
+        _modify { yield &_uniqueStorage().matchLabelKeys }
+    }
     /// Label keys whose values, taken from the incoming pod, are added to labelSelector with NotIn.
     /// +listType=atomic
-    public var mismatchLabelKeys: [String] = []
+    public var mismatchLabelKeys: [String] {
+        get { _storage.mismatchLabelKeys }
+        set { _uniqueStorage().mismatchLabelKeys = newValue }
+        _modify { yield &_uniqueStorage().mismatchLabelKeys }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var labelSelector: LabelSelector? = nil
+        var namespaces: [String] = []
+        var topologyKey: String? = nil
+        var namespaceSelector: LabelSelector? = nil
+        var matchLabelKeys: [String] = []
+        var mismatchLabelKeys: [String] = []
+
+        init() {}
+
+        init(copying other: _Storage) {
+            labelSelector = other.labelSelector
+            namespaces = other.namespaces
+            topologyKey = other.topologyKey
+            namespaceSelector = other.namespaceSelector
+            matchLabelKeys = other.matchLabelKeys
+            mismatchLabelKeys = other.mismatchLabelKeys
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(
         labelSelector: LabelSelector? = nil,
@@ -1739,12 +4425,32 @@ public struct PodAffinityTerm: ProtoMessage {
         matchLabelKeys: [String] = [],
         mismatchLabelKeys: [String] = []
     ) {
-        self.labelSelector = labelSelector
-        self.namespaces = namespaces
-        self.topologyKey = topologyKey
-        self.namespaceSelector = namespaceSelector
-        self.matchLabelKeys = matchLabelKeys
-        self.mismatchLabelKeys = mismatchLabelKeys
+        _storage = _Storage()
+        _storage.labelSelector = labelSelector
+        _storage.namespaces = namespaces
+        _storage.topologyKey = topologyKey
+        _storage.namespaceSelector = namespaceSelector
+        _storage.matchLabelKeys = matchLabelKeys
+        _storage.mismatchLabelKeys = mismatchLabelKeys
+    }
+
+    public static func == (left: PodAffinityTerm, right: PodAffinityTerm) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.labelSelector == right._storage.labelSelector
+            && left._storage.namespaces == right._storage.namespaces
+            && left._storage.topologyKey == right._storage.topologyKey
+            && left._storage.namespaceSelector == right._storage.namespaceSelector
+            && left._storage.matchLabelKeys == right._storage.matchLabelKeys
+            && left._storage.mismatchLabelKeys == right._storage.mismatchLabelKeys
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.labelSelector)
+        hasher.combine(_storage.namespaces)
+        hasher.combine(_storage.topologyKey)
+        hasher.combine(_storage.namespaceSelector)
+        hasher.combine(_storage.matchLabelKeys)
+        hasher.combine(_storage.mismatchLabelKeys)
     }
 }
 
@@ -1752,33 +4458,123 @@ public struct PodAffinityTerm: ProtoMessage {
 public struct WeightedPodAffinityTerm: ProtoMessage {
     /// Weight from 1 to 100.
     /// +required
-    public var weight: Int32? = nil
+    public var weight: Int32? {
+        get { _storage.weight }
+        set { _uniqueStorage().weight = newValue }
+        _modify { yield &_uniqueStorage().weight }
+    }
     /// The term.
     /// +required
-    public var podAffinityTerm: PodAffinityTerm? = nil
+    public var podAffinityTerm: PodAffinityTerm? {
+        get { _storage.podAffinityTerm }
+        set { _uniqueStorage().podAffinityTerm = newValue }
+        _modify { yield &_uniqueStorage().podAffinityTerm }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var weight: Int32? = nil
+        var podAffinityTerm: PodAffinityTerm? = nil
+
+        init() {}
+
+        init(copying other: _Storage) {
+            weight = other.weight
+            podAffinityTerm = other.podAffinityTerm
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(weight: Int32? = nil, podAffinityTerm: PodAffinityTerm? = nil) {
-        self.weight = weight
-        self.podAffinityTerm = podAffinityTerm
+        _storage = _Storage()
+        _storage.weight = weight
+        _storage.podAffinityTerm = podAffinityTerm
+    }
+
+    public static func == (left: WeightedPodAffinityTerm, right: WeightedPodAffinityTerm) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.weight == right._storage.weight
+            && left._storage.podAffinityTerm == right._storage.podAffinityTerm
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.weight)
+        hasher.combine(_storage.podAffinityTerm)
     }
 }
 
 /// Toleration lets a pod run on nodes with a matching taint.
 public struct Toleration: ProtoMessage {
     /// Taint key matched; empty with operator Exists matches every taint.
-    public var key: String? = nil
+    public var key: String? {
+        get { _storage.key }
+        set { _uniqueStorage().key = newValue }
+        _modify { yield &_uniqueStorage().key }
+    }
     /// "Equal" (default) or "Exists".
-    public var `operator`: String? = nil
+    public var `operator`: String? {
+        get { _storage.`operator` }
+        set { _uniqueStorage().`operator` = newValue }
+        _modify { yield &_uniqueStorage().`operator` }
+    }
     /// Taint value matched with Equal.
-    public var value: String? = nil
+    public var value: String? {
+        get { _storage.value }
+        set { _uniqueStorage().value = newValue }
+        _modify { yield &_uniqueStorage().value }
+    }
     /// Taint effect matched; empty matches all effects.
-    public var effect: String? = nil
+    public var effect: String? {
+        get { _storage.effect }
+        set { _uniqueStorage().effect = newValue }
+        _modify { yield &_uniqueStorage().effect }
+    }
     /// For NoExecute: seconds the pod may stay after the taint appears; unset means forever.
-    public var tolerationSeconds: Int64? = nil
+    public var tolerationSeconds: Int64? {
+        get { _storage.tolerationSeconds }
+        set { _uniqueStorage().tolerationSeconds = newValue }
+        _modify { yield &_uniqueStorage().tolerationSeconds }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var key: String? = nil
+        var `operator`: String? = nil
+        var value: String? = nil
+        var effect: String? = nil
+        var tolerationSeconds: Int64? = nil
+
+        init() {}
+
+        init(copying other: _Storage) {
+            key = other.key
+            `operator` = other.operator
+            value = other.value
+            effect = other.effect
+            tolerationSeconds = other.tolerationSeconds
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(
         key: String? = nil,
@@ -1787,11 +4583,29 @@ public struct Toleration: ProtoMessage {
         effect: String? = nil,
         tolerationSeconds: Int64? = nil
     ) {
-        self.key = key
-        self.operator = `operator`
-        self.value = value
-        self.effect = effect
-        self.tolerationSeconds = tolerationSeconds
+        _storage = _Storage()
+        _storage.key = key
+        _storage.operator = `operator`
+        _storage.value = value
+        _storage.effect = effect
+        _storage.tolerationSeconds = tolerationSeconds
+    }
+
+    public static func == (left: Toleration, right: Toleration) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.key == right._storage.key
+            && left._storage.operator == right._storage.operator
+            && left._storage.value == right._storage.value
+            && left._storage.effect == right._storage.effect
+            && left._storage.tolerationSeconds == right._storage.tolerationSeconds
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.key)
+        hasher.combine(_storage.operator)
+        hasher.combine(_storage.value)
+        hasher.combine(_storage.effect)
+        hasher.combine(_storage.tolerationSeconds)
     }
 }
 
@@ -1799,26 +4613,92 @@ public struct Toleration: ProtoMessage {
 public struct TopologySpreadConstraint: ProtoMessage {
     /// Largest allowed difference in matching pods between two domains.
     /// +required
-    public var maxSkew: Int32? = nil
+    public var maxSkew: Int32? {
+        get { _storage.maxSkew }
+        set { _uniqueStorage().maxSkew = newValue }
+        _modify { yield &_uniqueStorage().maxSkew }
+    }
     /// Node label whose value defines a domain.
     /// +required
-    public var topologyKey: String? = nil
+    public var topologyKey: String? {
+        get { _storage.topologyKey }
+        set { _uniqueStorage().topologyKey = newValue }
+        _modify { yield &_uniqueStorage().topologyKey }
+    }
     /// "DoNotSchedule" or "ScheduleAnyway".
     /// +required
-    public var whenUnsatisfiable: String? = nil
+    public var whenUnsatisfiable: String? {
+        get { _storage.whenUnsatisfiable }
+        set { _uniqueStorage().whenUnsatisfiable = newValue }
+        _modify { yield &_uniqueStorage().whenUnsatisfiable }
+    }
     /// The pods counted.
-    public var labelSelector: LabelSelector? = nil
+    public var labelSelector: LabelSelector? {
+        get { _storage.labelSelector }
+        set { _uniqueStorage().labelSelector = newValue }
+        _modify { yield &_uniqueStorage().labelSelector }
+    }
     /// Smallest number of domains to spread over.
-    public var minDomains: Int32? = nil
+    public var minDomains: Int32? {
+        get { _storage.minDomains }
+        set { _uniqueStorage().minDomains = newValue }
+        _modify { yield &_uniqueStorage().minDomains }
+    }
     /// "Honor" or "Ignore" the pod's node affinity when counting domains.
-    public var nodeAffinityPolicy: String? = nil
+    public var nodeAffinityPolicy: String? {
+        get { _storage.nodeAffinityPolicy }
+        set { _uniqueStorage().nodeAffinityPolicy = newValue }
+        _modify { yield &_uniqueStorage().nodeAffinityPolicy }
+    }
     /// "Honor" or "Ignore" node taints when counting domains.
-    public var nodeTaintsPolicy: String? = nil
+    public var nodeTaintsPolicy: String? {
+        get { _storage.nodeTaintsPolicy }
+        set { _uniqueStorage().nodeTaintsPolicy = newValue }
+        _modify { yield &_uniqueStorage().nodeTaintsPolicy }
+    }
     /// Label keys whose values, taken from the incoming pod, narrow labelSelector.
     /// +listType=atomic
-    public var matchLabelKeys: [String] = []
+    public var matchLabelKeys: [String] {
+        get { _storage.matchLabelKeys }
+        set { _uniqueStorage().matchLabelKeys = newValue }
+        _modify { yield &_uniqueStorage().matchLabelKeys }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var maxSkew: Int32? = nil
+        var topologyKey: String? = nil
+        var whenUnsatisfiable: String? = nil
+        var labelSelector: LabelSelector? = nil
+        var minDomains: Int32? = nil
+        var nodeAffinityPolicy: String? = nil
+        var nodeTaintsPolicy: String? = nil
+        var matchLabelKeys: [String] = []
+
+        init() {}
+
+        init(copying other: _Storage) {
+            maxSkew = other.maxSkew
+            topologyKey = other.topologyKey
+            whenUnsatisfiable = other.whenUnsatisfiable
+            labelSelector = other.labelSelector
+            minDomains = other.minDomains
+            nodeAffinityPolicy = other.nodeAffinityPolicy
+            nodeTaintsPolicy = other.nodeTaintsPolicy
+            matchLabelKeys = other.matchLabelKeys
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(
         maxSkew: Int32? = nil,
@@ -1830,14 +4710,38 @@ public struct TopologySpreadConstraint: ProtoMessage {
         nodeTaintsPolicy: String? = nil,
         matchLabelKeys: [String] = []
     ) {
-        self.maxSkew = maxSkew
-        self.topologyKey = topologyKey
-        self.whenUnsatisfiable = whenUnsatisfiable
-        self.labelSelector = labelSelector
-        self.minDomains = minDomains
-        self.nodeAffinityPolicy = nodeAffinityPolicy
-        self.nodeTaintsPolicy = nodeTaintsPolicy
-        self.matchLabelKeys = matchLabelKeys
+        _storage = _Storage()
+        _storage.maxSkew = maxSkew
+        _storage.topologyKey = topologyKey
+        _storage.whenUnsatisfiable = whenUnsatisfiable
+        _storage.labelSelector = labelSelector
+        _storage.minDomains = minDomains
+        _storage.nodeAffinityPolicy = nodeAffinityPolicy
+        _storage.nodeTaintsPolicy = nodeTaintsPolicy
+        _storage.matchLabelKeys = matchLabelKeys
+    }
+
+    public static func == (left: TopologySpreadConstraint, right: TopologySpreadConstraint) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.maxSkew == right._storage.maxSkew
+            && left._storage.topologyKey == right._storage.topologyKey
+            && left._storage.whenUnsatisfiable == right._storage.whenUnsatisfiable
+            && left._storage.labelSelector == right._storage.labelSelector
+            && left._storage.minDomains == right._storage.minDomains
+            && left._storage.nodeAffinityPolicy == right._storage.nodeAffinityPolicy
+            && left._storage.nodeTaintsPolicy == right._storage.nodeTaintsPolicy
+            && left._storage.matchLabelKeys == right._storage.matchLabelKeys
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.maxSkew)
+        hasher.combine(_storage.topologyKey)
+        hasher.combine(_storage.whenUnsatisfiable)
+        hasher.combine(_storage.labelSelector)
+        hasher.combine(_storage.minDomains)
+        hasher.combine(_storage.nodeAffinityPolicy)
+        hasher.combine(_storage.nodeTaintsPolicy)
+        hasher.combine(_storage.matchLabelKeys)
     }
 }
 
@@ -1845,44 +4749,170 @@ public struct TopologySpreadConstraint: ProtoMessage {
 public struct Volume: ProtoMessage {
     /// Name, unique in the pod; volume mounts refer to it.
     /// +required
-    public var name: String? = nil
+    public var name: String? {
+        get { _storage.name }
+        set { _uniqueStorage().name = newValue }
+        _modify { yield &_uniqueStorage().name }
+    }
     /// Inline in JSON: where the volume's contents come from.
-    public var volumeSource: VolumeSource? = nil
+    public var volumeSource: VolumeSource? {
+        get { _storage.volumeSource }
+        set { _uniqueStorage().volumeSource = newValue }
+        _modify { yield &_uniqueStorage().volumeSource }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var name: String? = nil
+        var volumeSource: VolumeSource? = nil
+
+        init() {}
+
+        init(copying other: _Storage) {
+            name = other.name
+            volumeSource = other.volumeSource
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(name: String? = nil, volumeSource: VolumeSource? = nil) {
-        self.name = name
-        self.volumeSource = volumeSource
+        _storage = _Storage()
+        _storage.name = name
+        _storage.volumeSource = volumeSource
+    }
+
+    public static func == (left: Volume, right: Volume) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.name == right._storage.name
+            && left._storage.volumeSource == right._storage.volumeSource
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.name)
+        hasher.combine(_storage.volumeSource)
     }
 }
 
 /// VolumeSource says where a volume comes from; exactly one is set.
 public struct VolumeSource: ProtoMessage {
     /// A file or directory of the node.
-    public var hostPath: HostPathVolumeSource? = nil
+    public var hostPath: HostPathVolumeSource? {
+        get { _storage.hostPath }
+        set { _uniqueStorage().hostPath = newValue }
+        _modify { yield &_uniqueStorage().hostPath }
+    }
     /// An empty directory that lives as long as the pod.
-    public var emptyDir: EmptyDirVolumeSource? = nil
+    public var emptyDir: EmptyDirVolumeSource? {
+        get { _storage.emptyDir }
+        set { _uniqueStorage().emptyDir = newValue }
+        _modify { yield &_uniqueStorage().emptyDir }
+    }
     /// The keys of a secret as files.
-    public var secret: SecretVolumeSource? = nil
+    public var secret: SecretVolumeSource? {
+        get { _storage.secret }
+        set { _uniqueStorage().secret = newValue }
+        _modify { yield &_uniqueStorage().secret }
+    }
     /// An NFS export.
-    public var nfs: NFSVolumeSource? = nil
+    public var nfs: NFSVolumeSource? {
+        get { _storage.nfs }
+        set { _uniqueStorage().nfs = newValue }
+        _modify { yield &_uniqueStorage().nfs }
+    }
     /// A persistent volume claim in the pod's namespace.
-    public var persistentVolumeClaim: PersistentVolumeClaimVolumeSource? = nil
+    public var persistentVolumeClaim: PersistentVolumeClaimVolumeSource? {
+        get { _storage.persistentVolumeClaim }
+        set { _uniqueStorage().persistentVolumeClaim = newValue }
+        _modify { yield &_uniqueStorage().persistentVolumeClaim }
+    }
     /// Fields of the pod as files.
-    public var downwardAPI: DownwardAPIVolumeSource? = nil
+    public var downwardAPI: DownwardAPIVolumeSource? {
+        get { _storage.downwardAPI }
+        set { _uniqueStorage().downwardAPI = newValue }
+        _modify { yield &_uniqueStorage().downwardAPI }
+    }
     /// The keys of a config map as files.
-    public var configMap: ConfigMapVolumeSource? = nil
+    public var configMap: ConfigMapVolumeSource? {
+        get { _storage.configMap }
+        set { _uniqueStorage().configMap = newValue }
+        _modify { yield &_uniqueStorage().configMap }
+    }
     /// Several sources merged into one directory.
-    public var projected: ProjectedVolumeSource? = nil
+    public var projected: ProjectedVolumeSource? {
+        get { _storage.projected }
+        set { _uniqueStorage().projected = newValue }
+        _modify { yield &_uniqueStorage().projected }
+    }
     /// A volume from a CSI driver, living as long as the pod.
-    public var csi: CSIVolumeSource? = nil
+    public var csi: CSIVolumeSource? {
+        get { _storage.csi }
+        set { _uniqueStorage().csi = newValue }
+        _modify { yield &_uniqueStorage().csi }
+    }
     /// A claim created for the pod and deleted with it.
-    public var ephemeral: EphemeralVolumeSource? = nil
+    public var ephemeral: EphemeralVolumeSource? {
+        get { _storage.ephemeral }
+        set { _uniqueStorage().ephemeral = newValue }
+        _modify { yield &_uniqueStorage().ephemeral }
+    }
     /// The contents of an OCI image, read-only.
-    public var image: ImageVolumeSource? = nil
+    public var image: ImageVolumeSource? {
+        get { _storage.image }
+        set { _uniqueStorage().image = newValue }
+        _modify { yield &_uniqueStorage().image }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var hostPath: HostPathVolumeSource? = nil
+        var emptyDir: EmptyDirVolumeSource? = nil
+        var secret: SecretVolumeSource? = nil
+        var nfs: NFSVolumeSource? = nil
+        var persistentVolumeClaim: PersistentVolumeClaimVolumeSource? = nil
+        var downwardAPI: DownwardAPIVolumeSource? = nil
+        var configMap: ConfigMapVolumeSource? = nil
+        var projected: ProjectedVolumeSource? = nil
+        var csi: CSIVolumeSource? = nil
+        var ephemeral: EphemeralVolumeSource? = nil
+        var image: ImageVolumeSource? = nil
+
+        init() {}
+
+        init(copying other: _Storage) {
+            hostPath = other.hostPath
+            emptyDir = other.emptyDir
+            secret = other.secret
+            nfs = other.nfs
+            persistentVolumeClaim = other.persistentVolumeClaim
+            downwardAPI = other.downwardAPI
+            configMap = other.configMap
+            projected = other.projected
+            csi = other.csi
+            ephemeral = other.ephemeral
+            image = other.image
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(
         hostPath: HostPathVolumeSource? = nil,
@@ -1897,17 +4927,47 @@ public struct VolumeSource: ProtoMessage {
         ephemeral: EphemeralVolumeSource? = nil,
         image: ImageVolumeSource? = nil
     ) {
-        self.hostPath = hostPath
-        self.emptyDir = emptyDir
-        self.secret = secret
-        self.nfs = nfs
-        self.persistentVolumeClaim = persistentVolumeClaim
-        self.downwardAPI = downwardAPI
-        self.configMap = configMap
-        self.projected = projected
-        self.csi = csi
-        self.ephemeral = ephemeral
-        self.image = image
+        _storage = _Storage()
+        _storage.hostPath = hostPath
+        _storage.emptyDir = emptyDir
+        _storage.secret = secret
+        _storage.nfs = nfs
+        _storage.persistentVolumeClaim = persistentVolumeClaim
+        _storage.downwardAPI = downwardAPI
+        _storage.configMap = configMap
+        _storage.projected = projected
+        _storage.csi = csi
+        _storage.ephemeral = ephemeral
+        _storage.image = image
+    }
+
+    public static func == (left: VolumeSource, right: VolumeSource) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.hostPath == right._storage.hostPath
+            && left._storage.emptyDir == right._storage.emptyDir
+            && left._storage.secret == right._storage.secret
+            && left._storage.nfs == right._storage.nfs
+            && left._storage.persistentVolumeClaim == right._storage.persistentVolumeClaim
+            && left._storage.downwardAPI == right._storage.downwardAPI
+            && left._storage.configMap == right._storage.configMap
+            && left._storage.projected == right._storage.projected
+            && left._storage.csi == right._storage.csi
+            && left._storage.ephemeral == right._storage.ephemeral
+            && left._storage.image == right._storage.image
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.hostPath)
+        hasher.combine(_storage.emptyDir)
+        hasher.combine(_storage.secret)
+        hasher.combine(_storage.nfs)
+        hasher.combine(_storage.persistentVolumeClaim)
+        hasher.combine(_storage.downwardAPI)
+        hasher.combine(_storage.configMap)
+        hasher.combine(_storage.projected)
+        hasher.combine(_storage.csi)
+        hasher.combine(_storage.ephemeral)
+        hasher.combine(_storage.image)
     }
 }
 
@@ -1930,15 +4990,57 @@ public struct HostPathVolumeSource: ProtoMessage {
 /// EmptyDirVolumeSource is an empty directory created with the pod.
 public struct EmptyDirVolumeSource: ProtoMessage {
     /// "" for the node's disk, "Memory" for tmpfs.
-    public var medium: String? = nil
+    public var medium: String? {
+        get { _storage.medium }
+        set { _uniqueStorage().medium = newValue }
+        _modify { yield &_uniqueStorage().medium }
+    }
     /// Most space the directory may take.
-    public var sizeLimit: Quantity? = nil
+    public var sizeLimit: Quantity? {
+        get { _storage.sizeLimit }
+        set { _uniqueStorage().sizeLimit = newValue }
+        _modify { yield &_uniqueStorage().sizeLimit }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var medium: String? = nil
+        var sizeLimit: Quantity? = nil
+
+        init() {}
+
+        init(copying other: _Storage) {
+            medium = other.medium
+            sizeLimit = other.sizeLimit
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(medium: String? = nil, sizeLimit: Quantity? = nil) {
-        self.medium = medium
-        self.sizeLimit = sizeLimit
+        _storage = _Storage()
+        _storage.medium = medium
+        _storage.sizeLimit = sizeLimit
+    }
+
+    public static func == (left: EmptyDirVolumeSource, right: EmptyDirVolumeSource) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.medium == right._storage.medium
+            && left._storage.sizeLimit == right._storage.sizeLimit
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.medium)
+        hasher.combine(_storage.sizeLimit)
     }
 }
 
@@ -1967,16 +5069,58 @@ public struct SecretVolumeSource: ProtoMessage {
 /// ConfigMapVolumeSource puts the keys of a config map into files.
 public struct ConfigMapVolumeSource: ProtoMessage {
     /// Inline in JSON: the config map's name.
-    public var localObjectReference: LocalObjectReference? = nil
+    public var localObjectReference: LocalObjectReference? {
+        get { _storage.localObjectReference }
+        set { _uniqueStorage().localObjectReference = newValue }
+        _modify { yield &_uniqueStorage().localObjectReference }
+    }
     /// Keys to include and their file paths; empty means every key under its own name.
     /// +listType=atomic
-    public var items: [KeyToPath] = []
+    public var items: [KeyToPath] {
+        get { _storage.items }
+        set { _uniqueStorage().items = newValue }
+        _modify { yield &_uniqueStorage().items }
+    }
     /// File mode bits of the files; default 0644.
-    public var defaultMode: Int32? = nil
+    public var defaultMode: Int32? {
+        get { _storage.defaultMode }
+        set { _uniqueStorage().defaultMode = newValue }
+        _modify { yield &_uniqueStorage().defaultMode }
+    }
     /// Tolerate a missing config map or key.
-    public var optional: Bool? = nil
+    public var optional: Bool? {
+        get { _storage.optional }
+        set { _uniqueStorage().optional = newValue }
+        _modify { yield &_uniqueStorage().optional }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var localObjectReference: LocalObjectReference? = nil
+        var items: [KeyToPath] = []
+        var defaultMode: Int32? = nil
+        var optional: Bool? = nil
+
+        init() {}
+
+        init(copying other: _Storage) {
+            localObjectReference = other.localObjectReference
+            items = other.items
+            defaultMode = other.defaultMode
+            optional = other.optional
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(
         localObjectReference: LocalObjectReference? = nil,
@@ -1984,10 +5128,26 @@ public struct ConfigMapVolumeSource: ProtoMessage {
         defaultMode: Int32? = nil,
         optional: Bool? = nil
     ) {
-        self.localObjectReference = localObjectReference
-        self.items = items
-        self.defaultMode = defaultMode
-        self.optional = optional
+        _storage = _Storage()
+        _storage.localObjectReference = localObjectReference
+        _storage.items = items
+        _storage.defaultMode = defaultMode
+        _storage.optional = optional
+    }
+
+    public static func == (left: ConfigMapVolumeSource, right: ConfigMapVolumeSource) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.localObjectReference == right._storage.localObjectReference
+            && left._storage.items == right._storage.items
+            && left._storage.defaultMode == right._storage.defaultMode
+            && left._storage.optional == right._storage.optional
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.localObjectReference)
+        hasher.combine(_storage.items)
+        hasher.combine(_storage.defaultMode)
+        hasher.combine(_storage.optional)
     }
 }
 
@@ -2067,15 +5227,57 @@ public struct DownwardAPIVolumeSource: ProtoMessage {
 public struct DownwardAPIVolumeFile: ProtoMessage {
     /// Relative file path.
     /// +required
-    public var path: String? = nil
+    public var path: String? {
+        get { _storage.path }
+        set { _uniqueStorage().path = newValue }
+        _modify { yield &_uniqueStorage().path }
+    }
     /// A metadata field of the pod.
-    public var fieldRef: ObjectFieldSelector? = nil
+    public var fieldRef: ObjectFieldSelector? {
+        get { _storage.fieldRef }
+        set { _uniqueStorage().fieldRef = newValue }
+        _modify { yield &_uniqueStorage().fieldRef }
+    }
     /// A resource request or limit of a container.
-    public var resourceFieldRef: ResourceFieldSelector? = nil
+    public var resourceFieldRef: ResourceFieldSelector? {
+        get { _storage.resourceFieldRef }
+        set { _uniqueStorage().resourceFieldRef = newValue }
+        _modify { yield &_uniqueStorage().resourceFieldRef }
+    }
     /// File mode bits of this file.
-    public var mode: Int32? = nil
+    public var mode: Int32? {
+        get { _storage.mode }
+        set { _uniqueStorage().mode = newValue }
+        _modify { yield &_uniqueStorage().mode }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var path: String? = nil
+        var fieldRef: ObjectFieldSelector? = nil
+        var resourceFieldRef: ResourceFieldSelector? = nil
+        var mode: Int32? = nil
+
+        init() {}
+
+        init(copying other: _Storage) {
+            path = other.path
+            fieldRef = other.fieldRef
+            resourceFieldRef = other.resourceFieldRef
+            mode = other.mode
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(
         path: String? = nil,
@@ -2083,10 +5285,26 @@ public struct DownwardAPIVolumeFile: ProtoMessage {
         resourceFieldRef: ResourceFieldSelector? = nil,
         mode: Int32? = nil
     ) {
-        self.path = path
-        self.fieldRef = fieldRef
-        self.resourceFieldRef = resourceFieldRef
-        self.mode = mode
+        _storage = _Storage()
+        _storage.path = path
+        _storage.fieldRef = fieldRef
+        _storage.resourceFieldRef = resourceFieldRef
+        _storage.mode = mode
+    }
+
+    public static func == (left: DownwardAPIVolumeFile, right: DownwardAPIVolumeFile) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.path == right._storage.path
+            && left._storage.fieldRef == right._storage.fieldRef
+            && left._storage.resourceFieldRef == right._storage.resourceFieldRef
+            && left._storage.mode == right._storage.mode
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.path)
+        hasher.combine(_storage.fieldRef)
+        hasher.combine(_storage.resourceFieldRef)
+        hasher.combine(_storage.mode)
     }
 }
 
@@ -2109,15 +5327,57 @@ public struct ProjectedVolumeSource: ProtoMessage {
 /// VolumeProjection is one source of a projected volume; exactly one is set.
 public struct VolumeProjection: ProtoMessage {
     /// Keys of a secret.
-    public var secret: SecretProjection? = nil
+    public var secret: SecretProjection? {
+        get { _storage.secret }
+        set { _uniqueStorage().secret = newValue }
+        _modify { yield &_uniqueStorage().secret }
+    }
     /// Fields of the pod.
-    public var downwardAPI: DownwardAPIProjection? = nil
+    public var downwardAPI: DownwardAPIProjection? {
+        get { _storage.downwardAPI }
+        set { _uniqueStorage().downwardAPI = newValue }
+        _modify { yield &_uniqueStorage().downwardAPI }
+    }
     /// Keys of a config map.
-    public var configMap: ConfigMapProjection? = nil
+    public var configMap: ConfigMapProjection? {
+        get { _storage.configMap }
+        set { _uniqueStorage().configMap = newValue }
+        _modify { yield &_uniqueStorage().configMap }
+    }
     /// A token for the pod's service account.
-    public var serviceAccountToken: ServiceAccountTokenProjection? = nil
+    public var serviceAccountToken: ServiceAccountTokenProjection? {
+        get { _storage.serviceAccountToken }
+        set { _uniqueStorage().serviceAccountToken = newValue }
+        _modify { yield &_uniqueStorage().serviceAccountToken }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var secret: SecretProjection? = nil
+        var downwardAPI: DownwardAPIProjection? = nil
+        var configMap: ConfigMapProjection? = nil
+        var serviceAccountToken: ServiceAccountTokenProjection? = nil
+
+        init() {}
+
+        init(copying other: _Storage) {
+            secret = other.secret
+            downwardAPI = other.downwardAPI
+            configMap = other.configMap
+            serviceAccountToken = other.serviceAccountToken
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(
         secret: SecretProjection? = nil,
@@ -2125,48 +5385,164 @@ public struct VolumeProjection: ProtoMessage {
         configMap: ConfigMapProjection? = nil,
         serviceAccountToken: ServiceAccountTokenProjection? = nil
     ) {
-        self.secret = secret
-        self.downwardAPI = downwardAPI
-        self.configMap = configMap
-        self.serviceAccountToken = serviceAccountToken
+        _storage = _Storage()
+        _storage.secret = secret
+        _storage.downwardAPI = downwardAPI
+        _storage.configMap = configMap
+        _storage.serviceAccountToken = serviceAccountToken
+    }
+
+    public static func == (left: VolumeProjection, right: VolumeProjection) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.secret == right._storage.secret
+            && left._storage.downwardAPI == right._storage.downwardAPI
+            && left._storage.configMap == right._storage.configMap
+            && left._storage.serviceAccountToken == right._storage.serviceAccountToken
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.secret)
+        hasher.combine(_storage.downwardAPI)
+        hasher.combine(_storage.configMap)
+        hasher.combine(_storage.serviceAccountToken)
     }
 }
 
 /// SecretProjection projects keys of a secret.
 public struct SecretProjection: ProtoMessage {
     /// Inline in JSON: the secret's name.
-    public var localObjectReference: LocalObjectReference? = nil
+    public var localObjectReference: LocalObjectReference? {
+        get { _storage.localObjectReference }
+        set { _uniqueStorage().localObjectReference = newValue }
+        _modify { yield &_uniqueStorage().localObjectReference }
+    }
     /// Keys to include and their file paths.
     /// +listType=atomic
-    public var items: [KeyToPath] = []
+    public var items: [KeyToPath] {
+        get { _storage.items }
+        set { _uniqueStorage().items = newValue }
+        _modify { yield &_uniqueStorage().items }
+    }
     /// Tolerate a missing secret or key.
-    public var optional: Bool? = nil
+    public var optional: Bool? {
+        get { _storage.optional }
+        set { _uniqueStorage().optional = newValue }
+        _modify { yield &_uniqueStorage().optional }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var localObjectReference: LocalObjectReference? = nil
+        var items: [KeyToPath] = []
+        var optional: Bool? = nil
+
+        init() {}
+
+        init(copying other: _Storage) {
+            localObjectReference = other.localObjectReference
+            items = other.items
+            optional = other.optional
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(localObjectReference: LocalObjectReference? = nil, items: [KeyToPath] = [], optional: Bool? = nil) {
-        self.localObjectReference = localObjectReference
-        self.items = items
-        self.optional = optional
+        _storage = _Storage()
+        _storage.localObjectReference = localObjectReference
+        _storage.items = items
+        _storage.optional = optional
+    }
+
+    public static func == (left: SecretProjection, right: SecretProjection) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.localObjectReference == right._storage.localObjectReference
+            && left._storage.items == right._storage.items
+            && left._storage.optional == right._storage.optional
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.localObjectReference)
+        hasher.combine(_storage.items)
+        hasher.combine(_storage.optional)
     }
 }
 
 /// ConfigMapProjection projects keys of a config map.
 public struct ConfigMapProjection: ProtoMessage {
     /// Inline in JSON: the config map's name.
-    public var localObjectReference: LocalObjectReference? = nil
+    public var localObjectReference: LocalObjectReference? {
+        get { _storage.localObjectReference }
+        set { _uniqueStorage().localObjectReference = newValue }
+        _modify { yield &_uniqueStorage().localObjectReference }
+    }
     /// Keys to include and their file paths.
     /// +listType=atomic
-    public var items: [KeyToPath] = []
+    public var items: [KeyToPath] {
+        get { _storage.items }
+        set { _uniqueStorage().items = newValue }
+        _modify { yield &_uniqueStorage().items }
+    }
     /// Tolerate a missing config map or key.
-    public var optional: Bool? = nil
+    public var optional: Bool? {
+        get { _storage.optional }
+        set { _uniqueStorage().optional = newValue }
+        _modify { yield &_uniqueStorage().optional }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var localObjectReference: LocalObjectReference? = nil
+        var items: [KeyToPath] = []
+        var optional: Bool? = nil
+
+        init() {}
+
+        init(copying other: _Storage) {
+            localObjectReference = other.localObjectReference
+            items = other.items
+            optional = other.optional
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(localObjectReference: LocalObjectReference? = nil, items: [KeyToPath] = [], optional: Bool? = nil) {
-        self.localObjectReference = localObjectReference
-        self.items = items
-        self.optional = optional
+        _storage = _Storage()
+        _storage.localObjectReference = localObjectReference
+        _storage.items = items
+        _storage.optional = optional
+    }
+
+    public static func == (left: ConfigMapProjection, right: ConfigMapProjection) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.localObjectReference == right._storage.localObjectReference
+            && left._storage.items == right._storage.items
+            && left._storage.optional == right._storage.optional
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.localObjectReference)
+        hasher.combine(_storage.items)
+        hasher.combine(_storage.optional)
     }
 }
 
@@ -2206,17 +5582,65 @@ public struct ServiceAccountTokenProjection: ProtoMessage {
 public struct CSIVolumeSource: ProtoMessage {
     /// Name of the driver.
     /// +required
-    public var driver: String? = nil
+    public var driver: String? {
+        get { _storage.driver }
+        set { _uniqueStorage().driver = newValue }
+        _modify { yield &_uniqueStorage().driver }
+    }
     /// Mount read-only.
-    public var readOnly: Bool? = nil
+    public var readOnly: Bool? {
+        get { _storage.readOnly }
+        set { _uniqueStorage().readOnly = newValue }
+        _modify { yield &_uniqueStorage().readOnly }
+    }
     /// Filesystem type, such as "ext4".
-    public var fsType: String? = nil
+    public var fsType: String? {
+        get { _storage.fsType }
+        set { _uniqueStorage().fsType = newValue }
+        _modify { yield &_uniqueStorage().fsType }
+    }
     /// Driver-specific settings.
-    public var volumeAttributes: [String: String] = [:]
+    public var volumeAttributes: [String: String] {
+        get { _storage.volumeAttributes }
+        set { _uniqueStorage().volumeAttributes = newValue }
+        _modify { yield &_uniqueStorage().volumeAttributes }
+    }
     /// Secret passed to the driver on publish.
-    public var nodePublishSecretRef: LocalObjectReference? = nil
+    public var nodePublishSecretRef: LocalObjectReference? {
+        get { _storage.nodePublishSecretRef }
+        set { _uniqueStorage().nodePublishSecretRef = newValue }
+        _modify { yield &_uniqueStorage().nodePublishSecretRef }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var driver: String? = nil
+        var readOnly: Bool? = nil
+        var fsType: String? = nil
+        var volumeAttributes: [String: String] = [:]
+        var nodePublishSecretRef: LocalObjectReference? = nil
+
+        init() {}
+
+        init(copying other: _Storage) {
+            driver = other.driver
+            readOnly = other.readOnly
+            fsType = other.fsType
+            volumeAttributes = other.volumeAttributes
+            nodePublishSecretRef = other.nodePublishSecretRef
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(
         driver: String? = nil,
@@ -2225,23 +5649,75 @@ public struct CSIVolumeSource: ProtoMessage {
         volumeAttributes: [String: String] = [:],
         nodePublishSecretRef: LocalObjectReference? = nil
     ) {
-        self.driver = driver
-        self.readOnly = readOnly
-        self.fsType = fsType
-        self.volumeAttributes = volumeAttributes
-        self.nodePublishSecretRef = nodePublishSecretRef
+        _storage = _Storage()
+        _storage.driver = driver
+        _storage.readOnly = readOnly
+        _storage.fsType = fsType
+        _storage.volumeAttributes = volumeAttributes
+        _storage.nodePublishSecretRef = nodePublishSecretRef
+    }
+
+    public static func == (left: CSIVolumeSource, right: CSIVolumeSource) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.driver == right._storage.driver
+            && left._storage.readOnly == right._storage.readOnly
+            && left._storage.fsType == right._storage.fsType
+            && left._storage.volumeAttributes == right._storage.volumeAttributes
+            && left._storage.nodePublishSecretRef == right._storage.nodePublishSecretRef
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.driver)
+        hasher.combine(_storage.readOnly)
+        hasher.combine(_storage.fsType)
+        hasher.combine(_storage.volumeAttributes)
+        hasher.combine(_storage.nodePublishSecretRef)
     }
 }
 
 /// EphemeralVolumeSource creates a claim for the pod from a template.
 public struct EphemeralVolumeSource: ProtoMessage {
     /// Template of the claim.
-    public var volumeClaimTemplate: PersistentVolumeClaimTemplate? = nil
+    public var volumeClaimTemplate: PersistentVolumeClaimTemplate? {
+        get { _storage.volumeClaimTemplate }
+        set { _uniqueStorage().volumeClaimTemplate = newValue }
+        _modify { yield &_uniqueStorage().volumeClaimTemplate }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var volumeClaimTemplate: PersistentVolumeClaimTemplate? = nil
+
+        init() {}
+
+        init(copying other: _Storage) {
+            volumeClaimTemplate = other.volumeClaimTemplate
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(volumeClaimTemplate: PersistentVolumeClaimTemplate? = nil) {
-        self.volumeClaimTemplate = volumeClaimTemplate
+        _storage = _Storage()
+        _storage.volumeClaimTemplate = volumeClaimTemplate
+    }
+
+    public static func == (left: EphemeralVolumeSource, right: EphemeralVolumeSource) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.volumeClaimTemplate == right._storage.volumeClaimTemplate
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.volumeClaimTemplate)
     }
 }
 
@@ -2263,55 +5739,201 @@ public struct ImageVolumeSource: ProtoMessage {
 /// Node is a machine that runs pods.
 public struct Node: ProtoMessage {
     /// Standard object metadata.
-    public var metadata: ObjectMeta? = nil
+    public var metadata: ObjectMeta? {
+        get { _storage.metadata }
+        set { _uniqueStorage().metadata = newValue }
+        _modify { yield &_uniqueStorage().metadata }
+    }
     /// Desired properties of the node.
-    public var spec: NodeSpec? = nil
+    public var spec: NodeSpec? {
+        get { _storage.spec }
+        set { _uniqueStorage().spec = newValue }
+        _modify { yield &_uniqueStorage().spec }
+    }
     /// The node as last reported by its agent.
-    public var status: NodeStatus? = nil
+    public var status: NodeStatus? {
+        get { _storage.status }
+        set { _uniqueStorage().status = newValue }
+        _modify { yield &_uniqueStorage().status }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var metadata: ObjectMeta? = nil
+        var spec: NodeSpec? = nil
+        var status: NodeStatus? = nil
+
+        init() {}
+
+        init(copying other: _Storage) {
+            metadata = other.metadata
+            spec = other.spec
+            status = other.status
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(metadata: ObjectMeta? = nil, spec: NodeSpec? = nil, status: NodeStatus? = nil) {
-        self.metadata = metadata
-        self.spec = spec
-        self.status = status
+        _storage = _Storage()
+        _storage.metadata = metadata
+        _storage.spec = spec
+        _storage.status = status
+    }
+
+    public static func == (left: Node, right: Node) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.metadata == right._storage.metadata
+            && left._storage.spec == right._storage.spec
+            && left._storage.status == right._storage.status
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.metadata)
+        hasher.combine(_storage.spec)
+        hasher.combine(_storage.status)
     }
 }
 
 /// NodeList is a list of nodes.
 public struct NodeList: ProtoMessage {
     /// List metadata.
-    public var metadata: ListMeta? = nil
+    public var metadata: ListMeta? {
+        get { _storage.metadata }
+        set { _uniqueStorage().metadata = newValue }
+        _modify { yield &_uniqueStorage().metadata }
+    }
     /// The nodes.
-    public var items: [Node] = []
+    public var items: [Node] {
+        get { _storage.items }
+        set { _uniqueStorage().items = newValue }
+        _modify { yield &_uniqueStorage().items }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var metadata: ListMeta? = nil
+        var items: [Node] = []
+
+        init() {}
+
+        init(copying other: _Storage) {
+            metadata = other.metadata
+            items = other.items
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(metadata: ListMeta? = nil, items: [Node] = []) {
-        self.metadata = metadata
-        self.items = items
+        _storage = _Storage()
+        _storage.metadata = metadata
+        _storage.items = items
+    }
+
+    public static func == (left: NodeList, right: NodeList) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.metadata == right._storage.metadata
+            && left._storage.items == right._storage.items
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.metadata)
+        hasher.combine(_storage.items)
     }
 }
 
 /// NodeSpec holds the desired properties of a node.
 public struct NodeSpec: ProtoMessage {
     /// Address range for the node's pods, in CIDR notation.
-    public var podCIDR: String? = nil
+    public var podCIDR: String? {
+        get { _storage.podCIDR }
+        set { _uniqueStorage().podCIDR = newValue }
+        _modify { yield &_uniqueStorage().podCIDR }
+    }
     /// Deprecated external identifier.
-    public var externalID: String? = nil
+    public var externalID: String? {
+        get { _storage.externalID }
+        set { _uniqueStorage().externalID = newValue }
+        _modify { yield &_uniqueStorage().externalID }
+    }
     /// Identifier of the node at its provider.
-    public var providerID: String? = nil
+    public var providerID: String? {
+        get { _storage.providerID }
+        set { _uniqueStorage().providerID = newValue }
+        _modify { yield &_uniqueStorage().providerID }
+    }
     /// Keep new pods off the node (kubectl cordon).
-    public var unschedulable: Bool? = nil
+    public var unschedulable: Bool? {
+        get { _storage.unschedulable }
+        set { _uniqueStorage().unschedulable = newValue }
+        _modify { yield &_uniqueStorage().unschedulable }
+    }
     /// Taints that repel pods without a matching toleration.
     /// +listType=atomic
-    public var taints: [Taint] = []
+    public var taints: [Taint] {
+        get { _storage.taints }
+        set { _uniqueStorage().taints = newValue }
+        _modify { yield &_uniqueStorage().taints }
+    }
     /// Address ranges for the node's pods, one per address family; the first equals podCIDR.
     /// +patchStrategy=merge
     /// +listType=set
-    public var podCIDRs: [String] = []
+    public var podCIDRs: [String] {
+        get { _storage.podCIDRs }
+        set { _uniqueStorage().podCIDRs = newValue }
+        _modify { yield &_uniqueStorage().podCIDRs }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var podCIDR: String? = nil
+        var externalID: String? = nil
+        var providerID: String? = nil
+        var unschedulable: Bool? = nil
+        var taints: [Taint] = []
+        var podCIDRs: [String] = []
+
+        init() {}
+
+        init(copying other: _Storage) {
+            podCIDR = other.podCIDR
+            externalID = other.externalID
+            providerID = other.providerID
+            unschedulable = other.unschedulable
+            taints = other.taints
+            podCIDRs = other.podCIDRs
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(
         podCIDR: String? = nil,
@@ -2321,12 +5943,32 @@ public struct NodeSpec: ProtoMessage {
         taints: [Taint] = [],
         podCIDRs: [String] = []
     ) {
-        self.podCIDR = podCIDR
-        self.externalID = externalID
-        self.providerID = providerID
-        self.unschedulable = unschedulable
-        self.taints = taints
-        self.podCIDRs = podCIDRs
+        _storage = _Storage()
+        _storage.podCIDR = podCIDR
+        _storage.externalID = externalID
+        _storage.providerID = providerID
+        _storage.unschedulable = unschedulable
+        _storage.taints = taints
+        _storage.podCIDRs = podCIDRs
+    }
+
+    public static func == (left: NodeSpec, right: NodeSpec) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.podCIDR == right._storage.podCIDR
+            && left._storage.externalID == right._storage.externalID
+            && left._storage.providerID == right._storage.providerID
+            && left._storage.unschedulable == right._storage.unschedulable
+            && left._storage.taints == right._storage.taints
+            && left._storage.podCIDRs == right._storage.podCIDRs
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.podCIDR)
+        hasher.combine(_storage.externalID)
+        hasher.combine(_storage.providerID)
+        hasher.combine(_storage.unschedulable)
+        hasher.combine(_storage.taints)
+        hasher.combine(_storage.podCIDRs)
     }
 }
 
@@ -2334,60 +5976,196 @@ public struct NodeSpec: ProtoMessage {
 public struct Taint: ProtoMessage {
     /// Taint key.
     /// +required
-    public var key: String? = nil
+    public var key: String? {
+        get { _storage.key }
+        set { _uniqueStorage().key = newValue }
+        _modify { yield &_uniqueStorage().key }
+    }
     /// Taint value.
-    public var value: String? = nil
+    public var value: String? {
+        get { _storage.value }
+        set { _uniqueStorage().value = newValue }
+        _modify { yield &_uniqueStorage().value }
+    }
     /// "NoSchedule", "PreferNoSchedule" or "NoExecute".
     /// +required
-    public var effect: String? = nil
+    public var effect: String? {
+        get { _storage.effect }
+        set { _uniqueStorage().effect = newValue }
+        _modify { yield &_uniqueStorage().effect }
+    }
     /// When the taint was added (NoExecute only).
-    public var timeAdded: Time? = nil
+    public var timeAdded: Time? {
+        get { _storage.timeAdded }
+        set { _uniqueStorage().timeAdded = newValue }
+        _modify { yield &_uniqueStorage().timeAdded }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var key: String? = nil
+        var value: String? = nil
+        var effect: String? = nil
+        var timeAdded: Time? = nil
+
+        init() {}
+
+        init(copying other: _Storage) {
+            key = other.key
+            value = other.value
+            effect = other.effect
+            timeAdded = other.timeAdded
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(key: String? = nil, value: String? = nil, effect: String? = nil, timeAdded: Time? = nil) {
-        self.key = key
-        self.value = value
-        self.effect = effect
-        self.timeAdded = timeAdded
+        _storage = _Storage()
+        _storage.key = key
+        _storage.value = value
+        _storage.effect = effect
+        _storage.timeAdded = timeAdded
+    }
+
+    public static func == (left: Taint, right: Taint) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.key == right._storage.key
+            && left._storage.value == right._storage.value
+            && left._storage.effect == right._storage.effect
+            && left._storage.timeAdded == right._storage.timeAdded
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.key)
+        hasher.combine(_storage.value)
+        hasher.combine(_storage.effect)
+        hasher.combine(_storage.timeAdded)
     }
 }
 
 /// NodeStatus is the observed state of a node.
 public struct NodeStatus: ProtoMessage {
     /// Total resources of the node.
-    public var capacity: [String: Quantity] = [:]
+    public var capacity: [String: Quantity] {
+        get { _storage.capacity }
+        set { _uniqueStorage().capacity = newValue }
+        _modify { yield &_uniqueStorage().capacity }
+    }
     /// Resources available to pods (capacity minus reservations).
-    public var allocatable: [String: Quantity] = [:]
+    public var allocatable: [String: Quantity] {
+        get { _storage.allocatable }
+        set { _uniqueStorage().allocatable = newValue }
+        _modify { yield &_uniqueStorage().allocatable }
+    }
     /// Deprecated lifecycle phase.
-    public var phase: String? = nil
+    public var phase: String? {
+        get { _storage.phase }
+        set { _uniqueStorage().phase = newValue }
+        _modify { yield &_uniqueStorage().phase }
+    }
     /// Conditions such as Ready, MemoryPressure, DiskPressure, PIDPressure, NetworkUnavailable.
     /// +patchMergeKey=type
     /// +patchStrategy=merge
     /// +listType=map
     /// +listMapKey=type
-    public var conditions: [NodeCondition] = []
+    public var conditions: [NodeCondition] {
+        get { _storage.conditions }
+        set { _uniqueStorage().conditions = newValue }
+        _modify { yield &_uniqueStorage().conditions }
+    }
     /// Addresses of the node.
     /// +patchMergeKey=type
     /// +patchStrategy=merge
     /// +listType=map
     /// +listMapKey=type
-    public var addresses: [NodeAddress] = []
+    public var addresses: [NodeAddress] {
+        get { _storage.addresses }
+        set { _uniqueStorage().addresses = newValue }
+        _modify { yield &_uniqueStorage().addresses }
+    }
     /// Ports of the daemons on the node.
-    public var daemonEndpoints: NodeDaemonEndpoints? = nil
+    public var daemonEndpoints: NodeDaemonEndpoints? {
+        get { _storage.daemonEndpoints }
+        set { _uniqueStorage().daemonEndpoints = newValue }
+        _modify { yield &_uniqueStorage().daemonEndpoints }
+    }
     /// Versions and identifiers of the node's software.
-    public var nodeInfo: NodeSystemInfo? = nil
+    public var nodeInfo: NodeSystemInfo? {
+        get { _storage.nodeInfo }
+        set { _uniqueStorage().nodeInfo = newValue }
+        _modify { yield &_uniqueStorage().nodeInfo }
+    }
     /// Images present on the node.
     /// +listType=atomic
-    public var images: [ContainerImage] = []
+    public var images: [ContainerImage] {
+        get { _storage.images }
+        set { _uniqueStorage().images = newValue }
+        _modify { yield &_uniqueStorage().images }
+    }
     /// Volumes attached and in use.
     /// +listType=atomic
-    public var volumesInUse: [String] = []
+    public var volumesInUse: [String] {
+        get { _storage.volumesInUse }
+        set { _uniqueStorage().volumesInUse = newValue }
+        _modify { yield &_uniqueStorage().volumesInUse }
+    }
     /// Volumes attached to the node.
     /// +listType=atomic
-    public var volumesAttached: [AttachedVolume] = []
+    public var volumesAttached: [AttachedVolume] {
+        get { _storage.volumesAttached }
+        set { _uniqueStorage().volumesAttached = newValue }
+        _modify { yield &_uniqueStorage().volumesAttached }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var capacity: [String: Quantity] = [:]
+        var allocatable: [String: Quantity] = [:]
+        var phase: String? = nil
+        var conditions: [NodeCondition] = []
+        var addresses: [NodeAddress] = []
+        var daemonEndpoints: NodeDaemonEndpoints? = nil
+        var nodeInfo: NodeSystemInfo? = nil
+        var images: [ContainerImage] = []
+        var volumesInUse: [String] = []
+        var volumesAttached: [AttachedVolume] = []
+
+        init() {}
+
+        init(copying other: _Storage) {
+            capacity = other.capacity
+            allocatable = other.allocatable
+            phase = other.phase
+            conditions = other.conditions
+            addresses = other.addresses
+            daemonEndpoints = other.daemonEndpoints
+            nodeInfo = other.nodeInfo
+            images = other.images
+            volumesInUse = other.volumesInUse
+            volumesAttached = other.volumesAttached
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(
         capacity: [String: Quantity] = [:],
@@ -2401,16 +6179,44 @@ public struct NodeStatus: ProtoMessage {
         volumesInUse: [String] = [],
         volumesAttached: [AttachedVolume] = []
     ) {
-        self.capacity = capacity
-        self.allocatable = allocatable
-        self.phase = phase
-        self.conditions = conditions
-        self.addresses = addresses
-        self.daemonEndpoints = daemonEndpoints
-        self.nodeInfo = nodeInfo
-        self.images = images
-        self.volumesInUse = volumesInUse
-        self.volumesAttached = volumesAttached
+        _storage = _Storage()
+        _storage.capacity = capacity
+        _storage.allocatable = allocatable
+        _storage.phase = phase
+        _storage.conditions = conditions
+        _storage.addresses = addresses
+        _storage.daemonEndpoints = daemonEndpoints
+        _storage.nodeInfo = nodeInfo
+        _storage.images = images
+        _storage.volumesInUse = volumesInUse
+        _storage.volumesAttached = volumesAttached
+    }
+
+    public static func == (left: NodeStatus, right: NodeStatus) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.capacity == right._storage.capacity
+            && left._storage.allocatable == right._storage.allocatable
+            && left._storage.phase == right._storage.phase
+            && left._storage.conditions == right._storage.conditions
+            && left._storage.addresses == right._storage.addresses
+            && left._storage.daemonEndpoints == right._storage.daemonEndpoints
+            && left._storage.nodeInfo == right._storage.nodeInfo
+            && left._storage.images == right._storage.images
+            && left._storage.volumesInUse == right._storage.volumesInUse
+            && left._storage.volumesAttached == right._storage.volumesAttached
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.capacity)
+        hasher.combine(_storage.allocatable)
+        hasher.combine(_storage.phase)
+        hasher.combine(_storage.conditions)
+        hasher.combine(_storage.addresses)
+        hasher.combine(_storage.daemonEndpoints)
+        hasher.combine(_storage.nodeInfo)
+        hasher.combine(_storage.images)
+        hasher.combine(_storage.volumesInUse)
+        hasher.combine(_storage.volumesAttached)
     }
 }
 
@@ -2418,20 +6224,74 @@ public struct NodeStatus: ProtoMessage {
 public struct NodeCondition: ProtoMessage {
     /// Ready, MemoryPressure, DiskPressure, PIDPressure or NetworkUnavailable.
     /// +required
-    public var type: String? = nil
+    public var type: String? {
+        get { _storage.type }
+        set { _uniqueStorage().type = newValue }
+        _modify { yield &_uniqueStorage().type }
+    }
     /// "True", "False" or "Unknown".
     /// +required
-    public var status: String? = nil
+    public var status: String? {
+        get { _storage.status }
+        set { _uniqueStorage().status = newValue }
+        _modify { yield &_uniqueStorage().status }
+    }
     /// When the node agent last reported the condition.
-    public var lastHeartbeatTime: Time? = nil
+    public var lastHeartbeatTime: Time? {
+        get { _storage.lastHeartbeatTime }
+        set { _uniqueStorage().lastHeartbeatTime = newValue }
+        _modify { yield &_uniqueStorage().lastHeartbeatTime }
+    }
     /// When status last changed.
-    public var lastTransitionTime: Time? = nil
+    public var lastTransitionTime: Time? {
+        get { _storage.lastTransitionTime }
+        set { _uniqueStorage().lastTransitionTime = newValue }
+        _modify { yield &_uniqueStorage().lastTransitionTime }
+    }
     /// CamelCase reason for the last transition.
-    public var reason: String? = nil
+    public var reason: String? {
+        get { _storage.reason }
+        set { _uniqueStorage().reason = newValue }
+        _modify { yield &_uniqueStorage().reason }
+    }
     /// Human-readable detail about the last transition.
-    public var message: String? = nil
+    public var message: String? {
+        get { _storage.message }
+        set { _uniqueStorage().message = newValue }
+        _modify { yield &_uniqueStorage().message }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var type: String? = nil
+        var status: String? = nil
+        var lastHeartbeatTime: Time? = nil
+        var lastTransitionTime: Time? = nil
+        var reason: String? = nil
+        var message: String? = nil
+
+        init() {}
+
+        init(copying other: _Storage) {
+            type = other.type
+            status = other.status
+            lastHeartbeatTime = other.lastHeartbeatTime
+            lastTransitionTime = other.lastTransitionTime
+            reason = other.reason
+            message = other.message
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(
         type: String? = nil,
@@ -2441,12 +6301,32 @@ public struct NodeCondition: ProtoMessage {
         reason: String? = nil,
         message: String? = nil
     ) {
-        self.type = type
-        self.status = status
-        self.lastHeartbeatTime = lastHeartbeatTime
-        self.lastTransitionTime = lastTransitionTime
-        self.reason = reason
-        self.message = message
+        _storage = _Storage()
+        _storage.type = type
+        _storage.status = status
+        _storage.lastHeartbeatTime = lastHeartbeatTime
+        _storage.lastTransitionTime = lastTransitionTime
+        _storage.reason = reason
+        _storage.message = message
+    }
+
+    public static func == (left: NodeCondition, right: NodeCondition) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.type == right._storage.type
+            && left._storage.status == right._storage.status
+            && left._storage.lastHeartbeatTime == right._storage.lastHeartbeatTime
+            && left._storage.lastTransitionTime == right._storage.lastTransitionTime
+            && left._storage.reason == right._storage.reason
+            && left._storage.message == right._storage.message
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.type)
+        hasher.combine(_storage.status)
+        hasher.combine(_storage.lastHeartbeatTime)
+        hasher.combine(_storage.lastTransitionTime)
+        hasher.combine(_storage.reason)
+        hasher.combine(_storage.message)
     }
 }
 
@@ -2470,12 +6350,46 @@ public struct NodeAddress: ProtoMessage {
 /// NodeDaemonEndpoints lists the ports of the daemons on a node.
 public struct NodeDaemonEndpoints: ProtoMessage {
     /// Port of the node agent's API.
-    public var kubeletEndpoint: DaemonEndpoint? = nil
+    public var kubeletEndpoint: DaemonEndpoint? {
+        get { _storage.kubeletEndpoint }
+        set { _uniqueStorage().kubeletEndpoint = newValue }
+        _modify { yield &_uniqueStorage().kubeletEndpoint }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var kubeletEndpoint: DaemonEndpoint? = nil
+
+        init() {}
+
+        init(copying other: _Storage) {
+            kubeletEndpoint = other.kubeletEndpoint
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(kubeletEndpoint: DaemonEndpoint? = nil) {
-        self.kubeletEndpoint = kubeletEndpoint
+        _storage = _Storage()
+        _storage.kubeletEndpoint = kubeletEndpoint
+    }
+
+    public static func == (left: NodeDaemonEndpoints, right: NodeDaemonEndpoints) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.kubeletEndpoint == right._storage.kubeletEndpoint
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.kubeletEndpoint)
     }
 }
 
@@ -2496,38 +6410,122 @@ public struct DaemonEndpoint: ProtoMessage {
 public struct NodeSystemInfo: ProtoMessage {
     /// Machine identifier (/etc/machine-id).
     /// +required
-    public var machineID: String? = nil
+    public var machineID: String? {
+        get { _storage.machineID }
+        set { _uniqueStorage().machineID = newValue }
+        _modify { yield &_uniqueStorage().machineID }
+    }
     /// System UUID from the firmware.
     /// +required
-    public var systemUUID: String? = nil
+    public var systemUUID: String? {
+        get { _storage.systemUUID }
+        set { _uniqueStorage().systemUUID = newValue }
+        _modify { yield &_uniqueStorage().systemUUID }
+    }
     /// Identifier of the current boot.
     /// +required
-    public var bootID: String? = nil
+    public var bootID: String? {
+        get { _storage.bootID }
+        set { _uniqueStorage().bootID = newValue }
+        _modify { yield &_uniqueStorage().bootID }
+    }
     /// Kernel version (uname -r).
     /// +required
-    public var kernelVersion: String? = nil
+    public var kernelVersion: String? {
+        get { _storage.kernelVersion }
+        set { _uniqueStorage().kernelVersion = newValue }
+        _modify { yield &_uniqueStorage().kernelVersion }
+    }
     /// Operating system image, such as "Debian GNU/Linux 13".
     /// +required
-    public var osImage: String? = nil
+    public var osImage: String? {
+        get { _storage.osImage }
+        set { _uniqueStorage().osImage = newValue }
+        _modify { yield &_uniqueStorage().osImage }
+    }
     /// Container runtime and version, such as "runc://1.1.12".
     /// +required
-    public var containerRuntimeVersion: String? = nil
+    public var containerRuntimeVersion: String? {
+        get { _storage.containerRuntimeVersion }
+        set { _uniqueStorage().containerRuntimeVersion = newValue }
+        _modify { yield &_uniqueStorage().containerRuntimeVersion }
+    }
     /// Version of the node agent.
     /// +required
-    public var kubeletVersion: String? = nil
+    public var kubeletVersion: String? {
+        get { _storage.kubeletVersion }
+        set { _uniqueStorage().kubeletVersion = newValue }
+        _modify { yield &_uniqueStorage().kubeletVersion }
+    }
     /// Version of the service proxy.
     /// +required
-    public var kubeProxyVersion: String? = nil
+    public var kubeProxyVersion: String? {
+        get { _storage.kubeProxyVersion }
+        set { _uniqueStorage().kubeProxyVersion = newValue }
+        _modify { yield &_uniqueStorage().kubeProxyVersion }
+    }
     /// "linux".
     /// +required
-    public var operatingSystem: String? = nil
+    public var operatingSystem: String? {
+        get { _storage.operatingSystem }
+        set { _uniqueStorage().operatingSystem = newValue }
+        _modify { yield &_uniqueStorage().operatingSystem }
+    }
     /// CPU architecture, such as "amd64".
     /// +required
-    public var architecture: String? = nil
+    public var architecture: String? {
+        get { _storage.architecture }
+        set { _uniqueStorage().architecture = newValue }
+        _modify { yield &_uniqueStorage().architecture }
+    }
     /// Swap of the node.
-    public var swap: NodeSwapStatus? = nil
+    public var swap: NodeSwapStatus? {
+        get { _storage.swap }
+        set { _uniqueStorage().swap = newValue }
+        _modify { yield &_uniqueStorage().swap }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var machineID: String? = nil
+        var systemUUID: String? = nil
+        var bootID: String? = nil
+        var kernelVersion: String? = nil
+        var osImage: String? = nil
+        var containerRuntimeVersion: String? = nil
+        var kubeletVersion: String? = nil
+        var kubeProxyVersion: String? = nil
+        var operatingSystem: String? = nil
+        var architecture: String? = nil
+        var swap: NodeSwapStatus? = nil
+
+        init() {}
+
+        init(copying other: _Storage) {
+            machineID = other.machineID
+            systemUUID = other.systemUUID
+            bootID = other.bootID
+            kernelVersion = other.kernelVersion
+            osImage = other.osImage
+            containerRuntimeVersion = other.containerRuntimeVersion
+            kubeletVersion = other.kubeletVersion
+            kubeProxyVersion = other.kubeProxyVersion
+            operatingSystem = other.operatingSystem
+            architecture = other.architecture
+            swap = other.swap
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(
         machineID: String? = nil,
@@ -2542,17 +6540,47 @@ public struct NodeSystemInfo: ProtoMessage {
         architecture: String? = nil,
         swap: NodeSwapStatus? = nil
     ) {
-        self.machineID = machineID
-        self.systemUUID = systemUUID
-        self.bootID = bootID
-        self.kernelVersion = kernelVersion
-        self.osImage = osImage
-        self.containerRuntimeVersion = containerRuntimeVersion
-        self.kubeletVersion = kubeletVersion
-        self.kubeProxyVersion = kubeProxyVersion
-        self.operatingSystem = operatingSystem
-        self.architecture = architecture
-        self.swap = swap
+        _storage = _Storage()
+        _storage.machineID = machineID
+        _storage.systemUUID = systemUUID
+        _storage.bootID = bootID
+        _storage.kernelVersion = kernelVersion
+        _storage.osImage = osImage
+        _storage.containerRuntimeVersion = containerRuntimeVersion
+        _storage.kubeletVersion = kubeletVersion
+        _storage.kubeProxyVersion = kubeProxyVersion
+        _storage.operatingSystem = operatingSystem
+        _storage.architecture = architecture
+        _storage.swap = swap
+    }
+
+    public static func == (left: NodeSystemInfo, right: NodeSystemInfo) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.machineID == right._storage.machineID
+            && left._storage.systemUUID == right._storage.systemUUID
+            && left._storage.bootID == right._storage.bootID
+            && left._storage.kernelVersion == right._storage.kernelVersion
+            && left._storage.osImage == right._storage.osImage
+            && left._storage.containerRuntimeVersion == right._storage.containerRuntimeVersion
+            && left._storage.kubeletVersion == right._storage.kubeletVersion
+            && left._storage.kubeProxyVersion == right._storage.kubeProxyVersion
+            && left._storage.operatingSystem == right._storage.operatingSystem
+            && left._storage.architecture == right._storage.architecture
+            && left._storage.swap == right._storage.swap
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.machineID)
+        hasher.combine(_storage.systemUUID)
+        hasher.combine(_storage.bootID)
+        hasher.combine(_storage.kernelVersion)
+        hasher.combine(_storage.osImage)
+        hasher.combine(_storage.containerRuntimeVersion)
+        hasher.combine(_storage.kubeletVersion)
+        hasher.combine(_storage.kubeProxyVersion)
+        hasher.combine(_storage.operatingSystem)
+        hasher.combine(_storage.architecture)
+        hasher.combine(_storage.swap)
     }
 }
 
@@ -2604,33 +6632,125 @@ public struct AttachedVolume: ProtoMessage {
 /// Namespace is a scope for names and a unit of policy.
 public struct Namespace: ProtoMessage {
     /// Standard object metadata.
-    public var metadata: ObjectMeta? = nil
+    public var metadata: ObjectMeta? {
+        get { _storage.metadata }
+        set { _uniqueStorage().metadata = newValue }
+        _modify { yield &_uniqueStorage().metadata }
+    }
     /// Desired properties of the namespace.
-    public var spec: NamespaceSpec? = nil
+    public var spec: NamespaceSpec? {
+        get { _storage.spec }
+        set { _uniqueStorage().spec = newValue }
+        _modify { yield &_uniqueStorage().spec }
+    }
     /// Observed state of the namespace.
-    public var status: NamespaceStatus? = nil
+    public var status: NamespaceStatus? {
+        get { _storage.status }
+        set { _uniqueStorage().status = newValue }
+        _modify { yield &_uniqueStorage().status }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var metadata: ObjectMeta? = nil
+        var spec: NamespaceSpec? = nil
+        var status: NamespaceStatus? = nil
+
+        init() {}
+
+        init(copying other: _Storage) {
+            metadata = other.metadata
+            spec = other.spec
+            status = other.status
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(metadata: ObjectMeta? = nil, spec: NamespaceSpec? = nil, status: NamespaceStatus? = nil) {
-        self.metadata = metadata
-        self.spec = spec
-        self.status = status
+        _storage = _Storage()
+        _storage.metadata = metadata
+        _storage.spec = spec
+        _storage.status = status
+    }
+
+    public static func == (left: Namespace, right: Namespace) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.metadata == right._storage.metadata
+            && left._storage.spec == right._storage.spec
+            && left._storage.status == right._storage.status
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.metadata)
+        hasher.combine(_storage.spec)
+        hasher.combine(_storage.status)
     }
 }
 
 /// NamespaceList is a list of namespaces.
 public struct NamespaceList: ProtoMessage {
     /// List metadata.
-    public var metadata: ListMeta? = nil
+    public var metadata: ListMeta? {
+        get { _storage.metadata }
+        set { _uniqueStorage().metadata = newValue }
+        _modify { yield &_uniqueStorage().metadata }
+    }
     /// The namespaces.
-    public var items: [Namespace] = []
+    public var items: [Namespace] {
+        get { _storage.items }
+        set { _uniqueStorage().items = newValue }
+        _modify { yield &_uniqueStorage().items }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var metadata: ListMeta? = nil
+        var items: [Namespace] = []
+
+        init() {}
+
+        init(copying other: _Storage) {
+            metadata = other.metadata
+            items = other.items
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(metadata: ListMeta? = nil, items: [Namespace] = []) {
-        self.metadata = metadata
-        self.items = items
+        _storage = _Storage()
+        _storage.metadata = metadata
+        _storage.items = items
+    }
+
+    public static func == (left: NamespaceList, right: NamespaceList) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.metadata == right._storage.metadata
+            && left._storage.items == right._storage.items
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.metadata)
+        hasher.combine(_storage.items)
     }
 }
 
@@ -2670,18 +6790,66 @@ public struct NamespaceStatus: ProtoMessage {
 public struct NamespaceCondition: ProtoMessage {
     /// Type of the condition, such as NamespaceDeletionContentFailure.
     /// +required
-    public var type: String? = nil
+    public var type: String? {
+        get { _storage.type }
+        set { _uniqueStorage().type = newValue }
+        _modify { yield &_uniqueStorage().type }
+    }
     /// "True", "False" or "Unknown".
     /// +required
-    public var status: String? = nil
+    public var status: String? {
+        get { _storage.status }
+        set { _uniqueStorage().status = newValue }
+        _modify { yield &_uniqueStorage().status }
+    }
     /// When status last changed.
-    public var lastTransitionTime: Time? = nil
+    public var lastTransitionTime: Time? {
+        get { _storage.lastTransitionTime }
+        set { _uniqueStorage().lastTransitionTime = newValue }
+        _modify { yield &_uniqueStorage().lastTransitionTime }
+    }
     /// CamelCase reason for the last transition.
-    public var reason: String? = nil
+    public var reason: String? {
+        get { _storage.reason }
+        set { _uniqueStorage().reason = newValue }
+        _modify { yield &_uniqueStorage().reason }
+    }
     /// Human-readable detail about the last transition.
-    public var message: String? = nil
+    public var message: String? {
+        get { _storage.message }
+        set { _uniqueStorage().message = newValue }
+        _modify { yield &_uniqueStorage().message }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var type: String? = nil
+        var status: String? = nil
+        var lastTransitionTime: Time? = nil
+        var reason: String? = nil
+        var message: String? = nil
+
+        init() {}
+
+        init(copying other: _Storage) {
+            type = other.type
+            status = other.status
+            lastTransitionTime = other.lastTransitionTime
+            reason = other.reason
+            message = other.message
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(
         type: String? = nil,
@@ -2690,44 +6858,154 @@ public struct NamespaceCondition: ProtoMessage {
         reason: String? = nil,
         message: String? = nil
     ) {
-        self.type = type
-        self.status = status
-        self.lastTransitionTime = lastTransitionTime
-        self.reason = reason
-        self.message = message
+        _storage = _Storage()
+        _storage.type = type
+        _storage.status = status
+        _storage.lastTransitionTime = lastTransitionTime
+        _storage.reason = reason
+        _storage.message = message
+    }
+
+    public static func == (left: NamespaceCondition, right: NamespaceCondition) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.type == right._storage.type
+            && left._storage.status == right._storage.status
+            && left._storage.lastTransitionTime == right._storage.lastTransitionTime
+            && left._storage.reason == right._storage.reason
+            && left._storage.message == right._storage.message
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.type)
+        hasher.combine(_storage.status)
+        hasher.combine(_storage.lastTransitionTime)
+        hasher.combine(_storage.reason)
+        hasher.combine(_storage.message)
     }
 }
 
 /// Service gives a set of pods one stable virtual address and name.
 public struct Service: ProtoMessage {
     /// Standard object metadata.
-    public var metadata: ObjectMeta? = nil
+    public var metadata: ObjectMeta? {
+        get { _storage.metadata }
+        set { _uniqueStorage().metadata = newValue }
+        _modify { yield &_uniqueStorage().metadata }
+    }
     /// Desired behavior of the service.
-    public var spec: ServiceSpec? = nil
+    public var spec: ServiceSpec? {
+        get { _storage.spec }
+        set { _uniqueStorage().spec = newValue }
+        _modify { yield &_uniqueStorage().spec }
+    }
     /// Observed state of the service.
-    public var status: ServiceStatus? = nil
+    public var status: ServiceStatus? {
+        get { _storage.status }
+        set { _uniqueStorage().status = newValue }
+        _modify { yield &_uniqueStorage().status }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var metadata: ObjectMeta? = nil
+        var spec: ServiceSpec? = nil
+        var status: ServiceStatus? = nil
+
+        init() {}
+
+        init(copying other: _Storage) {
+            metadata = other.metadata
+            spec = other.spec
+            status = other.status
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(metadata: ObjectMeta? = nil, spec: ServiceSpec? = nil, status: ServiceStatus? = nil) {
-        self.metadata = metadata
-        self.spec = spec
-        self.status = status
+        _storage = _Storage()
+        _storage.metadata = metadata
+        _storage.spec = spec
+        _storage.status = status
+    }
+
+    public static func == (left: Service, right: Service) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.metadata == right._storage.metadata
+            && left._storage.spec == right._storage.spec
+            && left._storage.status == right._storage.status
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.metadata)
+        hasher.combine(_storage.spec)
+        hasher.combine(_storage.status)
     }
 }
 
 /// ServiceList is a list of services.
 public struct ServiceList: ProtoMessage {
     /// List metadata.
-    public var metadata: ListMeta? = nil
+    public var metadata: ListMeta? {
+        get { _storage.metadata }
+        set { _uniqueStorage().metadata = newValue }
+        _modify { yield &_uniqueStorage().metadata }
+    }
     /// The services.
-    public var items: [Service] = []
+    public var items: [Service] {
+        get { _storage.items }
+        set { _uniqueStorage().items = newValue }
+        _modify { yield &_uniqueStorage().items }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var metadata: ListMeta? = nil
+        var items: [Service] = []
+
+        init() {}
+
+        init(copying other: _Storage) {
+            metadata = other.metadata
+            items = other.items
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(metadata: ListMeta? = nil, items: [Service] = []) {
-        self.metadata = metadata
-        self.items = items
+        _storage = _Storage()
+        _storage.metadata = metadata
+        _storage.items = items
+    }
+
+    public static func == (left: ServiceList, right: ServiceList) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.metadata == right._storage.metadata
+            && left._storage.items == right._storage.items
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.metadata)
+        hasher.combine(_storage.items)
     }
 }
 
@@ -2739,52 +7017,190 @@ public struct ServiceSpec: ProtoMessage {
     /// +listType=map
     /// +listMapKey=port
     /// +listMapKey=protocol
-    public var ports: [ServicePort] = []
+    public var ports: [ServicePort] {
+        get { _storage.ports }
+        set { _uniqueStorage().ports = newValue }
+        _modify { yield &_uniqueStorage().ports }
+    }
     /// Labels of the pods that back the service; empty means endpoints are managed by hand.
     /// +mapType=atomic
-    public var selector: [String: String] = [:]
+    public var selector: [String: String] {
+        get { _storage.selector }
+        set { _uniqueStorage().selector = newValue }
+        _modify { yield &_uniqueStorage().selector }
+    }
     /// Virtual address of the service, allocated from the service range; "None" for headless.
-    public var clusterIP: String? = nil
+    public var clusterIP: String? {
+        get { _storage.clusterIP }
+        set { _uniqueStorage().clusterIP = newValue }
+        _modify { yield &_uniqueStorage().clusterIP }
+    }
     /// "ClusterIP" (default), "NodePort", "LoadBalancer" or "ExternalName".
-    public var type: String? = nil
+    public var type: String? {
+        get { _storage.type }
+        set { _uniqueStorage().type = newValue }
+        _modify { yield &_uniqueStorage().type }
+    }
     /// Extra addresses that also reach the service.
     /// +listType=atomic
-    public var externalIPs: [String] = []
+    public var externalIPs: [String] {
+        get { _storage.externalIPs }
+        set { _uniqueStorage().externalIPs = newValue }
+        _modify { yield &_uniqueStorage().externalIPs }
+    }
     /// "None" (default) or "ClientIP" to send each client to the same pod.
-    public var sessionAffinity: String? = nil
+    public var sessionAffinity: String? {
+        get { _storage.sessionAffinity }
+        set { _uniqueStorage().sessionAffinity = newValue }
+        _modify { yield &_uniqueStorage().sessionAffinity }
+    }
     /// Deprecated requested load balancer address.
-    public var loadBalancerIP: String? = nil
+    public var loadBalancerIP: String? {
+        get { _storage.loadBalancerIP }
+        set { _uniqueStorage().loadBalancerIP = newValue }
+        _modify { yield &_uniqueStorage().loadBalancerIP }
+    }
     /// Client ranges a load balancer admits.
     /// +listType=atomic
-    public var loadBalancerSourceRanges: [String] = []
+    public var loadBalancerSourceRanges: [String] {
+        get { _storage.loadBalancerSourceRanges }
+        set { _uniqueStorage().loadBalancerSourceRanges = newValue }
+        _modify { yield &_uniqueStorage().loadBalancerSourceRanges }
+    }
     /// DNS name the service is an alias (CNAME) of, for type ExternalName.
-    public var externalName: String? = nil
+    public var externalName: String? {
+        get { _storage.externalName }
+        set { _uniqueStorage().externalName = newValue }
+        _modify { yield &_uniqueStorage().externalName }
+    }
     /// "Cluster" or "Local": whether external traffic may go to pods on other nodes.
-    public var externalTrafficPolicy: String? = nil
+    public var externalTrafficPolicy: String? {
+        get { _storage.externalTrafficPolicy }
+        set { _uniqueStorage().externalTrafficPolicy = newValue }
+        _modify { yield &_uniqueStorage().externalTrafficPolicy }
+    }
     /// Node port answering load balancer health checks, for Local traffic policy.
-    public var healthCheckNodePort: Int32? = nil
+    public var healthCheckNodePort: Int32? {
+        get { _storage.healthCheckNodePort }
+        set { _uniqueStorage().healthCheckNodePort = newValue }
+        _modify { yield &_uniqueStorage().healthCheckNodePort }
+    }
     /// Include pods that are not ready in DNS and endpoints.
-    public var publishNotReadyAddresses: Bool? = nil
+    public var publishNotReadyAddresses: Bool? {
+        get { _storage.publishNotReadyAddresses }
+        set { _uniqueStorage().publishNotReadyAddresses = newValue }
+        _modify { yield &_uniqueStorage().publishNotReadyAddresses }
+    }
     /// Settings of session affinity.
-    public var sessionAffinityConfig: SessionAffinityConfig? = nil
+    public var sessionAffinityConfig: SessionAffinityConfig? {
+        get { _storage.sessionAffinityConfig }
+        set { _uniqueStorage().sessionAffinityConfig = newValue }
+        _modify { yield &_uniqueStorage().sessionAffinityConfig }
+    }
     /// "SingleStack", "PreferDualStack" or "RequireDualStack".
-    public var ipFamilyPolicy: String? = nil
+    public var ipFamilyPolicy: String? {
+        get { _storage.ipFamilyPolicy }
+        set { _uniqueStorage().ipFamilyPolicy = newValue }
+        _modify { yield &_uniqueStorage().ipFamilyPolicy }
+    }
     /// Virtual addresses of the service, one per family; the first equals clusterIP.
     /// +listType=atomic
-    public var clusterIPs: [String] = []
+    public var clusterIPs: [String] {
+        get { _storage.clusterIPs }
+        set { _uniqueStorage().clusterIPs = newValue }
+        _modify { yield &_uniqueStorage().clusterIPs }
+    }
     /// Address families of clusterIPs: "IPv4", "IPv6".
     /// +listType=atomic
-    public var ipFamilies: [String] = []
+    public var ipFamilies: [String] {
+        get { _storage.ipFamilies }
+        set { _uniqueStorage().ipFamilies = newValue }
+        _modify { yield &_uniqueStorage().ipFamilies }
+    }
     /// Whether a LoadBalancer service gets node ports.
-    public var allocateLoadBalancerNodePorts: Bool? = nil
+    public var allocateLoadBalancerNodePorts: Bool? {
+        get { _storage.allocateLoadBalancerNodePorts }
+        set { _uniqueStorage().allocateLoadBalancerNodePorts = newValue }
+        _modify { yield &_uniqueStorage().allocateLoadBalancerNodePorts }
+    }
     /// Which load balancer implementation serves the service.
-    public var loadBalancerClass: String? = nil
+    public var loadBalancerClass: String? {
+        get { _storage.loadBalancerClass }
+        set { _uniqueStorage().loadBalancerClass = newValue }
+        _modify { yield &_uniqueStorage().loadBalancerClass }
+    }
     /// "Cluster" or "Local": whether in-cluster traffic may go to pods on other nodes.
-    public var internalTrafficPolicy: String? = nil
+    public var internalTrafficPolicy: String? {
+        get { _storage.internalTrafficPolicy }
+        set { _uniqueStorage().internalTrafficPolicy = newValue }
+        _modify { yield &_uniqueStorage().internalTrafficPolicy }
+    }
     /// Preference for how traffic is spread, such as "PreferClose".
-    public var trafficDistribution: String? = nil
+    public var trafficDistribution: String? {
+        get { _storage.trafficDistribution }
+        set { _uniqueStorage().trafficDistribution = newValue }
+        _modify { yield &_uniqueStorage().trafficDistribution }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var ports: [ServicePort] = []
+        var selector: [String: String] = [:]
+        var clusterIP: String? = nil
+        var type: String? = nil
+        var externalIPs: [String] = []
+        var sessionAffinity: String? = nil
+        var loadBalancerIP: String? = nil
+        var loadBalancerSourceRanges: [String] = []
+        var externalName: String? = nil
+        var externalTrafficPolicy: String? = nil
+        var healthCheckNodePort: Int32? = nil
+        var publishNotReadyAddresses: Bool? = nil
+        var sessionAffinityConfig: SessionAffinityConfig? = nil
+        var ipFamilyPolicy: String? = nil
+        var clusterIPs: [String] = []
+        var ipFamilies: [String] = []
+        var allocateLoadBalancerNodePorts: Bool? = nil
+        var loadBalancerClass: String? = nil
+        var internalTrafficPolicy: String? = nil
+        var trafficDistribution: String? = nil
+
+        init() {}
+
+        init(copying other: _Storage) {
+            ports = other.ports
+            selector = other.selector
+            clusterIP = other.clusterIP
+            type = other.type
+            externalIPs = other.externalIPs
+            sessionAffinity = other.sessionAffinity
+            loadBalancerIP = other.loadBalancerIP
+            loadBalancerSourceRanges = other.loadBalancerSourceRanges
+            externalName = other.externalName
+            externalTrafficPolicy = other.externalTrafficPolicy
+            healthCheckNodePort = other.healthCheckNodePort
+            publishNotReadyAddresses = other.publishNotReadyAddresses
+            sessionAffinityConfig = other.sessionAffinityConfig
+            ipFamilyPolicy = other.ipFamilyPolicy
+            clusterIPs = other.clusterIPs
+            ipFamilies = other.ipFamilies
+            allocateLoadBalancerNodePorts = other.allocateLoadBalancerNodePorts
+            loadBalancerClass = other.loadBalancerClass
+            internalTrafficPolicy = other.internalTrafficPolicy
+            trafficDistribution = other.trafficDistribution
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(
         ports: [ServicePort] = [],
@@ -2808,46 +7224,148 @@ public struct ServiceSpec: ProtoMessage {
         internalTrafficPolicy: String? = nil,
         trafficDistribution: String? = nil
     ) {
-        self.ports = ports
-        self.selector = selector
-        self.clusterIP = clusterIP
-        self.type = type
-        self.externalIPs = externalIPs
-        self.sessionAffinity = sessionAffinity
-        self.loadBalancerIP = loadBalancerIP
-        self.loadBalancerSourceRanges = loadBalancerSourceRanges
-        self.externalName = externalName
-        self.externalTrafficPolicy = externalTrafficPolicy
-        self.healthCheckNodePort = healthCheckNodePort
-        self.publishNotReadyAddresses = publishNotReadyAddresses
-        self.sessionAffinityConfig = sessionAffinityConfig
-        self.ipFamilyPolicy = ipFamilyPolicy
-        self.clusterIPs = clusterIPs
-        self.ipFamilies = ipFamilies
-        self.allocateLoadBalancerNodePorts = allocateLoadBalancerNodePorts
-        self.loadBalancerClass = loadBalancerClass
-        self.internalTrafficPolicy = internalTrafficPolicy
-        self.trafficDistribution = trafficDistribution
+        _storage = _Storage()
+        _storage.ports = ports
+        _storage.selector = selector
+        _storage.clusterIP = clusterIP
+        _storage.type = type
+        _storage.externalIPs = externalIPs
+        _storage.sessionAffinity = sessionAffinity
+        _storage.loadBalancerIP = loadBalancerIP
+        _storage.loadBalancerSourceRanges = loadBalancerSourceRanges
+        _storage.externalName = externalName
+        _storage.externalTrafficPolicy = externalTrafficPolicy
+        _storage.healthCheckNodePort = healthCheckNodePort
+        _storage.publishNotReadyAddresses = publishNotReadyAddresses
+        _storage.sessionAffinityConfig = sessionAffinityConfig
+        _storage.ipFamilyPolicy = ipFamilyPolicy
+        _storage.clusterIPs = clusterIPs
+        _storage.ipFamilies = ipFamilies
+        _storage.allocateLoadBalancerNodePorts = allocateLoadBalancerNodePorts
+        _storage.loadBalancerClass = loadBalancerClass
+        _storage.internalTrafficPolicy = internalTrafficPolicy
+        _storage.trafficDistribution = trafficDistribution
+    }
+
+    public static func == (left: ServiceSpec, right: ServiceSpec) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.ports == right._storage.ports
+            && left._storage.selector == right._storage.selector
+            && left._storage.clusterIP == right._storage.clusterIP
+            && left._storage.type == right._storage.type
+            && left._storage.externalIPs == right._storage.externalIPs
+            && left._storage.sessionAffinity == right._storage.sessionAffinity
+            && left._storage.loadBalancerIP == right._storage.loadBalancerIP
+            && left._storage.loadBalancerSourceRanges == right._storage.loadBalancerSourceRanges
+            && left._storage.externalName == right._storage.externalName
+            && left._storage.externalTrafficPolicy == right._storage.externalTrafficPolicy
+            && left._storage.healthCheckNodePort == right._storage.healthCheckNodePort
+            && left._storage.publishNotReadyAddresses == right._storage.publishNotReadyAddresses
+            && left._storage.sessionAffinityConfig == right._storage.sessionAffinityConfig
+            && left._storage.ipFamilyPolicy == right._storage.ipFamilyPolicy
+            && left._storage.clusterIPs == right._storage.clusterIPs
+            && left._storage.ipFamilies == right._storage.ipFamilies
+            && left._storage.allocateLoadBalancerNodePorts == right._storage.allocateLoadBalancerNodePorts
+            && left._storage.loadBalancerClass == right._storage.loadBalancerClass
+            && left._storage.internalTrafficPolicy == right._storage.internalTrafficPolicy
+            && left._storage.trafficDistribution == right._storage.trafficDistribution
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.ports)
+        hasher.combine(_storage.selector)
+        hasher.combine(_storage.clusterIP)
+        hasher.combine(_storage.type)
+        hasher.combine(_storage.externalIPs)
+        hasher.combine(_storage.sessionAffinity)
+        hasher.combine(_storage.loadBalancerIP)
+        hasher.combine(_storage.loadBalancerSourceRanges)
+        hasher.combine(_storage.externalName)
+        hasher.combine(_storage.externalTrafficPolicy)
+        hasher.combine(_storage.healthCheckNodePort)
+        hasher.combine(_storage.publishNotReadyAddresses)
+        hasher.combine(_storage.sessionAffinityConfig)
+        hasher.combine(_storage.ipFamilyPolicy)
+        hasher.combine(_storage.clusterIPs)
+        hasher.combine(_storage.ipFamilies)
+        hasher.combine(_storage.allocateLoadBalancerNodePorts)
+        hasher.combine(_storage.loadBalancerClass)
+        hasher.combine(_storage.internalTrafficPolicy)
+        hasher.combine(_storage.trafficDistribution)
     }
 }
 
 /// ServicePort is one port of a service.
 public struct ServicePort: ProtoMessage {
     /// Name, required when there are several ports; endpoints refer to it.
-    public var name: String? = nil
+    public var name: String? {
+        get { _storage.name }
+        set { _uniqueStorage().name = newValue }
+        _modify { yield &_uniqueStorage().name }
+    }
     /// "TCP" (default), "UDP" or "SCTP".
-    public var `protocol`: String? = nil
+    public var `protocol`: String? {
+        get { _storage.`protocol` }
+        set { _uniqueStorage().`protocol` = newValue }
+        _modify { yield &_uniqueStorage().`protocol` }
+    }
     /// Port of the virtual address.
     /// +required
-    public var port: Int32? = nil
+    public var port: Int32? {
+        get { _storage.port }
+        set { _uniqueStorage().port = newValue }
+        _modify { yield &_uniqueStorage().port }
+    }
     /// Port number or container port name on the pods; default port.
-    public var targetPort: IntOrString? = nil
+    public var targetPort: IntOrString? {
+        get { _storage.targetPort }
+        set { _uniqueStorage().targetPort = newValue }
+        _modify { yield &_uniqueStorage().targetPort }
+    }
     /// Port on every node, for NodePort and LoadBalancer services.
-    public var nodePort: Int32? = nil
+    public var nodePort: Int32? {
+        get { _storage.nodePort }
+        set { _uniqueStorage().nodePort = newValue }
+        _modify { yield &_uniqueStorage().nodePort }
+    }
     /// Application protocol, such as "http" or "kubernetes.io/h2c".
-    public var appProtocol: String? = nil
+    public var appProtocol: String? {
+        get { _storage.appProtocol }
+        set { _uniqueStorage().appProtocol = newValue }
+        _modify { yield &_uniqueStorage().appProtocol }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var name: String? = nil
+        var `protocol`: String? = nil
+        var port: Int32? = nil
+        var targetPort: IntOrString? = nil
+        var nodePort: Int32? = nil
+        var appProtocol: String? = nil
+
+        init() {}
+
+        init(copying other: _Storage) {
+            name = other.name
+            `protocol` = other.protocol
+            port = other.port
+            targetPort = other.targetPort
+            nodePort = other.nodePort
+            appProtocol = other.appProtocol
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(
         name: String? = nil,
@@ -2857,24 +7375,78 @@ public struct ServicePort: ProtoMessage {
         nodePort: Int32? = nil,
         appProtocol: String? = nil
     ) {
-        self.name = name
-        self.protocol = `protocol`
-        self.port = port
-        self.targetPort = targetPort
-        self.nodePort = nodePort
-        self.appProtocol = appProtocol
+        _storage = _Storage()
+        _storage.name = name
+        _storage.protocol = `protocol`
+        _storage.port = port
+        _storage.targetPort = targetPort
+        _storage.nodePort = nodePort
+        _storage.appProtocol = appProtocol
+    }
+
+    public static func == (left: ServicePort, right: ServicePort) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.name == right._storage.name
+            && left._storage.protocol == right._storage.protocol
+            && left._storage.port == right._storage.port
+            && left._storage.targetPort == right._storage.targetPort
+            && left._storage.nodePort == right._storage.nodePort
+            && left._storage.appProtocol == right._storage.appProtocol
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.name)
+        hasher.combine(_storage.protocol)
+        hasher.combine(_storage.port)
+        hasher.combine(_storage.targetPort)
+        hasher.combine(_storage.nodePort)
+        hasher.combine(_storage.appProtocol)
     }
 }
 
 /// SessionAffinityConfig holds settings of session affinity.
 public struct SessionAffinityConfig: ProtoMessage {
     /// Settings of ClientIP affinity.
-    public var clientIP: ClientIPConfig? = nil
+    public var clientIP: ClientIPConfig? {
+        get { _storage.clientIP }
+        set { _uniqueStorage().clientIP = newValue }
+        _modify { yield &_uniqueStorage().clientIP }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var clientIP: ClientIPConfig? = nil
+
+        init() {}
+
+        init(copying other: _Storage) {
+            clientIP = other.clientIP
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(clientIP: ClientIPConfig? = nil) {
-        self.clientIP = clientIP
+        _storage = _Storage()
+        _storage.clientIP = clientIP
+    }
+
+    public static func == (left: SessionAffinityConfig, right: SessionAffinityConfig) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.clientIP == right._storage.clientIP
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.clientIP)
     }
 }
 
@@ -2893,19 +7465,61 @@ public struct ClientIPConfig: ProtoMessage {
 /// ServiceStatus is the observed state of a service.
 public struct ServiceStatus: ProtoMessage {
     /// Addresses of the service's load balancer, if any.
-    public var loadBalancer: LoadBalancerStatus? = nil
+    public var loadBalancer: LoadBalancerStatus? {
+        get { _storage.loadBalancer }
+        set { _uniqueStorage().loadBalancer = newValue }
+        _modify { yield &_uniqueStorage().loadBalancer }
+    }
     /// Conditions of the service.
     /// +patchMergeKey=type
     /// +patchStrategy=merge
     /// +listType=map
     /// +listMapKey=type
-    public var conditions: [Condition] = []
+    public var conditions: [Condition] {
+        get { _storage.conditions }
+        set { _uniqueStorage().conditions = newValue }
+        _modify { yield &_uniqueStorage().conditions }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var loadBalancer: LoadBalancerStatus? = nil
+        var conditions: [Condition] = []
+
+        init() {}
+
+        init(copying other: _Storage) {
+            loadBalancer = other.loadBalancer
+            conditions = other.conditions
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(loadBalancer: LoadBalancerStatus? = nil, conditions: [Condition] = []) {
-        self.loadBalancer = loadBalancer
-        self.conditions = conditions
+        _storage = _Storage()
+        _storage.loadBalancer = loadBalancer
+        _storage.conditions = conditions
+    }
+
+    public static func == (left: ServiceStatus, right: ServiceStatus) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.loadBalancer == right._storage.loadBalancer
+            && left._storage.conditions == right._storage.conditions
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.loadBalancer)
+        hasher.combine(_storage.conditions)
     }
 }
 
@@ -2967,31 +7581,115 @@ public struct PortStatus: ProtoMessage {
 /// Endpoints lists the addresses behind a service (the older form of EndpointSlice).
 public struct Endpoints: ProtoMessage {
     /// Standard object metadata; the name is the service's.
-    public var metadata: ObjectMeta? = nil
+    public var metadata: ObjectMeta? {
+        get { _storage.metadata }
+        set { _uniqueStorage().metadata = newValue }
+        _modify { yield &_uniqueStorage().metadata }
+    }
     /// Groups of addresses that share the same ports.
     /// +listType=atomic
-    public var subsets: [EndpointSubset] = []
+    public var subsets: [EndpointSubset] {
+        get { _storage.subsets }
+        set { _uniqueStorage().subsets = newValue }
+        _modify { yield &_uniqueStorage().subsets }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var metadata: ObjectMeta? = nil
+        var subsets: [EndpointSubset] = []
+
+        init() {}
+
+        init(copying other: _Storage) {
+            metadata = other.metadata
+            subsets = other.subsets
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(metadata: ObjectMeta? = nil, subsets: [EndpointSubset] = []) {
-        self.metadata = metadata
-        self.subsets = subsets
+        _storage = _Storage()
+        _storage.metadata = metadata
+        _storage.subsets = subsets
+    }
+
+    public static func == (left: Endpoints, right: Endpoints) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.metadata == right._storage.metadata
+            && left._storage.subsets == right._storage.subsets
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.metadata)
+        hasher.combine(_storage.subsets)
     }
 }
 
 /// EndpointsList is a list of endpoints.
 public struct EndpointsList: ProtoMessage {
     /// List metadata.
-    public var metadata: ListMeta? = nil
+    public var metadata: ListMeta? {
+        get { _storage.metadata }
+        set { _uniqueStorage().metadata = newValue }
+        _modify { yield &_uniqueStorage().metadata }
+    }
     /// The endpoints.
-    public var items: [Endpoints] = []
+    public var items: [Endpoints] {
+        get { _storage.items }
+        set { _uniqueStorage().items = newValue }
+        _modify { yield &_uniqueStorage().items }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var metadata: ListMeta? = nil
+        var items: [Endpoints] = []
+
+        init() {}
+
+        init(copying other: _Storage) {
+            metadata = other.metadata
+            items = other.items
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(metadata: ListMeta? = nil, items: [Endpoints] = []) {
-        self.metadata = metadata
-        self.items = items
+        _storage = _Storage()
+        _storage.metadata = metadata
+        _storage.items = items
+    }
+
+    public static func == (left: EndpointsList, right: EndpointsList) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.metadata == right._storage.metadata
+            && left._storage.items == right._storage.items
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.metadata)
+        hasher.combine(_storage.items)
     }
 }
 
@@ -3024,15 +7722,57 @@ public struct EndpointSubset: ProtoMessage {
 public struct EndpointAddress: ProtoMessage {
     /// The address.
     /// +required
-    public var ip: String? = nil
+    public var ip: String? {
+        get { _storage.ip }
+        set { _uniqueStorage().ip = newValue }
+        _modify { yield &_uniqueStorage().ip }
+    }
     /// The object (usually a pod) that serves at the address.
-    public var targetRef: ObjectReference? = nil
+    public var targetRef: ObjectReference? {
+        get { _storage.targetRef }
+        set { _uniqueStorage().targetRef = newValue }
+        _modify { yield &_uniqueStorage().targetRef }
+    }
     /// Host name of the endpoint.
-    public var hostname: String? = nil
+    public var hostname: String? {
+        get { _storage.hostname }
+        set { _uniqueStorage().hostname = newValue }
+        _modify { yield &_uniqueStorage().hostname }
+    }
     /// Node the endpoint runs on.
-    public var nodeName: String? = nil
+    public var nodeName: String? {
+        get { _storage.nodeName }
+        set { _uniqueStorage().nodeName = newValue }
+        _modify { yield &_uniqueStorage().nodeName }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var ip: String? = nil
+        var targetRef: ObjectReference? = nil
+        var hostname: String? = nil
+        var nodeName: String? = nil
+
+        init() {}
+
+        init(copying other: _Storage) {
+            ip = other.ip
+            targetRef = other.targetRef
+            hostname = other.hostname
+            nodeName = other.nodeName
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(
         ip: String? = nil,
@@ -3040,10 +7780,26 @@ public struct EndpointAddress: ProtoMessage {
         hostname: String? = nil,
         nodeName: String? = nil
     ) {
-        self.ip = ip
-        self.targetRef = targetRef
-        self.hostname = hostname
-        self.nodeName = nodeName
+        _storage = _Storage()
+        _storage.ip = ip
+        _storage.targetRef = targetRef
+        _storage.hostname = hostname
+        _storage.nodeName = nodeName
+    }
+
+    public static func == (left: EndpointAddress, right: EndpointAddress) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.ip == right._storage.ip
+            && left._storage.targetRef == right._storage.targetRef
+            && left._storage.hostname == right._storage.hostname
+            && left._storage.nodeName == right._storage.nodeName
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.ip)
+        hasher.combine(_storage.targetRef)
+        hasher.combine(_storage.hostname)
+        hasher.combine(_storage.nodeName)
     }
 }
 
@@ -3072,15 +7828,57 @@ public struct EndpointPort: ProtoMessage {
 /// ConfigMap holds non-secret configuration as key/value pairs.
 public struct ConfigMap: ProtoMessage {
     /// Standard object metadata.
-    public var metadata: ObjectMeta? = nil
+    public var metadata: ObjectMeta? {
+        get { _storage.metadata }
+        set { _uniqueStorage().metadata = newValue }
+        _modify { yield &_uniqueStorage().metadata }
+    }
     /// Text values by key.
-    public var data: [String: String] = [:]
+    public var data: [String: String] {
+        get { _storage.data }
+        set { _uniqueStorage().data = newValue }
+        _modify { yield &_uniqueStorage().data }
+    }
     /// Binary values by key (base64 in JSON).
-    public var binaryData: [String: [UInt8]] = [:]
+    public var binaryData: [String: [UInt8]] {
+        get { _storage.binaryData }
+        set { _uniqueStorage().binaryData = newValue }
+        _modify { yield &_uniqueStorage().binaryData }
+    }
     /// Forbid changes to data and binaryData once set.
-    public var immutable: Bool? = nil
+    public var immutable: Bool? {
+        get { _storage.immutable }
+        set { _uniqueStorage().immutable = newValue }
+        _modify { yield &_uniqueStorage().immutable }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var metadata: ObjectMeta? = nil
+        var data: [String: String] = [:]
+        var binaryData: [String: [UInt8]] = [:]
+        var immutable: Bool? = nil
+
+        init() {}
+
+        init(copying other: _Storage) {
+            metadata = other.metadata
+            data = other.data
+            binaryData = other.binaryData
+            immutable = other.immutable
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(
         metadata: ObjectMeta? = nil,
@@ -3088,42 +7886,148 @@ public struct ConfigMap: ProtoMessage {
         binaryData: [String: [UInt8]] = [:],
         immutable: Bool? = nil
     ) {
-        self.metadata = metadata
-        self.data = data
-        self.binaryData = binaryData
-        self.immutable = immutable
+        _storage = _Storage()
+        _storage.metadata = metadata
+        _storage.data = data
+        _storage.binaryData = binaryData
+        _storage.immutable = immutable
+    }
+
+    public static func == (left: ConfigMap, right: ConfigMap) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.metadata == right._storage.metadata
+            && left._storage.data == right._storage.data
+            && left._storage.binaryData == right._storage.binaryData
+            && left._storage.immutable == right._storage.immutable
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.metadata)
+        hasher.combine(_storage.data)
+        hasher.combine(_storage.binaryData)
+        hasher.combine(_storage.immutable)
     }
 }
 
 /// ConfigMapList is a list of config maps.
 public struct ConfigMapList: ProtoMessage {
     /// List metadata.
-    public var metadata: ListMeta? = nil
+    public var metadata: ListMeta? {
+        get { _storage.metadata }
+        set { _uniqueStorage().metadata = newValue }
+        _modify { yield &_uniqueStorage().metadata }
+    }
     /// The config maps.
-    public var items: [ConfigMap] = []
+    public var items: [ConfigMap] {
+        get { _storage.items }
+        set { _uniqueStorage().items = newValue }
+        _modify { yield &_uniqueStorage().items }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var metadata: ListMeta? = nil
+        var items: [ConfigMap] = []
+
+        init() {}
+
+        init(copying other: _Storage) {
+            metadata = other.metadata
+            items = other.items
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(metadata: ListMeta? = nil, items: [ConfigMap] = []) {
-        self.metadata = metadata
-        self.items = items
+        _storage = _Storage()
+        _storage.metadata = metadata
+        _storage.items = items
+    }
+
+    public static func == (left: ConfigMapList, right: ConfigMapList) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.metadata == right._storage.metadata
+            && left._storage.items == right._storage.items
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.metadata)
+        hasher.combine(_storage.items)
     }
 }
 
 /// Secret holds sensitive data as key/value pairs.
 public struct Secret: ProtoMessage {
     /// Standard object metadata.
-    public var metadata: ObjectMeta? = nil
+    public var metadata: ObjectMeta? {
+        get { _storage.metadata }
+        set { _uniqueStorage().metadata = newValue }
+        _modify { yield &_uniqueStorage().metadata }
+    }
     /// Values by key (base64 in JSON).
-    public var data: [String: [UInt8]] = [:]
+    public var data: [String: [UInt8]] {
+        get { _storage.data }
+        set { _uniqueStorage().data = newValue }
+        _modify { yield &_uniqueStorage().data }
+    }
     /// Kind of secret, such as "Opaque" or "kubernetes.io/service-account-token".
-    public var type: String? = nil
+    public var type: String? {
+        get { _storage.type }
+        set { _uniqueStorage().type = newValue }
+        _modify { yield &_uniqueStorage().type }
+    }
     /// Write-only text values merged into data on write.
-    public var stringData: [String: String] = [:]
+    public var stringData: [String: String] {
+        get { _storage.stringData }
+        set { _uniqueStorage().stringData = newValue }
+        _modify { yield &_uniqueStorage().stringData }
+    }
     /// Forbid changes to data once set.
-    public var immutable: Bool? = nil
+    public var immutable: Bool? {
+        get { _storage.immutable }
+        set { _uniqueStorage().immutable = newValue }
+        _modify { yield &_uniqueStorage().immutable }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var metadata: ObjectMeta? = nil
+        var data: [String: [UInt8]] = [:]
+        var type: String? = nil
+        var stringData: [String: String] = [:]
+        var immutable: Bool? = nil
+
+        init() {}
+
+        init(copying other: _Storage) {
+            metadata = other.metadata
+            data = other.data
+            type = other.type
+            stringData = other.stringData
+            immutable = other.immutable
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(
         metadata: ObjectMeta? = nil,
@@ -3132,46 +8036,148 @@ public struct Secret: ProtoMessage {
         stringData: [String: String] = [:],
         immutable: Bool? = nil
     ) {
-        self.metadata = metadata
-        self.data = data
-        self.type = type
-        self.stringData = stringData
-        self.immutable = immutable
+        _storage = _Storage()
+        _storage.metadata = metadata
+        _storage.data = data
+        _storage.type = type
+        _storage.stringData = stringData
+        _storage.immutable = immutable
+    }
+
+    public static func == (left: Secret, right: Secret) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.metadata == right._storage.metadata
+            && left._storage.data == right._storage.data
+            && left._storage.type == right._storage.type
+            && left._storage.stringData == right._storage.stringData
+            && left._storage.immutable == right._storage.immutable
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.metadata)
+        hasher.combine(_storage.data)
+        hasher.combine(_storage.type)
+        hasher.combine(_storage.stringData)
+        hasher.combine(_storage.immutable)
     }
 }
 
 /// SecretList is a list of secrets.
 public struct SecretList: ProtoMessage {
     /// List metadata.
-    public var metadata: ListMeta? = nil
+    public var metadata: ListMeta? {
+        get { _storage.metadata }
+        set { _uniqueStorage().metadata = newValue }
+        _modify { yield &_uniqueStorage().metadata }
+    }
     /// The secrets.
-    public var items: [Secret] = []
+    public var items: [Secret] {
+        get { _storage.items }
+        set { _uniqueStorage().items = newValue }
+        _modify { yield &_uniqueStorage().items }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var metadata: ListMeta? = nil
+        var items: [Secret] = []
+
+        init() {}
+
+        init(copying other: _Storage) {
+            metadata = other.metadata
+            items = other.items
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(metadata: ListMeta? = nil, items: [Secret] = []) {
-        self.metadata = metadata
-        self.items = items
+        _storage = _Storage()
+        _storage.metadata = metadata
+        _storage.items = items
+    }
+
+    public static func == (left: SecretList, right: SecretList) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.metadata == right._storage.metadata
+            && left._storage.items == right._storage.items
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.metadata)
+        hasher.combine(_storage.items)
     }
 }
 
 /// ServiceAccount is an identity for processes running in pods.
 public struct ServiceAccount: ProtoMessage {
     /// Standard object metadata.
-    public var metadata: ObjectMeta? = nil
+    public var metadata: ObjectMeta? {
+        get { _storage.metadata }
+        set { _uniqueStorage().metadata = newValue }
+        _modify { yield &_uniqueStorage().metadata }
+    }
     /// Secrets pods of this account may use.
     /// +patchMergeKey=name
     /// +patchStrategy=merge
     /// +listType=map
     /// +listMapKey=name
-    public var secrets: [ObjectReference] = []
+    public var secrets: [ObjectReference] {
+        get { _storage.secrets }
+        set { _uniqueStorage().secrets = newValue }
+        _modify { yield &_uniqueStorage().secrets }
+    }
     /// Registry credentials added to pods of this account.
     /// +listType=atomic
-    public var imagePullSecrets: [LocalObjectReference] = []
+    public var imagePullSecrets: [LocalObjectReference] {
+        get { _storage.imagePullSecrets }
+        set { _uniqueStorage().imagePullSecrets = newValue }
+        _modify { yield &_uniqueStorage().imagePullSecrets }
+    }
     /// Whether pods of this account get the token mounted by default.
-    public var automountServiceAccountToken: Bool? = nil
+    public var automountServiceAccountToken: Bool? {
+        get { _storage.automountServiceAccountToken }
+        set { _uniqueStorage().automountServiceAccountToken = newValue }
+        _modify { yield &_uniqueStorage().automountServiceAccountToken }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var metadata: ObjectMeta? = nil
+        var secrets: [ObjectReference] = []
+        var imagePullSecrets: [LocalObjectReference] = []
+        var automountServiceAccountToken: Bool? = nil
+
+        init() {}
+
+        init(copying other: _Storage) {
+            metadata = other.metadata
+            secrets = other.secrets
+            imagePullSecrets = other.imagePullSecrets
+            automountServiceAccountToken = other.automountServiceAccountToken
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(
         metadata: ObjectMeta? = nil,
@@ -3179,25 +8185,83 @@ public struct ServiceAccount: ProtoMessage {
         imagePullSecrets: [LocalObjectReference] = [],
         automountServiceAccountToken: Bool? = nil
     ) {
-        self.metadata = metadata
-        self.secrets = secrets
-        self.imagePullSecrets = imagePullSecrets
-        self.automountServiceAccountToken = automountServiceAccountToken
+        _storage = _Storage()
+        _storage.metadata = metadata
+        _storage.secrets = secrets
+        _storage.imagePullSecrets = imagePullSecrets
+        _storage.automountServiceAccountToken = automountServiceAccountToken
+    }
+
+    public static func == (left: ServiceAccount, right: ServiceAccount) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.metadata == right._storage.metadata
+            && left._storage.secrets == right._storage.secrets
+            && left._storage.imagePullSecrets == right._storage.imagePullSecrets
+            && left._storage.automountServiceAccountToken == right._storage.automountServiceAccountToken
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.metadata)
+        hasher.combine(_storage.secrets)
+        hasher.combine(_storage.imagePullSecrets)
+        hasher.combine(_storage.automountServiceAccountToken)
     }
 }
 
 /// ServiceAccountList is a list of service accounts.
 public struct ServiceAccountList: ProtoMessage {
     /// List metadata.
-    public var metadata: ListMeta? = nil
+    public var metadata: ListMeta? {
+        get { _storage.metadata }
+        set { _uniqueStorage().metadata = newValue }
+        _modify { yield &_uniqueStorage().metadata }
+    }
     /// The service accounts.
-    public var items: [ServiceAccount] = []
+    public var items: [ServiceAccount] {
+        get { _storage.items }
+        set { _uniqueStorage().items = newValue }
+        _modify { yield &_uniqueStorage().items }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var metadata: ListMeta? = nil
+        var items: [ServiceAccount] = []
+
+        init() {}
+
+        init(copying other: _Storage) {
+            metadata = other.metadata
+            items = other.items
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(metadata: ListMeta? = nil, items: [ServiceAccount] = []) {
-        self.metadata = metadata
-        self.items = items
+        _storage = _Storage()
+        _storage.metadata = metadata
+        _storage.items = items
+    }
+
+    public static func == (left: ServiceAccountList, right: ServiceAccountList) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.metadata == right._storage.metadata
+            && left._storage.items == right._storage.items
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.metadata)
+        hasher.combine(_storage.items)
     }
 }
 
@@ -3205,38 +8269,146 @@ public struct ServiceAccountList: ProtoMessage {
 public struct Event: ProtoMessage {
     /// Standard object metadata.
     /// +required
-    public var metadata: ObjectMeta? = nil
+    public var metadata: ObjectMeta? {
+        get { _storage.metadata }
+        set { _uniqueStorage().metadata = newValue }
+        _modify { yield &_uniqueStorage().metadata }
+    }
     /// The object the event is about.
     /// +required
-    public var involvedObject: ObjectReference? = nil
+    public var involvedObject: ObjectReference? {
+        get { _storage.involvedObject }
+        set { _uniqueStorage().involvedObject = newValue }
+        _modify { yield &_uniqueStorage().involvedObject }
+    }
     /// Short CamelCase reason, such as Scheduled, Pulled or BackOff.
-    public var reason: String? = nil
+    public var reason: String? {
+        get { _storage.reason }
+        set { _uniqueStorage().reason = newValue }
+        _modify { yield &_uniqueStorage().reason }
+    }
     /// Human-readable description.
-    public var message: String? = nil
+    public var message: String? {
+        get { _storage.message }
+        set { _uniqueStorage().message = newValue }
+        _modify { yield &_uniqueStorage().message }
+    }
     /// The component that reported it.
-    public var source: EventSource? = nil
+    public var source: EventSource? {
+        get { _storage.source }
+        set { _uniqueStorage().source = newValue }
+        _modify { yield &_uniqueStorage().source }
+    }
     /// When the event was first seen.
-    public var firstTimestamp: Time? = nil
+    public var firstTimestamp: Time? {
+        get { _storage.firstTimestamp }
+        set { _uniqueStorage().firstTimestamp = newValue }
+        _modify { yield &_uniqueStorage().firstTimestamp }
+    }
     /// When the event was most recently seen.
-    public var lastTimestamp: Time? = nil
+    public var lastTimestamp: Time? {
+        get { _storage.lastTimestamp }
+        set { _uniqueStorage().lastTimestamp = newValue }
+        _modify { yield &_uniqueStorage().lastTimestamp }
+    }
     /// How many times it was seen.
-    public var count: Int32? = nil
+    public var count: Int32? {
+        get { _storage.count }
+        set { _uniqueStorage().count = newValue }
+        _modify { yield &_uniqueStorage().count }
+    }
     /// "Normal" or "Warning".
-    public var type: String? = nil
+    public var type: String? {
+        get { _storage.type }
+        set { _uniqueStorage().type = newValue }
+        _modify { yield &_uniqueStorage().type }
+    }
     /// When the event was first observed, with microseconds.
-    public var eventTime: MicroTime? = nil
+    public var eventTime: MicroTime? {
+        get { _storage.eventTime }
+        set { _uniqueStorage().eventTime = newValue }
+        _modify { yield &_uniqueStorage().eventTime }
+    }
     /// Repetitions of the event when it recurs.
-    public var series: EventSeries? = nil
+    public var series: EventSeries? {
+        get { _storage.series }
+        set { _uniqueStorage().series = newValue }
+        _modify { yield &_uniqueStorage().series }
+    }
     /// What was done or failed, such as "Binding".
-    public var action: String? = nil
+    public var action: String? {
+        get { _storage.action }
+        set { _uniqueStorage().action = newValue }
+        _modify { yield &_uniqueStorage().action }
+    }
     /// A second object involved, such as the node a pod was bound to.
-    public var related: ObjectReference? = nil
+    public var related: ObjectReference? {
+        get { _storage.related }
+        set { _uniqueStorage().related = newValue }
+        _modify { yield &_uniqueStorage().related }
+    }
     /// Controller that reported the event, such as "skiff.io/scheduler".
-    public var reportingComponent: String? = nil
+    public var reportingComponent: String? {
+        get { _storage.reportingComponent }
+        set { _uniqueStorage().reportingComponent = newValue }
+        _modify { yield &_uniqueStorage().reportingComponent }
+    }
     /// Instance of that controller, such as its host name.
-    public var reportingInstance: String? = nil
+    public var reportingInstance: String? {
+        get { _storage.reportingInstance }
+        set { _uniqueStorage().reportingInstance = newValue }
+        _modify { yield &_uniqueStorage().reportingInstance }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var metadata: ObjectMeta? = nil
+        var involvedObject: ObjectReference? = nil
+        var reason: String? = nil
+        var message: String? = nil
+        var source: EventSource? = nil
+        var firstTimestamp: Time? = nil
+        var lastTimestamp: Time? = nil
+        var count: Int32? = nil
+        var type: String? = nil
+        var eventTime: MicroTime? = nil
+        var series: EventSeries? = nil
+        var action: String? = nil
+        var related: ObjectReference? = nil
+        var reportingComponent: String? = nil
+        var reportingInstance: String? = nil
+
+        init() {}
+
+        init(copying other: _Storage) {
+            metadata = other.metadata
+            involvedObject = other.involvedObject
+            reason = other.reason
+            message = other.message
+            source = other.source
+            firstTimestamp = other.firstTimestamp
+            lastTimestamp = other.lastTimestamp
+            count = other.count
+            type = other.type
+            eventTime = other.eventTime
+            series = other.series
+            action = other.action
+            related = other.related
+            reportingComponent = other.reportingComponent
+            reportingInstance = other.reportingInstance
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(
         metadata: ObjectMeta? = nil,
@@ -3255,36 +8427,116 @@ public struct Event: ProtoMessage {
         reportingComponent: String? = nil,
         reportingInstance: String? = nil
     ) {
-        self.metadata = metadata
-        self.involvedObject = involvedObject
-        self.reason = reason
-        self.message = message
-        self.source = source
-        self.firstTimestamp = firstTimestamp
-        self.lastTimestamp = lastTimestamp
-        self.count = count
-        self.type = type
-        self.eventTime = eventTime
-        self.series = series
-        self.action = action
-        self.related = related
-        self.reportingComponent = reportingComponent
-        self.reportingInstance = reportingInstance
+        _storage = _Storage()
+        _storage.metadata = metadata
+        _storage.involvedObject = involvedObject
+        _storage.reason = reason
+        _storage.message = message
+        _storage.source = source
+        _storage.firstTimestamp = firstTimestamp
+        _storage.lastTimestamp = lastTimestamp
+        _storage.count = count
+        _storage.type = type
+        _storage.eventTime = eventTime
+        _storage.series = series
+        _storage.action = action
+        _storage.related = related
+        _storage.reportingComponent = reportingComponent
+        _storage.reportingInstance = reportingInstance
+    }
+
+    public static func == (left: Event, right: Event) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.metadata == right._storage.metadata
+            && left._storage.involvedObject == right._storage.involvedObject
+            && left._storage.reason == right._storage.reason
+            && left._storage.message == right._storage.message
+            && left._storage.source == right._storage.source
+            && left._storage.firstTimestamp == right._storage.firstTimestamp
+            && left._storage.lastTimestamp == right._storage.lastTimestamp
+            && left._storage.count == right._storage.count
+            && left._storage.type == right._storage.type
+            && left._storage.eventTime == right._storage.eventTime
+            && left._storage.series == right._storage.series
+            && left._storage.action == right._storage.action
+            && left._storage.related == right._storage.related
+            && left._storage.reportingComponent == right._storage.reportingComponent
+            && left._storage.reportingInstance == right._storage.reportingInstance
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.metadata)
+        hasher.combine(_storage.involvedObject)
+        hasher.combine(_storage.reason)
+        hasher.combine(_storage.message)
+        hasher.combine(_storage.source)
+        hasher.combine(_storage.firstTimestamp)
+        hasher.combine(_storage.lastTimestamp)
+        hasher.combine(_storage.count)
+        hasher.combine(_storage.type)
+        hasher.combine(_storage.eventTime)
+        hasher.combine(_storage.series)
+        hasher.combine(_storage.action)
+        hasher.combine(_storage.related)
+        hasher.combine(_storage.reportingComponent)
+        hasher.combine(_storage.reportingInstance)
     }
 }
 
 /// EventList is a list of events.
 public struct EventList: ProtoMessage {
     /// List metadata.
-    public var metadata: ListMeta? = nil
+    public var metadata: ListMeta? {
+        get { _storage.metadata }
+        set { _uniqueStorage().metadata = newValue }
+        _modify { yield &_uniqueStorage().metadata }
+    }
     /// The events.
-    public var items: [Event] = []
+    public var items: [Event] {
+        get { _storage.items }
+        set { _uniqueStorage().items = newValue }
+        _modify { yield &_uniqueStorage().items }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var metadata: ListMeta? = nil
+        var items: [Event] = []
+
+        init() {}
+
+        init(copying other: _Storage) {
+            metadata = other.metadata
+            items = other.items
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(metadata: ListMeta? = nil, items: [Event] = []) {
-        self.metadata = metadata
-        self.items = items
+        _storage = _Storage()
+        _storage.metadata = metadata
+        _storage.items = items
+    }
+
+    public static func == (left: EventList, right: EventList) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.metadata == right._storage.metadata
+            && left._storage.items == right._storage.items
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.metadata)
+        hasher.combine(_storage.items)
     }
 }
 
@@ -3306,67 +8558,243 @@ public struct EventSource: ProtoMessage {
 /// EventSeries counts the repetitions of an event.
 public struct EventSeries: ProtoMessage {
     /// Repetitions seen so far.
-    public var count: Int32? = nil
+    public var count: Int32? {
+        get { _storage.count }
+        set { _uniqueStorage().count = newValue }
+        _modify { yield &_uniqueStorage().count }
+    }
     /// When the last repetition was seen.
-    public var lastObservedTime: MicroTime? = nil
+    public var lastObservedTime: MicroTime? {
+        get { _storage.lastObservedTime }
+        set { _uniqueStorage().lastObservedTime = newValue }
+        _modify { yield &_uniqueStorage().lastObservedTime }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var count: Int32? = nil
+        var lastObservedTime: MicroTime? = nil
+
+        init() {}
+
+        init(copying other: _Storage) {
+            count = other.count
+            lastObservedTime = other.lastObservedTime
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(count: Int32? = nil, lastObservedTime: MicroTime? = nil) {
-        self.count = count
-        self.lastObservedTime = lastObservedTime
+        _storage = _Storage()
+        _storage.count = count
+        _storage.lastObservedTime = lastObservedTime
+    }
+
+    public static func == (left: EventSeries, right: EventSeries) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.count == right._storage.count
+            && left._storage.lastObservedTime == right._storage.lastObservedTime
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.count)
+        hasher.combine(_storage.lastObservedTime)
     }
 }
 
 /// ReplicationController keeps a number of pod replicas running (the older form of ReplicaSet).
 public struct ReplicationController: ProtoMessage {
     /// Standard object metadata.
-    public var metadata: ObjectMeta? = nil
+    public var metadata: ObjectMeta? {
+        get { _storage.metadata }
+        set { _uniqueStorage().metadata = newValue }
+        _modify { yield &_uniqueStorage().metadata }
+    }
     /// Desired behavior.
-    public var spec: ReplicationControllerSpec? = nil
+    public var spec: ReplicationControllerSpec? {
+        get { _storage.spec }
+        set { _uniqueStorage().spec = newValue }
+        _modify { yield &_uniqueStorage().spec }
+    }
     /// Observed state.
-    public var status: ReplicationControllerStatus? = nil
+    public var status: ReplicationControllerStatus? {
+        get { _storage.status }
+        set { _uniqueStorage().status = newValue }
+        _modify { yield &_uniqueStorage().status }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var metadata: ObjectMeta? = nil
+        var spec: ReplicationControllerSpec? = nil
+        var status: ReplicationControllerStatus? = nil
+
+        init() {}
+
+        init(copying other: _Storage) {
+            metadata = other.metadata
+            spec = other.spec
+            status = other.status
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(
         metadata: ObjectMeta? = nil,
         spec: ReplicationControllerSpec? = nil,
         status: ReplicationControllerStatus? = nil
     ) {
-        self.metadata = metadata
-        self.spec = spec
-        self.status = status
+        _storage = _Storage()
+        _storage.metadata = metadata
+        _storage.spec = spec
+        _storage.status = status
+    }
+
+    public static func == (left: ReplicationController, right: ReplicationController) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.metadata == right._storage.metadata
+            && left._storage.spec == right._storage.spec
+            && left._storage.status == right._storage.status
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.metadata)
+        hasher.combine(_storage.spec)
+        hasher.combine(_storage.status)
     }
 }
 
 /// ReplicationControllerList is a list of replication controllers.
 public struct ReplicationControllerList: ProtoMessage {
     /// List metadata.
-    public var metadata: ListMeta? = nil
+    public var metadata: ListMeta? {
+        get { _storage.metadata }
+        set { _uniqueStorage().metadata = newValue }
+        _modify { yield &_uniqueStorage().metadata }
+    }
     /// The replication controllers.
-    public var items: [ReplicationController] = []
+    public var items: [ReplicationController] {
+        get { _storage.items }
+        set { _uniqueStorage().items = newValue }
+        _modify { yield &_uniqueStorage().items }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var metadata: ListMeta? = nil
+        var items: [ReplicationController] = []
+
+        init() {}
+
+        init(copying other: _Storage) {
+            metadata = other.metadata
+            items = other.items
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(metadata: ListMeta? = nil, items: [ReplicationController] = []) {
-        self.metadata = metadata
-        self.items = items
+        _storage = _Storage()
+        _storage.metadata = metadata
+        _storage.items = items
+    }
+
+    public static func == (left: ReplicationControllerList, right: ReplicationControllerList) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.metadata == right._storage.metadata
+            && left._storage.items == right._storage.items
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.metadata)
+        hasher.combine(_storage.items)
     }
 }
 
 /// ReplicationControllerSpec holds the desired behavior of a replication controller.
 public struct ReplicationControllerSpec: ProtoMessage {
     /// Number of pods wanted; default 1.
-    public var replicas: Int32? = nil
+    public var replicas: Int32? {
+        get { _storage.replicas }
+        set { _uniqueStorage().replicas = newValue }
+        _modify { yield &_uniqueStorage().replicas }
+    }
     /// Labels of the pods counted; default the template's labels.
-    public var selector: [String: String] = [:]
+    public var selector: [String: String] {
+        get { _storage.selector }
+        set { _uniqueStorage().selector = newValue }
+        _modify { yield &_uniqueStorage().selector }
+    }
     /// Template of the pods created.
-    public var template: PodTemplateSpec? = nil
+    public var template: PodTemplateSpec? {
+        get { _storage.template }
+        set { _uniqueStorage().template = newValue }
+        _modify { yield &_uniqueStorage().template }
+    }
     /// Seconds a new pod must be ready before it counts as available.
-    public var minReadySeconds: Int32? = nil
+    public var minReadySeconds: Int32? {
+        get { _storage.minReadySeconds }
+        set { _uniqueStorage().minReadySeconds = newValue }
+        _modify { yield &_uniqueStorage().minReadySeconds }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var replicas: Int32? = nil
+        var selector: [String: String] = [:]
+        var template: PodTemplateSpec? = nil
+        var minReadySeconds: Int32? = nil
+
+        init() {}
+
+        init(copying other: _Storage) {
+            replicas = other.replicas
+            selector = other.selector
+            template = other.template
+            minReadySeconds = other.minReadySeconds
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(
         replicas: Int32? = nil,
@@ -3374,33 +8802,103 @@ public struct ReplicationControllerSpec: ProtoMessage {
         template: PodTemplateSpec? = nil,
         minReadySeconds: Int32? = nil
     ) {
-        self.replicas = replicas
-        self.selector = selector
-        self.template = template
-        self.minReadySeconds = minReadySeconds
+        _storage = _Storage()
+        _storage.replicas = replicas
+        _storage.selector = selector
+        _storage.template = template
+        _storage.minReadySeconds = minReadySeconds
+    }
+
+    public static func == (left: ReplicationControllerSpec, right: ReplicationControllerSpec) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.replicas == right._storage.replicas
+            && left._storage.selector == right._storage.selector
+            && left._storage.template == right._storage.template
+            && left._storage.minReadySeconds == right._storage.minReadySeconds
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.replicas)
+        hasher.combine(_storage.selector)
+        hasher.combine(_storage.template)
+        hasher.combine(_storage.minReadySeconds)
     }
 }
 
 /// ReplicationControllerStatus is the observed state of a replication controller.
 public struct ReplicationControllerStatus: ProtoMessage {
     /// Pods that match the selector.
-    public var replicas: Int32? = nil
+    public var replicas: Int32? {
+        get { _storage.replicas }
+        set { _uniqueStorage().replicas = newValue }
+        _modify { yield &_uniqueStorage().replicas }
+    }
     /// Pods whose labels match the template's labels.
-    public var fullyLabeledReplicas: Int32? = nil
+    public var fullyLabeledReplicas: Int32? {
+        get { _storage.fullyLabeledReplicas }
+        set { _uniqueStorage().fullyLabeledReplicas = newValue }
+        _modify { yield &_uniqueStorage().fullyLabeledReplicas }
+    }
     /// The metadata.generation the status was computed from.
-    public var observedGeneration: Int64? = nil
+    public var observedGeneration: Int64? {
+        get { _storage.observedGeneration }
+        set { _uniqueStorage().observedGeneration = newValue }
+        _modify { yield &_uniqueStorage().observedGeneration }
+    }
     /// Pods that are ready.
-    public var readyReplicas: Int32? = nil
+    public var readyReplicas: Int32? {
+        get { _storage.readyReplicas }
+        set { _uniqueStorage().readyReplicas = newValue }
+        _modify { yield &_uniqueStorage().readyReplicas }
+    }
     /// Pods ready for at least minReadySeconds.
-    public var availableReplicas: Int32? = nil
+    public var availableReplicas: Int32? {
+        get { _storage.availableReplicas }
+        set { _uniqueStorage().availableReplicas = newValue }
+        _modify { yield &_uniqueStorage().availableReplicas }
+    }
     /// Conditions such as ReplicaFailure.
     /// +patchMergeKey=type
     /// +patchStrategy=merge
     /// +listType=map
     /// +listMapKey=type
-    public var conditions: [ReplicationControllerCondition] = []
+    public var conditions: [ReplicationControllerCondition] {
+        get { _storage.conditions }
+        set { _uniqueStorage().conditions = newValue }
+        _modify { yield &_uniqueStorage().conditions }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var replicas: Int32? = nil
+        var fullyLabeledReplicas: Int32? = nil
+        var observedGeneration: Int64? = nil
+        var readyReplicas: Int32? = nil
+        var availableReplicas: Int32? = nil
+        var conditions: [ReplicationControllerCondition] = []
+
+        init() {}
+
+        init(copying other: _Storage) {
+            replicas = other.replicas
+            fullyLabeledReplicas = other.fullyLabeledReplicas
+            observedGeneration = other.observedGeneration
+            readyReplicas = other.readyReplicas
+            availableReplicas = other.availableReplicas
+            conditions = other.conditions
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(
         replicas: Int32? = nil,
@@ -3410,12 +8908,32 @@ public struct ReplicationControllerStatus: ProtoMessage {
         availableReplicas: Int32? = nil,
         conditions: [ReplicationControllerCondition] = []
     ) {
-        self.replicas = replicas
-        self.fullyLabeledReplicas = fullyLabeledReplicas
-        self.observedGeneration = observedGeneration
-        self.readyReplicas = readyReplicas
-        self.availableReplicas = availableReplicas
-        self.conditions = conditions
+        _storage = _Storage()
+        _storage.replicas = replicas
+        _storage.fullyLabeledReplicas = fullyLabeledReplicas
+        _storage.observedGeneration = observedGeneration
+        _storage.readyReplicas = readyReplicas
+        _storage.availableReplicas = availableReplicas
+        _storage.conditions = conditions
+    }
+
+    public static func == (left: ReplicationControllerStatus, right: ReplicationControllerStatus) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.replicas == right._storage.replicas
+            && left._storage.fullyLabeledReplicas == right._storage.fullyLabeledReplicas
+            && left._storage.observedGeneration == right._storage.observedGeneration
+            && left._storage.readyReplicas == right._storage.readyReplicas
+            && left._storage.availableReplicas == right._storage.availableReplicas
+            && left._storage.conditions == right._storage.conditions
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.replicas)
+        hasher.combine(_storage.fullyLabeledReplicas)
+        hasher.combine(_storage.observedGeneration)
+        hasher.combine(_storage.readyReplicas)
+        hasher.combine(_storage.availableReplicas)
+        hasher.combine(_storage.conditions)
     }
 }
 
@@ -3423,18 +8941,66 @@ public struct ReplicationControllerStatus: ProtoMessage {
 public struct ReplicationControllerCondition: ProtoMessage {
     /// Type of the condition, such as ReplicaFailure.
     /// +required
-    public var type: String? = nil
+    public var type: String? {
+        get { _storage.type }
+        set { _uniqueStorage().type = newValue }
+        _modify { yield &_uniqueStorage().type }
+    }
     /// "True", "False" or "Unknown".
     /// +required
-    public var status: String? = nil
+    public var status: String? {
+        get { _storage.status }
+        set { _uniqueStorage().status = newValue }
+        _modify { yield &_uniqueStorage().status }
+    }
     /// When status last changed.
-    public var lastTransitionTime: Time? = nil
+    public var lastTransitionTime: Time? {
+        get { _storage.lastTransitionTime }
+        set { _uniqueStorage().lastTransitionTime = newValue }
+        _modify { yield &_uniqueStorage().lastTransitionTime }
+    }
     /// CamelCase reason for the last transition.
-    public var reason: String? = nil
+    public var reason: String? {
+        get { _storage.reason }
+        set { _uniqueStorage().reason = newValue }
+        _modify { yield &_uniqueStorage().reason }
+    }
     /// Human-readable detail about the last transition.
-    public var message: String? = nil
+    public var message: String? {
+        get { _storage.message }
+        set { _uniqueStorage().message = newValue }
+        _modify { yield &_uniqueStorage().message }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var type: String? = nil
+        var status: String? = nil
+        var lastTransitionTime: Time? = nil
+        var reason: String? = nil
+        var message: String? = nil
+
+        init() {}
+
+        init(copying other: _Storage) {
+            type = other.type
+            status = other.status
+            lastTransitionTime = other.lastTransitionTime
+            reason = other.reason
+            message = other.message
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(
         type: String? = nil,
@@ -3443,63 +9009,223 @@ public struct ReplicationControllerCondition: ProtoMessage {
         reason: String? = nil,
         message: String? = nil
     ) {
-        self.type = type
-        self.status = status
-        self.lastTransitionTime = lastTransitionTime
-        self.reason = reason
-        self.message = message
+        _storage = _Storage()
+        _storage.type = type
+        _storage.status = status
+        _storage.lastTransitionTime = lastTransitionTime
+        _storage.reason = reason
+        _storage.message = message
+    }
+
+    public static func == (left: ReplicationControllerCondition, right: ReplicationControllerCondition) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.type == right._storage.type
+            && left._storage.status == right._storage.status
+            && left._storage.lastTransitionTime == right._storage.lastTransitionTime
+            && left._storage.reason == right._storage.reason
+            && left._storage.message == right._storage.message
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.type)
+        hasher.combine(_storage.status)
+        hasher.combine(_storage.lastTransitionTime)
+        hasher.combine(_storage.reason)
+        hasher.combine(_storage.message)
     }
 }
 
 /// ResourceQuota caps the total resources and object counts of a namespace.
 public struct ResourceQuota: ProtoMessage {
     /// Standard object metadata.
-    public var metadata: ObjectMeta? = nil
+    public var metadata: ObjectMeta? {
+        get { _storage.metadata }
+        set { _uniqueStorage().metadata = newValue }
+        _modify { yield &_uniqueStorage().metadata }
+    }
     /// The caps.
-    public var spec: ResourceQuotaSpec? = nil
+    public var spec: ResourceQuotaSpec? {
+        get { _storage.spec }
+        set { _uniqueStorage().spec = newValue }
+        _modify { yield &_uniqueStorage().spec }
+    }
     /// Current usage against the caps.
-    public var status: ResourceQuotaStatus? = nil
+    public var status: ResourceQuotaStatus? {
+        get { _storage.status }
+        set { _uniqueStorage().status = newValue }
+        _modify { yield &_uniqueStorage().status }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var metadata: ObjectMeta? = nil
+        var spec: ResourceQuotaSpec? = nil
+        var status: ResourceQuotaStatus? = nil
+
+        init() {}
+
+        init(copying other: _Storage) {
+            metadata = other.metadata
+            spec = other.spec
+            status = other.status
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(metadata: ObjectMeta? = nil, spec: ResourceQuotaSpec? = nil, status: ResourceQuotaStatus? = nil) {
-        self.metadata = metadata
-        self.spec = spec
-        self.status = status
+        _storage = _Storage()
+        _storage.metadata = metadata
+        _storage.spec = spec
+        _storage.status = status
+    }
+
+    public static func == (left: ResourceQuota, right: ResourceQuota) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.metadata == right._storage.metadata
+            && left._storage.spec == right._storage.spec
+            && left._storage.status == right._storage.status
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.metadata)
+        hasher.combine(_storage.spec)
+        hasher.combine(_storage.status)
     }
 }
 
 /// ResourceQuotaList is a list of resource quotas.
 public struct ResourceQuotaList: ProtoMessage {
     /// List metadata.
-    public var metadata: ListMeta? = nil
+    public var metadata: ListMeta? {
+        get { _storage.metadata }
+        set { _uniqueStorage().metadata = newValue }
+        _modify { yield &_uniqueStorage().metadata }
+    }
     /// The resource quotas.
-    public var items: [ResourceQuota] = []
+    public var items: [ResourceQuota] {
+        get { _storage.items }
+        set { _uniqueStorage().items = newValue }
+        _modify { yield &_uniqueStorage().items }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var metadata: ListMeta? = nil
+        var items: [ResourceQuota] = []
+
+        init() {}
+
+        init(copying other: _Storage) {
+            metadata = other.metadata
+            items = other.items
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(metadata: ListMeta? = nil, items: [ResourceQuota] = []) {
-        self.metadata = metadata
-        self.items = items
+        _storage = _Storage()
+        _storage.metadata = metadata
+        _storage.items = items
+    }
+
+    public static func == (left: ResourceQuotaList, right: ResourceQuotaList) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.metadata == right._storage.metadata
+            && left._storage.items == right._storage.items
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.metadata)
+        hasher.combine(_storage.items)
     }
 }
 
 /// ResourceQuotaSpec holds the caps of a quota.
 public struct ResourceQuotaSpec: ProtoMessage {
     /// Cap per resource name, such as "requests.cpu", "limits.memory" or "count/pods".
-    public var hard: [String: Quantity] = [:]
+    public var hard: [String: Quantity] {
+        get { _storage.hard }
+        set { _uniqueStorage().hard = newValue }
+        _modify { yield &_uniqueStorage().hard }
+    }
     /// Which objects count, such as "Terminating" or "BestEffort"; empty means all.
     /// +listType=atomic
-    public var scopes: [String] = []
+    public var scopes: [String] {
+        get { _storage.scopes }
+        set { _uniqueStorage().scopes = newValue }
+        _modify { yield &_uniqueStorage().scopes }
+    }
     /// Which objects count, as expressions over scopes.
-    public var scopeSelector: ScopeSelector? = nil
+    public var scopeSelector: ScopeSelector? {
+        get { _storage.scopeSelector }
+        set { _uniqueStorage().scopeSelector = newValue }
+        _modify { yield &_uniqueStorage().scopeSelector }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var hard: [String: Quantity] = [:]
+        var scopes: [String] = []
+        var scopeSelector: ScopeSelector? = nil
+
+        init() {}
+
+        init(copying other: _Storage) {
+            hard = other.hard
+            scopes = other.scopes
+            scopeSelector = other.scopeSelector
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(hard: [String: Quantity] = [:], scopes: [String] = [], scopeSelector: ScopeSelector? = nil) {
-        self.hard = hard
-        self.scopes = scopes
-        self.scopeSelector = scopeSelector
+        _storage = _Storage()
+        _storage.hard = hard
+        _storage.scopes = scopes
+        _storage.scopeSelector = scopeSelector
+    }
+
+    public static func == (left: ResourceQuotaSpec, right: ResourceQuotaSpec) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.hard == right._storage.hard
+            && left._storage.scopes == right._storage.scopes
+            && left._storage.scopeSelector == right._storage.scopeSelector
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.hard)
+        hasher.combine(_storage.scopes)
+        hasher.combine(_storage.scopeSelector)
     }
 }
 
@@ -3555,30 +9281,114 @@ public struct ScopedResourceSelectorRequirement: ProtoMessage {
 /// LimitRange sets defaults and bounds for the resources of objects in a namespace.
 public struct LimitRange: ProtoMessage {
     /// Standard object metadata.
-    public var metadata: ObjectMeta? = nil
+    public var metadata: ObjectMeta? {
+        get { _storage.metadata }
+        set { _uniqueStorage().metadata = newValue }
+        _modify { yield &_uniqueStorage().metadata }
+    }
     /// The limits.
-    public var spec: LimitRangeSpec? = nil
+    public var spec: LimitRangeSpec? {
+        get { _storage.spec }
+        set { _uniqueStorage().spec = newValue }
+        _modify { yield &_uniqueStorage().spec }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var metadata: ObjectMeta? = nil
+        var spec: LimitRangeSpec? = nil
+
+        init() {}
+
+        init(copying other: _Storage) {
+            metadata = other.metadata
+            spec = other.spec
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(metadata: ObjectMeta? = nil, spec: LimitRangeSpec? = nil) {
-        self.metadata = metadata
-        self.spec = spec
+        _storage = _Storage()
+        _storage.metadata = metadata
+        _storage.spec = spec
+    }
+
+    public static func == (left: LimitRange, right: LimitRange) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.metadata == right._storage.metadata
+            && left._storage.spec == right._storage.spec
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.metadata)
+        hasher.combine(_storage.spec)
     }
 }
 
 /// LimitRangeList is a list of limit ranges.
 public struct LimitRangeList: ProtoMessage {
     /// List metadata.
-    public var metadata: ListMeta? = nil
+    public var metadata: ListMeta? {
+        get { _storage.metadata }
+        set { _uniqueStorage().metadata = newValue }
+        _modify { yield &_uniqueStorage().metadata }
+    }
     /// The limit ranges.
-    public var items: [LimitRange] = []
+    public var items: [LimitRange] {
+        get { _storage.items }
+        set { _uniqueStorage().items = newValue }
+        _modify { yield &_uniqueStorage().items }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var metadata: ListMeta? = nil
+        var items: [LimitRange] = []
+
+        init() {}
+
+        init(copying other: _Storage) {
+            metadata = other.metadata
+            items = other.items
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(metadata: ListMeta? = nil, items: [LimitRange] = []) {
-        self.metadata = metadata
-        self.items = items
+        _storage = _Storage()
+        _storage.metadata = metadata
+        _storage.items = items
+    }
+
+    public static func == (left: LimitRangeList, right: LimitRangeList) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.metadata == right._storage.metadata
+            && left._storage.items == right._storage.items
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.metadata)
+        hasher.combine(_storage.items)
     }
 }
 
@@ -3600,19 +9410,73 @@ public struct LimitRangeSpec: ProtoMessage {
 public struct LimitRangeItem: ProtoMessage {
     /// "Container", "Pod" or "PersistentVolumeClaim".
     /// +required
-    public var type: String? = nil
+    public var type: String? {
+        get { _storage.type }
+        set { _uniqueStorage().type = newValue }
+        _modify { yield &_uniqueStorage().type }
+    }
     /// Upper bound per resource.
-    public var max: [String: Quantity] = [:]
+    public var max: [String: Quantity] {
+        get { _storage.max }
+        set { _uniqueStorage().max = newValue }
+        _modify { yield &_uniqueStorage().max }
+    }
     /// Lower bound per resource.
-    public var min: [String: Quantity] = [:]
+    public var min: [String: Quantity] {
+        get { _storage.min }
+        set { _uniqueStorage().min = newValue }
+        _modify { yield &_uniqueStorage().min }
+    }
     /// Limit set when a container gives none.
-    public var `default`: [String: Quantity] = [:]
+    public var `default`: [String: Quantity] {
+        get { _storage.`default` }
+        set { _uniqueStorage().`default` = newValue }
+        _modify { yield &_uniqueStorage().`default` }
+    }
     /// Request set when a container gives none.
-    public var defaultRequest: [String: Quantity] = [:]
+    public var defaultRequest: [String: Quantity] {
+        get { _storage.defaultRequest }
+        set { _uniqueStorage().defaultRequest = newValue }
+        _modify { yield &_uniqueStorage().defaultRequest }
+    }
     /// Largest allowed ratio of limit to request per resource.
-    public var maxLimitRequestRatio: [String: Quantity] = [:]
+    public var maxLimitRequestRatio: [String: Quantity] {
+        get { _storage.maxLimitRequestRatio }
+        set { _uniqueStorage().maxLimitRequestRatio = newValue }
+        _modify { yield &_uniqueStorage().maxLimitRequestRatio }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var type: String? = nil
+        var max: [String: Quantity] = [:]
+        var min: [String: Quantity] = [:]
+        var `default`: [String: Quantity] = [:]
+        var defaultRequest: [String: Quantity] = [:]
+        var maxLimitRequestRatio: [String: Quantity] = [:]
+
+        init() {}
+
+        init(copying other: _Storage) {
+            type = other.type
+            max = other.max
+            min = other.min
+            `default` = other.default
+            defaultRequest = other.defaultRequest
+            maxLimitRequestRatio = other.maxLimitRequestRatio
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(
         type: String? = nil,
@@ -3622,72 +9486,256 @@ public struct LimitRangeItem: ProtoMessage {
         defaultRequest: [String: Quantity] = [:],
         maxLimitRequestRatio: [String: Quantity] = [:]
     ) {
-        self.type = type
-        self.max = max
-        self.min = min
-        self.default = `default`
-        self.defaultRequest = defaultRequest
-        self.maxLimitRequestRatio = maxLimitRequestRatio
+        _storage = _Storage()
+        _storage.type = type
+        _storage.max = max
+        _storage.min = min
+        _storage.default = `default`
+        _storage.defaultRequest = defaultRequest
+        _storage.maxLimitRequestRatio = maxLimitRequestRatio
+    }
+
+    public static func == (left: LimitRangeItem, right: LimitRangeItem) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.type == right._storage.type
+            && left._storage.max == right._storage.max
+            && left._storage.min == right._storage.min
+            && left._storage.default == right._storage.default
+            && left._storage.defaultRequest == right._storage.defaultRequest
+            && left._storage.maxLimitRequestRatio == right._storage.maxLimitRequestRatio
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.type)
+        hasher.combine(_storage.max)
+        hasher.combine(_storage.min)
+        hasher.combine(_storage.default)
+        hasher.combine(_storage.defaultRequest)
+        hasher.combine(_storage.maxLimitRequestRatio)
     }
 }
 
 /// PersistentVolume is a piece of storage in the cluster, bound to at most one claim.
 public struct PersistentVolume: ProtoMessage {
     /// Standard object metadata.
-    public var metadata: ObjectMeta? = nil
+    public var metadata: ObjectMeta? {
+        get { _storage.metadata }
+        set { _uniqueStorage().metadata = newValue }
+        _modify { yield &_uniqueStorage().metadata }
+    }
     /// The storage and how it may be used.
-    public var spec: PersistentVolumeSpec? = nil
+    public var spec: PersistentVolumeSpec? {
+        get { _storage.spec }
+        set { _uniqueStorage().spec = newValue }
+        _modify { yield &_uniqueStorage().spec }
+    }
     /// Observed state.
-    public var status: PersistentVolumeStatus? = nil
+    public var status: PersistentVolumeStatus? {
+        get { _storage.status }
+        set { _uniqueStorage().status = newValue }
+        _modify { yield &_uniqueStorage().status }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var metadata: ObjectMeta? = nil
+        var spec: PersistentVolumeSpec? = nil
+        var status: PersistentVolumeStatus? = nil
+
+        init() {}
+
+        init(copying other: _Storage) {
+            metadata = other.metadata
+            spec = other.spec
+            status = other.status
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(metadata: ObjectMeta? = nil, spec: PersistentVolumeSpec? = nil, status: PersistentVolumeStatus? = nil) {
-        self.metadata = metadata
-        self.spec = spec
-        self.status = status
+        _storage = _Storage()
+        _storage.metadata = metadata
+        _storage.spec = spec
+        _storage.status = status
+    }
+
+    public static func == (left: PersistentVolume, right: PersistentVolume) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.metadata == right._storage.metadata
+            && left._storage.spec == right._storage.spec
+            && left._storage.status == right._storage.status
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.metadata)
+        hasher.combine(_storage.spec)
+        hasher.combine(_storage.status)
     }
 }
 
 /// PersistentVolumeList is a list of persistent volumes.
 public struct PersistentVolumeList: ProtoMessage {
     /// List metadata.
-    public var metadata: ListMeta? = nil
+    public var metadata: ListMeta? {
+        get { _storage.metadata }
+        set { _uniqueStorage().metadata = newValue }
+        _modify { yield &_uniqueStorage().metadata }
+    }
     /// The persistent volumes.
-    public var items: [PersistentVolume] = []
+    public var items: [PersistentVolume] {
+        get { _storage.items }
+        set { _uniqueStorage().items = newValue }
+        _modify { yield &_uniqueStorage().items }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var metadata: ListMeta? = nil
+        var items: [PersistentVolume] = []
+
+        init() {}
+
+        init(copying other: _Storage) {
+            metadata = other.metadata
+            items = other.items
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(metadata: ListMeta? = nil, items: [PersistentVolume] = []) {
-        self.metadata = metadata
-        self.items = items
+        _storage = _Storage()
+        _storage.metadata = metadata
+        _storage.items = items
+    }
+
+    public static func == (left: PersistentVolumeList, right: PersistentVolumeList) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.metadata == right._storage.metadata
+            && left._storage.items == right._storage.items
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.metadata)
+        hasher.combine(_storage.items)
     }
 }
 
 /// PersistentVolumeSpec describes a persistent volume.
 public struct PersistentVolumeSpec: ProtoMessage {
     /// Size of the volume ("storage").
-    public var capacity: [String: Quantity] = [:]
+    public var capacity: [String: Quantity] {
+        get { _storage.capacity }
+        set { _uniqueStorage().capacity = newValue }
+        _modify { yield &_uniqueStorage().capacity }
+    }
     /// Inline in JSON: where the storage is.
-    public var persistentVolumeSource: PersistentVolumeSource? = nil
+    public var persistentVolumeSource: PersistentVolumeSource? {
+        get { _storage.persistentVolumeSource }
+        set { _uniqueStorage().persistentVolumeSource = newValue }
+        _modify { yield &_uniqueStorage().persistentVolumeSource }
+    }
     /// "ReadWriteOnce", "ReadOnlyMany", "ReadWriteMany" or "ReadWriteOncePod".
     /// +listType=atomic
-    public var accessModes: [String] = []
+    public var accessModes: [String] {
+        get { _storage.accessModes }
+        set { _uniqueStorage().accessModes = newValue }
+        _modify { yield &_uniqueStorage().accessModes }
+    }
     /// The claim the volume is bound to.
-    public var claimRef: ObjectReference? = nil
+    public var claimRef: ObjectReference? {
+        get { _storage.claimRef }
+        set { _uniqueStorage().claimRef = newValue }
+        _modify { yield &_uniqueStorage().claimRef }
+    }
     /// What happens when the claim goes: "Retain", "Delete" or "Recycle".
-    public var persistentVolumeReclaimPolicy: String? = nil
+    public var persistentVolumeReclaimPolicy: String? {
+        get { _storage.persistentVolumeReclaimPolicy }
+        set { _uniqueStorage().persistentVolumeReclaimPolicy = newValue }
+        _modify { yield &_uniqueStorage().persistentVolumeReclaimPolicy }
+    }
     /// Storage class the volume belongs to.
-    public var storageClassName: String? = nil
+    public var storageClassName: String? {
+        get { _storage.storageClassName }
+        set { _uniqueStorage().storageClassName = newValue }
+        _modify { yield &_uniqueStorage().storageClassName }
+    }
     /// Mount options, such as "ro" or "soft".
     /// +listType=atomic
-    public var mountOptions: [String] = []
+    public var mountOptions: [String] {
+        get { _storage.mountOptions }
+        set { _uniqueStorage().mountOptions = newValue }
+        _modify { yield &_uniqueStorage().mountOptions }
+    }
     /// "Filesystem" (default) or "Block".
-    public var volumeMode: String? = nil
+    public var volumeMode: String? {
+        get { _storage.volumeMode }
+        set { _uniqueStorage().volumeMode = newValue }
+        _modify { yield &_uniqueStorage().volumeMode }
+    }
     /// Nodes that can reach the volume.
-    public var nodeAffinity: VolumeNodeAffinity? = nil
+    public var nodeAffinity: VolumeNodeAffinity? {
+        get { _storage.nodeAffinity }
+        set { _uniqueStorage().nodeAffinity = newValue }
+        _modify { yield &_uniqueStorage().nodeAffinity }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var capacity: [String: Quantity] = [:]
+        var persistentVolumeSource: PersistentVolumeSource? = nil
+        var accessModes: [String] = []
+        var claimRef: ObjectReference? = nil
+        var persistentVolumeReclaimPolicy: String? = nil
+        var storageClassName: String? = nil
+        var mountOptions: [String] = []
+        var volumeMode: String? = nil
+        var nodeAffinity: VolumeNodeAffinity? = nil
+
+        init() {}
+
+        init(copying other: _Storage) {
+            capacity = other.capacity
+            persistentVolumeSource = other.persistentVolumeSource
+            accessModes = other.accessModes
+            claimRef = other.claimRef
+            persistentVolumeReclaimPolicy = other.persistentVolumeReclaimPolicy
+            storageClassName = other.storageClassName
+            mountOptions = other.mountOptions
+            volumeMode = other.volumeMode
+            nodeAffinity = other.nodeAffinity
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(
         capacity: [String: Quantity] = [:],
@@ -3700,30 +9748,98 @@ public struct PersistentVolumeSpec: ProtoMessage {
         volumeMode: String? = nil,
         nodeAffinity: VolumeNodeAffinity? = nil
     ) {
-        self.capacity = capacity
-        self.persistentVolumeSource = persistentVolumeSource
-        self.accessModes = accessModes
-        self.claimRef = claimRef
-        self.persistentVolumeReclaimPolicy = persistentVolumeReclaimPolicy
-        self.storageClassName = storageClassName
-        self.mountOptions = mountOptions
-        self.volumeMode = volumeMode
-        self.nodeAffinity = nodeAffinity
+        _storage = _Storage()
+        _storage.capacity = capacity
+        _storage.persistentVolumeSource = persistentVolumeSource
+        _storage.accessModes = accessModes
+        _storage.claimRef = claimRef
+        _storage.persistentVolumeReclaimPolicy = persistentVolumeReclaimPolicy
+        _storage.storageClassName = storageClassName
+        _storage.mountOptions = mountOptions
+        _storage.volumeMode = volumeMode
+        _storage.nodeAffinity = nodeAffinity
+    }
+
+    public static func == (left: PersistentVolumeSpec, right: PersistentVolumeSpec) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.capacity == right._storage.capacity
+            && left._storage.persistentVolumeSource == right._storage.persistentVolumeSource
+            && left._storage.accessModes == right._storage.accessModes
+            && left._storage.claimRef == right._storage.claimRef
+            && left._storage.persistentVolumeReclaimPolicy == right._storage.persistentVolumeReclaimPolicy
+            && left._storage.storageClassName == right._storage.storageClassName
+            && left._storage.mountOptions == right._storage.mountOptions
+            && left._storage.volumeMode == right._storage.volumeMode
+            && left._storage.nodeAffinity == right._storage.nodeAffinity
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.capacity)
+        hasher.combine(_storage.persistentVolumeSource)
+        hasher.combine(_storage.accessModes)
+        hasher.combine(_storage.claimRef)
+        hasher.combine(_storage.persistentVolumeReclaimPolicy)
+        hasher.combine(_storage.storageClassName)
+        hasher.combine(_storage.mountOptions)
+        hasher.combine(_storage.volumeMode)
+        hasher.combine(_storage.nodeAffinity)
     }
 }
 
 /// PersistentVolumeSource says where a persistent volume's storage is; exactly one is set.
 public struct PersistentVolumeSource: ProtoMessage {
     /// A directory of one node (for testing).
-    public var hostPath: HostPathVolumeSource? = nil
+    public var hostPath: HostPathVolumeSource? {
+        get { _storage.hostPath }
+        set { _uniqueStorage().hostPath = newValue }
+        _modify { yield &_uniqueStorage().hostPath }
+    }
     /// An NFS export.
-    public var nfs: NFSVolumeSource? = nil
+    public var nfs: NFSVolumeSource? {
+        get { _storage.nfs }
+        set { _uniqueStorage().nfs = newValue }
+        _modify { yield &_uniqueStorage().nfs }
+    }
     /// A local disk or directory of one node, with node affinity.
-    public var local: LocalVolumeSource? = nil
+    public var local: LocalVolumeSource? {
+        get { _storage.local }
+        set { _uniqueStorage().local = newValue }
+        _modify { yield &_uniqueStorage().local }
+    }
     /// A volume from a CSI driver.
-    public var csi: CSIPersistentVolumeSource? = nil
+    public var csi: CSIPersistentVolumeSource? {
+        get { _storage.csi }
+        set { _uniqueStorage().csi = newValue }
+        _modify { yield &_uniqueStorage().csi }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var hostPath: HostPathVolumeSource? = nil
+        var nfs: NFSVolumeSource? = nil
+        var local: LocalVolumeSource? = nil
+        var csi: CSIPersistentVolumeSource? = nil
+
+        init() {}
+
+        init(copying other: _Storage) {
+            hostPath = other.hostPath
+            nfs = other.nfs
+            local = other.local
+            csi = other.csi
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(
         hostPath: HostPathVolumeSource? = nil,
@@ -3731,10 +9847,26 @@ public struct PersistentVolumeSource: ProtoMessage {
         local: LocalVolumeSource? = nil,
         csi: CSIPersistentVolumeSource? = nil
     ) {
-        self.hostPath = hostPath
-        self.nfs = nfs
-        self.local = local
-        self.csi = csi
+        _storage = _Storage()
+        _storage.hostPath = hostPath
+        _storage.nfs = nfs
+        _storage.local = local
+        _storage.csi = csi
+    }
+
+    public static func == (left: PersistentVolumeSource, right: PersistentVolumeSource) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.hostPath == right._storage.hostPath
+            && left._storage.nfs == right._storage.nfs
+            && left._storage.local == right._storage.local
+            && left._storage.csi == right._storage.csi
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.hostPath)
+        hasher.combine(_storage.nfs)
+        hasher.combine(_storage.local)
+        hasher.combine(_storage.csi)
     }
 }
 
@@ -3758,24 +9890,90 @@ public struct LocalVolumeSource: ProtoMessage {
 public struct CSIPersistentVolumeSource: ProtoMessage {
     /// Name of the driver.
     /// +required
-    public var driver: String? = nil
+    public var driver: String? {
+        get { _storage.driver }
+        set { _uniqueStorage().driver = newValue }
+        _modify { yield &_uniqueStorage().driver }
+    }
     /// Identifier of the volume at the driver.
     /// +required
-    public var volumeHandle: String? = nil
+    public var volumeHandle: String? {
+        get { _storage.volumeHandle }
+        set { _uniqueStorage().volumeHandle = newValue }
+        _modify { yield &_uniqueStorage().volumeHandle }
+    }
     /// Mount read-only.
-    public var readOnly: Bool? = nil
+    public var readOnly: Bool? {
+        get { _storage.readOnly }
+        set { _uniqueStorage().readOnly = newValue }
+        _modify { yield &_uniqueStorage().readOnly }
+    }
     /// Filesystem type, such as "ext4".
-    public var fsType: String? = nil
+    public var fsType: String? {
+        get { _storage.fsType }
+        set { _uniqueStorage().fsType = newValue }
+        _modify { yield &_uniqueStorage().fsType }
+    }
     /// Driver-specific settings.
-    public var volumeAttributes: [String: String] = [:]
+    public var volumeAttributes: [String: String] {
+        get { _storage.volumeAttributes }
+        set { _uniqueStorage().volumeAttributes = newValue }
+        _modify { yield &_uniqueStorage().volumeAttributes }
+    }
     /// Secret passed to the driver on controller publish.
-    public var controllerPublishSecretRef: SecretReference? = nil
+    public var controllerPublishSecretRef: SecretReference? {
+        get { _storage.controllerPublishSecretRef }
+        set { _uniqueStorage().controllerPublishSecretRef = newValue }
+        _modify { yield &_uniqueStorage().controllerPublishSecretRef }
+    }
     /// Secret passed to the driver on node stage.
-    public var nodeStageSecretRef: SecretReference? = nil
+    public var nodeStageSecretRef: SecretReference? {
+        get { _storage.nodeStageSecretRef }
+        set { _uniqueStorage().nodeStageSecretRef = newValue }
+        _modify { yield &_uniqueStorage().nodeStageSecretRef }
+    }
     /// Secret passed to the driver on node publish.
-    public var nodePublishSecretRef: SecretReference? = nil
+    public var nodePublishSecretRef: SecretReference? {
+        get { _storage.nodePublishSecretRef }
+        set { _uniqueStorage().nodePublishSecretRef = newValue }
+        _modify { yield &_uniqueStorage().nodePublishSecretRef }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var driver: String? = nil
+        var volumeHandle: String? = nil
+        var readOnly: Bool? = nil
+        var fsType: String? = nil
+        var volumeAttributes: [String: String] = [:]
+        var controllerPublishSecretRef: SecretReference? = nil
+        var nodeStageSecretRef: SecretReference? = nil
+        var nodePublishSecretRef: SecretReference? = nil
+
+        init() {}
+
+        init(copying other: _Storage) {
+            driver = other.driver
+            volumeHandle = other.volumeHandle
+            readOnly = other.readOnly
+            fsType = other.fsType
+            volumeAttributes = other.volumeAttributes
+            controllerPublishSecretRef = other.controllerPublishSecretRef
+            nodeStageSecretRef = other.nodeStageSecretRef
+            nodePublishSecretRef = other.nodePublishSecretRef
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(
         driver: String? = nil,
@@ -3787,41 +9985,141 @@ public struct CSIPersistentVolumeSource: ProtoMessage {
         nodeStageSecretRef: SecretReference? = nil,
         nodePublishSecretRef: SecretReference? = nil
     ) {
-        self.driver = driver
-        self.volumeHandle = volumeHandle
-        self.readOnly = readOnly
-        self.fsType = fsType
-        self.volumeAttributes = volumeAttributes
-        self.controllerPublishSecretRef = controllerPublishSecretRef
-        self.nodeStageSecretRef = nodeStageSecretRef
-        self.nodePublishSecretRef = nodePublishSecretRef
+        _storage = _Storage()
+        _storage.driver = driver
+        _storage.volumeHandle = volumeHandle
+        _storage.readOnly = readOnly
+        _storage.fsType = fsType
+        _storage.volumeAttributes = volumeAttributes
+        _storage.controllerPublishSecretRef = controllerPublishSecretRef
+        _storage.nodeStageSecretRef = nodeStageSecretRef
+        _storage.nodePublishSecretRef = nodePublishSecretRef
+    }
+
+    public static func == (left: CSIPersistentVolumeSource, right: CSIPersistentVolumeSource) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.driver == right._storage.driver
+            && left._storage.volumeHandle == right._storage.volumeHandle
+            && left._storage.readOnly == right._storage.readOnly
+            && left._storage.fsType == right._storage.fsType
+            && left._storage.volumeAttributes == right._storage.volumeAttributes
+            && left._storage.controllerPublishSecretRef == right._storage.controllerPublishSecretRef
+            && left._storage.nodeStageSecretRef == right._storage.nodeStageSecretRef
+            && left._storage.nodePublishSecretRef == right._storage.nodePublishSecretRef
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.driver)
+        hasher.combine(_storage.volumeHandle)
+        hasher.combine(_storage.readOnly)
+        hasher.combine(_storage.fsType)
+        hasher.combine(_storage.volumeAttributes)
+        hasher.combine(_storage.controllerPublishSecretRef)
+        hasher.combine(_storage.nodeStageSecretRef)
+        hasher.combine(_storage.nodePublishSecretRef)
     }
 }
 
 /// VolumeNodeAffinity limits the nodes a volume can be used from.
 public struct VolumeNodeAffinity: ProtoMessage {
     /// Nodes that can reach the volume.
-    public var required: NodeSelector? = nil
+    public var required: NodeSelector? {
+        get { _storage.required }
+        set { _uniqueStorage().required = newValue }
+        _modify { yield &_uniqueStorage().required }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var required: NodeSelector? = nil
+
+        init() {}
+
+        init(copying other: _Storage) {
+            required = other.required
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(required: NodeSelector? = nil) {
-        self.required = required
+        _storage = _Storage()
+        _storage.required = required
+    }
+
+    public static func == (left: VolumeNodeAffinity, right: VolumeNodeAffinity) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.required == right._storage.required
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.required)
     }
 }
 
 /// PersistentVolumeStatus is the observed state of a persistent volume.
 public struct PersistentVolumeStatus: ProtoMessage {
     /// "Pending", "Available", "Bound", "Released" or "Failed".
-    public var phase: String? = nil
+    public var phase: String? {
+        get { _storage.phase }
+        set { _uniqueStorage().phase = newValue }
+        _modify { yield &_uniqueStorage().phase }
+    }
     /// Human-readable detail.
-    public var message: String? = nil
+    public var message: String? {
+        get { _storage.message }
+        set { _uniqueStorage().message = newValue }
+        _modify { yield &_uniqueStorage().message }
+    }
     /// CamelCase reason for a failure.
-    public var reason: String? = nil
+    public var reason: String? {
+        get { _storage.reason }
+        set { _uniqueStorage().reason = newValue }
+        _modify { yield &_uniqueStorage().reason }
+    }
     /// When phase last changed.
-    public var lastPhaseTransitionTime: Time? = nil
+    public var lastPhaseTransitionTime: Time? {
+        get { _storage.lastPhaseTransitionTime }
+        set { _uniqueStorage().lastPhaseTransitionTime = newValue }
+        _modify { yield &_uniqueStorage().lastPhaseTransitionTime }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var phase: String? = nil
+        var message: String? = nil
+        var reason: String? = nil
+        var lastPhaseTransitionTime: Time? = nil
+
+        init() {}
+
+        init(copying other: _Storage) {
+            phase = other.phase
+            message = other.message
+            reason = other.reason
+            lastPhaseTransitionTime = other.lastPhaseTransitionTime
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(
         phase: String? = nil,
@@ -3829,47 +10127,155 @@ public struct PersistentVolumeStatus: ProtoMessage {
         reason: String? = nil,
         lastPhaseTransitionTime: Time? = nil
     ) {
-        self.phase = phase
-        self.message = message
-        self.reason = reason
-        self.lastPhaseTransitionTime = lastPhaseTransitionTime
+        _storage = _Storage()
+        _storage.phase = phase
+        _storage.message = message
+        _storage.reason = reason
+        _storage.lastPhaseTransitionTime = lastPhaseTransitionTime
+    }
+
+    public static func == (left: PersistentVolumeStatus, right: PersistentVolumeStatus) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.phase == right._storage.phase
+            && left._storage.message == right._storage.message
+            && left._storage.reason == right._storage.reason
+            && left._storage.lastPhaseTransitionTime == right._storage.lastPhaseTransitionTime
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.phase)
+        hasher.combine(_storage.message)
+        hasher.combine(_storage.reason)
+        hasher.combine(_storage.lastPhaseTransitionTime)
     }
 }
 
 /// PersistentVolumeClaim is a request for storage by a user.
 public struct PersistentVolumeClaim: ProtoMessage {
     /// Standard object metadata.
-    public var metadata: ObjectMeta? = nil
+    public var metadata: ObjectMeta? {
+        get { _storage.metadata }
+        set { _uniqueStorage().metadata = newValue }
+        _modify { yield &_uniqueStorage().metadata }
+    }
     /// The storage wanted.
-    public var spec: PersistentVolumeClaimSpec? = nil
+    public var spec: PersistentVolumeClaimSpec? {
+        get { _storage.spec }
+        set { _uniqueStorage().spec = newValue }
+        _modify { yield &_uniqueStorage().spec }
+    }
     /// Observed state.
-    public var status: PersistentVolumeClaimStatus? = nil
+    public var status: PersistentVolumeClaimStatus? {
+        get { _storage.status }
+        set { _uniqueStorage().status = newValue }
+        _modify { yield &_uniqueStorage().status }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var metadata: ObjectMeta? = nil
+        var spec: PersistentVolumeClaimSpec? = nil
+        var status: PersistentVolumeClaimStatus? = nil
+
+        init() {}
+
+        init(copying other: _Storage) {
+            metadata = other.metadata
+            spec = other.spec
+            status = other.status
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(
         metadata: ObjectMeta? = nil,
         spec: PersistentVolumeClaimSpec? = nil,
         status: PersistentVolumeClaimStatus? = nil
     ) {
-        self.metadata = metadata
-        self.spec = spec
-        self.status = status
+        _storage = _Storage()
+        _storage.metadata = metadata
+        _storage.spec = spec
+        _storage.status = status
+    }
+
+    public static func == (left: PersistentVolumeClaim, right: PersistentVolumeClaim) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.metadata == right._storage.metadata
+            && left._storage.spec == right._storage.spec
+            && left._storage.status == right._storage.status
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.metadata)
+        hasher.combine(_storage.spec)
+        hasher.combine(_storage.status)
     }
 }
 
 /// PersistentVolumeClaimList is a list of claims.
 public struct PersistentVolumeClaimList: ProtoMessage {
     /// List metadata.
-    public var metadata: ListMeta? = nil
+    public var metadata: ListMeta? {
+        get { _storage.metadata }
+        set { _uniqueStorage().metadata = newValue }
+        _modify { yield &_uniqueStorage().metadata }
+    }
     /// The claims.
-    public var items: [PersistentVolumeClaim] = []
+    public var items: [PersistentVolumeClaim] {
+        get { _storage.items }
+        set { _uniqueStorage().items = newValue }
+        _modify { yield &_uniqueStorage().items }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var metadata: ListMeta? = nil
+        var items: [PersistentVolumeClaim] = []
+
+        init() {}
+
+        init(copying other: _Storage) {
+            metadata = other.metadata
+            items = other.items
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(metadata: ListMeta? = nil, items: [PersistentVolumeClaim] = []) {
-        self.metadata = metadata
-        self.items = items
+        _storage = _Storage()
+        _storage.metadata = metadata
+        _storage.items = items
+    }
+
+    public static func == (left: PersistentVolumeClaimList, right: PersistentVolumeClaimList) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.metadata == right._storage.metadata
+            && left._storage.items == right._storage.items
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.metadata)
+        hasher.combine(_storage.items)
     }
 }
 
@@ -3877,23 +10283,89 @@ public struct PersistentVolumeClaimList: ProtoMessage {
 public struct PersistentVolumeClaimSpec: ProtoMessage {
     /// Access modes wanted.
     /// +listType=atomic
-    public var accessModes: [String] = []
+    public var accessModes: [String] {
+        get { _storage.accessModes }
+        set { _uniqueStorage().accessModes = newValue }
+        _modify { yield &_uniqueStorage().accessModes }
+    }
     /// Size wanted ("storage" in requests).
-    public var resources: VolumeResourceRequirements? = nil
+    public var resources: VolumeResourceRequirements? {
+        get { _storage.resources }
+        set { _uniqueStorage().resources = newValue }
+        _modify { yield &_uniqueStorage().resources }
+    }
     /// Name of a specific volume to bind.
-    public var volumeName: String? = nil
+    public var volumeName: String? {
+        get { _storage.volumeName }
+        set { _uniqueStorage().volumeName = newValue }
+        _modify { yield &_uniqueStorage().volumeName }
+    }
     /// Labels of the volumes that may be bound.
-    public var selector: LabelSelector? = nil
+    public var selector: LabelSelector? {
+        get { _storage.selector }
+        set { _uniqueStorage().selector = newValue }
+        _modify { yield &_uniqueStorage().selector }
+    }
     /// Storage class wanted; "" means none, unset means the default class.
-    public var storageClassName: String? = nil
+    public var storageClassName: String? {
+        get { _storage.storageClassName }
+        set { _uniqueStorage().storageClassName = newValue }
+        _modify { yield &_uniqueStorage().storageClassName }
+    }
     /// "Filesystem" (default) or "Block".
-    public var volumeMode: String? = nil
+    public var volumeMode: String? {
+        get { _storage.volumeMode }
+        set { _uniqueStorage().volumeMode = newValue }
+        _modify { yield &_uniqueStorage().volumeMode }
+    }
     /// Object to fill the new volume from, such as a snapshot or another claim.
-    public var dataSource: TypedLocalObjectReference? = nil
+    public var dataSource: TypedLocalObjectReference? {
+        get { _storage.dataSource }
+        set { _uniqueStorage().dataSource = newValue }
+        _modify { yield &_uniqueStorage().dataSource }
+    }
     /// Like dataSource, possibly in another namespace.
-    public var dataSourceRef: TypedObjectReference? = nil
+    public var dataSourceRef: TypedObjectReference? {
+        get { _storage.dataSourceRef }
+        set { _uniqueStorage().dataSourceRef = newValue }
+        _modify { yield &_uniqueStorage().dataSourceRef }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var accessModes: [String] = []
+        var resources: VolumeResourceRequirements? = nil
+        var volumeName: String? = nil
+        var selector: LabelSelector? = nil
+        var storageClassName: String? = nil
+        var volumeMode: String? = nil
+        var dataSource: TypedLocalObjectReference? = nil
+        var dataSourceRef: TypedObjectReference? = nil
+
+        init() {}
+
+        init(copying other: _Storage) {
+            accessModes = other.accessModes
+            resources = other.resources
+            volumeName = other.volumeName
+            selector = other.selector
+            storageClassName = other.storageClassName
+            volumeMode = other.volumeMode
+            dataSource = other.dataSource
+            dataSourceRef = other.dataSourceRef
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(
         accessModes: [String] = [],
@@ -3905,14 +10377,38 @@ public struct PersistentVolumeClaimSpec: ProtoMessage {
         dataSource: TypedLocalObjectReference? = nil,
         dataSourceRef: TypedObjectReference? = nil
     ) {
-        self.accessModes = accessModes
-        self.resources = resources
-        self.volumeName = volumeName
-        self.selector = selector
-        self.storageClassName = storageClassName
-        self.volumeMode = volumeMode
-        self.dataSource = dataSource
-        self.dataSourceRef = dataSourceRef
+        _storage = _Storage()
+        _storage.accessModes = accessModes
+        _storage.resources = resources
+        _storage.volumeName = volumeName
+        _storage.selector = selector
+        _storage.storageClassName = storageClassName
+        _storage.volumeMode = volumeMode
+        _storage.dataSource = dataSource
+        _storage.dataSourceRef = dataSourceRef
+    }
+
+    public static func == (left: PersistentVolumeClaimSpec, right: PersistentVolumeClaimSpec) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.accessModes == right._storage.accessModes
+            && left._storage.resources == right._storage.resources
+            && left._storage.volumeName == right._storage.volumeName
+            && left._storage.selector == right._storage.selector
+            && left._storage.storageClassName == right._storage.storageClassName
+            && left._storage.volumeMode == right._storage.volumeMode
+            && left._storage.dataSource == right._storage.dataSource
+            && left._storage.dataSourceRef == right._storage.dataSourceRef
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.accessModes)
+        hasher.combine(_storage.resources)
+        hasher.combine(_storage.volumeName)
+        hasher.combine(_storage.selector)
+        hasher.combine(_storage.storageClassName)
+        hasher.combine(_storage.volumeMode)
+        hasher.combine(_storage.dataSource)
+        hasher.combine(_storage.dataSourceRef)
     }
 }
 
@@ -3966,20 +10462,74 @@ public struct PersistentVolumeClaimStatus: ProtoMessage {
 public struct PersistentVolumeClaimCondition: ProtoMessage {
     /// Type of the condition, such as Resizing.
     /// +required
-    public var type: String? = nil
+    public var type: String? {
+        get { _storage.type }
+        set { _uniqueStorage().type = newValue }
+        _modify { yield &_uniqueStorage().type }
+    }
     /// "True", "False" or "Unknown".
     /// +required
-    public var status: String? = nil
+    public var status: String? {
+        get { _storage.status }
+        set { _uniqueStorage().status = newValue }
+        _modify { yield &_uniqueStorage().status }
+    }
     /// When the condition was last checked.
-    public var lastProbeTime: Time? = nil
+    public var lastProbeTime: Time? {
+        get { _storage.lastProbeTime }
+        set { _uniqueStorage().lastProbeTime = newValue }
+        _modify { yield &_uniqueStorage().lastProbeTime }
+    }
     /// When status last changed.
-    public var lastTransitionTime: Time? = nil
+    public var lastTransitionTime: Time? {
+        get { _storage.lastTransitionTime }
+        set { _uniqueStorage().lastTransitionTime = newValue }
+        _modify { yield &_uniqueStorage().lastTransitionTime }
+    }
     /// CamelCase reason for the last transition.
-    public var reason: String? = nil
+    public var reason: String? {
+        get { _storage.reason }
+        set { _uniqueStorage().reason = newValue }
+        _modify { yield &_uniqueStorage().reason }
+    }
     /// Human-readable detail about the last transition.
-    public var message: String? = nil
+    public var message: String? {
+        get { _storage.message }
+        set { _uniqueStorage().message = newValue }
+        _modify { yield &_uniqueStorage().message }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var type: String? = nil
+        var status: String? = nil
+        var lastProbeTime: Time? = nil
+        var lastTransitionTime: Time? = nil
+        var reason: String? = nil
+        var message: String? = nil
+
+        init() {}
+
+        init(copying other: _Storage) {
+            type = other.type
+            status = other.status
+            lastProbeTime = other.lastProbeTime
+            lastTransitionTime = other.lastTransitionTime
+            reason = other.reason
+            message = other.message
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(
         type: String? = nil,
@@ -3989,27 +10539,89 @@ public struct PersistentVolumeClaimCondition: ProtoMessage {
         reason: String? = nil,
         message: String? = nil
     ) {
-        self.type = type
-        self.status = status
-        self.lastProbeTime = lastProbeTime
-        self.lastTransitionTime = lastTransitionTime
-        self.reason = reason
-        self.message = message
+        _storage = _Storage()
+        _storage.type = type
+        _storage.status = status
+        _storage.lastProbeTime = lastProbeTime
+        _storage.lastTransitionTime = lastTransitionTime
+        _storage.reason = reason
+        _storage.message = message
+    }
+
+    public static func == (left: PersistentVolumeClaimCondition, right: PersistentVolumeClaimCondition) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.type == right._storage.type
+            && left._storage.status == right._storage.status
+            && left._storage.lastProbeTime == right._storage.lastProbeTime
+            && left._storage.lastTransitionTime == right._storage.lastTransitionTime
+            && left._storage.reason == right._storage.reason
+            && left._storage.message == right._storage.message
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.type)
+        hasher.combine(_storage.status)
+        hasher.combine(_storage.lastProbeTime)
+        hasher.combine(_storage.lastTransitionTime)
+        hasher.combine(_storage.reason)
+        hasher.combine(_storage.message)
     }
 }
 
 /// PersistentVolumeClaimTemplate describes a claim to be created from it.
 public struct PersistentVolumeClaimTemplate: ProtoMessage {
     /// Labels and annotations of the claim.
-    public var metadata: ObjectMeta? = nil
+    public var metadata: ObjectMeta? {
+        get { _storage.metadata }
+        set { _uniqueStorage().metadata = newValue }
+        _modify { yield &_uniqueStorage().metadata }
+    }
     /// Spec of the claim.
-    public var spec: PersistentVolumeClaimSpec? = nil
+    public var spec: PersistentVolumeClaimSpec? {
+        get { _storage.spec }
+        set { _uniqueStorage().spec = newValue }
+        _modify { yield &_uniqueStorage().spec }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var metadata: ObjectMeta? = nil
+        var spec: PersistentVolumeClaimSpec? = nil
+
+        init() {}
+
+        init(copying other: _Storage) {
+            metadata = other.metadata
+            spec = other.spec
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(metadata: ObjectMeta? = nil, spec: PersistentVolumeClaimSpec? = nil) {
-        self.metadata = metadata
-        self.spec = spec
+        _storage = _Storage()
+        _storage.metadata = metadata
+        _storage.spec = spec
+    }
+
+    public static func == (left: PersistentVolumeClaimTemplate, right: PersistentVolumeClaimTemplate) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.metadata == right._storage.metadata
+            && left._storage.spec == right._storage.spec
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.metadata)
+        hasher.combine(_storage.spec)
     }
 }
 
@@ -4017,34 +10629,118 @@ public struct PersistentVolumeClaimTemplate: ProtoMessage {
 /// live by Skiff).
 public struct ComponentStatus: ProtoMessage {
     /// Standard object metadata; the name is the component's.
-    public var metadata: ObjectMeta? = nil
+    public var metadata: ObjectMeta? {
+        get { _storage.metadata }
+        set { _uniqueStorage().metadata = newValue }
+        _modify { yield &_uniqueStorage().metadata }
+    }
     /// Health conditions of the component.
     /// +patchMergeKey=type
     /// +patchStrategy=merge
     /// +listType=map
     /// +listMapKey=type
-    public var conditions: [ComponentCondition] = []
+    public var conditions: [ComponentCondition] {
+        get { _storage.conditions }
+        set { _uniqueStorage().conditions = newValue }
+        _modify { yield &_uniqueStorage().conditions }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var metadata: ObjectMeta? = nil
+        var conditions: [ComponentCondition] = []
+
+        init() {}
+
+        init(copying other: _Storage) {
+            metadata = other.metadata
+            conditions = other.conditions
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(metadata: ObjectMeta? = nil, conditions: [ComponentCondition] = []) {
-        self.metadata = metadata
-        self.conditions = conditions
+        _storage = _Storage()
+        _storage.metadata = metadata
+        _storage.conditions = conditions
+    }
+
+    public static func == (left: ComponentStatus, right: ComponentStatus) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.metadata == right._storage.metadata
+            && left._storage.conditions == right._storage.conditions
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.metadata)
+        hasher.combine(_storage.conditions)
     }
 }
 
 /// ComponentStatusList is a list of component statuses.
 public struct ComponentStatusList: ProtoMessage {
     /// List metadata.
-    public var metadata: ListMeta? = nil
+    public var metadata: ListMeta? {
+        get { _storage.metadata }
+        set { _uniqueStorage().metadata = newValue }
+        _modify { yield &_uniqueStorage().metadata }
+    }
     /// The component statuses.
-    public var items: [ComponentStatus] = []
+    public var items: [ComponentStatus] {
+        get { _storage.items }
+        set { _uniqueStorage().items = newValue }
+        _modify { yield &_uniqueStorage().items }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var metadata: ListMeta? = nil
+        var items: [ComponentStatus] = []
+
+        init() {}
+
+        init(copying other: _Storage) {
+            metadata = other.metadata
+            items = other.items
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(metadata: ListMeta? = nil, items: [ComponentStatus] = []) {
-        self.metadata = metadata
-        self.items = items
+        _storage = _Storage()
+        _storage.metadata = metadata
+        _storage.items = items
+    }
+
+    public static func == (left: ComponentStatusList, right: ComponentStatusList) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.metadata == right._storage.metadata
+            && left._storage.items == right._storage.items
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.metadata)
+        hasher.combine(_storage.items)
     }
 }
 
@@ -4074,27 +10770,105 @@ public struct ComponentCondition: ProtoMessage {
 /// PodLogOptions select what the log subresource returns.
 public struct PodLogOptions: ProtoMessage {
     /// Container to read; needed when the pod has several.
-    public var container: String? = nil
+    public var container: String? {
+        get { _storage.container }
+        set { _uniqueStorage().container = newValue }
+        _modify { yield &_uniqueStorage().container }
+    }
     /// Keep streaming new output.
-    public var follow: Bool? = nil
+    public var follow: Bool? {
+        get { _storage.follow }
+        set { _uniqueStorage().follow = newValue }
+        _modify { yield &_uniqueStorage().follow }
+    }
     /// Read the previous, terminated run of the container.
-    public var previous: Bool? = nil
+    public var previous: Bool? {
+        get { _storage.previous }
+        set { _uniqueStorage().previous = newValue }
+        _modify { yield &_uniqueStorage().previous }
+    }
     /// Only output from the last this many seconds.
-    public var sinceSeconds: Int64? = nil
+    public var sinceSeconds: Int64? {
+        get { _storage.sinceSeconds }
+        set { _uniqueStorage().sinceSeconds = newValue }
+        _modify { yield &_uniqueStorage().sinceSeconds }
+    }
     /// Only output since this time.
-    public var sinceTime: Time? = nil
+    public var sinceTime: Time? {
+        get { _storage.sinceTime }
+        set { _uniqueStorage().sinceTime = newValue }
+        _modify { yield &_uniqueStorage().sinceTime }
+    }
     /// Prefix each line with its RFC 3339 timestamp.
-    public var timestamps: Bool? = nil
+    public var timestamps: Bool? {
+        get { _storage.timestamps }
+        set { _uniqueStorage().timestamps = newValue }
+        _modify { yield &_uniqueStorage().timestamps }
+    }
     /// Only this many lines from the end.
-    public var tailLines: Int64? = nil
+    public var tailLines: Int64? {
+        get { _storage.tailLines }
+        set { _uniqueStorage().tailLines = newValue }
+        _modify { yield &_uniqueStorage().tailLines }
+    }
     /// Stop after this many bytes.
-    public var limitBytes: Int64? = nil
+    public var limitBytes: Int64? {
+        get { _storage.limitBytes }
+        set { _uniqueStorage().limitBytes = newValue }
+        _modify { yield &_uniqueStorage().limitBytes }
+    }
     /// Do not verify the node agent's serving certificate.
-    public var insecureSkipTLSVerifyBackend: Bool? = nil
+    public var insecureSkipTLSVerifyBackend: Bool? {
+        get { _storage.insecureSkipTLSVerifyBackend }
+        set { _uniqueStorage().insecureSkipTLSVerifyBackend = newValue }
+        _modify { yield &_uniqueStorage().insecureSkipTLSVerifyBackend }
+    }
     /// "All" (default), "Stdout" or "Stderr".
-    public var stream: String? = nil
+    public var stream: String? {
+        get { _storage.stream }
+        set { _uniqueStorage().stream = newValue }
+        _modify { yield &_uniqueStorage().stream }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var container: String? = nil
+        var follow: Bool? = nil
+        var previous: Bool? = nil
+        var sinceSeconds: Int64? = nil
+        var sinceTime: Time? = nil
+        var timestamps: Bool? = nil
+        var tailLines: Int64? = nil
+        var limitBytes: Int64? = nil
+        var insecureSkipTLSVerifyBackend: Bool? = nil
+        var stream: String? = nil
+
+        init() {}
+
+        init(copying other: _Storage) {
+            container = other.container
+            follow = other.follow
+            previous = other.previous
+            sinceSeconds = other.sinceSeconds
+            sinceTime = other.sinceTime
+            timestamps = other.timestamps
+            tailLines = other.tailLines
+            limitBytes = other.limitBytes
+            insecureSkipTLSVerifyBackend = other.insecureSkipTLSVerifyBackend
+            stream = other.stream
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(
         container: String? = nil,
@@ -4108,35 +10882,117 @@ public struct PodLogOptions: ProtoMessage {
         insecureSkipTLSVerifyBackend: Bool? = nil,
         stream: String? = nil
     ) {
-        self.container = container
-        self.follow = follow
-        self.previous = previous
-        self.sinceSeconds = sinceSeconds
-        self.sinceTime = sinceTime
-        self.timestamps = timestamps
-        self.tailLines = tailLines
-        self.limitBytes = limitBytes
-        self.insecureSkipTLSVerifyBackend = insecureSkipTLSVerifyBackend
-        self.stream = stream
+        _storage = _Storage()
+        _storage.container = container
+        _storage.follow = follow
+        _storage.previous = previous
+        _storage.sinceSeconds = sinceSeconds
+        _storage.sinceTime = sinceTime
+        _storage.timestamps = timestamps
+        _storage.tailLines = tailLines
+        _storage.limitBytes = limitBytes
+        _storage.insecureSkipTLSVerifyBackend = insecureSkipTLSVerifyBackend
+        _storage.stream = stream
+    }
+
+    public static func == (left: PodLogOptions, right: PodLogOptions) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.container == right._storage.container
+            && left._storage.follow == right._storage.follow
+            && left._storage.previous == right._storage.previous
+            && left._storage.sinceSeconds == right._storage.sinceSeconds
+            && left._storage.sinceTime == right._storage.sinceTime
+            && left._storage.timestamps == right._storage.timestamps
+            && left._storage.tailLines == right._storage.tailLines
+            && left._storage.limitBytes == right._storage.limitBytes
+            && left._storage.insecureSkipTLSVerifyBackend == right._storage.insecureSkipTLSVerifyBackend
+            && left._storage.stream == right._storage.stream
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.container)
+        hasher.combine(_storage.follow)
+        hasher.combine(_storage.previous)
+        hasher.combine(_storage.sinceSeconds)
+        hasher.combine(_storage.sinceTime)
+        hasher.combine(_storage.timestamps)
+        hasher.combine(_storage.tailLines)
+        hasher.combine(_storage.limitBytes)
+        hasher.combine(_storage.insecureSkipTLSVerifyBackend)
+        hasher.combine(_storage.stream)
     }
 }
 
 /// PodExecOptions select the command the exec subresource runs.
 public struct PodExecOptions: ProtoMessage {
     /// Attach standard input.
-    public var stdin: Bool? = nil
+    public var stdin: Bool? {
+        get { _storage.stdin }
+        set { _uniqueStorage().stdin = newValue }
+        _modify { yield &_uniqueStorage().stdin }
+    }
     /// Attach standard output.
-    public var stdout: Bool? = nil
+    public var stdout: Bool? {
+        get { _storage.stdout }
+        set { _uniqueStorage().stdout = newValue }
+        _modify { yield &_uniqueStorage().stdout }
+    }
     /// Attach standard error.
-    public var stderr: Bool? = nil
+    public var stderr: Bool? {
+        get { _storage.stderr }
+        set { _uniqueStorage().stderr = newValue }
+        _modify { yield &_uniqueStorage().stderr }
+    }
     /// Allocate a terminal.
-    public var tty: Bool? = nil
+    public var tty: Bool? {
+        get { _storage.tty }
+        set { _uniqueStorage().tty = newValue }
+        _modify { yield &_uniqueStorage().tty }
+    }
     /// Container to run in; needed when the pod has several.
-    public var container: String? = nil
+    public var container: String? {
+        get { _storage.container }
+        set { _uniqueStorage().container = newValue }
+        _modify { yield &_uniqueStorage().container }
+    }
     /// The command and its arguments.
-    public var command: [String] = []
+    public var command: [String] {
+        get { _storage.command }
+        set { _uniqueStorage().command = newValue }
+        _modify { yield &_uniqueStorage().command }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var stdin: Bool? = nil
+        var stdout: Bool? = nil
+        var stderr: Bool? = nil
+        var tty: Bool? = nil
+        var container: String? = nil
+        var command: [String] = []
+
+        init() {}
+
+        init(copying other: _Storage) {
+            stdin = other.stdin
+            stdout = other.stdout
+            stderr = other.stderr
+            tty = other.tty
+            container = other.container
+            command = other.command
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(
         stdin: Bool? = nil,
@@ -4146,29 +11002,97 @@ public struct PodExecOptions: ProtoMessage {
         container: String? = nil,
         command: [String] = []
     ) {
-        self.stdin = stdin
-        self.stdout = stdout
-        self.stderr = stderr
-        self.tty = tty
-        self.container = container
-        self.command = command
+        _storage = _Storage()
+        _storage.stdin = stdin
+        _storage.stdout = stdout
+        _storage.stderr = stderr
+        _storage.tty = tty
+        _storage.container = container
+        _storage.command = command
+    }
+
+    public static func == (left: PodExecOptions, right: PodExecOptions) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.stdin == right._storage.stdin
+            && left._storage.stdout == right._storage.stdout
+            && left._storage.stderr == right._storage.stderr
+            && left._storage.tty == right._storage.tty
+            && left._storage.container == right._storage.container
+            && left._storage.command == right._storage.command
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.stdin)
+        hasher.combine(_storage.stdout)
+        hasher.combine(_storage.stderr)
+        hasher.combine(_storage.tty)
+        hasher.combine(_storage.container)
+        hasher.combine(_storage.command)
     }
 }
 
 /// PodAttachOptions select the streams the attach subresource connects.
 public struct PodAttachOptions: ProtoMessage {
     /// Attach standard input.
-    public var stdin: Bool? = nil
+    public var stdin: Bool? {
+        get { _storage.stdin }
+        set { _uniqueStorage().stdin = newValue }
+        _modify { yield &_uniqueStorage().stdin }
+    }
     /// Attach standard output.
-    public var stdout: Bool? = nil
+    public var stdout: Bool? {
+        get { _storage.stdout }
+        set { _uniqueStorage().stdout = newValue }
+        _modify { yield &_uniqueStorage().stdout }
+    }
     /// Attach standard error.
-    public var stderr: Bool? = nil
+    public var stderr: Bool? {
+        get { _storage.stderr }
+        set { _uniqueStorage().stderr = newValue }
+        _modify { yield &_uniqueStorage().stderr }
+    }
     /// The container has a terminal.
-    public var tty: Bool? = nil
+    public var tty: Bool? {
+        get { _storage.tty }
+        set { _uniqueStorage().tty = newValue }
+        _modify { yield &_uniqueStorage().tty }
+    }
     /// Container to attach to; needed when the pod has several.
-    public var container: String? = nil
+    public var container: String? {
+        get { _storage.container }
+        set { _uniqueStorage().container = newValue }
+        _modify { yield &_uniqueStorage().container }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var stdin: Bool? = nil
+        var stdout: Bool? = nil
+        var stderr: Bool? = nil
+        var tty: Bool? = nil
+        var container: String? = nil
+
+        init() {}
+
+        init(copying other: _Storage) {
+            stdin = other.stdin
+            stdout = other.stdout
+            stderr = other.stderr
+            tty = other.tty
+            container = other.container
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(
         stdin: Bool? = nil,
@@ -4177,11 +11101,29 @@ public struct PodAttachOptions: ProtoMessage {
         tty: Bool? = nil,
         container: String? = nil
     ) {
-        self.stdin = stdin
-        self.stdout = stdout
-        self.stderr = stderr
-        self.tty = tty
-        self.container = container
+        _storage = _Storage()
+        _storage.stdin = stdin
+        _storage.stdout = stdout
+        _storage.stderr = stderr
+        _storage.tty = tty
+        _storage.container = container
+    }
+
+    public static func == (left: PodAttachOptions, right: PodAttachOptions) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.stdin == right._storage.stdin
+            && left._storage.stdout == right._storage.stdout
+            && left._storage.stderr == right._storage.stderr
+            && left._storage.tty == right._storage.tty
+            && left._storage.container == right._storage.container
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.stdin)
+        hasher.combine(_storage.stdout)
+        hasher.combine(_storage.stderr)
+        hasher.combine(_storage.tty)
+        hasher.combine(_storage.container)
     }
 }
 

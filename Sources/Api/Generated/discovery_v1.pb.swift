@@ -7,19 +7,61 @@ import Wire
 /// EndpointSlice lists some of the endpoints of a service (label kubernetes.io/service-name).
 public struct EndpointSlice: ProtoMessage {
     /// Standard object metadata.
-    public var metadata: ObjectMeta? = nil
+    public var metadata: ObjectMeta? {
+        get { _storage.metadata }
+        set { _uniqueStorage().metadata = newValue }
+        _modify { yield &_uniqueStorage().metadata }
+    }
     /// The endpoints.
     /// +required
     /// +listType=atomic
-    public var endpoints: [Endpoint] = []
+    public var endpoints: [Endpoint] {
+        get { _storage.endpoints }
+        set { _uniqueStorage().endpoints = newValue }
+        _modify { yield &_uniqueStorage().endpoints }
+    }
     /// Ports served by every endpoint.
     /// +listType=atomic
-    public var ports: [EndpointSlicePort] = []
+    public var ports: [EndpointSlicePort] {
+        get { _storage.ports }
+        set { _uniqueStorage().ports = newValue }
+        _modify { yield &_uniqueStorage().ports }
+    }
     /// "IPv4", "IPv6" or "FQDN"; it cannot change after creation.
     /// +required
-    public var addressType: String? = nil
+    public var addressType: String? {
+        get { _storage.addressType }
+        set { _uniqueStorage().addressType = newValue }
+        _modify { yield &_uniqueStorage().addressType }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var metadata: ObjectMeta? = nil
+        var endpoints: [Endpoint] = []
+        var ports: [EndpointSlicePort] = []
+        var addressType: String? = nil
+
+        init() {}
+
+        init(copying other: _Storage) {
+            metadata = other.metadata
+            endpoints = other.endpoints
+            ports = other.ports
+            addressType = other.addressType
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(
         metadata: ObjectMeta? = nil,
@@ -27,25 +69,83 @@ public struct EndpointSlice: ProtoMessage {
         ports: [EndpointSlicePort] = [],
         addressType: String? = nil
     ) {
-        self.metadata = metadata
-        self.endpoints = endpoints
-        self.ports = ports
-        self.addressType = addressType
+        _storage = _Storage()
+        _storage.metadata = metadata
+        _storage.endpoints = endpoints
+        _storage.ports = ports
+        _storage.addressType = addressType
+    }
+
+    public static func == (left: EndpointSlice, right: EndpointSlice) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.metadata == right._storage.metadata
+            && left._storage.endpoints == right._storage.endpoints
+            && left._storage.ports == right._storage.ports
+            && left._storage.addressType == right._storage.addressType
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.metadata)
+        hasher.combine(_storage.endpoints)
+        hasher.combine(_storage.ports)
+        hasher.combine(_storage.addressType)
     }
 }
 
 /// EndpointSliceList is a list of endpoint slices.
 public struct EndpointSliceList: ProtoMessage {
     /// List metadata.
-    public var metadata: ListMeta? = nil
+    public var metadata: ListMeta? {
+        get { _storage.metadata }
+        set { _uniqueStorage().metadata = newValue }
+        _modify { yield &_uniqueStorage().metadata }
+    }
     /// The endpoint slices.
-    public var items: [EndpointSlice] = []
+    public var items: [EndpointSlice] {
+        get { _storage.items }
+        set { _uniqueStorage().items = newValue }
+        _modify { yield &_uniqueStorage().items }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var metadata: ListMeta? = nil
+        var items: [EndpointSlice] = []
+
+        init() {}
+
+        init(copying other: _Storage) {
+            metadata = other.metadata
+            items = other.items
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(metadata: ListMeta? = nil, items: [EndpointSlice] = []) {
-        self.metadata = metadata
-        self.items = items
+        _storage = _Storage()
+        _storage.metadata = metadata
+        _storage.items = items
+    }
+
+    public static func == (left: EndpointSliceList, right: EndpointSliceList) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.metadata == right._storage.metadata
+            && left._storage.items == right._storage.items
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.metadata)
+        hasher.combine(_storage.items)
     }
 }
 
@@ -54,23 +154,89 @@ public struct Endpoint: ProtoMessage {
     /// Addresses of the backend, of the slice's address type; consumers use the first.
     /// +required
     /// +listType=set
-    public var addresses: [String] = []
+    public var addresses: [String] {
+        get { _storage.addresses }
+        set { _uniqueStorage().addresses = newValue }
+        _modify { yield &_uniqueStorage().addresses }
+    }
     /// Readiness of the backend.
-    public var conditions: EndpointConditions? = nil
+    public var conditions: EndpointConditions? {
+        get { _storage.conditions }
+        set { _uniqueStorage().conditions = newValue }
+        _modify { yield &_uniqueStorage().conditions }
+    }
     /// Host name of the backend, for DNS.
-    public var hostname: String? = nil
+    public var hostname: String? {
+        get { _storage.hostname }
+        set { _uniqueStorage().hostname = newValue }
+        _modify { yield &_uniqueStorage().hostname }
+    }
     /// The object (usually a pod) that serves at the addresses.
-    public var targetRef: ObjectReference? = nil
+    public var targetRef: ObjectReference? {
+        get { _storage.targetRef }
+        set { _uniqueStorage().targetRef = newValue }
+        _modify { yield &_uniqueStorage().targetRef }
+    }
     /// Deprecated topology labels.
-    public var deprecatedTopology: [String: String] = [:]
+    public var deprecatedTopology: [String: String] {
+        get { _storage.deprecatedTopology }
+        set { _uniqueStorage().deprecatedTopology = newValue }
+        _modify { yield &_uniqueStorage().deprecatedTopology }
+    }
     /// Node the backend runs on.
-    public var nodeName: String? = nil
+    public var nodeName: String? {
+        get { _storage.nodeName }
+        set { _uniqueStorage().nodeName = newValue }
+        _modify { yield &_uniqueStorage().nodeName }
+    }
     /// Zone the backend runs in.
-    public var zone: String? = nil
+    public var zone: String? {
+        get { _storage.zone }
+        set { _uniqueStorage().zone = newValue }
+        _modify { yield &_uniqueStorage().zone }
+    }
     /// Routing hints for topology-aware routing.
-    public var hints: EndpointHints? = nil
+    public var hints: EndpointHints? {
+        get { _storage.hints }
+        set { _uniqueStorage().hints = newValue }
+        _modify { yield &_uniqueStorage().hints }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var addresses: [String] = []
+        var conditions: EndpointConditions? = nil
+        var hostname: String? = nil
+        var targetRef: ObjectReference? = nil
+        var deprecatedTopology: [String: String] = [:]
+        var nodeName: String? = nil
+        var zone: String? = nil
+        var hints: EndpointHints? = nil
+
+        init() {}
+
+        init(copying other: _Storage) {
+            addresses = other.addresses
+            conditions = other.conditions
+            hostname = other.hostname
+            targetRef = other.targetRef
+            deprecatedTopology = other.deprecatedTopology
+            nodeName = other.nodeName
+            zone = other.zone
+            hints = other.hints
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(
         addresses: [String] = [],
@@ -82,14 +248,38 @@ public struct Endpoint: ProtoMessage {
         zone: String? = nil,
         hints: EndpointHints? = nil
     ) {
-        self.addresses = addresses
-        self.conditions = conditions
-        self.hostname = hostname
-        self.targetRef = targetRef
-        self.deprecatedTopology = deprecatedTopology
-        self.nodeName = nodeName
-        self.zone = zone
-        self.hints = hints
+        _storage = _Storage()
+        _storage.addresses = addresses
+        _storage.conditions = conditions
+        _storage.hostname = hostname
+        _storage.targetRef = targetRef
+        _storage.deprecatedTopology = deprecatedTopology
+        _storage.nodeName = nodeName
+        _storage.zone = zone
+        _storage.hints = hints
+    }
+
+    public static func == (left: Endpoint, right: Endpoint) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.addresses == right._storage.addresses
+            && left._storage.conditions == right._storage.conditions
+            && left._storage.hostname == right._storage.hostname
+            && left._storage.targetRef == right._storage.targetRef
+            && left._storage.deprecatedTopology == right._storage.deprecatedTopology
+            && left._storage.nodeName == right._storage.nodeName
+            && left._storage.zone == right._storage.zone
+            && left._storage.hints == right._storage.hints
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.addresses)
+        hasher.combine(_storage.conditions)
+        hasher.combine(_storage.hostname)
+        hasher.combine(_storage.targetRef)
+        hasher.combine(_storage.deprecatedTopology)
+        hasher.combine(_storage.nodeName)
+        hasher.combine(_storage.zone)
+        hasher.combine(_storage.hints)
     }
 }
 

@@ -39,46 +39,154 @@ public struct MicroTime: ProtoMessage {
 /// ownership.
 public struct ObjectMeta: ProtoMessage {
     /// Unique name within the namespace (or the cluster for cluster-scoped kinds).
-    public var name: String? = nil
+    public var name: String? {
+        get { _storage.name }
+        set { _uniqueStorage().name = newValue }
+        _modify { yield &_uniqueStorage().name }
+    }
     /// Prefix from which the server makes a unique name when name is empty on create.
-    public var generateName: String? = nil
+    public var generateName: String? {
+        get { _storage.generateName }
+        set { _uniqueStorage().generateName = newValue }
+        _modify { yield &_uniqueStorage().generateName }
+    }
     /// Namespace the object lives in; empty for cluster-scoped kinds.
-    public var namespace: String? = nil
+    public var namespace: String? {
+        get { _storage.namespace }
+        set { _uniqueStorage().namespace = newValue }
+        _modify { yield &_uniqueStorage().namespace }
+    }
     /// Deprecated URL of the object; never set by Skiff.
-    public var selfLink: String? = nil
+    public var selfLink: String? {
+        get { _storage.selfLink }
+        set { _uniqueStorage().selfLink = newValue }
+        _modify { yield &_uniqueStorage().selfLink }
+    }
     /// Identifier the server assigns on create, unique over the cluster's lifetime.
-    public var uid: String? = nil
+    public var uid: String? {
+        get { _storage.uid }
+        set { _uniqueStorage().uid = newValue }
+        _modify { yield &_uniqueStorage().uid }
+    }
     /// Opaque version of the object (the store's modification revision); an update must send the
     /// version it read.
-    public var resourceVersion: String? = nil
+    public var resourceVersion: String? {
+        get { _storage.resourceVersion }
+        set { _uniqueStorage().resourceVersion = newValue }
+        _modify { yield &_uniqueStorage().resourceVersion }
+    }
     /// Counter of changes to the desired state (spec), assigned by the server.
-    public var generation: Int64? = nil
+    public var generation: Int64? {
+        get { _storage.generation }
+        set { _uniqueStorage().generation = newValue }
+        _modify { yield &_uniqueStorage().generation }
+    }
     /// When the server created the object.
-    public var creationTimestamp: Time? = nil
+    public var creationTimestamp: Time? {
+        get { _storage.creationTimestamp }
+        set { _uniqueStorage().creationTimestamp = newValue }
+        _modify { yield &_uniqueStorage().creationTimestamp }
+    }
     /// When graceful deletion was requested; the object goes once its grace period ends and its
     /// finalizers are gone.
-    public var deletionTimestamp: Time? = nil
+    public var deletionTimestamp: Time? {
+        get { _storage.deletionTimestamp }
+        set { _uniqueStorage().deletionTimestamp = newValue }
+        _modify { yield &_uniqueStorage().deletionTimestamp }
+    }
     /// Seconds the object was given to terminate when deletion was requested.
-    public var deletionGracePeriodSeconds: Int64? = nil
+    public var deletionGracePeriodSeconds: Int64? {
+        get { _storage.deletionGracePeriodSeconds }
+        set { _uniqueStorage().deletionGracePeriodSeconds = newValue }
+        _modify { yield &_uniqueStorage().deletionGracePeriodSeconds }
+    }
     /// Key/value pairs that selectors match on.
-    public var labels: [String: String] = [:]
+    public var labels: [String: String] {
+        get { _storage.labels }
+        set { _uniqueStorage().labels = newValue }
+        _modify { yield &_uniqueStorage().labels }
+    }
     /// Key/value pairs for tools and people; never used for selection.
-    public var annotations: [String: String] = [:]
+    public var annotations: [String: String] {
+        get { _storage.annotations }
+        set { _uniqueStorage().annotations = newValue }
+        _modify { yield &_uniqueStorage().annotations }
+    }
     /// Objects this one depends on; the garbage collector deletes it when they are gone.
     /// +patchMergeKey=uid
     /// +patchStrategy=merge
     /// +listType=map
     /// +listMapKey=uid
-    public var ownerReferences: [OwnerReference] = []
+    public var ownerReferences: [OwnerReference] {
+        get { _storage.ownerReferences }
+        set { _uniqueStorage().ownerReferences = newValue }
+        _modify { yield &_uniqueStorage().ownerReferences }
+    }
     /// Names of pending clean-up steps; deletion waits until the list is empty.
     /// +patchStrategy=merge
     /// +listType=set
-    public var finalizers: [String] = []
+    public var finalizers: [String] {
+        get { _storage.finalizers }
+        set { _uniqueStorage().finalizers = newValue }
+        _modify { yield &_uniqueStorage().finalizers }
+    }
     /// Which manager (client) set which fields, for server-side apply.
     /// +listType=atomic
-    public var managedFields: [ManagedFieldsEntry] = []
+    public var managedFields: [ManagedFieldsEntry] {
+        get { _storage.managedFields }
+        set { _uniqueStorage().managedFields = newValue }
+        _modify { yield &_uniqueStorage().managedFields }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var name: String? = nil
+        var generateName: String? = nil
+        var namespace: String? = nil
+        var selfLink: String? = nil
+        var uid: String? = nil
+        var resourceVersion: String? = nil
+        var generation: Int64? = nil
+        var creationTimestamp: Time? = nil
+        var deletionTimestamp: Time? = nil
+        var deletionGracePeriodSeconds: Int64? = nil
+        var labels: [String: String] = [:]
+        var annotations: [String: String] = [:]
+        var ownerReferences: [OwnerReference] = []
+        var finalizers: [String] = []
+        var managedFields: [ManagedFieldsEntry] = []
+
+        init() {}
+
+        init(copying other: _Storage) {
+            name = other.name
+            generateName = other.generateName
+            namespace = other.namespace
+            selfLink = other.selfLink
+            uid = other.uid
+            resourceVersion = other.resourceVersion
+            generation = other.generation
+            creationTimestamp = other.creationTimestamp
+            deletionTimestamp = other.deletionTimestamp
+            deletionGracePeriodSeconds = other.deletionGracePeriodSeconds
+            labels = other.labels
+            annotations = other.annotations
+            ownerReferences = other.ownerReferences
+            finalizers = other.finalizers
+            managedFields = other.managedFields
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(
         name: String? = nil,
@@ -97,21 +205,59 @@ public struct ObjectMeta: ProtoMessage {
         finalizers: [String] = [],
         managedFields: [ManagedFieldsEntry] = []
     ) {
-        self.name = name
-        self.generateName = generateName
-        self.namespace = namespace
-        self.selfLink = selfLink
-        self.uid = uid
-        self.resourceVersion = resourceVersion
-        self.generation = generation
-        self.creationTimestamp = creationTimestamp
-        self.deletionTimestamp = deletionTimestamp
-        self.deletionGracePeriodSeconds = deletionGracePeriodSeconds
-        self.labels = labels
-        self.annotations = annotations
-        self.ownerReferences = ownerReferences
-        self.finalizers = finalizers
-        self.managedFields = managedFields
+        _storage = _Storage()
+        _storage.name = name
+        _storage.generateName = generateName
+        _storage.namespace = namespace
+        _storage.selfLink = selfLink
+        _storage.uid = uid
+        _storage.resourceVersion = resourceVersion
+        _storage.generation = generation
+        _storage.creationTimestamp = creationTimestamp
+        _storage.deletionTimestamp = deletionTimestamp
+        _storage.deletionGracePeriodSeconds = deletionGracePeriodSeconds
+        _storage.labels = labels
+        _storage.annotations = annotations
+        _storage.ownerReferences = ownerReferences
+        _storage.finalizers = finalizers
+        _storage.managedFields = managedFields
+    }
+
+    public static func == (left: ObjectMeta, right: ObjectMeta) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.name == right._storage.name
+            && left._storage.generateName == right._storage.generateName
+            && left._storage.namespace == right._storage.namespace
+            && left._storage.selfLink == right._storage.selfLink
+            && left._storage.uid == right._storage.uid
+            && left._storage.resourceVersion == right._storage.resourceVersion
+            && left._storage.generation == right._storage.generation
+            && left._storage.creationTimestamp == right._storage.creationTimestamp
+            && left._storage.deletionTimestamp == right._storage.deletionTimestamp
+            && left._storage.deletionGracePeriodSeconds == right._storage.deletionGracePeriodSeconds
+            && left._storage.labels == right._storage.labels
+            && left._storage.annotations == right._storage.annotations
+            && left._storage.ownerReferences == right._storage.ownerReferences
+            && left._storage.finalizers == right._storage.finalizers
+            && left._storage.managedFields == right._storage.managedFields
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.name)
+        hasher.combine(_storage.generateName)
+        hasher.combine(_storage.namespace)
+        hasher.combine(_storage.selfLink)
+        hasher.combine(_storage.uid)
+        hasher.combine(_storage.resourceVersion)
+        hasher.combine(_storage.generation)
+        hasher.combine(_storage.creationTimestamp)
+        hasher.combine(_storage.deletionTimestamp)
+        hasher.combine(_storage.deletionGracePeriodSeconds)
+        hasher.combine(_storage.labels)
+        hasher.combine(_storage.annotations)
+        hasher.combine(_storage.ownerReferences)
+        hasher.combine(_storage.finalizers)
+        hasher.combine(_storage.managedFields)
     }
 }
 
@@ -145,22 +291,76 @@ public struct ListMeta: ProtoMessage {
 public struct OwnerReference: ProtoMessage {
     /// Group/version of the owner, such as "apps/v1".
     /// +required
-    public var apiVersion: String? = nil
+    public var apiVersion: String? {
+        get { _storage.apiVersion }
+        set { _uniqueStorage().apiVersion = newValue }
+        _modify { yield &_uniqueStorage().apiVersion }
+    }
     /// Kind of the owner, such as "ReplicaSet".
     /// +required
-    public var kind: String? = nil
+    public var kind: String? {
+        get { _storage.kind }
+        set { _uniqueStorage().kind = newValue }
+        _modify { yield &_uniqueStorage().kind }
+    }
     /// Name of the owner, in the same namespace.
     /// +required
-    public var name: String? = nil
+    public var name: String? {
+        get { _storage.name }
+        set { _uniqueStorage().name = newValue }
+        _modify { yield &_uniqueStorage().name }
+    }
     /// UID of the owner; a re-created owner with the same name is a different owner.
     /// +required
-    public var uid: String? = nil
+    public var uid: String? {
+        get { _storage.uid }
+        set { _uniqueStorage().uid = newValue }
+        _modify { yield &_uniqueStorage().uid }
+    }
     /// True when the owner is the managing controller; at most one reference has it.
-    public var controller: Bool? = nil
+    public var controller: Bool? {
+        get { _storage.controller }
+        set { _uniqueStorage().controller = newValue }
+        _modify { yield &_uniqueStorage().controller }
+    }
     /// True when foreground deletion of the owner must wait for this object to go.
-    public var blockOwnerDeletion: Bool? = nil
+    public var blockOwnerDeletion: Bool? {
+        get { _storage.blockOwnerDeletion }
+        set { _uniqueStorage().blockOwnerDeletion = newValue }
+        _modify { yield &_uniqueStorage().blockOwnerDeletion }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var apiVersion: String? = nil
+        var kind: String? = nil
+        var name: String? = nil
+        var uid: String? = nil
+        var controller: Bool? = nil
+        var blockOwnerDeletion: Bool? = nil
+
+        init() {}
+
+        init(copying other: _Storage) {
+            apiVersion = other.apiVersion
+            kind = other.kind
+            name = other.name
+            uid = other.uid
+            controller = other.controller
+            blockOwnerDeletion = other.blockOwnerDeletion
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(
         apiVersion: String? = nil,
@@ -170,33 +370,113 @@ public struct OwnerReference: ProtoMessage {
         controller: Bool? = nil,
         blockOwnerDeletion: Bool? = nil
     ) {
-        self.apiVersion = apiVersion
-        self.kind = kind
-        self.name = name
-        self.uid = uid
-        self.controller = controller
-        self.blockOwnerDeletion = blockOwnerDeletion
+        _storage = _Storage()
+        _storage.apiVersion = apiVersion
+        _storage.kind = kind
+        _storage.name = name
+        _storage.uid = uid
+        _storage.controller = controller
+        _storage.blockOwnerDeletion = blockOwnerDeletion
+    }
+
+    public static func == (left: OwnerReference, right: OwnerReference) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.apiVersion == right._storage.apiVersion
+            && left._storage.kind == right._storage.kind
+            && left._storage.name == right._storage.name
+            && left._storage.uid == right._storage.uid
+            && left._storage.controller == right._storage.controller
+            && left._storage.blockOwnerDeletion == right._storage.blockOwnerDeletion
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.apiVersion)
+        hasher.combine(_storage.kind)
+        hasher.combine(_storage.name)
+        hasher.combine(_storage.uid)
+        hasher.combine(_storage.controller)
+        hasher.combine(_storage.blockOwnerDeletion)
     }
 }
 
 /// ManagedFieldsEntry records the fields one manager owns after an operation.
 public struct ManagedFieldsEntry: ProtoMessage {
     /// Name of the client that set the fields (the field manager).
-    public var manager: String? = nil
+    public var manager: String? {
+        get { _storage.manager }
+        set { _uniqueStorage().manager = newValue }
+        _modify { yield &_uniqueStorage().manager }
+    }
     /// "Apply" or "Update".
-    public var operation: String? = nil
+    public var operation: String? {
+        get { _storage.operation }
+        set { _uniqueStorage().operation = newValue }
+        _modify { yield &_uniqueStorage().operation }
+    }
     /// Group/version of the schema the field set refers to.
-    public var apiVersion: String? = nil
+    public var apiVersion: String? {
+        get { _storage.apiVersion }
+        set { _uniqueStorage().apiVersion = newValue }
+        _modify { yield &_uniqueStorage().apiVersion }
+    }
     /// When the entry last changed.
-    public var time: Time? = nil
+    public var time: Time? {
+        get { _storage.time }
+        set { _uniqueStorage().time = newValue }
+        _modify { yield &_uniqueStorage().time }
+    }
     /// Format of fieldsV1; only "FieldsV1" exists.
-    public var fieldsType: String? = nil
+    public var fieldsType: String? {
+        get { _storage.fieldsType }
+        set { _uniqueStorage().fieldsType = newValue }
+        _modify { yield &_uniqueStorage().fieldsType }
+    }
     /// The set of owned fields.
-    public var fieldsV1: FieldsV1? = nil
+    public var fieldsV1: FieldsV1? {
+        get { _storage.fieldsV1 }
+        set { _uniqueStorage().fieldsV1 = newValue }
+        _modify { yield &_uniqueStorage().fieldsV1 }
+    }
     /// Subresource the operation went through (e.g. "status"), empty for the main resource.
-    public var subresource: String? = nil
+    public var subresource: String? {
+        get { _storage.subresource }
+        set { _uniqueStorage().subresource = newValue }
+        _modify { yield &_uniqueStorage().subresource }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var manager: String? = nil
+        var operation: String? = nil
+        var apiVersion: String? = nil
+        var time: Time? = nil
+        var fieldsType: String? = nil
+        var fieldsV1: FieldsV1? = nil
+        var subresource: String? = nil
+
+        init() {}
+
+        init(copying other: _Storage) {
+            manager = other.manager
+            operation = other.operation
+            apiVersion = other.apiVersion
+            time = other.time
+            fieldsType = other.fieldsType
+            fieldsV1 = other.fieldsV1
+            subresource = other.subresource
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(
         manager: String? = nil,
@@ -207,13 +487,35 @@ public struct ManagedFieldsEntry: ProtoMessage {
         fieldsV1: FieldsV1? = nil,
         subresource: String? = nil
     ) {
-        self.manager = manager
-        self.operation = operation
-        self.apiVersion = apiVersion
-        self.time = time
-        self.fieldsType = fieldsType
-        self.fieldsV1 = fieldsV1
-        self.subresource = subresource
+        _storage = _Storage()
+        _storage.manager = manager
+        _storage.operation = operation
+        _storage.apiVersion = apiVersion
+        _storage.time = time
+        _storage.fieldsType = fieldsType
+        _storage.fieldsV1 = fieldsV1
+        _storage.subresource = subresource
+    }
+
+    public static func == (left: ManagedFieldsEntry, right: ManagedFieldsEntry) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.manager == right._storage.manager
+            && left._storage.operation == right._storage.operation
+            && left._storage.apiVersion == right._storage.apiVersion
+            && left._storage.time == right._storage.time
+            && left._storage.fieldsType == right._storage.fieldsType
+            && left._storage.fieldsV1 == right._storage.fieldsV1
+            && left._storage.subresource == right._storage.subresource
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.manager)
+        hasher.combine(_storage.operation)
+        hasher.combine(_storage.apiVersion)
+        hasher.combine(_storage.time)
+        hasher.combine(_storage.fieldsType)
+        hasher.combine(_storage.fieldsV1)
+        hasher.combine(_storage.subresource)
     }
 }
 
@@ -271,23 +573,77 @@ public struct LabelSelectorRequirement: ProtoMessage {
 public struct Condition: ProtoMessage {
     /// What the condition is about, in CamelCase (e.g. "Available").
     /// +required
-    public var type: String? = nil
+    public var type: String? {
+        get { _storage.type }
+        set { _uniqueStorage().type = newValue }
+        _modify { yield &_uniqueStorage().type }
+    }
     /// "True", "False" or "Unknown".
     /// +required
-    public var status: String? = nil
+    public var status: String? {
+        get { _storage.status }
+        set { _uniqueStorage().status = newValue }
+        _modify { yield &_uniqueStorage().status }
+    }
     /// The metadata.generation the condition was computed from.
-    public var observedGeneration: Int64? = nil
+    public var observedGeneration: Int64? {
+        get { _storage.observedGeneration }
+        set { _uniqueStorage().observedGeneration = newValue }
+        _modify { yield &_uniqueStorage().observedGeneration }
+    }
     /// When status last changed.
     /// +required
-    public var lastTransitionTime: Time? = nil
+    public var lastTransitionTime: Time? {
+        get { _storage.lastTransitionTime }
+        set { _uniqueStorage().lastTransitionTime = newValue }
+        _modify { yield &_uniqueStorage().lastTransitionTime }
+    }
     /// Machine-readable CamelCase reason for the last transition.
     /// +required
-    public var reason: String? = nil
+    public var reason: String? {
+        get { _storage.reason }
+        set { _uniqueStorage().reason = newValue }
+        _modify { yield &_uniqueStorage().reason }
+    }
     /// Human-readable detail about the last transition.
     /// +required
-    public var message: String? = nil
+    public var message: String? {
+        get { _storage.message }
+        set { _uniqueStorage().message = newValue }
+        _modify { yield &_uniqueStorage().message }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var type: String? = nil
+        var status: String? = nil
+        var observedGeneration: Int64? = nil
+        var lastTransitionTime: Time? = nil
+        var reason: String? = nil
+        var message: String? = nil
+
+        init() {}
+
+        init(copying other: _Storage) {
+            type = other.type
+            status = other.status
+            observedGeneration = other.observedGeneration
+            lastTransitionTime = other.lastTransitionTime
+            reason = other.reason
+            message = other.message
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(
         type: String? = nil,
@@ -297,31 +653,105 @@ public struct Condition: ProtoMessage {
         reason: String? = nil,
         message: String? = nil
     ) {
-        self.type = type
-        self.status = status
-        self.observedGeneration = observedGeneration
-        self.lastTransitionTime = lastTransitionTime
-        self.reason = reason
-        self.message = message
+        _storage = _Storage()
+        _storage.type = type
+        _storage.status = status
+        _storage.observedGeneration = observedGeneration
+        _storage.lastTransitionTime = lastTransitionTime
+        _storage.reason = reason
+        _storage.message = message
+    }
+
+    public static func == (left: Condition, right: Condition) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.type == right._storage.type
+            && left._storage.status == right._storage.status
+            && left._storage.observedGeneration == right._storage.observedGeneration
+            && left._storage.lastTransitionTime == right._storage.lastTransitionTime
+            && left._storage.reason == right._storage.reason
+            && left._storage.message == right._storage.message
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.type)
+        hasher.combine(_storage.status)
+        hasher.combine(_storage.observedGeneration)
+        hasher.combine(_storage.lastTransitionTime)
+        hasher.combine(_storage.reason)
+        hasher.combine(_storage.message)
     }
 }
 
 /// Status is the result of a call that returns no object: above all, every error.
 public struct Status: ProtoMessage {
     /// List metadata; normally empty.
-    public var metadata: ListMeta? = nil
+    public var metadata: ListMeta? {
+        get { _storage.metadata }
+        set { _uniqueStorage().metadata = newValue }
+        _modify { yield &_uniqueStorage().metadata }
+    }
     /// "Success" or "Failure".
-    public var status: String? = nil
+    public var status: String? {
+        get { _storage.status }
+        set { _uniqueStorage().status = newValue }
+        _modify { yield &_uniqueStorage().status }
+    }
     /// Human-readable description of the outcome.
-    public var message: String? = nil
+    public var message: String? {
+        get { _storage.message }
+        set { _uniqueStorage().message = newValue }
+        _modify { yield &_uniqueStorage().message }
+    }
     /// Machine-readable CamelCase cause, such as NotFound, AlreadyExists, Conflict, Invalid.
-    public var reason: String? = nil
+    public var reason: String? {
+        get { _storage.reason }
+        set { _uniqueStorage().reason = newValue }
+        _modify { yield &_uniqueStorage().reason }
+    }
     /// More about the object concerned and the individual causes.
-    public var details: StatusDetails? = nil
+    public var details: StatusDetails? {
+        get { _storage.details }
+        set { _uniqueStorage().details = newValue }
+        _modify { yield &_uniqueStorage().details }
+    }
     /// The HTTP status code the outcome corresponds to.
-    public var code: Int32? = nil
+    public var code: Int32? {
+        get { _storage.code }
+        set { _uniqueStorage().code = newValue }
+        _modify { yield &_uniqueStorage().code }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var metadata: ListMeta? = nil
+        var status: String? = nil
+        var message: String? = nil
+        var reason: String? = nil
+        var details: StatusDetails? = nil
+        var code: Int32? = nil
+
+        init() {}
+
+        init(copying other: _Storage) {
+            metadata = other.metadata
+            status = other.status
+            message = other.message
+            reason = other.reason
+            details = other.details
+            code = other.code
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(
         metadata: ListMeta? = nil,
@@ -331,32 +761,106 @@ public struct Status: ProtoMessage {
         details: StatusDetails? = nil,
         code: Int32? = nil
     ) {
-        self.metadata = metadata
-        self.status = status
-        self.message = message
-        self.reason = reason
-        self.details = details
-        self.code = code
+        _storage = _Storage()
+        _storage.metadata = metadata
+        _storage.status = status
+        _storage.message = message
+        _storage.reason = reason
+        _storage.details = details
+        _storage.code = code
+    }
+
+    public static func == (left: Status, right: Status) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.metadata == right._storage.metadata
+            && left._storage.status == right._storage.status
+            && left._storage.message == right._storage.message
+            && left._storage.reason == right._storage.reason
+            && left._storage.details == right._storage.details
+            && left._storage.code == right._storage.code
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.metadata)
+        hasher.combine(_storage.status)
+        hasher.combine(_storage.message)
+        hasher.combine(_storage.reason)
+        hasher.combine(_storage.details)
+        hasher.combine(_storage.code)
     }
 }
 
 /// StatusDetails says which object a Status is about and why, field by field.
 public struct StatusDetails: ProtoMessage {
     /// Name of the object concerned.
-    public var name: String? = nil
+    public var name: String? {
+        get { _storage.name }
+        set { _uniqueStorage().name = newValue }
+        _modify { yield &_uniqueStorage().name }
+    }
     /// API group of the object concerned.
-    public var group: String? = nil
+    public var group: String? {
+        get { _storage.group }
+        set { _uniqueStorage().group = newValue }
+        _modify { yield &_uniqueStorage().group }
+    }
     /// Kind (or resource) of the object concerned.
-    public var kind: String? = nil
+    public var kind: String? {
+        get { _storage.kind }
+        set { _uniqueStorage().kind = newValue }
+        _modify { yield &_uniqueStorage().kind }
+    }
     /// UID of the object concerned.
-    public var uid: String? = nil
+    public var uid: String? {
+        get { _storage.uid }
+        set { _uniqueStorage().uid = newValue }
+        _modify { yield &_uniqueStorage().uid }
+    }
     /// Individual causes, such as each invalid field.
     /// +listType=atomic
-    public var causes: [StatusCause] = []
+    public var causes: [StatusCause] {
+        get { _storage.causes }
+        set { _uniqueStorage().causes = newValue }
+        _modify { yield &_uniqueStorage().causes }
+    }
     /// Seconds the client should wait before retrying.
-    public var retryAfterSeconds: Int32? = nil
+    public var retryAfterSeconds: Int32? {
+        get { _storage.retryAfterSeconds }
+        set { _uniqueStorage().retryAfterSeconds = newValue }
+        _modify { yield &_uniqueStorage().retryAfterSeconds }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var name: String? = nil
+        var group: String? = nil
+        var kind: String? = nil
+        var uid: String? = nil
+        var causes: [StatusCause] = []
+        var retryAfterSeconds: Int32? = nil
+
+        init() {}
+
+        init(copying other: _Storage) {
+            name = other.name
+            group = other.group
+            kind = other.kind
+            uid = other.uid
+            causes = other.causes
+            retryAfterSeconds = other.retryAfterSeconds
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(
         name: String? = nil,
@@ -366,12 +870,32 @@ public struct StatusDetails: ProtoMessage {
         causes: [StatusCause] = [],
         retryAfterSeconds: Int32? = nil
     ) {
-        self.name = name
-        self.group = group
-        self.kind = kind
-        self.uid = uid
-        self.causes = causes
-        self.retryAfterSeconds = retryAfterSeconds
+        _storage = _Storage()
+        _storage.name = name
+        _storage.group = group
+        _storage.kind = kind
+        _storage.uid = uid
+        _storage.causes = causes
+        _storage.retryAfterSeconds = retryAfterSeconds
+    }
+
+    public static func == (left: StatusDetails, right: StatusDetails) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.name == right._storage.name
+            && left._storage.group == right._storage.group
+            && left._storage.kind == right._storage.kind
+            && left._storage.uid == right._storage.uid
+            && left._storage.causes == right._storage.causes
+            && left._storage.retryAfterSeconds == right._storage.retryAfterSeconds
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.name)
+        hasher.combine(_storage.group)
+        hasher.combine(_storage.kind)
+        hasher.combine(_storage.uid)
+        hasher.combine(_storage.causes)
+        hasher.combine(_storage.retryAfterSeconds)
     }
 }
 
@@ -411,17 +935,65 @@ public struct Preconditions: ProtoMessage {
 /// DeleteOptions tune a delete.
 public struct DeleteOptions: ProtoMessage {
     /// Seconds the object gets to terminate; 0 deletes at once; unset uses the kind's default.
-    public var gracePeriodSeconds: Int64? = nil
+    public var gracePeriodSeconds: Int64? {
+        get { _storage.gracePeriodSeconds }
+        set { _uniqueStorage().gracePeriodSeconds = newValue }
+        _modify { yield &_uniqueStorage().gracePeriodSeconds }
+    }
     /// Conditions that must hold or the delete fails with 409 Conflict.
-    public var preconditions: Preconditions? = nil
+    public var preconditions: Preconditions? {
+        get { _storage.preconditions }
+        set { _uniqueStorage().preconditions = newValue }
+        _modify { yield &_uniqueStorage().preconditions }
+    }
     /// Deprecated: true orphans dependents; use propagationPolicy.
-    public var orphanDependents: Bool? = nil
+    public var orphanDependents: Bool? {
+        get { _storage.orphanDependents }
+        set { _uniqueStorage().orphanDependents = newValue }
+        _modify { yield &_uniqueStorage().orphanDependents }
+    }
     /// What happens to dependents: "Orphan", "Background" or "Foreground".
-    public var propagationPolicy: String? = nil
+    public var propagationPolicy: String? {
+        get { _storage.propagationPolicy }
+        set { _uniqueStorage().propagationPolicy = newValue }
+        _modify { yield &_uniqueStorage().propagationPolicy }
+    }
     /// "All" to validate without persisting.
-    public var dryRun: [String] = []
+    public var dryRun: [String] {
+        get { _storage.dryRun }
+        set { _uniqueStorage().dryRun = newValue }
+        _modify { yield &_uniqueStorage().dryRun }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var gracePeriodSeconds: Int64? = nil
+        var preconditions: Preconditions? = nil
+        var orphanDependents: Bool? = nil
+        var propagationPolicy: String? = nil
+        var dryRun: [String] = []
+
+        init() {}
+
+        init(copying other: _Storage) {
+            gracePeriodSeconds = other.gracePeriodSeconds
+            preconditions = other.preconditions
+            orphanDependents = other.orphanDependents
+            propagationPolicy = other.propagationPolicy
+            dryRun = other.dryRun
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(
         gracePeriodSeconds: Int64? = nil,
@@ -430,38 +1002,134 @@ public struct DeleteOptions: ProtoMessage {
         propagationPolicy: String? = nil,
         dryRun: [String] = []
     ) {
-        self.gracePeriodSeconds = gracePeriodSeconds
-        self.preconditions = preconditions
-        self.orphanDependents = orphanDependents
-        self.propagationPolicy = propagationPolicy
-        self.dryRun = dryRun
+        _storage = _Storage()
+        _storage.gracePeriodSeconds = gracePeriodSeconds
+        _storage.preconditions = preconditions
+        _storage.orphanDependents = orphanDependents
+        _storage.propagationPolicy = propagationPolicy
+        _storage.dryRun = dryRun
+    }
+
+    public static func == (left: DeleteOptions, right: DeleteOptions) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.gracePeriodSeconds == right._storage.gracePeriodSeconds
+            && left._storage.preconditions == right._storage.preconditions
+            && left._storage.orphanDependents == right._storage.orphanDependents
+            && left._storage.propagationPolicy == right._storage.propagationPolicy
+            && left._storage.dryRun == right._storage.dryRun
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.gracePeriodSeconds)
+        hasher.combine(_storage.preconditions)
+        hasher.combine(_storage.orphanDependents)
+        hasher.combine(_storage.propagationPolicy)
+        hasher.combine(_storage.dryRun)
     }
 }
 
 /// ListOptions select and page the objects of a list or watch.
 public struct ListOptions: ProtoMessage {
     /// Label selector in text form, such as "app=web,tier!=db".
-    public var labelSelector: String? = nil
+    public var labelSelector: String? {
+        get { _storage.labelSelector }
+        set { _uniqueStorage().labelSelector = newValue }
+        _modify { yield &_uniqueStorage().labelSelector }
+    }
     /// Field selector in text form, such as "spec.nodeName=node-1".
-    public var fieldSelector: String? = nil
+    public var fieldSelector: String? {
+        get { _storage.fieldSelector }
+        set { _uniqueStorage().fieldSelector = newValue }
+        _modify { yield &_uniqueStorage().fieldSelector }
+    }
     /// Watch for changes instead of listing.
-    public var watch: Bool? = nil
+    public var watch: Bool? {
+        get { _storage.watch }
+        set { _uniqueStorage().watch = newValue }
+        _modify { yield &_uniqueStorage().watch }
+    }
     /// Ask for periodic BOOKMARK events carrying only a resourceVersion.
-    public var allowWatchBookmarks: Bool? = nil
+    public var allowWatchBookmarks: Bool? {
+        get { _storage.allowWatchBookmarks }
+        set { _uniqueStorage().allowWatchBookmarks = newValue }
+        _modify { yield &_uniqueStorage().allowWatchBookmarks }
+    }
     /// Version to list at or watch from; "0" accepts any cached version.
-    public var resourceVersion: String? = nil
+    public var resourceVersion: String? {
+        get { _storage.resourceVersion }
+        set { _uniqueStorage().resourceVersion = newValue }
+        _modify { yield &_uniqueStorage().resourceVersion }
+    }
     /// How resourceVersion is read: "Exact" or "NotOlderThan".
-    public var resourceVersionMatch: String? = nil
+    public var resourceVersionMatch: String? {
+        get { _storage.resourceVersionMatch }
+        set { _uniqueStorage().resourceVersionMatch = newValue }
+        _modify { yield &_uniqueStorage().resourceVersionMatch }
+    }
     /// Seconds after which the server ends the call.
-    public var timeoutSeconds: Int64? = nil
+    public var timeoutSeconds: Int64? {
+        get { _storage.timeoutSeconds }
+        set { _uniqueStorage().timeoutSeconds = newValue }
+        _modify { yield &_uniqueStorage().timeoutSeconds }
+    }
     /// Largest number of items in one page.
-    public var limit: Int64? = nil
+    public var limit: Int64? {
+        get { _storage.limit }
+        set { _uniqueStorage().limit = newValue }
+        _modify { yield &_uniqueStorage().limit }
+    }
     /// Token from a previous page's metadata.continue.
-    public var `continue`: String? = nil
+    public var `continue`: String? {
+        get { _storage.`continue` }
+        set { _uniqueStorage().`continue` = newValue }
+        _modify { yield &_uniqueStorage().`continue` }
+    }
     /// For a watch: start with synthetic ADDED events for the current state.
-    public var sendInitialEvents: Bool? = nil
+    public var sendInitialEvents: Bool? {
+        get { _storage.sendInitialEvents }
+        set { _uniqueStorage().sendInitialEvents = newValue }
+        _modify { yield &_uniqueStorage().sendInitialEvents }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var labelSelector: String? = nil
+        var fieldSelector: String? = nil
+        var watch: Bool? = nil
+        var allowWatchBookmarks: Bool? = nil
+        var resourceVersion: String? = nil
+        var resourceVersionMatch: String? = nil
+        var timeoutSeconds: Int64? = nil
+        var limit: Int64? = nil
+        var `continue`: String? = nil
+        var sendInitialEvents: Bool? = nil
+
+        init() {}
+
+        init(copying other: _Storage) {
+            labelSelector = other.labelSelector
+            fieldSelector = other.fieldSelector
+            watch = other.watch
+            allowWatchBookmarks = other.allowWatchBookmarks
+            resourceVersion = other.resourceVersion
+            resourceVersionMatch = other.resourceVersionMatch
+            timeoutSeconds = other.timeoutSeconds
+            limit = other.limit
+            `continue` = other.continue
+            sendInitialEvents = other.sendInitialEvents
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(
         labelSelector: String? = nil,
@@ -475,16 +1143,44 @@ public struct ListOptions: ProtoMessage {
         continue: String? = nil,
         sendInitialEvents: Bool? = nil
     ) {
-        self.labelSelector = labelSelector
-        self.fieldSelector = fieldSelector
-        self.watch = watch
-        self.allowWatchBookmarks = allowWatchBookmarks
-        self.resourceVersion = resourceVersion
-        self.resourceVersionMatch = resourceVersionMatch
-        self.timeoutSeconds = timeoutSeconds
-        self.limit = limit
-        self.continue = `continue`
-        self.sendInitialEvents = sendInitialEvents
+        _storage = _Storage()
+        _storage.labelSelector = labelSelector
+        _storage.fieldSelector = fieldSelector
+        _storage.watch = watch
+        _storage.allowWatchBookmarks = allowWatchBookmarks
+        _storage.resourceVersion = resourceVersion
+        _storage.resourceVersionMatch = resourceVersionMatch
+        _storage.timeoutSeconds = timeoutSeconds
+        _storage.limit = limit
+        _storage.continue = `continue`
+        _storage.sendInitialEvents = sendInitialEvents
+    }
+
+    public static func == (left: ListOptions, right: ListOptions) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.labelSelector == right._storage.labelSelector
+            && left._storage.fieldSelector == right._storage.fieldSelector
+            && left._storage.watch == right._storage.watch
+            && left._storage.allowWatchBookmarks == right._storage.allowWatchBookmarks
+            && left._storage.resourceVersion == right._storage.resourceVersion
+            && left._storage.resourceVersionMatch == right._storage.resourceVersionMatch
+            && left._storage.timeoutSeconds == right._storage.timeoutSeconds
+            && left._storage.limit == right._storage.limit
+            && left._storage.continue == right._storage.continue
+            && left._storage.sendInitialEvents == right._storage.sendInitialEvents
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.labelSelector)
+        hasher.combine(_storage.fieldSelector)
+        hasher.combine(_storage.watch)
+        hasher.combine(_storage.allowWatchBookmarks)
+        hasher.combine(_storage.resourceVersion)
+        hasher.combine(_storage.resourceVersionMatch)
+        hasher.combine(_storage.timeoutSeconds)
+        hasher.combine(_storage.limit)
+        hasher.combine(_storage.continue)
+        hasher.combine(_storage.sendInitialEvents)
     }
 }
 
@@ -565,42 +1261,160 @@ public struct PatchOptions: ProtoMessage {
 /// WatchEvent is one change delivered by a watch.
 public struct WatchEvent: ProtoMessage {
     /// ADDED, MODIFIED, DELETED, BOOKMARK or ERROR.
-    public var type: String? = nil
+    public var type: String? {
+        get { _storage.type }
+        set { _uniqueStorage().type = newValue }
+        _modify { yield &_uniqueStorage().type }
+    }
     /// The object after the change (before it, for DELETED); a Status for ERROR.
-    public var object: RawExtension? = nil
+    public var object: RawExtension? {
+        get { _storage.object }
+        set { _uniqueStorage().object = newValue }
+        _modify { yield &_uniqueStorage().object }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var type: String? = nil
+        var object: RawExtension? = nil
+
+        init() {}
+
+        init(copying other: _Storage) {
+            type = other.type
+            object = other.object
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(type: String? = nil, object: RawExtension? = nil) {
-        self.type = type
-        self.object = object
+        _storage = _Storage()
+        _storage.type = type
+        _storage.object = object
+    }
+
+    public static func == (left: WatchEvent, right: WatchEvent) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.type == right._storage.type
+            && left._storage.object == right._storage.object
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.type)
+        hasher.combine(_storage.object)
     }
 }
 
 /// PartialObjectMetadata is an object reduced to its metadata.
 public struct PartialObjectMetadata: ProtoMessage {
     /// The object's metadata.
-    public var metadata: ObjectMeta? = nil
+    public var metadata: ObjectMeta? {
+        get { _storage.metadata }
+        set { _uniqueStorage().metadata = newValue }
+        _modify { yield &_uniqueStorage().metadata }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var metadata: ObjectMeta? = nil
+
+        init() {}
+
+        init(copying other: _Storage) {
+            metadata = other.metadata
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(metadata: ObjectMeta? = nil) {
-        self.metadata = metadata
+        _storage = _Storage()
+        _storage.metadata = metadata
+    }
+
+    public static func == (left: PartialObjectMetadata, right: PartialObjectMetadata) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.metadata == right._storage.metadata
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.metadata)
     }
 }
 
 /// PartialObjectMetadataList is a list of objects reduced to their metadata.
 public struct PartialObjectMetadataList: ProtoMessage {
     /// List metadata.
-    public var metadata: ListMeta? = nil
+    public var metadata: ListMeta? {
+        get { _storage.metadata }
+        set { _uniqueStorage().metadata = newValue }
+        _modify { yield &_uniqueStorage().metadata }
+    }
     /// The objects.
-    public var items: [PartialObjectMetadata] = []
+    public var items: [PartialObjectMetadata] {
+        get { _storage.items }
+        set { _uniqueStorage().items = newValue }
+        _modify { yield &_uniqueStorage().items }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var metadata: ListMeta? = nil
+        var items: [PartialObjectMetadata] = []
+
+        init() {}
+
+        init(copying other: _Storage) {
+            metadata = other.metadata
+            items = other.items
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(metadata: ListMeta? = nil, items: [PartialObjectMetadata] = []) {
-        self.metadata = metadata
-        self.items = items
+        _storage = _Storage()
+        _storage.metadata = metadata
+        _storage.items = items
+    }
+
+    public static func == (left: PartialObjectMetadataList, right: PartialObjectMetadataList) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.metadata == right._storage.metadata
+            && left._storage.items == right._storage.items
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.metadata)
+        hasher.combine(_storage.items)
     }
 }
 
@@ -619,27 +1433,105 @@ public struct Verbs: ProtoMessage {
 /// APIResource describes one resource of a group/version for discovery.
 public struct APIResource: ProtoMessage {
     /// Plural resource name, such as "pods" or "pods/status".
-    public var name: String? = nil
+    public var name: String? {
+        get { _storage.name }
+        set { _uniqueStorage().name = newValue }
+        _modify { yield &_uniqueStorage().name }
+    }
     /// Singular name, such as "pod".
-    public var singularName: String? = nil
+    public var singularName: String? {
+        get { _storage.singularName }
+        set { _uniqueStorage().singularName = newValue }
+        _modify { yield &_uniqueStorage().singularName }
+    }
     /// True when objects of the resource live in namespaces.
-    public var namespaced: Bool? = nil
+    public var namespaced: Bool? {
+        get { _storage.namespaced }
+        set { _uniqueStorage().namespaced = newValue }
+        _modify { yield &_uniqueStorage().namespaced }
+    }
     /// Group of the resource when it differs from the enclosing list's.
-    public var group: String? = nil
+    public var group: String? {
+        get { _storage.group }
+        set { _uniqueStorage().group = newValue }
+        _modify { yield &_uniqueStorage().group }
+    }
     /// Version of the resource when it differs from the enclosing list's.
-    public var version: String? = nil
+    public var version: String? {
+        get { _storage.version }
+        set { _uniqueStorage().version = newValue }
+        _modify { yield &_uniqueStorage().version }
+    }
     /// Kind of the objects, such as "Pod".
-    public var kind: String? = nil
+    public var kind: String? {
+        get { _storage.kind }
+        set { _uniqueStorage().kind = newValue }
+        _modify { yield &_uniqueStorage().kind }
+    }
     /// Verbs the resource supports.
-    public var verbs: Verbs? = nil
+    public var verbs: Verbs? {
+        get { _storage.verbs }
+        set { _uniqueStorage().verbs = newValue }
+        _modify { yield &_uniqueStorage().verbs }
+    }
     /// Short names kubectl accepts, such as "po".
-    public var shortNames: [String] = []
+    public var shortNames: [String] {
+        get { _storage.shortNames }
+        set { _uniqueStorage().shortNames = newValue }
+        _modify { yield &_uniqueStorage().shortNames }
+    }
     /// Groupings such as "all" the resource belongs to.
-    public var categories: [String] = []
+    public var categories: [String] {
+        get { _storage.categories }
+        set { _uniqueStorage().categories = newValue }
+        _modify { yield &_uniqueStorage().categories }
+    }
     /// Hash of the storage version, for migration tools.
-    public var storageVersionHash: String? = nil
+    public var storageVersionHash: String? {
+        get { _storage.storageVersionHash }
+        set { _uniqueStorage().storageVersionHash = newValue }
+        _modify { yield &_uniqueStorage().storageVersionHash }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var name: String? = nil
+        var singularName: String? = nil
+        var namespaced: Bool? = nil
+        var group: String? = nil
+        var version: String? = nil
+        var kind: String? = nil
+        var verbs: Verbs? = nil
+        var shortNames: [String] = []
+        var categories: [String] = []
+        var storageVersionHash: String? = nil
+
+        init() {}
+
+        init(copying other: _Storage) {
+            name = other.name
+            singularName = other.singularName
+            namespaced = other.namespaced
+            group = other.group
+            version = other.version
+            kind = other.kind
+            verbs = other.verbs
+            shortNames = other.shortNames
+            categories = other.categories
+            storageVersionHash = other.storageVersionHash
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(
         name: String? = nil,
@@ -653,16 +1545,44 @@ public struct APIResource: ProtoMessage {
         categories: [String] = [],
         storageVersionHash: String? = nil
     ) {
-        self.name = name
-        self.singularName = singularName
-        self.namespaced = namespaced
-        self.group = group
-        self.version = version
-        self.kind = kind
-        self.verbs = verbs
-        self.shortNames = shortNames
-        self.categories = categories
-        self.storageVersionHash = storageVersionHash
+        _storage = _Storage()
+        _storage.name = name
+        _storage.singularName = singularName
+        _storage.namespaced = namespaced
+        _storage.group = group
+        _storage.version = version
+        _storage.kind = kind
+        _storage.verbs = verbs
+        _storage.shortNames = shortNames
+        _storage.categories = categories
+        _storage.storageVersionHash = storageVersionHash
+    }
+
+    public static func == (left: APIResource, right: APIResource) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.name == right._storage.name
+            && left._storage.singularName == right._storage.singularName
+            && left._storage.namespaced == right._storage.namespaced
+            && left._storage.group == right._storage.group
+            && left._storage.version == right._storage.version
+            && left._storage.kind == right._storage.kind
+            && left._storage.verbs == right._storage.verbs
+            && left._storage.shortNames == right._storage.shortNames
+            && left._storage.categories == right._storage.categories
+            && left._storage.storageVersionHash == right._storage.storageVersionHash
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.name)
+        hasher.combine(_storage.singularName)
+        hasher.combine(_storage.namespaced)
+        hasher.combine(_storage.group)
+        hasher.combine(_storage.version)
+        hasher.combine(_storage.kind)
+        hasher.combine(_storage.verbs)
+        hasher.combine(_storage.shortNames)
+        hasher.combine(_storage.categories)
+        hasher.combine(_storage.storageVersionHash)
     }
 }
 
@@ -714,15 +1634,57 @@ public struct ServerAddressByClientCIDR: ProtoMessage {
 /// APIGroup describes one API group and its versions.
 public struct APIGroup: ProtoMessage {
     /// The group name, such as "apps".
-    public var name: String? = nil
+    public var name: String? {
+        get { _storage.name }
+        set { _uniqueStorage().name = newValue }
+        _modify { yield &_uniqueStorage().name }
+    }
     /// Versions the server serves.
-    public var versions: [GroupVersionForDiscovery] = []
+    public var versions: [GroupVersionForDiscovery] {
+        get { _storage.versions }
+        set { _uniqueStorage().versions = newValue }
+        _modify { yield &_uniqueStorage().versions }
+    }
     /// The version clients should prefer.
-    public var preferredVersion: GroupVersionForDiscovery? = nil
+    public var preferredVersion: GroupVersionForDiscovery? {
+        get { _storage.preferredVersion }
+        set { _uniqueStorage().preferredVersion = newValue }
+        _modify { yield &_uniqueStorage().preferredVersion }
+    }
     /// Addresses by client network.
-    public var serverAddressByClientCIDRs: [ServerAddressByClientCIDR] = []
+    public var serverAddressByClientCIDRs: [ServerAddressByClientCIDR] {
+        get { _storage.serverAddressByClientCIDRs }
+        set { _uniqueStorage().serverAddressByClientCIDRs = newValue }
+        _modify { yield &_uniqueStorage().serverAddressByClientCIDRs }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var name: String? = nil
+        var versions: [GroupVersionForDiscovery] = []
+        var preferredVersion: GroupVersionForDiscovery? = nil
+        var serverAddressByClientCIDRs: [ServerAddressByClientCIDR] = []
+
+        init() {}
+
+        init(copying other: _Storage) {
+            name = other.name
+            versions = other.versions
+            preferredVersion = other.preferredVersion
+            serverAddressByClientCIDRs = other.serverAddressByClientCIDRs
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(
         name: String? = nil,
@@ -730,10 +1692,26 @@ public struct APIGroup: ProtoMessage {
         preferredVersion: GroupVersionForDiscovery? = nil,
         serverAddressByClientCIDRs: [ServerAddressByClientCIDR] = []
     ) {
-        self.name = name
-        self.versions = versions
-        self.preferredVersion = preferredVersion
-        self.serverAddressByClientCIDRs = serverAddressByClientCIDRs
+        _storage = _Storage()
+        _storage.name = name
+        _storage.versions = versions
+        _storage.preferredVersion = preferredVersion
+        _storage.serverAddressByClientCIDRs = serverAddressByClientCIDRs
+    }
+
+    public static func == (left: APIGroup, right: APIGroup) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.name == right._storage.name
+            && left._storage.versions == right._storage.versions
+            && left._storage.preferredVersion == right._storage.preferredVersion
+            && left._storage.serverAddressByClientCIDRs == right._storage.serverAddressByClientCIDRs
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.name)
+        hasher.combine(_storage.versions)
+        hasher.combine(_storage.preferredVersion)
+        hasher.combine(_storage.serverAddressByClientCIDRs)
     }
 }
 

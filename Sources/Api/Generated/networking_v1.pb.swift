@@ -7,50 +7,184 @@ import Wire
 /// Ingress routes outside HTTP(S) traffic to services by host and path.
 public struct Ingress: ProtoMessage {
     /// Standard object metadata.
-    public var metadata: ObjectMeta? = nil
+    public var metadata: ObjectMeta? {
+        get { _storage.metadata }
+        set { _uniqueStorage().metadata = newValue }
+        _modify { yield &_uniqueStorage().metadata }
+    }
     /// Routing rules.
-    public var spec: IngressSpec? = nil
+    public var spec: IngressSpec? {
+        get { _storage.spec }
+        set { _uniqueStorage().spec = newValue }
+        _modify { yield &_uniqueStorage().spec }
+    }
     /// Observed state.
-    public var status: IngressStatus? = nil
+    public var status: IngressStatus? {
+        get { _storage.status }
+        set { _uniqueStorage().status = newValue }
+        _modify { yield &_uniqueStorage().status }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var metadata: ObjectMeta? = nil
+        var spec: IngressSpec? = nil
+        var status: IngressStatus? = nil
+
+        init() {}
+
+        init(copying other: _Storage) {
+            metadata = other.metadata
+            spec = other.spec
+            status = other.status
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(metadata: ObjectMeta? = nil, spec: IngressSpec? = nil, status: IngressStatus? = nil) {
-        self.metadata = metadata
-        self.spec = spec
-        self.status = status
+        _storage = _Storage()
+        _storage.metadata = metadata
+        _storage.spec = spec
+        _storage.status = status
+    }
+
+    public static func == (left: Ingress, right: Ingress) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.metadata == right._storage.metadata
+            && left._storage.spec == right._storage.spec
+            && left._storage.status == right._storage.status
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.metadata)
+        hasher.combine(_storage.spec)
+        hasher.combine(_storage.status)
     }
 }
 
 /// IngressList is a list of ingresses.
 public struct IngressList: ProtoMessage {
     /// List metadata.
-    public var metadata: ListMeta? = nil
+    public var metadata: ListMeta? {
+        get { _storage.metadata }
+        set { _uniqueStorage().metadata = newValue }
+        _modify { yield &_uniqueStorage().metadata }
+    }
     /// The ingresses.
-    public var items: [Ingress] = []
+    public var items: [Ingress] {
+        get { _storage.items }
+        set { _uniqueStorage().items = newValue }
+        _modify { yield &_uniqueStorage().items }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var metadata: ListMeta? = nil
+        var items: [Ingress] = []
+
+        init() {}
+
+        init(copying other: _Storage) {
+            metadata = other.metadata
+            items = other.items
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(metadata: ListMeta? = nil, items: [Ingress] = []) {
-        self.metadata = metadata
-        self.items = items
+        _storage = _Storage()
+        _storage.metadata = metadata
+        _storage.items = items
+    }
+
+    public static func == (left: IngressList, right: IngressList) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.metadata == right._storage.metadata
+            && left._storage.items == right._storage.items
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.metadata)
+        hasher.combine(_storage.items)
     }
 }
 
 /// IngressSpec holds the routing rules of an ingress.
 public struct IngressSpec: ProtoMessage {
     /// Backend for requests that match no rule.
-    public var defaultBackend: IngressBackend? = nil
+    public var defaultBackend: IngressBackend? {
+        get { _storage.defaultBackend }
+        set { _uniqueStorage().defaultBackend = newValue }
+        _modify { yield &_uniqueStorage().defaultBackend }
+    }
     /// TLS settings per set of hosts.
     /// +listType=atomic
-    public var tls: [IngressTLS] = []
+    public var tls: [IngressTLS] {
+        get { _storage.tls }
+        set { _uniqueStorage().tls = newValue }
+        _modify { yield &_uniqueStorage().tls }
+    }
     /// Rules by host.
     /// +listType=atomic
-    public var rules: [IngressRule] = []
+    public var rules: [IngressRule] {
+        get { _storage.rules }
+        set { _uniqueStorage().rules = newValue }
+        _modify { yield &_uniqueStorage().rules }
+    }
     /// IngressClass whose controller serves this ingress.
-    public var ingressClassName: String? = nil
+    public var ingressClassName: String? {
+        get { _storage.ingressClassName }
+        set { _uniqueStorage().ingressClassName = newValue }
+        _modify { yield &_uniqueStorage().ingressClassName }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var defaultBackend: IngressBackend? = nil
+        var tls: [IngressTLS] = []
+        var rules: [IngressRule] = []
+        var ingressClassName: String? = nil
+
+        init() {}
+
+        init(copying other: _Storage) {
+            defaultBackend = other.defaultBackend
+            tls = other.tls
+            rules = other.rules
+            ingressClassName = other.ingressClassName
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(
         defaultBackend: IngressBackend? = nil,
@@ -58,10 +192,26 @@ public struct IngressSpec: ProtoMessage {
         rules: [IngressRule] = [],
         ingressClassName: String? = nil
     ) {
-        self.defaultBackend = defaultBackend
-        self.tls = tls
-        self.rules = rules
-        self.ingressClassName = ingressClassName
+        _storage = _Storage()
+        _storage.defaultBackend = defaultBackend
+        _storage.tls = tls
+        _storage.rules = rules
+        _storage.ingressClassName = ingressClassName
+    }
+
+    public static func == (left: IngressSpec, right: IngressSpec) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.defaultBackend == right._storage.defaultBackend
+            && left._storage.tls == right._storage.tls
+            && left._storage.rules == right._storage.rules
+            && left._storage.ingressClassName == right._storage.ingressClassName
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.defaultBackend)
+        hasher.combine(_storage.tls)
+        hasher.combine(_storage.rules)
+        hasher.combine(_storage.ingressClassName)
     }
 }
 
@@ -84,27 +234,103 @@ public struct IngressTLS: ProtoMessage {
 /// IngressRule routes the requests for one host.
 public struct IngressRule: ProtoMessage {
     /// Host name matched (wildcards like "*.example.com" allowed); empty matches every host.
-    public var host: String? = nil
+    public var host: String? {
+        get { _storage.host }
+        set { _uniqueStorage().host = newValue }
+        _modify { yield &_uniqueStorage().host }
+    }
     /// Inline in JSON: how requests for the host are routed.
-    public var ingressRuleValue: IngressRuleValue? = nil
+    public var ingressRuleValue: IngressRuleValue? {
+        get { _storage.ingressRuleValue }
+        set { _uniqueStorage().ingressRuleValue = newValue }
+        _modify { yield &_uniqueStorage().ingressRuleValue }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var host: String? = nil
+        var ingressRuleValue: IngressRuleValue? = nil
+
+        init() {}
+
+        init(copying other: _Storage) {
+            host = other.host
+            ingressRuleValue = other.ingressRuleValue
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(host: String? = nil, ingressRuleValue: IngressRuleValue? = nil) {
-        self.host = host
-        self.ingressRuleValue = ingressRuleValue
+        _storage = _Storage()
+        _storage.host = host
+        _storage.ingressRuleValue = ingressRuleValue
+    }
+
+    public static func == (left: IngressRule, right: IngressRule) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.host == right._storage.host
+            && left._storage.ingressRuleValue == right._storage.ingressRuleValue
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.host)
+        hasher.combine(_storage.ingressRuleValue)
     }
 }
 
 /// IngressRuleValue is the routing of a rule; only HTTP exists.
 public struct IngressRuleValue: ProtoMessage {
     /// Routing by path.
-    public var http: HTTPIngressRuleValue? = nil
+    public var http: HTTPIngressRuleValue? {
+        get { _storage.http }
+        set { _uniqueStorage().http = newValue }
+        _modify { yield &_uniqueStorage().http }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var http: HTTPIngressRuleValue? = nil
+
+        init() {}
+
+        init(copying other: _Storage) {
+            http = other.http
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(http: HTTPIngressRuleValue? = nil) {
-        self.http = http
+        _storage = _Storage()
+        _storage.http = http
+    }
+
+    public static func == (left: IngressRuleValue, right: IngressRuleValue) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.http == right._storage.http
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.http)
     }
 }
 
@@ -125,35 +351,127 @@ public struct HTTPIngressRuleValue: ProtoMessage {
 /// HTTPIngressPath sends requests whose path matches to a backend.
 public struct HTTPIngressPath: ProtoMessage {
     /// Path matched, starting with "/".
-    public var path: String? = nil
+    public var path: String? {
+        get { _storage.path }
+        set { _uniqueStorage().path = newValue }
+        _modify { yield &_uniqueStorage().path }
+    }
     /// Where matching requests go.
     /// +required
-    public var backend: IngressBackend? = nil
+    public var backend: IngressBackend? {
+        get { _storage.backend }
+        set { _uniqueStorage().backend = newValue }
+        _modify { yield &_uniqueStorage().backend }
+    }
     /// "Exact", "Prefix" or "ImplementationSpecific".
     /// +required
-    public var pathType: String? = nil
+    public var pathType: String? {
+        get { _storage.pathType }
+        set { _uniqueStorage().pathType = newValue }
+        _modify { yield &_uniqueStorage().pathType }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var path: String? = nil
+        var backend: IngressBackend? = nil
+        var pathType: String? = nil
+
+        init() {}
+
+        init(copying other: _Storage) {
+            path = other.path
+            backend = other.backend
+            pathType = other.pathType
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(path: String? = nil, backend: IngressBackend? = nil, pathType: String? = nil) {
-        self.path = path
-        self.backend = backend
-        self.pathType = pathType
+        _storage = _Storage()
+        _storage.path = path
+        _storage.backend = backend
+        _storage.pathType = pathType
+    }
+
+    public static func == (left: HTTPIngressPath, right: HTTPIngressPath) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.path == right._storage.path
+            && left._storage.backend == right._storage.backend
+            && left._storage.pathType == right._storage.pathType
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.path)
+        hasher.combine(_storage.backend)
+        hasher.combine(_storage.pathType)
     }
 }
 
 /// IngressBackend is where routed requests go; exactly one is set.
 public struct IngressBackend: ProtoMessage {
     /// Another object that serves requests (by kind, for custom controllers).
-    public var resource: TypedLocalObjectReference? = nil
+    public var resource: TypedLocalObjectReference? {
+        get { _storage.resource }
+        set { _uniqueStorage().resource = newValue }
+        _modify { yield &_uniqueStorage().resource }
+    }
     /// A service port.
-    public var service: IngressServiceBackend? = nil
+    public var service: IngressServiceBackend? {
+        get { _storage.service }
+        set { _uniqueStorage().service = newValue }
+        _modify { yield &_uniqueStorage().service }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var resource: TypedLocalObjectReference? = nil
+        var service: IngressServiceBackend? = nil
+
+        init() {}
+
+        init(copying other: _Storage) {
+            resource = other.resource
+            service = other.service
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(resource: TypedLocalObjectReference? = nil, service: IngressServiceBackend? = nil) {
-        self.resource = resource
-        self.service = service
+        _storage = _Storage()
+        _storage.resource = resource
+        _storage.service = service
+    }
+
+    public static func == (left: IngressBackend, right: IngressBackend) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.resource == right._storage.resource
+            && left._storage.service == right._storage.service
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.resource)
+        hasher.combine(_storage.service)
     }
 }
 
@@ -161,15 +479,57 @@ public struct IngressBackend: ProtoMessage {
 public struct IngressServiceBackend: ProtoMessage {
     /// Name of the service, in the ingress's namespace.
     /// +required
-    public var name: String? = nil
+    public var name: String? {
+        get { _storage.name }
+        set { _uniqueStorage().name = newValue }
+        _modify { yield &_uniqueStorage().name }
+    }
     /// Port of the service.
-    public var port: ServiceBackendPort? = nil
+    public var port: ServiceBackendPort? {
+        get { _storage.port }
+        set { _uniqueStorage().port = newValue }
+        _modify { yield &_uniqueStorage().port }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var name: String? = nil
+        var port: ServiceBackendPort? = nil
+
+        init() {}
+
+        init(copying other: _Storage) {
+            name = other.name
+            port = other.port
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(name: String? = nil, port: ServiceBackendPort? = nil) {
-        self.name = name
-        self.port = port
+        _storage = _Storage()
+        _storage.name = name
+        _storage.port = port
+    }
+
+    public static func == (left: IngressServiceBackend, right: IngressServiceBackend) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.name == right._storage.name
+            && left._storage.port == right._storage.port
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.name)
+        hasher.combine(_storage.port)
     }
 }
 
@@ -191,12 +551,46 @@ public struct ServiceBackendPort: ProtoMessage {
 /// IngressStatus is the observed state of an ingress.
 public struct IngressStatus: ProtoMessage {
     /// Addresses the ingress is served at.
-    public var loadBalancer: IngressLoadBalancerStatus? = nil
+    public var loadBalancer: IngressLoadBalancerStatus? {
+        get { _storage.loadBalancer }
+        set { _uniqueStorage().loadBalancer = newValue }
+        _modify { yield &_uniqueStorage().loadBalancer }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var loadBalancer: IngressLoadBalancerStatus? = nil
+
+        init() {}
+
+        init(copying other: _Storage) {
+            loadBalancer = other.loadBalancer
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(loadBalancer: IngressLoadBalancerStatus? = nil) {
-        self.loadBalancer = loadBalancer
+        _storage = _Storage()
+        _storage.loadBalancer = loadBalancer
+    }
+
+    public static func == (left: IngressStatus, right: IngressStatus) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.loadBalancer == right._storage.loadBalancer
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.loadBalancer)
     }
 }
 
@@ -256,64 +650,238 @@ public struct IngressPortStatus: ProtoMessage {
 public struct IngressClass: ProtoMessage {
     /// Standard object metadata; the annotation ingressclass.kubernetes.io/is-default-class marks
     /// the default.
-    public var metadata: ObjectMeta? = nil
+    public var metadata: ObjectMeta? {
+        get { _storage.metadata }
+        set { _uniqueStorage().metadata = newValue }
+        _modify { yield &_uniqueStorage().metadata }
+    }
     /// The controller and its settings.
-    public var spec: IngressClassSpec? = nil
+    public var spec: IngressClassSpec? {
+        get { _storage.spec }
+        set { _uniqueStorage().spec = newValue }
+        _modify { yield &_uniqueStorage().spec }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var metadata: ObjectMeta? = nil
+        var spec: IngressClassSpec? = nil
+
+        init() {}
+
+        init(copying other: _Storage) {
+            metadata = other.metadata
+            spec = other.spec
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(metadata: ObjectMeta? = nil, spec: IngressClassSpec? = nil) {
-        self.metadata = metadata
-        self.spec = spec
+        _storage = _Storage()
+        _storage.metadata = metadata
+        _storage.spec = spec
+    }
+
+    public static func == (left: IngressClass, right: IngressClass) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.metadata == right._storage.metadata
+            && left._storage.spec == right._storage.spec
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.metadata)
+        hasher.combine(_storage.spec)
     }
 }
 
 /// IngressClassList is a list of ingress classes.
 public struct IngressClassList: ProtoMessage {
     /// List metadata.
-    public var metadata: ListMeta? = nil
+    public var metadata: ListMeta? {
+        get { _storage.metadata }
+        set { _uniqueStorage().metadata = newValue }
+        _modify { yield &_uniqueStorage().metadata }
+    }
     /// The ingress classes.
-    public var items: [IngressClass] = []
+    public var items: [IngressClass] {
+        get { _storage.items }
+        set { _uniqueStorage().items = newValue }
+        _modify { yield &_uniqueStorage().items }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var metadata: ListMeta? = nil
+        var items: [IngressClass] = []
+
+        init() {}
+
+        init(copying other: _Storage) {
+            metadata = other.metadata
+            items = other.items
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(metadata: ListMeta? = nil, items: [IngressClass] = []) {
-        self.metadata = metadata
-        self.items = items
+        _storage = _Storage()
+        _storage.metadata = metadata
+        _storage.items = items
+    }
+
+    public static func == (left: IngressClassList, right: IngressClassList) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.metadata == right._storage.metadata
+            && left._storage.items == right._storage.items
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.metadata)
+        hasher.combine(_storage.items)
     }
 }
 
 /// IngressClassSpec names the controller of an ingress class.
 public struct IngressClassSpec: ProtoMessage {
     /// Controller name, such as "skiff.io/ingress-nginx".
-    public var controller: String? = nil
+    public var controller: String? {
+        get { _storage.controller }
+        set { _uniqueStorage().controller = newValue }
+        _modify { yield &_uniqueStorage().controller }
+    }
     /// Object holding controller settings.
-    public var parameters: IngressClassParametersReference? = nil
+    public var parameters: IngressClassParametersReference? {
+        get { _storage.parameters }
+        set { _uniqueStorage().parameters = newValue }
+        _modify { yield &_uniqueStorage().parameters }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var controller: String? = nil
+        var parameters: IngressClassParametersReference? = nil
+
+        init() {}
+
+        init(copying other: _Storage) {
+            controller = other.controller
+            parameters = other.parameters
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(controller: String? = nil, parameters: IngressClassParametersReference? = nil) {
-        self.controller = controller
-        self.parameters = parameters
+        _storage = _Storage()
+        _storage.controller = controller
+        _storage.parameters = parameters
+    }
+
+    public static func == (left: IngressClassSpec, right: IngressClassSpec) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.controller == right._storage.controller
+            && left._storage.parameters == right._storage.parameters
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.controller)
+        hasher.combine(_storage.parameters)
     }
 }
 
 /// IngressClassParametersReference points at the settings of an ingress class.
 public struct IngressClassParametersReference: ProtoMessage {
     /// API group of the object (upstream's protobuf name for this field is aPIGroup).
-    public var apiGroup: String? = nil
+    public var apiGroup: String? {
+        get { _storage.apiGroup }
+        set { _uniqueStorage().apiGroup = newValue }
+        _modify { yield &_uniqueStorage().apiGroup }
+    }
     /// Kind of the object.
     /// +required
-    public var kind: String? = nil
+    public var kind: String? {
+        get { _storage.kind }
+        set { _uniqueStorage().kind = newValue }
+        _modify { yield &_uniqueStorage().kind }
+    }
     /// Name of the object.
     /// +required
-    public var name: String? = nil
+    public var name: String? {
+        get { _storage.name }
+        set { _uniqueStorage().name = newValue }
+        _modify { yield &_uniqueStorage().name }
+    }
     /// "Cluster" (default) or "Namespace".
-    public var scope: String? = nil
+    public var scope: String? {
+        get { _storage.scope }
+        set { _uniqueStorage().scope = newValue }
+        _modify { yield &_uniqueStorage().scope }
+    }
     /// Namespace of the object, for scope Namespace.
-    public var namespace: String? = nil
+    public var namespace: String? {
+        get { _storage.namespace }
+        set { _uniqueStorage().namespace = newValue }
+        _modify { yield &_uniqueStorage().namespace }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var apiGroup: String? = nil
+        var kind: String? = nil
+        var name: String? = nil
+        var scope: String? = nil
+        var namespace: String? = nil
+
+        init() {}
+
+        init(copying other: _Storage) {
+            apiGroup = other.apiGroup
+            kind = other.kind
+            name = other.name
+            scope = other.scope
+            namespace = other.namespace
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(
         apiGroup: String? = nil,
@@ -322,11 +890,29 @@ public struct IngressClassParametersReference: ProtoMessage {
         scope: String? = nil,
         namespace: String? = nil
     ) {
-        self.apiGroup = apiGroup
-        self.kind = kind
-        self.name = name
-        self.scope = scope
-        self.namespace = namespace
+        _storage = _Storage()
+        _storage.apiGroup = apiGroup
+        _storage.kind = kind
+        _storage.name = name
+        _storage.scope = scope
+        _storage.namespace = namespace
+    }
+
+    public static func == (left: IngressClassParametersReference, right: IngressClassParametersReference) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.apiGroup == right._storage.apiGroup
+            && left._storage.kind == right._storage.kind
+            && left._storage.name == right._storage.name
+            && left._storage.scope == right._storage.scope
+            && left._storage.namespace == right._storage.namespace
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.apiGroup)
+        hasher.combine(_storage.kind)
+        hasher.combine(_storage.name)
+        hasher.combine(_storage.scope)
+        hasher.combine(_storage.namespace)
     }
 }
 

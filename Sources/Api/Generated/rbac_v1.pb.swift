@@ -9,21 +9,69 @@ public struct PolicyRule: ProtoMessage {
     /// Verbs allowed, such as "get", "list", "watch", "create"; "*" allows all.
     /// +required
     /// +listType=atomic
-    public var verbs: [String] = []
+    public var verbs: [String] {
+        get { _storage.verbs }
+        set { _uniqueStorage().verbs = newValue }
+        _modify { yield &_uniqueStorage().verbs }
+    }
     /// API groups of the resources; "" is the core group, "*" all groups.
     /// +listType=atomic
-    public var apiGroups: [String] = []
+    public var apiGroups: [String] {
+        get { _storage.apiGroups }
+        set { _uniqueStorage().apiGroups = newValue }
+        _modify { yield &_uniqueStorage().apiGroups }
+    }
     /// Resources, such as "pods" or "pods/log"; "*" allows all.
     /// +listType=atomic
-    public var resources: [String] = []
+    public var resources: [String] {
+        get { _storage.resources }
+        set { _uniqueStorage().resources = newValue }
+        _modify { yield &_uniqueStorage().resources }
+    }
     /// Object names the rule is limited to; empty means all.
     /// +listType=atomic
-    public var resourceNames: [String] = []
+    public var resourceNames: [String] {
+        get { _storage.resourceNames }
+        set { _uniqueStorage().resourceNames = newValue }
+        _modify { yield &_uniqueStorage().resourceNames }
+    }
     /// URL paths such as "/healthz" (ClusterRoles only); "*" at the end matches a prefix.
     /// +listType=atomic
-    public var nonResourceURLs: [String] = []
+    public var nonResourceURLs: [String] {
+        get { _storage.nonResourceURLs }
+        set { _uniqueStorage().nonResourceURLs = newValue }
+        _modify { yield &_uniqueStorage().nonResourceURLs }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var verbs: [String] = []
+        var apiGroups: [String] = []
+        var resources: [String] = []
+        var resourceNames: [String] = []
+        var nonResourceURLs: [String] = []
+
+        init() {}
+
+        init(copying other: _Storage) {
+            verbs = other.verbs
+            apiGroups = other.apiGroups
+            resources = other.resources
+            resourceNames = other.resourceNames
+            nonResourceURLs = other.nonResourceURLs
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(
         verbs: [String] = [],
@@ -32,76 +80,270 @@ public struct PolicyRule: ProtoMessage {
         resourceNames: [String] = [],
         nonResourceURLs: [String] = []
     ) {
-        self.verbs = verbs
-        self.apiGroups = apiGroups
-        self.resources = resources
-        self.resourceNames = resourceNames
-        self.nonResourceURLs = nonResourceURLs
+        _storage = _Storage()
+        _storage.verbs = verbs
+        _storage.apiGroups = apiGroups
+        _storage.resources = resources
+        _storage.resourceNames = resourceNames
+        _storage.nonResourceURLs = nonResourceURLs
+    }
+
+    public static func == (left: PolicyRule, right: PolicyRule) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.verbs == right._storage.verbs
+            && left._storage.apiGroups == right._storage.apiGroups
+            && left._storage.resources == right._storage.resources
+            && left._storage.resourceNames == right._storage.resourceNames
+            && left._storage.nonResourceURLs == right._storage.nonResourceURLs
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.verbs)
+        hasher.combine(_storage.apiGroups)
+        hasher.combine(_storage.resources)
+        hasher.combine(_storage.resourceNames)
+        hasher.combine(_storage.nonResourceURLs)
     }
 }
 
 /// Role grants rules within one namespace.
 public struct Role: ProtoMessage {
     /// Standard object metadata.
-    public var metadata: ObjectMeta? = nil
+    public var metadata: ObjectMeta? {
+        get { _storage.metadata }
+        set { _uniqueStorage().metadata = newValue }
+        _modify { yield &_uniqueStorage().metadata }
+    }
     /// The rules.
     /// +listType=atomic
-    public var rules: [PolicyRule] = []
+    public var rules: [PolicyRule] {
+        get { _storage.rules }
+        set { _uniqueStorage().rules = newValue }
+        _modify { yield &_uniqueStorage().rules }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var metadata: ObjectMeta? = nil
+        var rules: [PolicyRule] = []
+
+        init() {}
+
+        init(copying other: _Storage) {
+            metadata = other.metadata
+            rules = other.rules
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(metadata: ObjectMeta? = nil, rules: [PolicyRule] = []) {
-        self.metadata = metadata
-        self.rules = rules
+        _storage = _Storage()
+        _storage.metadata = metadata
+        _storage.rules = rules
+    }
+
+    public static func == (left: Role, right: Role) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.metadata == right._storage.metadata
+            && left._storage.rules == right._storage.rules
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.metadata)
+        hasher.combine(_storage.rules)
     }
 }
 
 /// RoleList is a list of roles.
 public struct RoleList: ProtoMessage {
     /// List metadata.
-    public var metadata: ListMeta? = nil
+    public var metadata: ListMeta? {
+        get { _storage.metadata }
+        set { _uniqueStorage().metadata = newValue }
+        _modify { yield &_uniqueStorage().metadata }
+    }
     /// The roles.
-    public var items: [Role] = []
+    public var items: [Role] {
+        get { _storage.items }
+        set { _uniqueStorage().items = newValue }
+        _modify { yield &_uniqueStorage().items }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var metadata: ListMeta? = nil
+        var items: [Role] = []
+
+        init() {}
+
+        init(copying other: _Storage) {
+            metadata = other.metadata
+            items = other.items
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(metadata: ListMeta? = nil, items: [Role] = []) {
-        self.metadata = metadata
-        self.items = items
+        _storage = _Storage()
+        _storage.metadata = metadata
+        _storage.items = items
+    }
+
+    public static func == (left: RoleList, right: RoleList) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.metadata == right._storage.metadata
+            && left._storage.items == right._storage.items
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.metadata)
+        hasher.combine(_storage.items)
     }
 }
 
 /// ClusterRole grants rules across the cluster, or in a namespace through a RoleBinding.
 public struct ClusterRole: ProtoMessage {
     /// Standard object metadata.
-    public var metadata: ObjectMeta? = nil
+    public var metadata: ObjectMeta? {
+        get { _storage.metadata }
+        set { _uniqueStorage().metadata = newValue }
+        _modify { yield &_uniqueStorage().metadata }
+    }
     /// The rules; filled in by the controller when aggregationRule is set.
     /// +listType=atomic
-    public var rules: [PolicyRule] = []
+    public var rules: [PolicyRule] {
+        get { _storage.rules }
+        set { _uniqueStorage().rules = newValue }
+        _modify { yield &_uniqueStorage().rules }
+    }
     /// Cluster roles whose rules are merged into this one.
-    public var aggregationRule: AggregationRule? = nil
+    public var aggregationRule: AggregationRule? {
+        get { _storage.aggregationRule }
+        set { _uniqueStorage().aggregationRule = newValue }
+        _modify { yield &_uniqueStorage().aggregationRule }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var metadata: ObjectMeta? = nil
+        var rules: [PolicyRule] = []
+        var aggregationRule: AggregationRule? = nil
+
+        init() {}
+
+        init(copying other: _Storage) {
+            metadata = other.metadata
+            rules = other.rules
+            aggregationRule = other.aggregationRule
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(metadata: ObjectMeta? = nil, rules: [PolicyRule] = [], aggregationRule: AggregationRule? = nil) {
-        self.metadata = metadata
-        self.rules = rules
-        self.aggregationRule = aggregationRule
+        _storage = _Storage()
+        _storage.metadata = metadata
+        _storage.rules = rules
+        _storage.aggregationRule = aggregationRule
+    }
+
+    public static func == (left: ClusterRole, right: ClusterRole) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.metadata == right._storage.metadata
+            && left._storage.rules == right._storage.rules
+            && left._storage.aggregationRule == right._storage.aggregationRule
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.metadata)
+        hasher.combine(_storage.rules)
+        hasher.combine(_storage.aggregationRule)
     }
 }
 
 /// ClusterRoleList is a list of cluster roles.
 public struct ClusterRoleList: ProtoMessage {
     /// List metadata.
-    public var metadata: ListMeta? = nil
+    public var metadata: ListMeta? {
+        get { _storage.metadata }
+        set { _uniqueStorage().metadata = newValue }
+        _modify { yield &_uniqueStorage().metadata }
+    }
     /// The cluster roles.
-    public var items: [ClusterRole] = []
+    public var items: [ClusterRole] {
+        get { _storage.items }
+        set { _uniqueStorage().items = newValue }
+        _modify { yield &_uniqueStorage().items }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var metadata: ListMeta? = nil
+        var items: [ClusterRole] = []
+
+        init() {}
+
+        init(copying other: _Storage) {
+            metadata = other.metadata
+            items = other.items
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(metadata: ListMeta? = nil, items: [ClusterRole] = []) {
-        self.metadata = metadata
-        self.items = items
+        _storage = _Storage()
+        _storage.metadata = metadata
+        _storage.items = items
+    }
+
+    public static func == (left: ClusterRoleList, right: ClusterRoleList) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.metadata == right._storage.metadata
+            && left._storage.items == right._storage.items
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.metadata)
+        hasher.combine(_storage.items)
     }
 }
 
@@ -121,70 +363,254 @@ public struct AggregationRule: ProtoMessage {
 /// RoleBinding gives a Role or ClusterRole to subjects within one namespace.
 public struct RoleBinding: ProtoMessage {
     /// Standard object metadata.
-    public var metadata: ObjectMeta? = nil
+    public var metadata: ObjectMeta? {
+        get { _storage.metadata }
+        set { _uniqueStorage().metadata = newValue }
+        _modify { yield &_uniqueStorage().metadata }
+    }
     /// Who gets the role.
     /// +listType=atomic
-    public var subjects: [Subject] = []
+    public var subjects: [Subject] {
+        get { _storage.subjects }
+        set { _uniqueStorage().subjects = newValue }
+        _modify { yield &_uniqueStorage().subjects }
+    }
     /// The role given; it cannot change after creation.
     /// +required
-    public var roleRef: RoleRef? = nil
+    public var roleRef: RoleRef? {
+        get { _storage.roleRef }
+        set { _uniqueStorage().roleRef = newValue }
+        _modify { yield &_uniqueStorage().roleRef }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var metadata: ObjectMeta? = nil
+        var subjects: [Subject] = []
+        var roleRef: RoleRef? = nil
+
+        init() {}
+
+        init(copying other: _Storage) {
+            metadata = other.metadata
+            subjects = other.subjects
+            roleRef = other.roleRef
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(metadata: ObjectMeta? = nil, subjects: [Subject] = [], roleRef: RoleRef? = nil) {
-        self.metadata = metadata
-        self.subjects = subjects
-        self.roleRef = roleRef
+        _storage = _Storage()
+        _storage.metadata = metadata
+        _storage.subjects = subjects
+        _storage.roleRef = roleRef
+    }
+
+    public static func == (left: RoleBinding, right: RoleBinding) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.metadata == right._storage.metadata
+            && left._storage.subjects == right._storage.subjects
+            && left._storage.roleRef == right._storage.roleRef
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.metadata)
+        hasher.combine(_storage.subjects)
+        hasher.combine(_storage.roleRef)
     }
 }
 
 /// RoleBindingList is a list of role bindings.
 public struct RoleBindingList: ProtoMessage {
     /// List metadata.
-    public var metadata: ListMeta? = nil
+    public var metadata: ListMeta? {
+        get { _storage.metadata }
+        set { _uniqueStorage().metadata = newValue }
+        _modify { yield &_uniqueStorage().metadata }
+    }
     /// The role bindings.
-    public var items: [RoleBinding] = []
+    public var items: [RoleBinding] {
+        get { _storage.items }
+        set { _uniqueStorage().items = newValue }
+        _modify { yield &_uniqueStorage().items }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var metadata: ListMeta? = nil
+        var items: [RoleBinding] = []
+
+        init() {}
+
+        init(copying other: _Storage) {
+            metadata = other.metadata
+            items = other.items
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(metadata: ListMeta? = nil, items: [RoleBinding] = []) {
-        self.metadata = metadata
-        self.items = items
+        _storage = _Storage()
+        _storage.metadata = metadata
+        _storage.items = items
+    }
+
+    public static func == (left: RoleBindingList, right: RoleBindingList) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.metadata == right._storage.metadata
+            && left._storage.items == right._storage.items
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.metadata)
+        hasher.combine(_storage.items)
     }
 }
 
 /// ClusterRoleBinding gives a ClusterRole to subjects across the cluster.
 public struct ClusterRoleBinding: ProtoMessage {
     /// Standard object metadata.
-    public var metadata: ObjectMeta? = nil
+    public var metadata: ObjectMeta? {
+        get { _storage.metadata }
+        set { _uniqueStorage().metadata = newValue }
+        _modify { yield &_uniqueStorage().metadata }
+    }
     /// Who gets the role.
     /// +listType=atomic
-    public var subjects: [Subject] = []
+    public var subjects: [Subject] {
+        get { _storage.subjects }
+        set { _uniqueStorage().subjects = newValue }
+        _modify { yield &_uniqueStorage().subjects }
+    }
     /// The cluster role given; it cannot change after creation.
     /// +required
-    public var roleRef: RoleRef? = nil
+    public var roleRef: RoleRef? {
+        get { _storage.roleRef }
+        set { _uniqueStorage().roleRef = newValue }
+        _modify { yield &_uniqueStorage().roleRef }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var metadata: ObjectMeta? = nil
+        var subjects: [Subject] = []
+        var roleRef: RoleRef? = nil
+
+        init() {}
+
+        init(copying other: _Storage) {
+            metadata = other.metadata
+            subjects = other.subjects
+            roleRef = other.roleRef
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(metadata: ObjectMeta? = nil, subjects: [Subject] = [], roleRef: RoleRef? = nil) {
-        self.metadata = metadata
-        self.subjects = subjects
-        self.roleRef = roleRef
+        _storage = _Storage()
+        _storage.metadata = metadata
+        _storage.subjects = subjects
+        _storage.roleRef = roleRef
+    }
+
+    public static func == (left: ClusterRoleBinding, right: ClusterRoleBinding) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.metadata == right._storage.metadata
+            && left._storage.subjects == right._storage.subjects
+            && left._storage.roleRef == right._storage.roleRef
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.metadata)
+        hasher.combine(_storage.subjects)
+        hasher.combine(_storage.roleRef)
     }
 }
 
 /// ClusterRoleBindingList is a list of cluster role bindings.
 public struct ClusterRoleBindingList: ProtoMessage {
     /// List metadata.
-    public var metadata: ListMeta? = nil
+    public var metadata: ListMeta? {
+        get { _storage.metadata }
+        set { _uniqueStorage().metadata = newValue }
+        _modify { yield &_uniqueStorage().metadata }
+    }
     /// The cluster role bindings.
-    public var items: [ClusterRoleBinding] = []
+    public var items: [ClusterRoleBinding] {
+        get { _storage.items }
+        set { _uniqueStorage().items = newValue }
+        _modify { yield &_uniqueStorage().items }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var metadata: ListMeta? = nil
+        var items: [ClusterRoleBinding] = []
+
+        init() {}
+
+        init(copying other: _Storage) {
+            metadata = other.metadata
+            items = other.items
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(metadata: ListMeta? = nil, items: [ClusterRoleBinding] = []) {
-        self.metadata = metadata
-        self.items = items
+        _storage = _Storage()
+        _storage.metadata = metadata
+        _storage.items = items
+    }
+
+    public static func == (left: ClusterRoleBindingList, right: ClusterRoleBindingList) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.metadata == right._storage.metadata
+            && left._storage.items == right._storage.items
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.metadata)
+        hasher.combine(_storage.items)
     }
 }
 

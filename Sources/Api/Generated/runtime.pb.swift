@@ -35,15 +35,57 @@ public struct TypeMeta: ProtoMessage {
 /// Unknown is an encoded object together with the type and encoding needed to decode it.
 public struct Unknown: ProtoMessage {
     /// The kind and group/version of the object in raw.
-    public var typeMeta: TypeMeta? = nil
+    public var typeMeta: TypeMeta? {
+        get { _storage.typeMeta }
+        set { _uniqueStorage().typeMeta = newValue }
+        _modify { yield &_uniqueStorage().typeMeta }
+    }
     /// The encoded object.
-    public var raw: [UInt8]? = nil
+    public var raw: [UInt8]? {
+        get { _storage.raw }
+        set { _uniqueStorage().raw = newValue }
+        _modify { yield &_uniqueStorage().raw }
+    }
     /// How raw is compressed, if at all; empty means not compressed.
-    public var contentEncoding: String? = nil
+    public var contentEncoding: String? {
+        get { _storage.contentEncoding }
+        set { _uniqueStorage().contentEncoding = newValue }
+        _modify { yield &_uniqueStorage().contentEncoding }
+    }
     /// The media type of raw, such as "application/vnd.kubernetes.protobuf"; empty means protobuf.
-    public var contentType: String? = nil
+    public var contentType: String? {
+        get { _storage.contentType }
+        set { _uniqueStorage().contentType = newValue }
+        _modify { yield &_uniqueStorage().contentType }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var typeMeta: TypeMeta? = nil
+        var raw: [UInt8]? = nil
+        var contentEncoding: String? = nil
+        var contentType: String? = nil
+
+        init() {}
+
+        init(copying other: _Storage) {
+            typeMeta = other.typeMeta
+            raw = other.raw
+            contentEncoding = other.contentEncoding
+            contentType = other.contentType
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(
         typeMeta: TypeMeta? = nil,
@@ -51,10 +93,26 @@ public struct Unknown: ProtoMessage {
         contentEncoding: String? = nil,
         contentType: String? = nil
     ) {
-        self.typeMeta = typeMeta
-        self.raw = raw
-        self.contentEncoding = contentEncoding
-        self.contentType = contentType
+        _storage = _Storage()
+        _storage.typeMeta = typeMeta
+        _storage.raw = raw
+        _storage.contentEncoding = contentEncoding
+        _storage.contentType = contentType
+    }
+
+    public static func == (left: Unknown, right: Unknown) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.typeMeta == right._storage.typeMeta
+            && left._storage.raw == right._storage.raw
+            && left._storage.contentEncoding == right._storage.contentEncoding
+            && left._storage.contentType == right._storage.contentType
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.typeMeta)
+        hasher.combine(_storage.raw)
+        hasher.combine(_storage.contentEncoding)
+        hasher.combine(_storage.contentType)
     }
 }
 

@@ -7,36 +7,174 @@ import Wire
 public struct ApiRequest: ProtoMessage {
     /// Plural resource name with its group, as kubectl names it: "pods", "deployments.apps",
     /// "leases.coordination.k8s.io".
-    public var resource: String? = nil
-    public var namespace: String? = nil
-    public var name: String? = nil
+    public var resource: String? {
+        get { _storage.resource }
+        set { _uniqueStorage().resource = newValue }
+        _modify { yield &_uniqueStorage().resource }
+    }
+    public var namespace: String? {
+        get { _storage.namespace }
+        set { _uniqueStorage().namespace = newValue }
+        _modify { yield &_uniqueStorage().namespace }
+    }
+    public var name: String? {
+        get { _storage.name }
+        set { _uniqueStorage().name = newValue }
+        _modify { yield &_uniqueStorage().name }
+    }
     /// "status", "scale" or "binding"; empty for the object itself.
-    public var subresource: String? = nil
+    public var subresource: String? {
+        get { _storage.subresource }
+        set { _uniqueStorage().subresource = newValue }
+        _modify { yield &_uniqueStorage().subresource }
+    }
     /// Create/Update: the encoded object of the resource's kind (Binding/Scale for subresources).
-    public var object: [UInt8]? = nil
+    public var object: [UInt8]? {
+        get { _storage.object }
+        set { _uniqueStorage().object = newValue }
+        _modify { yield &_uniqueStorage().object }
+    }
     /// List/Watch: "" (most recent), "0" (any), or an exact version. Get: ignored.
-    public var resourceVersion: String? = nil
-    public var labelSelector: String? = nil
-    public var fieldSelector: String? = nil
-    public var limit: Int64? = nil
-    public var `continue`: String? = nil
-    public var allowWatchBookmarks: Bool? = nil
+    public var resourceVersion: String? {
+        get { _storage.resourceVersion }
+        set { _uniqueStorage().resourceVersion = newValue }
+        _modify { yield &_uniqueStorage().resourceVersion }
+    }
+    public var labelSelector: String? {
+        get { _storage.labelSelector }
+        set { _uniqueStorage().labelSelector = newValue }
+        _modify { yield &_uniqueStorage().labelSelector }
+    }
+    public var fieldSelector: String? {
+        get { _storage.fieldSelector }
+        set { _uniqueStorage().fieldSelector = newValue }
+        _modify { yield &_uniqueStorage().fieldSelector }
+    }
+    public var limit: Int64? {
+        get { _storage.limit }
+        set { _uniqueStorage().limit = newValue }
+        _modify { yield &_uniqueStorage().limit }
+    }
+    public var `continue`: String? {
+        get { _storage.`continue` }
+        set { _uniqueStorage().`continue` = newValue }
+        _modify { yield &_uniqueStorage().`continue` }
+    }
+    public var allowWatchBookmarks: Bool? {
+        get { _storage.allowWatchBookmarks }
+        set { _uniqueStorage().allowWatchBookmarks = newValue }
+        _modify { yield &_uniqueStorage().allowWatchBookmarks }
+    }
     /// Delete: "Orphan", "Background" or "Foreground".
-    public var propagationPolicy: String? = nil
-    public var gracePeriodSeconds: Int64? = nil
-    public var dryRun: Bool? = nil
-    public var fieldManager: String? = nil
+    public var propagationPolicy: String? {
+        get { _storage.propagationPolicy }
+        set { _uniqueStorage().propagationPolicy = newValue }
+        _modify { yield &_uniqueStorage().propagationPolicy }
+    }
+    public var gracePeriodSeconds: Int64? {
+        get { _storage.gracePeriodSeconds }
+        set { _uniqueStorage().gracePeriodSeconds = newValue }
+        _modify { yield &_uniqueStorage().gracePeriodSeconds }
+    }
+    public var dryRun: Bool? {
+        get { _storage.dryRun }
+        set { _uniqueStorage().dryRun = newValue }
+        _modify { yield &_uniqueStorage().dryRun }
+    }
+    public var fieldManager: String? {
+        get { _storage.fieldManager }
+        set { _uniqueStorage().fieldManager = newValue }
+        _modify { yield &_uniqueStorage().fieldManager }
+    }
     /// Patch: "application/merge-patch+json", "application/json-patch+json",
     /// "application/strategic-merge-patch+json", "application/apply-patch+yaml".
-    public var patchType: String? = nil
-    public var patch: [UInt8]? = nil
+    public var patchType: String? {
+        get { _storage.patchType }
+        set { _uniqueStorage().patchType = newValue }
+        _modify { yield &_uniqueStorage().patchType }
+    }
+    public var patch: [UInt8]? {
+        get { _storage.patch }
+        set { _uniqueStorage().patch = newValue }
+        _modify { yield &_uniqueStorage().patch }
+    }
     /// Delete: only if the object still has this uid / resource version.
-    public var preconditionUid: String? = nil
-    public var preconditionResourceVersion: String? = nil
+    public var preconditionUid: String? {
+        get { _storage.preconditionUid }
+        set { _uniqueStorage().preconditionUid = newValue }
+        _modify { yield &_uniqueStorage().preconditionUid }
+    }
+    public var preconditionResourceVersion: String? {
+        get { _storage.preconditionResourceVersion }
+        set { _uniqueStorage().preconditionResourceVersion = newValue }
+        _modify { yield &_uniqueStorage().preconditionResourceVersion }
+    }
     /// Watch: close the stream after this many seconds (0: never).
-    public var timeoutSeconds: Int64? = nil
+    public var timeoutSeconds: Int64? {
+        get { _storage.timeoutSeconds }
+        set { _uniqueStorage().timeoutSeconds = newValue }
+        _modify { yield &_uniqueStorage().timeoutSeconds }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var resource: String? = nil
+        var namespace: String? = nil
+        var name: String? = nil
+        var subresource: String? = nil
+        var object: [UInt8]? = nil
+        var resourceVersion: String? = nil
+        var labelSelector: String? = nil
+        var fieldSelector: String? = nil
+        var limit: Int64? = nil
+        var `continue`: String? = nil
+        var allowWatchBookmarks: Bool? = nil
+        var propagationPolicy: String? = nil
+        var gracePeriodSeconds: Int64? = nil
+        var dryRun: Bool? = nil
+        var fieldManager: String? = nil
+        var patchType: String? = nil
+        var patch: [UInt8]? = nil
+        var preconditionUid: String? = nil
+        var preconditionResourceVersion: String? = nil
+        var timeoutSeconds: Int64? = nil
+
+        init() {}
+
+        init(copying other: _Storage) {
+            resource = other.resource
+            namespace = other.namespace
+            name = other.name
+            subresource = other.subresource
+            object = other.object
+            resourceVersion = other.resourceVersion
+            labelSelector = other.labelSelector
+            fieldSelector = other.fieldSelector
+            limit = other.limit
+            `continue` = other.continue
+            allowWatchBookmarks = other.allowWatchBookmarks
+            propagationPolicy = other.propagationPolicy
+            gracePeriodSeconds = other.gracePeriodSeconds
+            dryRun = other.dryRun
+            fieldManager = other.fieldManager
+            patchType = other.patchType
+            patch = other.patch
+            preconditionUid = other.preconditionUid
+            preconditionResourceVersion = other.preconditionResourceVersion
+            timeoutSeconds = other.timeoutSeconds
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(
         resource: String? = nil,
@@ -60,45 +198,151 @@ public struct ApiRequest: ProtoMessage {
         preconditionResourceVersion: String? = nil,
         timeoutSeconds: Int64? = nil
     ) {
-        self.resource = resource
-        self.namespace = namespace
-        self.name = name
-        self.subresource = subresource
-        self.object = object
-        self.resourceVersion = resourceVersion
-        self.labelSelector = labelSelector
-        self.fieldSelector = fieldSelector
-        self.limit = limit
-        self.continue = `continue`
-        self.allowWatchBookmarks = allowWatchBookmarks
-        self.propagationPolicy = propagationPolicy
-        self.gracePeriodSeconds = gracePeriodSeconds
-        self.dryRun = dryRun
-        self.fieldManager = fieldManager
-        self.patchType = patchType
-        self.patch = patch
-        self.preconditionUid = preconditionUid
-        self.preconditionResourceVersion = preconditionResourceVersion
-        self.timeoutSeconds = timeoutSeconds
+        _storage = _Storage()
+        _storage.resource = resource
+        _storage.namespace = namespace
+        _storage.name = name
+        _storage.subresource = subresource
+        _storage.object = object
+        _storage.resourceVersion = resourceVersion
+        _storage.labelSelector = labelSelector
+        _storage.fieldSelector = fieldSelector
+        _storage.limit = limit
+        _storage.continue = `continue`
+        _storage.allowWatchBookmarks = allowWatchBookmarks
+        _storage.propagationPolicy = propagationPolicy
+        _storage.gracePeriodSeconds = gracePeriodSeconds
+        _storage.dryRun = dryRun
+        _storage.fieldManager = fieldManager
+        _storage.patchType = patchType
+        _storage.patch = patch
+        _storage.preconditionUid = preconditionUid
+        _storage.preconditionResourceVersion = preconditionResourceVersion
+        _storage.timeoutSeconds = timeoutSeconds
+    }
+
+    public static func == (left: ApiRequest, right: ApiRequest) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.resource == right._storage.resource
+            && left._storage.namespace == right._storage.namespace
+            && left._storage.name == right._storage.name
+            && left._storage.subresource == right._storage.subresource
+            && left._storage.object == right._storage.object
+            && left._storage.resourceVersion == right._storage.resourceVersion
+            && left._storage.labelSelector == right._storage.labelSelector
+            && left._storage.fieldSelector == right._storage.fieldSelector
+            && left._storage.limit == right._storage.limit
+            && left._storage.continue == right._storage.continue
+            && left._storage.allowWatchBookmarks == right._storage.allowWatchBookmarks
+            && left._storage.propagationPolicy == right._storage.propagationPolicy
+            && left._storage.gracePeriodSeconds == right._storage.gracePeriodSeconds
+            && left._storage.dryRun == right._storage.dryRun
+            && left._storage.fieldManager == right._storage.fieldManager
+            && left._storage.patchType == right._storage.patchType
+            && left._storage.patch == right._storage.patch
+            && left._storage.preconditionUid == right._storage.preconditionUid
+            && left._storage.preconditionResourceVersion == right._storage.preconditionResourceVersion
+            && left._storage.timeoutSeconds == right._storage.timeoutSeconds
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.resource)
+        hasher.combine(_storage.namespace)
+        hasher.combine(_storage.name)
+        hasher.combine(_storage.subresource)
+        hasher.combine(_storage.object)
+        hasher.combine(_storage.resourceVersion)
+        hasher.combine(_storage.labelSelector)
+        hasher.combine(_storage.fieldSelector)
+        hasher.combine(_storage.limit)
+        hasher.combine(_storage.continue)
+        hasher.combine(_storage.allowWatchBookmarks)
+        hasher.combine(_storage.propagationPolicy)
+        hasher.combine(_storage.gracePeriodSeconds)
+        hasher.combine(_storage.dryRun)
+        hasher.combine(_storage.fieldManager)
+        hasher.combine(_storage.patchType)
+        hasher.combine(_storage.patch)
+        hasher.combine(_storage.preconditionUid)
+        hasher.combine(_storage.preconditionResourceVersion)
+        hasher.combine(_storage.timeoutSeconds)
     }
 }
 
 /// ApiResponse carries an object or a list, or a Status when the request failed.
 public struct ApiResponse: ProtoMessage {
-    public var status: Status? = nil
+    public var status: Status? {
+        get { _storage.status }
+        set { _uniqueStorage().status = newValue }
+        _modify { yield &_uniqueStorage().status }
+    }
     /// Get/Create/Update/Patch/Delete: the encoded object.
-    public var object: [UInt8]? = nil
+    public var object: [UInt8]? {
+        get { _storage.object }
+        set { _uniqueStorage().object = newValue }
+        _modify { yield &_uniqueStorage().object }
+    }
     /// List: the encoded items, the version they were read at, and where to continue.
-    public var items: [[UInt8]] = []
-    public var listMeta: ListMeta? = nil
+    public var items: [[UInt8]] {
+        get { _storage.items }
+        set { _uniqueStorage().items = newValue }
+        _modify { yield &_uniqueStorage().items }
+    }
+    public var listMeta: ListMeta? {
+        get { _storage.listMeta }
+        set { _uniqueStorage().listMeta = newValue }
+        _modify { yield &_uniqueStorage().listMeta }
+    }
 
-    public init() {}
+    @usableFromInline final class _Storage: @unchecked Sendable {
+        // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
+        /// The storage of `init()`, shared until the first change.
+        static let empty = _Storage()
+        var status: Status? = nil
+        var object: [UInt8]? = nil
+        var items: [[UInt8]] = []
+        var listMeta: ListMeta? = nil
+
+        init() {}
+
+        init(copying other: _Storage) {
+            status = other.status
+            object = other.object
+            items = other.items
+            listMeta = other.listMeta
+        }
+    }
+
+    @usableFromInline var _storage: _Storage
+
+    @inline(__always) private mutating func _uniqueStorage() -> _Storage {
+        if !isKnownUniquelyReferenced(&_storage) { _storage = _Storage(copying: _storage) }
+        return _storage
+    }
+
+    public init() { _storage = _Storage.empty }
 
     public init(status: Status? = nil, object: [UInt8]? = nil, items: [[UInt8]] = [], listMeta: ListMeta? = nil) {
-        self.status = status
-        self.object = object
-        self.items = items
-        self.listMeta = listMeta
+        _storage = _Storage()
+        _storage.status = status
+        _storage.object = object
+        _storage.items = items
+        _storage.listMeta = listMeta
+    }
+
+    public static func == (left: ApiResponse, right: ApiResponse) -> Bool {
+        if left._storage === right._storage { return true }
+        return left._storage.status == right._storage.status
+            && left._storage.object == right._storage.object
+            && left._storage.items == right._storage.items
+            && left._storage.listMeta == right._storage.listMeta
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_storage.status)
+        hasher.combine(_storage.object)
+        hasher.combine(_storage.items)
+        hasher.combine(_storage.listMeta)
     }
 }
 
