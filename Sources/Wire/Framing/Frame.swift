@@ -92,6 +92,41 @@ public enum Frame {
         buffer.commit(total)
     }
 
+    /// Frame bytes (header included) of a unary response: the call frame of kind RESPONSE with
+    /// only a stream id and a payload, the one frame every call is answered with.
+    @inline(__always)
+    static func responseFrameByteCount(streamID: UInt64, payloadByteCount: Int) -> Int {
+        // Header, stream id tag and varint, kind tag and value, then the payload field if any.
+        var count = headerBytes + 1 + varintByteCount(streamID) + 2
+        if payloadByteCount > 0 { count += 1 + varintByteCount(UInt64(payloadByteCount)) + payloadByteCount }
+        return count
+    }
+
+    /// Writes the header and the fields before the payload of a response frame of
+    /// `frameByteCount` bytes (`responseFrameByteCount`) at `target`, and returns where the
+    /// `payloadByteCount` payload bytes go. The bytes are those of `appendCallFrame` for
+    /// `kind: .response` (a test checks them against protoc-c), without its general field
+    /// arithmetic.
+    @inline(__always)
+    static func writeResponseHead(
+        streamID: UInt64, payloadByteCount: Int, frameByteCount: Int, to target: UnsafeMutableRawPointer
+    ) -> UnsafeMutableRawPointer {
+        precondition(streamID != 0, "a response answers a stream, never stream 0")
+        writeHeader(UInt32(frameByteCount - headerBytes), to: target)
+        var at = target + headerBytes
+        at.storeBytes(of: 0x08, as: UInt8.self)  // field 1, varint
+        at = writeVarint(streamID, to: at + 1)
+        at.storeBytes(of: 0x10, as: UInt8.self)  // field 2, varint
+        at.storeBytes(of: UInt8(FrameKind.response.rawValue), toByteOffset: 1, as: UInt8.self)
+        at += 2
+        if payloadByteCount > 0 {
+            at.storeBytes(of: 0x32, as: UInt8.self)  // field 6, length-delimited
+            at = writeVarint(UInt64(payloadByteCount), to: at + 1)
+        }
+        precondition(at + payloadByteCount == target + frameByteCount, "response frame size mismatch")
+        return at
+    }
+
     /// Appends `envelope` as one frame to an outbound buffer, packed by protoc-c straight into
     /// the buffer.
     static func append(_ envelope: Envelope, to buffer: inout FrameBuffer) {

@@ -183,6 +183,38 @@ public final class TCPConnection: @unchecked Sendable {
         afterQueueing()
     }
 
+    /// Queues the response of a unary call, written straight into the outbound buffer by the
+    /// response writer (`Frame.writeResponseHead`).
+    func sendResponse(streamID: UInt64, payload: UnsafeRawBufferPointer) {
+        loop.preconditionInLoop()
+        guard !isClosed else { return }
+        let total = Frame.responseFrameByteCount(streamID: streamID, payloadByteCount: payload.count)
+        let target = pending.reserve(total)
+        let payloadTarget = Frame.writeResponseHead(
+            streamID: streamID, payloadByteCount: payload.count, frameByteCount: total, to: target)
+        if let base = payload.baseAddress, payload.count > 0 {
+            payloadTarget.copyMemory(from: base, byteCount: payload.count)
+        }
+        pending.commit(total)
+        afterQueueing()
+    }
+
+    /// Queues the response of a unary call whose `payloadByteCount` payload bytes `encode`
+    /// writes in place in the outbound buffer.
+    func sendResponse(
+        streamID: UInt64, payloadByteCount: Int, _ encode: (UnsafeMutableRawBufferPointer) -> Void
+    ) {
+        loop.preconditionInLoop()
+        guard !isClosed else { return }
+        let total = Frame.responseFrameByteCount(streamID: streamID, payloadByteCount: payloadByteCount)
+        let target = pending.reserve(total)
+        let payloadTarget = Frame.writeResponseHead(
+            streamID: streamID, payloadByteCount: payloadByteCount, frameByteCount: total, to: target)
+        encode(UnsafeMutableRawBufferPointer(start: payloadByteCount > 0 ? payloadTarget : nil, count: payloadByteCount))
+        pending.commit(total)
+        afterQueueing()
+    }
+
     /// Queues bytes that already hold whole frames (for example one watch event encoded once
     /// and sent to many connections).
     public func send(encodedFrames bytes: UnsafeRawBufferPointer) {
