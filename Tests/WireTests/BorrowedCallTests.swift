@@ -256,7 +256,7 @@ func borrowingRouter() -> MethodRouter {
     }
     router.registerBorrowing("test.Silent") { _ in }
     router.registerBorrowing("test.Decode") { call in
-        do {
+        do throws(WireError) {
             let handshake = try call.decode(Handshake.self)
             call.respond(Array(handshake.component.utf8))
         } catch {

@@ -92,6 +92,70 @@ public enum Frame {
         buffer.commit(total)
     }
 
+    /// The method field of a request (tag, length, and the method's UTF-8 up to its first NUL,
+    /// as protoc-c's strlen sees it), or no bytes for an empty method: what a client encodes
+    /// once per method and copies into every request (`writeRequest`).
+    static func requestMethodField(_ method: String) -> [UInt8] {
+        var method = method
+        return method.withUTF8 { utf8 in
+            let bytes = cStringPrefix(UnsafeRawBufferPointer(utf8))
+            guard !bytes.isEmpty else { return [] }
+            var field: [UInt8] = [0x1A]  // field 3, length-delimited
+            appendVarint(UInt64(bytes.count), to: &field)
+            field.append(contentsOf: bytes)
+            return field
+        }
+    }
+
+    /// Frame bytes (header included) of a request whose method field is `methodField`.
+    @inline(__always)
+    static func requestFrameByteCount(
+        streamID: UInt64, methodFieldByteCount: Int, payloadByteCount: Int, deadlineMilliseconds: UInt32, flags: UInt32
+    ) -> Int {
+        var count = headerBytes + 1 + varintByteCount(streamID) + 2 + methodFieldByteCount
+        if payloadByteCount > 0 { count += 1 + varintByteCount(UInt64(payloadByteCount)) + payloadByteCount }
+        if deadlineMilliseconds != 0 { count += 1 + varintByteCount(UInt64(deadlineMilliseconds)) }
+        if flags != 0 { count += 1 + varintByteCount(UInt64(flags)) }
+        return count
+    }
+
+    /// Writes a request frame of `frameByteCount` bytes (`requestFrameByteCount`) at `target`:
+    /// the bytes of `appendCallFrame` for `kind: .request` (a test checks them against
+    /// protoc-c), with the method field encoded beforehand (`requestMethodField`).
+    @inline(__always)
+    static func writeRequest(
+        streamID: UInt64, methodField: UnsafeRawBufferPointer, payload: UnsafeRawBufferPointer,
+        deadlineMilliseconds: UInt32, flags: UInt32, frameByteCount: Int, to target: UnsafeMutableRawPointer
+    ) {
+        precondition(streamID != 0, "a request opens a stream, never stream 0")
+        writeHeader(UInt32(frameByteCount - headerBytes), to: target)
+        var at = target + headerBytes
+        at.storeBytes(of: 0x08, as: UInt8.self)  // field 1, varint
+        at = writeVarint(streamID, to: at + 1)
+        at.storeBytes(of: 0x10, as: UInt8.self)  // field 2, varint
+        at.storeBytes(of: UInt8(FrameKind.request.rawValue), toByteOffset: 1, as: UInt8.self)
+        at += 2
+        if let base = methodField.baseAddress, methodField.count > 0 {
+            at.copyMemory(from: base, byteCount: methodField.count)
+            at += methodField.count
+        }
+        if let base = payload.baseAddress, payload.count > 0 {
+            at.storeBytes(of: 0x32, as: UInt8.self)  // field 6, length-delimited
+            at = writeVarint(UInt64(payload.count), to: at + 1)
+            at.copyMemory(from: base, byteCount: payload.count)
+            at += payload.count
+        }
+        if deadlineMilliseconds != 0 {
+            at.storeBytes(of: 0x38, as: UInt8.self)  // field 7, varint
+            at = writeVarint(UInt64(deadlineMilliseconds), to: at + 1)
+        }
+        if flags != 0 {
+            at.storeBytes(of: 0x40, as: UInt8.self)  // field 8, varint
+            at = writeVarint(UInt64(flags), to: at + 1)
+        }
+        precondition(at == target + frameByteCount, "request frame size mismatch")
+    }
+
     /// Frame bytes (header included) of a unary response: the call frame of kind RESPONSE with
     /// only a stream id and a payload, the one frame every call is answered with.
     @inline(__always)

@@ -60,7 +60,12 @@ public final class WireClient: @unchecked Sendable {
     /// Called on the loop whenever the state changes.
     public var onStateChange: ((State) -> Void)?
 
-    private var tcp: TCPConnection?
+    private var tcp: TCPConnection? {
+        didSet { unmanagedTCP = tcp.map { Unmanaged.passUnretained($0) } }
+    }
+    /// `tcp` without its reference count: the request path calls the connection through
+    /// `_withUnsafeGuaranteedRef`, which retains nothing, while `tcp` keeps it alive.
+    private var unmanagedTCP: Unmanaged<TCPConnection>?
     private var nextStreamID: UInt64 = 1
     /// Calls sent and not yet answered, by stream id.
     private var pendingCalls = StreamTable<PendingCall>()
@@ -79,6 +84,10 @@ public final class WireClient: @unchecked Sendable {
     private var serverLimits = HandshakeAck()
     private var random = SplitMix64(seed: monotonicNanoseconds())
     private var readyWaiters: [(Result<Void, WireError>) -> Void] = []
+    /// The method of the last request and its encoded method field (`Frame.requestMethodField`),
+    /// in memory of the client's own so that reading it per request retains nothing.
+    private var requestMethod = ""
+    private var requestMethodField = UnsafeMutableRawBufferPointer(start: nil, count: 0)
 
     private enum Pending {
         case unary((Result<[UInt8], WireError>) -> Void)
@@ -103,6 +112,10 @@ public final class WireClient: @unchecked Sendable {
         var deadline: UInt64?
         var isStream: Bool
         var handler: Pending
+    }
+
+    deinit {
+        requestMethodField.deallocate()
     }
 
     public init(
@@ -188,11 +201,12 @@ public final class WireClient: @unchecked Sendable {
     /// its request meanwhile.
     public func start(
         _ method: String, payload: UnsafeRawBufferPointer, timeoutMilliseconds: UInt32 = 0,
-        token: CallToken? = nil, borrowing completion: @escaping BorrowedCompletion
+        token: CallToken? = nil, borrowing completion: consuming @escaping BorrowedCompletion
     ) {
         loop.preconditionInLoop()
+        // Consumed all the way into the call table: the caller's reference is the table's.
         submit(method, payload, timeoutMilliseconds: timeoutMilliseconds, token: token,
-               isStream: false, handler: .borrowing(completion))
+               isStream: false, handler: .borrowing(consume completion))
     }
 
     /// Opens a server stream from the loop thread; `handler` runs on the loop for each item and
@@ -296,7 +310,7 @@ public final class WireClient: @unchecked Sendable {
 
     private func submit(
         _ method: String, _ payload: UnsafeRawBufferPointer, timeoutMilliseconds: UInt32, token: CallToken?,
-        isStream: Bool, handler: Pending
+        isStream: Bool, handler: consuming Pending
     ) {
         if let token, token.cancelled {
             Self.finish(handler, WireError(.cancelled, "\(method): cancelled by the caller"))
@@ -331,7 +345,7 @@ public final class WireClient: @unchecked Sendable {
 
     private func send(
         _ method: String, _ payload: UnsafeRawBufferPointer, deadline: UInt64?, token: CallToken?, isStream: Bool,
-        handler: Pending
+        handler: consuming Pending
     ) {
         let maximum = Int(serverLimits.maxInFlightCalls)
         if maximum > 0 && pendingCalls.count >= maximum {
@@ -340,7 +354,7 @@ public final class WireClient: @unchecked Sendable {
                 "\(method): \(pendingCalls.count) calls in flight to \(address), the server's limit is \(maximum)"))
             return
         }
-        guard let tcp else {
+        guard let unmanagedTCP else {
             // The connection is gone and the state has not caught up yet (a handler failed by
             // the loss starts a new call): the call waits for the next connection like any call
             // made while not connected.
@@ -365,13 +379,24 @@ public final class WireClient: @unchecked Sendable {
         pendingCalls.insert(PendingCall(handler: handler, token: token), for: streamID)
         sentSinceKeepaliveTick = true
         // The request is encoded straight into the connection's outbound buffer.
-        var method = method
-        method.withUTF8 { methodBytes in
-            tcp.sendCallFrame(
-                streamID: streamID, kind: .request, method: UnsafeRawBufferPointer(methodBytes),
-                payload: payload, deadlineMilliseconds: deadlineMilliseconds,
-                flags: isStream ? Frame.flagServerStream : 0)
+        if method != requestMethod { cacheMethodField(method) }
+        let methodField = UnsafeRawBufferPointer(requestMethodField)
+        unmanagedTCP._withUnsafeGuaranteedRef { tcp in
+            tcp.sendRequest(
+                streamID: streamID, methodField: methodField, payload: payload,
+                deadlineMilliseconds: deadlineMilliseconds, flags: isStream ? Frame.flagServerStream : 0)
         }
+    }
+
+    /// Encodes the method field of `method`'s requests once, for every request that repeats it.
+    private func cacheMethodField(_ method: String) {
+        let field = Frame.requestMethodField(method)
+        requestMethodField.deallocate()
+        requestMethodField = UnsafeMutableRawBufferPointer.allocate(byteCount: field.count, alignment: 8)
+        field.withUnsafeBytes { bytes in
+            if !bytes.isEmpty { requestMethodField.copyMemory(from: bytes) }
+        }
+        requestMethod = method
     }
 
     private func send(_ envelope: Envelope) {

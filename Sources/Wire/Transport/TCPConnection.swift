@@ -183,6 +183,25 @@ public final class TCPConnection: @unchecked Sendable {
         afterQueueing()
     }
 
+    /// Queues a request, written straight into the outbound buffer by the request writer
+    /// (`Frame.writeRequest`) with its method field encoded beforehand.
+    func sendRequest(
+        streamID: UInt64, methodField: UnsafeRawBufferPointer, payload: UnsafeRawBufferPointer,
+        deadlineMilliseconds: UInt32, flags: UInt32
+    ) {
+        loop.preconditionInLoop()
+        guard !isClosed else { return }
+        let total = Frame.requestFrameByteCount(
+            streamID: streamID, methodFieldByteCount: methodField.count, payloadByteCount: payload.count,
+            deadlineMilliseconds: deadlineMilliseconds, flags: flags)
+        let target = pending.reserve(total)
+        Frame.writeRequest(
+            streamID: streamID, methodField: methodField, payload: payload, deadlineMilliseconds: deadlineMilliseconds,
+            flags: flags, frameByteCount: total, to: target)
+        pending.commit(total)
+        afterQueueing()
+    }
+
     /// Queues the response of a unary call, written straight into the outbound buffer by the
     /// response writer (`Frame.writeResponseHead`).
     func sendResponse(streamID: UInt64, payload: UnsafeRawBufferPointer) {
