@@ -501,10 +501,15 @@ final class ServerConnection: TCPConnectionDelegate {
     /// Makes `currentMethod` and `currentBorrowingHandler` those of the method named by `utf8`: a
     /// connection's requests mostly repeat a few methods, so the last one is kept and reused
     /// when the bytes match instead of building a new String and asking the service again.
+    @inline(__always)
     private func resolveMethod(_ utf8: UnsafeRawBufferPointer) {
         if utf8.count == currentMethodUTF8.count && Self.bytesEqual(utf8, UnsafeRawBufferPointer(currentMethodUTF8)) {
             return
         }
+        resolveNewMethod(utf8)
+    }
+
+    private func resolveNewMethod(_ utf8: UnsafeRawBufferPointer) {
         currentMethod = EnvelopeDecoding.string(utf8)
         currentMethodUTF8.deallocate()
         currentMethodUTF8 = UnsafeMutableRawBufferPointer.allocate(byteCount: utf8.count, alignment: 8)

@@ -189,7 +189,10 @@ public final class TCPConnection: @unchecked Sendable {
         streamID: UInt64, methodField: UnsafeRawBufferPointer, payload: UnsafeRawBufferPointer,
         deadlineMilliseconds: UInt32, flags: UInt32
     ) {
-        loop.preconditionInLoop()
+        // Internal and on the hot path: every caller runs on the loop already (WireClient's
+        // entry points and a borrowing handler, which the loop calls), so only debug builds
+        // check again.
+        assert(loop.inLoop, "must run on event loop \(loop.name)")
         guard !isClosed else { return }
         let total = Frame.requestFrameByteCount(
             streamID: streamID, methodFieldByteCount: methodField.count, payloadByteCount: payload.count,
@@ -205,7 +208,10 @@ public final class TCPConnection: @unchecked Sendable {
     /// Queues the response of a unary call, written straight into the outbound buffer by the
     /// response writer (`Frame.writeResponseHead`).
     func sendResponse(streamID: UInt64, payload: UnsafeRawBufferPointer) {
-        loop.preconditionInLoop()
+        // Internal and on the hot path: every caller runs on the loop already (WireClient's
+        // entry points and a borrowing handler, which the loop calls), so only debug builds
+        // check again.
+        assert(loop.inLoop, "must run on event loop \(loop.name)")
         guard !isClosed else { return }
         let total = Frame.responseFrameByteCount(streamID: streamID, payloadByteCount: payload.count)
         let target = pending.reserve(total)
@@ -223,7 +229,10 @@ public final class TCPConnection: @unchecked Sendable {
     func sendResponse(
         streamID: UInt64, payloadByteCount: Int, _ encode: (UnsafeMutableRawBufferPointer) -> Void
     ) {
-        loop.preconditionInLoop()
+        // Internal and on the hot path: every caller runs on the loop already (WireClient's
+        // entry points and a borrowing handler, which the loop calls), so only debug builds
+        // check again.
+        assert(loop.inLoop, "must run on event loop \(loop.name)")
         guard !isClosed else { return }
         let total = Frame.responseFrameByteCount(streamID: streamID, payloadByteCount: payloadByteCount)
         let target = pending.reserve(total)
@@ -243,7 +252,15 @@ public final class TCPConnection: @unchecked Sendable {
         afterQueueing()
     }
 
+    /// After a frame was queued: the bounds and the flush at the end of the turn. The common
+    /// case (within the watermark, flush already scheduled) is two compares, inlined.
+    @inline(__always)
     private func afterQueueing() {
+        if flushScheduled && !throttled && outboundBytes <= limits.highWatermarkBytes { return }
+        afterQueueingSlowly()
+    }
+
+    private func afterQueueingSlowly() {
         if outboundBytes > limits.maximumOutboundBytes {
             close(reason: "peer is not reading: \(outboundBytes) bytes unsent exceed the limit of "
                 + "\(limits.maximumOutboundBytes) bytes")
