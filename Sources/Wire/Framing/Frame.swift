@@ -136,8 +136,16 @@ public enum Frame {
         at.storeBytes(of: UInt8(FrameKind.request.rawValue), toByteOffset: 1, as: UInt8.self)
         at += 2
         if let base = methodField.baseAddress, methodField.count > 0 {
-            at.copyMemory(from: base, byteCount: methodField.count)
-            at += methodField.count
+            let count = methodField.count
+            if count >= 8 && count <= 16 {
+                // Two overlapping words: a method field is short, and a call to memmove for
+                // it cost more than the copy.
+                at.storeBytes(of: base.loadUnaligned(as: UInt64.self), as: UInt64.self)
+                (at + count - 8).storeBytes(of: base.loadUnaligned(fromByteOffset: count - 8, as: UInt64.self), as: UInt64.self)
+            } else {
+                at.copyMemory(from: base, byteCount: count)
+            }
+            at += count
         }
         if let base = payload.baseAddress, payload.count > 0 {
             at.storeBytes(of: 0x32, as: UInt8.self)  // field 6, length-delimited

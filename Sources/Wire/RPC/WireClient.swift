@@ -205,6 +205,11 @@ public final class WireClient: @unchecked Sendable {
     ) {
         loop.preconditionInLoop()
         // Consumed all the way into the call table: the caller's reference is the table's.
+        if state == .ready && token == nil && timeoutMilliseconds == 0 {
+            // The hot path: nothing to check before sending.
+            send(method, payload, deadline: nil, token: nil, isStream: false, handler: .borrowing(consume completion))
+            return
+        }
         submit(method, payload, timeoutMilliseconds: timeoutMilliseconds, token: token,
                isStream: false, handler: .borrowing(consume completion))
     }
