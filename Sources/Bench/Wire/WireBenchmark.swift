@@ -101,6 +101,7 @@ public enum WireBenchmark {
             ("rtt_calls", .integer(options.rttCalls)),
             ("pipelined_calls", .integer(options.pipelinedCalls)),
             ("window", .integer(options.window)),
+            ("pipelined_api", "borrowing callbacks: MethodRouter.registerBorrowing on the server, WireClient.start(_:payload:borrowing:) on the client"),
             ("rounds", .integer(options.rounds)),
             ("skiff", .object([
                 ("rtt_p50_us", .rounded(median(skiffRTT))),
@@ -143,8 +144,8 @@ public enum WireBenchmark {
         return LatencySummary(nanoseconds: samples)
     }
 
-    /// Pipelined unary calls through the callback API: `window` calls in flight, each answer
-    /// starting the next call. Returns calls per second.
+    /// Pipelined unary calls through the borrowing callback API (see `Pipeline`): `window` calls
+    /// in flight, each answer starting the next call. Returns calls per second.
     static func pipelinedCallbacks(client: WireClient, payload: [UInt8], calls: Int, window: Int) async throws -> Double {
         let result: Result<Double, WireError> = await withUnsafeContinuation { continuation in
             Pipeline.run(client: client, method: echoMethod, payload: payload, calls: calls, window: window) { result in
