@@ -8,7 +8,7 @@ import Testing
 /// (`start(_:payload:borrowing:)`), over loopback with real loops.
 @Suite("Borrowed calls", .serialized)
 struct BorrowedCallTests {
-    @Test("a response frame from the response writer is byte for byte what protoc-c encodes")
+    @Test("response and request frames from the hot-path writers are byte for byte what protoc-c encodes")
     func responseFrameMatchesProtocC() {
         for streamID in WireFastPathTests.streamIDs where streamID != 0 {
             for payload in WireFastPathTests.payloads {
@@ -17,16 +17,39 @@ struct BorrowedCallTests {
                 envelope.kind = .response
                 envelope.payload = payload
                 let expected = Frame.encode(envelope)
+                // After other bytes, as in a connection's outbound buffer.
                 var buffer = FrameBuffer()
-                let total = Frame.responseFrameByteCount(streamID: streamID, payloadByteCount: payload.count)
-                let target = buffer.reserve(total)
-                let payloadTarget = Frame.writeResponseHead(
-                    streamID: streamID, payloadByteCount: payload.count, frameByteCount: total, to: target)
+                [UInt8](repeating: 0xEE, count: 5).withUnsafeBytes { buffer.append($0) }
                 payload.withUnsafeBytes { bytes in
-                    if !bytes.isEmpty { payloadTarget.copyMemory(from: bytes.baseAddress!, byteCount: bytes.count) }
+                    Frame.appendResponse(streamID: streamID, payloadByteCount: bytes.count, to: &buffer) { target in
+                        target.copyMemory(from: bytes.baseAddress!, byteCount: bytes.count)
+                    }
                 }
-                buffer.commit(total)
-                #expect(Array(buffer.bytes) == expected, "stream \(streamID) payload \(payload.count) B")
+                #expect(Array(buffer.bytes) == [UInt8](repeating: 0xEE, count: 5) + expected, "stream \(streamID) payload \(payload.count) B")
+                for method in WireFastPathTests.methods {
+                    for (deadline, flags) in [(UInt32(0), UInt32(0)), (1, 1), (5000, 0), (UInt32.max, UInt32.max)] {
+                        var request = Envelope()
+                        request.streamID = streamID
+                        request.kind = .request
+                        request.method = method
+                        request.payload = payload
+                        request.deadlineMilliseconds = deadline
+                        request.flags = flags
+                        let field = Frame.requestMethodField(method)
+                        var written = FrameBuffer()
+                        [UInt8](repeating: 0xEE, count: 3).withUnsafeBytes { written.append($0) }
+                        field.withUnsafeBytes { methodField in
+                            payload.withUnsafeBytes { bytes in
+                                Frame.appendRequest(
+                                    streamID: streamID, methodField: methodField, payload: bytes,
+                                    deadlineMilliseconds: deadline, flags: flags, to: &written)
+                            }
+                        }
+                        #expect(
+                            Array(written.bytes) == [UInt8](repeating: 0xEE, count: 3) + Frame.encode(request),
+                            "request stream \(streamID) method \(method.utf8.count) B payload \(payload.count) B")
+                    }
+                }
             }
         }
     }

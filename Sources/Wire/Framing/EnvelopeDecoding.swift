@@ -67,7 +67,7 @@ enum EnvelopeDecoding {
         }
         // Kind: tag 0x10 and a one-byte value naming a FrameKind.
         guard count - offset >= 2, base.load(fromByteOffset: offset, as: UInt8.self) == 0x10,
-            let kind = FrameKind(rawValue: Int32(base.load(fromByteOffset: offset + 1, as: UInt8.self))),
+            let kind = callFrameKind(base.load(fromByteOffset: offset + 1, as: UInt8.self)),
             kind != .unspecified
         else { return nil }
         offset += 2
@@ -104,6 +104,18 @@ enum EnvelopeDecoding {
             streamID: streamID, kind: kind, methodUTF8: method, statusCode: .ok,
             statusMessageUTF8: UnsafeRawBufferPointer(start: nil, count: 0), payload: payload,
             deadlineMilliseconds: 0, flags: 0)
+    }
+
+    /// The kind a one-byte kind value names: the kinds of calls inline, the rest through the
+    /// generated initializer (a call per frame otherwise).
+    @inline(__always)
+    static func callFrameKind(_ value: UInt8) -> FrameKind? {
+        switch value {
+        case 3: return .request
+        case 4: return .response
+        case 5: return .streamItem
+        default: return FrameKind(rawValue: Int32(value))
+        }
     }
 
     /// Any encoding protoc-c accepts (see the type's comment).

@@ -94,7 +94,7 @@ public enum Frame {
 
     /// The method field of a request (tag, length, and the method's UTF-8 up to its first NUL,
     /// as protoc-c's strlen sees it), or no bytes for an empty method: what a client encodes
-    /// once per method and copies into every request (`writeRequest`).
+    /// once per method and copies into every request (`appendRequest`).
     static func requestMethodField(_ method: String) -> [UInt8] {
         var method = method
         return method.withUTF8 { utf8 in
@@ -107,28 +107,19 @@ public enum Frame {
         }
     }
 
-    /// Frame bytes (header included) of a request whose method field is `methodField`.
+    /// Appends a request frame whose method field is `methodField` (`requestMethodField`) to
+    /// `buffer` in one pass: the fields are written into room reserved for the longest
+    /// encoding, and the length prefix once their size is known. The bytes are those of
+    /// `appendCallFrame` for `kind: .request` (a test checks them against protoc-c).
     @inline(__always)
-    static func requestFrameByteCount(
-        streamID: UInt64, methodFieldByteCount: Int, payloadByteCount: Int, deadlineMilliseconds: UInt32, flags: UInt32
-    ) -> Int {
-        var count = headerBytes + 1 + varintByteCount(streamID) + 2 + methodFieldByteCount
-        if payloadByteCount > 0 { count += 1 + varintByteCount(UInt64(payloadByteCount)) + payloadByteCount }
-        if deadlineMilliseconds != 0 { count += 1 + varintByteCount(UInt64(deadlineMilliseconds)) }
-        if flags != 0 { count += 1 + varintByteCount(UInt64(flags)) }
-        return count
-    }
-
-    /// Writes a request frame of `frameByteCount` bytes (`requestFrameByteCount`) at `target`:
-    /// the bytes of `appendCallFrame` for `kind: .request` (a test checks them against
-    /// protoc-c), with the method field encoded beforehand (`requestMethodField`).
-    @inline(__always)
-    static func writeRequest(
+    static func appendRequest(
         streamID: UInt64, methodField: UnsafeRawBufferPointer, payload: UnsafeRawBufferPointer,
-        deadlineMilliseconds: UInt32, flags: UInt32, frameByteCount: Int, to target: UnsafeMutableRawPointer
+        deadlineMilliseconds: UInt32, flags: UInt32, to buffer: inout FrameBuffer
     ) {
         precondition(streamID != 0, "a request opens a stream, never stream 0")
-        writeHeader(UInt32(frameByteCount - headerBytes), to: target)
+        // Header, stream id (tag + 10), kind (2), payload tag and length (1 + 5), deadline and
+        // flags (1 + 5 each), plus the method field and the payload.
+        let target = buffer.reserve(headerBytes + 11 + 2 + 6 + 12 + methodField.count + payload.count)
         var at = target + headerBytes
         at.storeBytes(of: 0x08, as: UInt8.self)  // field 1, varint
         at = writeVarint(streamID, to: at + 1)
@@ -161,30 +152,27 @@ public enum Frame {
             at.storeBytes(of: 0x40, as: UInt8.self)  // field 8, varint
             at = writeVarint(UInt64(flags), to: at + 1)
         }
-        precondition(at == target + frameByteCount, "request frame size mismatch")
+        let total = at - target
+        writeHeader(UInt32(truncatingIfNeeded: total &- headerBytes), to: target)
+        buffer.commit(total)
     }
 
-    /// Frame bytes (header included) of a unary response: the call frame of kind RESPONSE with
-    /// only a stream id and a payload, the one frame every call is answered with.
-    @inline(__always)
-    static func responseFrameByteCount(streamID: UInt64, payloadByteCount: Int) -> Int {
-        // Header, stream id tag and varint, kind tag and value, then the payload field if any.
-        var count = headerBytes + 1 + varintByteCount(streamID) + 2
-        if payloadByteCount > 0 { count += 1 + varintByteCount(UInt64(payloadByteCount)) + payloadByteCount }
-        return count
-    }
+    /// At most the bytes of a response frame before its payload: header, stream id field (tag
+    /// and a varint of up to 10 bytes), kind field, payload tag and a length of up to 5 bytes.
+    static let responseHeadMaximumBytes = headerBytes + 11 + 2 + 6
 
-    /// Writes the header and the fields before the payload of a response frame of
-    /// `frameByteCount` bytes (`responseFrameByteCount`) at `target`, and returns where the
-    /// `payloadByteCount` payload bytes go. The bytes are those of `appendCallFrame` for
-    /// `kind: .response` (a test checks them against protoc-c), without its general field
-    /// arithmetic.
+    /// Appends a response frame whose `payloadByteCount` payload bytes `writePayload` writes
+    /// at the address it is given, to `buffer`, in one pass: the fields are written into room
+    /// reserved for the longest head, and the length prefix once their size is known. The
+    /// bytes are those of `appendCallFrame` for `kind: .response` (a test checks them against
+    /// protoc-c).
     @inline(__always)
-    static func writeResponseHead(
-        streamID: UInt64, payloadByteCount: Int, frameByteCount: Int, to target: UnsafeMutableRawPointer
-    ) -> UnsafeMutableRawPointer {
+    static func appendResponse(
+        streamID: UInt64, payloadByteCount: Int, to buffer: inout FrameBuffer,
+        _ writePayload: (UnsafeMutableRawPointer) -> Void
+    ) {
         precondition(streamID != 0, "a response answers a stream, never stream 0")
-        writeHeader(UInt32(frameByteCount - headerBytes), to: target)
+        let target = buffer.reserve(responseHeadMaximumBytes + payloadByteCount)
         var at = target + headerBytes
         at.storeBytes(of: 0x08, as: UInt8.self)  // field 1, varint
         at = writeVarint(streamID, to: at + 1)
@@ -194,9 +182,12 @@ public enum Frame {
         if payloadByteCount > 0 {
             at.storeBytes(of: 0x32, as: UInt8.self)  // field 6, length-delimited
             at = writeVarint(UInt64(payloadByteCount), to: at + 1)
+            writePayload(at)
+            at += payloadByteCount
         }
-        precondition(at + payloadByteCount == target + frameByteCount, "response frame size mismatch")
-        return at
+        let total = at - target
+        writeHeader(UInt32(truncatingIfNeeded: total &- headerBytes), to: target)
+        buffer.commit(total)
     }
 
     /// Appends `envelope` as one frame to an outbound buffer, packed by protoc-c straight into

@@ -184,7 +184,7 @@ public final class TCPConnection: @unchecked Sendable {
     }
 
     /// Queues a request, written straight into the outbound buffer by the request writer
-    /// (`Frame.writeRequest`) with its method field encoded beforehand.
+    /// (`Frame.appendRequest`) with its method field encoded beforehand.
     func sendRequest(
         streamID: UInt64, methodField: UnsafeRawBufferPointer, payload: UnsafeRawBufferPointer,
         deadlineMilliseconds: UInt32, flags: UInt32
@@ -194,33 +194,23 @@ public final class TCPConnection: @unchecked Sendable {
         // check again.
         assert(loop.inLoop, "must run on event loop \(loop.name)")
         guard !isClosed else { return }
-        let total = Frame.requestFrameByteCount(
-            streamID: streamID, methodFieldByteCount: methodField.count, payloadByteCount: payload.count,
-            deadlineMilliseconds: deadlineMilliseconds, flags: flags)
-        let target = pending.reserve(total)
-        Frame.writeRequest(
+        Frame.appendRequest(
             streamID: streamID, methodField: methodField, payload: payload, deadlineMilliseconds: deadlineMilliseconds,
-            flags: flags, frameByteCount: total, to: target)
-        pending.commit(total)
+            flags: flags, to: &pending)
         afterQueueing()
     }
 
     /// Queues the response of a unary call, written straight into the outbound buffer by the
-    /// response writer (`Frame.writeResponseHead`).
+    /// response writer (`Frame.appendResponse`).
     func sendResponse(streamID: UInt64, payload: UnsafeRawBufferPointer) {
         // Internal and on the hot path: every caller runs on the loop already (WireClient's
         // entry points and a borrowing handler, which the loop calls), so only debug builds
         // check again.
         assert(loop.inLoop, "must run on event loop \(loop.name)")
         guard !isClosed else { return }
-        let total = Frame.responseFrameByteCount(streamID: streamID, payloadByteCount: payload.count)
-        let target = pending.reserve(total)
-        let payloadTarget = Frame.writeResponseHead(
-            streamID: streamID, payloadByteCount: payload.count, frameByteCount: total, to: target)
-        if let base = payload.baseAddress, payload.count > 0 {
-            payloadTarget.copyMemory(from: base, byteCount: payload.count)
+        Frame.appendResponse(streamID: streamID, payloadByteCount: payload.count, to: &pending) { target in
+            target.copyMemory(from: payload.baseAddress!, byteCount: payload.count)
         }
-        pending.commit(total)
         afterQueueing()
     }
 
@@ -234,12 +224,10 @@ public final class TCPConnection: @unchecked Sendable {
         // check again.
         assert(loop.inLoop, "must run on event loop \(loop.name)")
         guard !isClosed else { return }
-        let total = Frame.responseFrameByteCount(streamID: streamID, payloadByteCount: payloadByteCount)
-        let target = pending.reserve(total)
-        let payloadTarget = Frame.writeResponseHead(
-            streamID: streamID, payloadByteCount: payloadByteCount, frameByteCount: total, to: target)
-        encode(UnsafeMutableRawBufferPointer(start: payloadByteCount > 0 ? payloadTarget : nil, count: payloadByteCount))
-        pending.commit(total)
+        if payloadByteCount == 0 { encode(UnsafeMutableRawBufferPointer(start: nil, count: 0)) }
+        Frame.appendResponse(streamID: streamID, payloadByteCount: payloadByteCount, to: &pending) { target in
+            encode(UnsafeMutableRawBufferPointer(start: target, count: payloadByteCount))
+        }
         afterQueueing()
     }
 
