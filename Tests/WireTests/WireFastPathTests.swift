@@ -197,7 +197,7 @@ struct WireFastPathTests {
         for (key, value) in model { #expect(table[key] == value) }
         let entries = table.removeAllEntries()
         #expect(Dictionary(uniqueKeysWithValues: entries.map { ($0.key, $0.value) }) == model)
-        #expect(table.isEmpty)
+        #expect(table.isEmpty == true)
     }
 
     @Test("the server refuses a stream id still in use, whether above or below the highest")
