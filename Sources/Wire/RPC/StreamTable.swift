@@ -66,7 +66,21 @@ struct StreamTable<Value>: ~Copyable {
     }
 
     /// Adds `value` under `key`, which must not be in the table yet.
+    @inline(__always)
     mutating func insert(_ value: consuming Value, for key: UInt64) {
+        let index = slot(key)
+        // The common case inline: room to spare, the slot free, nothing in the overflow that
+        // could hold the key already.
+        if key != 0 && (count &+ 1) &* 2 <= capacity && keys[index] == 0 && overflow.isEmpty {
+            keys[index] = key
+            (values + index).initialize(to: value)
+            count &+= 1
+            return
+        }
+        insertSlowly(value, for: key)
+    }
+
+    private mutating func insertSlowly(_ value: consuming Value, for key: UInt64) {
         precondition(key != 0, "stream id 0 names the connection, not a call")
         if (count + 1) * 2 > capacity { grow() }
         let index = slot(key)
