@@ -99,10 +99,13 @@ let package = Package(
             name: "Agents",
             dependencies: ["Wire", "Raft", "Api", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict),
+        // What `bench wire` and `skiff-wire-probe` share: the echo service and the pipelined
+        // driver. It depends on Wire alone so that the probe rebuilds without the API server.
+        .target(name: "WireBench", dependencies: ["Wire"], swiftSettings: strict),
         .target(
             name: "Bench",
             dependencies: [
-                "Wire", "Raft", "Api", "Agents",
+                "Wire", "WireBench", "Raft", "Api", "Agents",
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -116,7 +119,7 @@ let package = Package(
             ],
             swiftSettings: strict),
         // Serves and makes `bench wire`'s calls without Swift concurrency, for callgrind and perf.
-        .executableTarget(name: "WireProbe", dependencies: ["Bench", "Wire"], swiftSettings: strict),
+        .executableTarget(name: "WireProbe", dependencies: ["WireBench", "Wire"], swiftSettings: strict),
         .executableTarget(
             name: "BenchCommand",
             dependencies: [

@@ -11,16 +11,16 @@
 //
 // The server prints "listening on HOST:PORT" and serves until killed; the client prints one
 // JSON object with its calls per second.
-import Bench
 import Dispatch
 import Wire
+import WireBench
 
 #if canImport(Glibc)
 import Glibc
 #endif
 
-let echoMethod = "wire.Echo"
-let token = "bench-wire-token"
+let echoMethod = WireEcho.method
+let token = WireEcho.token
 
 /// Writes a line to a file descriptor at once (no stdio buffering: the parent waits for it).
 func writeLine(_ text: String, to descriptor: Int32) {
@@ -35,12 +35,8 @@ func fail(_ message: String) -> Never {
 
 func serve(port: UInt16) -> Never {
     let loop = EventLoop(name: "probe-server")
-    let router = MethodRouter()
-    router.register(echoMethod) { call in call.respond(call.payload) }
-    var configuration = ServerConfiguration(
-        identity: "probe-server", authenticate: ServerConfiguration.bearerToken(token))
-    configuration.maximumInFlightCalls = 65_536
-    let serverConfiguration = configuration
+    let router = WireEcho.makeRouter()
+    let serverConfiguration = WireEcho.serverConfiguration(identity: "probe-server")
     let started = DispatchSemaphore(value: 0)
     nonisolated(unsafe) var server: WireServer?
     loop.execute {

@@ -145,6 +145,61 @@ struct WireFastPathTests {
         #expect(table.isEmpty && table[1] == nil)
     }
 
+    @Test("the stream table finds calls whose slot a long-lived stream holds, through growth and removal")
+    func streamTableOverflow() {
+        var table = StreamTable<UInt64>(minimumCapacity: 8)
+        var model: [UInt64: UInt64] = [:]
+        // Long-lived streams, then rounds of short calls that wrap around the slots they hold.
+        var next: UInt64 = 1
+        for _ in 0..<5 {
+            table.insert(next * 10, for: next)
+            model[next] = next * 10
+            next += 2
+        }
+        var open: [UInt64] = []
+        for round in 0..<400 {
+            for _ in 0..<(round % 13 + 1) {
+                table.insert(next * 10, for: next)
+                model[next] = next * 10
+                open.append(next)
+                next += 2
+            }
+            // Answer most calls, oldest first, keeping a few open for a while.
+            while open.count > 6 {
+                let key = open.removeFirst()
+                #expect(table.removeValue(forKey: key) == model.removeValue(forKey: key))
+            }
+            #expect(table.count == model.count)
+        }
+        for (key, value) in model { #expect(table[key] == value && table.contains(key)) }
+        // Ids the client never assigned, even ones and 0, are simply absent.
+        for key: UInt64 in [0, 2, 4, next, next + 2, UInt64.max] { #expect(table[key] == nil && !table.contains(key)) }
+        #expect(table.removeValue(forKey: next) == nil)
+        #expect(table.removeAll().sorted() == model.values.sorted())
+        #expect(table.isEmpty && table[1] == nil)
+    }
+
+    @Test("the probing overflow table agrees with a dictionary")
+    func probingTableMatchesDictionary() {
+        var table = ProbingStreamTable<Int>(minimumCapacity: 4)
+        var model: [UInt64: Int] = [:]
+        var random = SplitMix64(seed: 7)
+        for step in 0..<20_000 {
+            let key = (random.next() % 3000) * 2 + 1
+            if model[key] == nil && random.next() % 2 == 0 {
+                table.insert(step, for: key)
+                model[key] = step
+            } else {
+                #expect(table.removeValue(forKey: key) == model.removeValue(forKey: key))
+            }
+        }
+        #expect(table.count == model.count)
+        for (key, value) in model { #expect(table[key] == value) }
+        let entries = table.removeAllEntries()
+        #expect(Dictionary(uniqueKeysWithValues: entries.map { ($0.key, $0.value) }) == model)
+        #expect(table.isEmpty == true)
+    }
+
     @Test("the server refuses a stream id still in use, whether above or below the highest")
     func streamIDReuse() async throws {
         let server = try await TestServer(router: makeRouter())

@@ -1,11 +1,12 @@
 import Foundation
 import Wire
+import WireBench
 
 /// WireBenchmark measures Skiff's wire between two processes on loopback against the plain C
 /// libuv echo pair (`skiff-uv-echo`) built from this repository, alternating the two in one run.
 public enum WireBenchmark {
-    public static let echoMethod = "wire.Echo"
-    public static let token = "bench-wire-token"
+    public static let echoMethod = WireEcho.method
+    public static let token = WireEcho.token
 
     public struct Options: Sendable {
         public var rttCalls = 20_000
@@ -21,14 +22,9 @@ public enum WireBenchmark {
     /// Serves `wire.Echo` until killed; prints "listening on HOST:PORT" first.
     public static func serve(port: UInt16) async throws -> Never {
         let loop = EventLoop(name: "wire-server")
-        let router = MethodRouter()
-        router.register(echoMethod) { call in call.respond(call.payload) }
-        var configuration = ServerConfiguration(
-            identity: "bench-wire-server", authenticate: ServerConfiguration.bearerToken(token))
-        configuration.maximumInFlightCalls = 65_536
         let server = try await WireServer.start(
             on: loop, address: SocketAddress(host: "127.0.0.1", port: port),
-            configuration: configuration, service: router)
+            configuration: WireEcho.serverConfiguration(identity: "bench-wire-server"), service: WireEcho.makeRouter())
         // The parent reads this line to learn the port; write it unbuffered.
         FileHandle.standardOutput.write(Data("listening on \(server.address)\n".utf8))
         while true { try await Task.sleep(for: .seconds(3600)) }
@@ -105,6 +101,7 @@ public enum WireBenchmark {
             ("rtt_calls", .integer(options.rttCalls)),
             ("pipelined_calls", .integer(options.pipelinedCalls)),
             ("window", .integer(options.window)),
+            ("pipelined_api", "borrowing callbacks: MethodRouter.registerBorrowing on the server, WireClient.start(_:payload:borrowing:) on the client"),
             ("rounds", .integer(options.rounds)),
             ("skiff", .object([
                 ("rtt_p50_us", .rounded(median(skiffRTT))),
@@ -147,8 +144,8 @@ public enum WireBenchmark {
         return LatencySummary(nanoseconds: samples)
     }
 
-    /// Pipelined unary calls through the callback API: `window` calls in flight, each answer
-    /// starting the next call. Returns calls per second.
+    /// Pipelined unary calls through the borrowing callback API (see `Pipeline`): `window` calls
+    /// in flight, each answer starting the next call. Returns calls per second.
     static func pipelinedCallbacks(client: WireClient, payload: [UInt8], calls: Int, window: Int) async throws -> Double {
         let result: Result<Double, WireError> = await withUnsafeContinuation { continuation in
             Pipeline.run(client: client, method: echoMethod, payload: payload, calls: calls, window: window) { result in
@@ -194,65 +191,5 @@ public enum WireBenchmark {
         let sorted = values.sorted()
         guard !sorted.isEmpty else { return .nan }
         return sorted[sorted.count / 2]
-    }
-}
-
-/// Pipeline drives pipelined calls through the callback API: `window` calls in flight, each
-/// answer starting the next call, on the client's loop.
-///
-/// Its counters live in memory of their own and one completion closure serves every call, so
-/// the measured loop costs about what the C reference's driver costs: no closure context
-/// allocated per call and no dynamic exclusivity checks on captured variables (together about
-/// 700 instructions per call, a fifth of the client's work, when the driver captured its
-/// counters in a closure made per call).
-public enum Pipeline {
-    private struct State {
-        var started = 0
-        var finished = 0
-        var failure: WireError?
-        var begin: UInt64 = 0
-        var completion: ((Result<[UInt8], WireError>) -> Void)?
-    }
-
-    /// Makes `calls` calls of `method` from the client's loop, then calls `done` on the loop
-    /// with the calls per second or the first failure.
-    public static func run(
-        client: WireClient, method: String, payload: [UInt8], calls: Int, window: Int,
-        done: @escaping @Sendable (Result<Double, WireError>) -> Void
-    ) {
-        precondition(calls > 0 && window > 0, "a pipeline needs calls and a window")
-        client.loop.execute {
-            // Touched on this loop only; freed after the last answer.
-            let state = UnsafeMutablePointer<State>.allocate(capacity: 1)
-            state.initialize(to: State())
-            state.pointee.completion = { result in
-                state.pointee.finished += 1
-                if case .failure(let error) = result, state.pointee.failure == nil {
-                    state.pointee.failure = error
-                }
-                if state.pointee.started < calls && state.pointee.failure == nil {
-                    state.pointee.started += 1
-                    client.start(method, payload, completion: state.pointee.completion!)
-                } else if state.pointee.finished == state.pointee.started {
-                    let outcome: Result<Double, WireError>
-                    if let failure = state.pointee.failure {
-                        outcome = .failure(failure)
-                    } else {
-                        let seconds = Double(monotonicNanoseconds() - state.pointee.begin) / 1e9
-                        outcome = .success(Double(state.pointee.finished) / seconds)
-                    }
-                    // This closure is running: the client's call holds a reference to it, so
-                    // the state (which holds another) can go now.
-                    state.deinitialize(count: 1)
-                    state.deallocate()
-                    done(outcome)
-                }
-            }
-            state.pointee.begin = monotonicNanoseconds()
-            for _ in 0..<min(window, calls) {
-                state.pointee.started += 1
-                client.start(method, payload, completion: state.pointee.completion!)
-            }
-        }
     }
 }

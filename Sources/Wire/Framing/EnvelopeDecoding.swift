@@ -67,7 +67,7 @@ enum EnvelopeDecoding {
         }
         // Kind: tag 0x10 and a one-byte value naming a FrameKind.
         guard count - offset >= 2, base.load(fromByteOffset: offset, as: UInt8.self) == 0x10,
-            let kind = FrameKind(rawValue: Int32(base.load(fromByteOffset: offset + 1, as: UInt8.self))),
+            let kind = callFrameKind(base.load(fromByteOffset: offset + 1, as: UInt8.self)),
             kind != .unspecified
         else { return nil }
         offset += 2
@@ -78,7 +78,7 @@ enum EnvelopeDecoding {
             let length = Int(base.load(fromByteOffset: offset + 1, as: UInt8.self))
             guard length < 0x80, count - offset - 2 >= length else { return nil }
             let start = base + offset + 2
-            guard length > 0, memchr(start, 0, length) == nil, isASCII(start, count: length) else { return nil }
+            guard length > 0, isPlainText(start, count: length) else { return nil }
             method = UnsafeRawBufferPointer(start: start, count: length)
             offset += 2 + length
         }
@@ -104,6 +104,18 @@ enum EnvelopeDecoding {
             streamID: streamID, kind: kind, methodUTF8: method, statusCode: .ok,
             statusMessageUTF8: UnsafeRawBufferPointer(start: nil, count: 0), payload: payload,
             deadlineMilliseconds: 0, flags: 0)
+    }
+
+    /// The kind a one-byte kind value names: the kinds of calls inline, the rest through the
+    /// generated initializer (a call per frame otherwise).
+    @inline(__always)
+    static func callFrameKind(_ value: UInt8) -> FrameKind? {
+        switch value {
+        case 3: return .request
+        case 4: return .response
+        case 5: return .streamItem
+        default: return FrameKind(rawValue: Int32(value))
+        }
     }
 
     /// Any encoding protoc-c accepts (see the type's comment).
@@ -295,6 +307,32 @@ enum EnvelopeDecoding {
     static func string(_ text: UnsafeRawBufferPointer) -> String {
         guard !text.isEmpty else { return "" }
         return String(decoding: text.assumingMemoryBound(to: UInt8.self), as: UTF8.self)
+    }
+
+    /// Whether the `count` bytes at `start` are ASCII without NUL (what a method name on the
+    /// fast path must be): one pass of word compares for names of eight bytes or more, instead
+    /// of a call to memchr and one to `isASCII`.
+    @inline(__always)
+    static func isPlainText(_ start: UnsafeRawPointer, count: Int) -> Bool {
+        guard count >= 8 else {
+            for index in 0..<count {
+                let byte = start.load(fromByteOffset: index, as: UInt8.self)
+                if byte == 0 || byte >= 0x80 { return false }
+            }
+            return true
+        }
+        var index = 0
+        while true {
+            // The last word overlaps what was checked before it.
+            let offset = min(index, count - 8)
+            let word = start.loadUnaligned(fromByteOffset: offset, as: UInt64.self)
+            // A byte with the top bit set, or a zero byte (the classic has-zero-byte test,
+            // exact once no byte has its top bit set).
+            if word & 0x8080_8080_8080_8080 != 0 { return false }
+            if (word &- 0x0101_0101_0101_0101) & 0x8080_8080_8080_8080 != 0 { return false }
+            index += 8
+            if index >= count { return true }
+        }
     }
 
     /// Whether the `count` bytes at `start` are all below 0x80, eight at a time.

@@ -92,6 +92,104 @@ public enum Frame {
         buffer.commit(total)
     }
 
+    /// The method field of a request (tag, length, and the method's UTF-8 up to its first NUL,
+    /// as protoc-c's strlen sees it), or no bytes for an empty method: what a client encodes
+    /// once per method and copies into every request (`appendRequest`).
+    static func requestMethodField(_ method: String) -> [UInt8] {
+        var method = method
+        return method.withUTF8 { utf8 in
+            let bytes = cStringPrefix(UnsafeRawBufferPointer(utf8))
+            guard !bytes.isEmpty else { return [] }
+            var field: [UInt8] = [0x1A]  // field 3, length-delimited
+            appendVarint(UInt64(bytes.count), to: &field)
+            field.append(contentsOf: bytes)
+            return field
+        }
+    }
+
+    /// Appends a request frame whose method field is `methodField` (`requestMethodField`) to
+    /// `buffer` in one pass: the fields are written into room reserved for the longest
+    /// encoding, and the length prefix once their size is known. The bytes are those of
+    /// `appendCallFrame` for `kind: .request` (a test checks them against protoc-c).
+    @inline(__always)
+    static func appendRequest(
+        streamID: UInt64, methodField: UnsafeRawBufferPointer, payload: UnsafeRawBufferPointer,
+        deadlineMilliseconds: UInt32, flags: UInt32, to buffer: inout FrameBuffer
+    ) {
+        precondition(streamID != 0, "a request opens a stream, never stream 0")
+        // Header, stream id (tag + 10), kind (2), payload tag and length (1 + 5), deadline and
+        // flags (1 + 5 each), plus the method field and the payload.
+        let target = buffer.reserve(headerBytes + 11 + 2 + 6 + 12 + methodField.count + payload.count)
+        var at = target + headerBytes
+        at.storeBytes(of: 0x08, as: UInt8.self)  // field 1, varint
+        at = writeVarint(streamID, to: at + 1)
+        at.storeBytes(of: 0x10, as: UInt8.self)  // field 2, varint
+        at.storeBytes(of: UInt8(FrameKind.request.rawValue), toByteOffset: 1, as: UInt8.self)
+        at += 2
+        if let base = methodField.baseAddress, methodField.count > 0 {
+            let count = methodField.count
+            if count >= 8 && count <= 16 {
+                // Two overlapping words: a method field is short, and a call to memmove for
+                // it cost more than the copy.
+                at.storeBytes(of: base.loadUnaligned(as: UInt64.self), as: UInt64.self)
+                (at + count - 8).storeBytes(of: base.loadUnaligned(fromByteOffset: count - 8, as: UInt64.self), as: UInt64.self)
+            } else {
+                at.copyMemory(from: base, byteCount: count)
+            }
+            at += count
+        }
+        if let base = payload.baseAddress, payload.count > 0 {
+            at.storeBytes(of: 0x32, as: UInt8.self)  // field 6, length-delimited
+            at = writeVarint(UInt64(payload.count), to: at + 1)
+            at.copyMemory(from: base, byteCount: payload.count)
+            at += payload.count
+        }
+        if deadlineMilliseconds != 0 {
+            at.storeBytes(of: 0x38, as: UInt8.self)  // field 7, varint
+            at = writeVarint(UInt64(deadlineMilliseconds), to: at + 1)
+        }
+        if flags != 0 {
+            at.storeBytes(of: 0x40, as: UInt8.self)  // field 8, varint
+            at = writeVarint(UInt64(flags), to: at + 1)
+        }
+        let total = at - target
+        writeHeader(UInt32(truncatingIfNeeded: total &- headerBytes), to: target)
+        buffer.commit(total)
+    }
+
+    /// At most the bytes of a response frame before its payload: header, stream id field (tag
+    /// and a varint of up to 10 bytes), kind field, payload tag and a length of up to 5 bytes.
+    static let responseHeadMaximumBytes = headerBytes + 11 + 2 + 6
+
+    /// Appends a response frame whose `payloadByteCount` payload bytes `writePayload` writes
+    /// at the address it is given, to `buffer`, in one pass: the fields are written into room
+    /// reserved for the longest head, and the length prefix once their size is known. The
+    /// bytes are those of `appendCallFrame` for `kind: .response` (a test checks them against
+    /// protoc-c).
+    @inline(__always)
+    static func appendResponse(
+        streamID: UInt64, payloadByteCount: Int, to buffer: inout FrameBuffer,
+        _ writePayload: (UnsafeMutableRawPointer) -> Void
+    ) {
+        precondition(streamID != 0, "a response answers a stream, never stream 0")
+        let target = buffer.reserve(responseHeadMaximumBytes + payloadByteCount)
+        var at = target + headerBytes
+        at.storeBytes(of: 0x08, as: UInt8.self)  // field 1, varint
+        at = writeVarint(streamID, to: at + 1)
+        at.storeBytes(of: 0x10, as: UInt8.self)  // field 2, varint
+        at.storeBytes(of: UInt8(FrameKind.response.rawValue), toByteOffset: 1, as: UInt8.self)
+        at += 2
+        if payloadByteCount > 0 {
+            at.storeBytes(of: 0x32, as: UInt8.self)  // field 6, length-delimited
+            at = writeVarint(UInt64(payloadByteCount), to: at + 1)
+            writePayload(at)
+            at += payloadByteCount
+        }
+        let total = at - target
+        writeHeader(UInt32(truncatingIfNeeded: total &- headerBytes), to: target)
+        buffer.commit(total)
+    }
+
     /// Appends `envelope` as one frame to an outbound buffer, packed by protoc-c straight into
     /// the buffer.
     static func append(_ envelope: Envelope, to buffer: inout FrameBuffer) {

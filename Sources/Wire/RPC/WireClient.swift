@@ -60,7 +60,12 @@ public final class WireClient: @unchecked Sendable {
     /// Called on the loop whenever the state changes.
     public var onStateChange: ((State) -> Void)?
 
-    private var tcp: TCPConnection?
+    private var tcp: TCPConnection? {
+        didSet { unmanagedTCP = tcp.map { Unmanaged.passUnretained($0) } }
+    }
+    /// `tcp` without its reference count: the request path calls the connection through
+    /// `_withUnsafeGuaranteedRef`, which retains nothing, while `tcp` keeps it alive.
+    private var unmanagedTCP: Unmanaged<TCPConnection>?
     private var nextStreamID: UInt64 = 1
     /// Calls sent and not yet answered, by stream id.
     private var pendingCalls = StreamTable<PendingCall>()
@@ -79,9 +84,15 @@ public final class WireClient: @unchecked Sendable {
     private var serverLimits = HandshakeAck()
     private var random = SplitMix64(seed: monotonicNanoseconds())
     private var readyWaiters: [(Result<Void, WireError>) -> Void] = []
+    /// The method of the last request and its encoded method field (`Frame.requestMethodField`),
+    /// in memory of the client's own so that reading it per request retains nothing.
+    private var requestMethod = ""
+    private var requestMethodField = UnsafeMutableRawBufferPointer(start: nil, count: 0)
 
     private enum Pending {
         case unary((Result<[UInt8], WireError>) -> Void)
+        /// A call of the borrowing API: the answer is read in place.
+        case borrowing(BorrowedCompletion)
         case stream((ClientStreamEvent) -> Void)
         /// A call of the async API: the call object holds the continuation (and is the token).
         case async(AsyncUnaryCall)
@@ -101,6 +112,10 @@ public final class WireClient: @unchecked Sendable {
         var deadline: UInt64?
         var isStream: Bool
         var handler: Pending
+    }
+
+    deinit {
+        requestMethodField.deallocate()
     }
 
     public init(
@@ -131,12 +146,16 @@ public final class WireClient: @unchecked Sendable {
             await withUnsafeContinuation { continuation in
                 call.continuation = continuation
                 if loop.inLoop {
-                    submit(method, payload, timeoutMilliseconds: timeoutMilliseconds, token: call,
-                           isStream: false, handler: .async(call))
+                    payload.withUnsafeBytes { bytes in
+                        submit(method, bytes, timeoutMilliseconds: timeoutMilliseconds, token: call,
+                               isStream: false, handler: .async(call))
+                    }
                 } else {
                     loop.execute { [self] in
-                        submit(method, payload, timeoutMilliseconds: timeoutMilliseconds, token: call,
-                               isStream: false, handler: .async(call))
+                        payload.withUnsafeBytes { bytes in
+                            submit(method, bytes, timeoutMilliseconds: timeoutMilliseconds, token: call,
+                                   isStream: false, handler: .async(call))
+                        }
                     }
                 }
             }
@@ -167,8 +186,32 @@ public final class WireClient: @unchecked Sendable {
         token: CallToken? = nil, completion: @escaping (Result<[UInt8], WireError>) -> Void
     ) {
         loop.preconditionInLoop()
+        payload.withUnsafeBytes { bytes in
+            submit(method, bytes, timeoutMilliseconds: timeoutMilliseconds, token: token,
+                   isStream: false, handler: .unary(completion))
+        }
+    }
+
+    /// Starts a unary call from the loop thread without copying either payload: the request is
+    /// encoded from `payload` straight into the connection's outbound buffer before this
+    /// returns, and `completion` reads the answer in place in the read buffer. It runs on the
+    /// loop exactly once; the answer's bytes are valid only until it returns, so copy what you
+    /// keep. Deadlines, cancellation (`token`), waiting for a connection and errors behave as
+    /// for `start(_:_:completion:)`; a call that has to wait for a connection keeps a copy of
+    /// its request meanwhile.
+    public func start(
+        _ method: String, payload: UnsafeRawBufferPointer, timeoutMilliseconds: UInt32 = 0,
+        token: CallToken? = nil, borrowing completion: consuming @escaping BorrowedCompletion
+    ) {
+        loop.preconditionInLoop()
+        // Consumed all the way into the call table: the caller's reference is the table's.
+        if state == .ready && token == nil && timeoutMilliseconds == 0 {
+            // The hot path: nothing to check before sending.
+            send(method, payload, deadline: nil, token: nil, isStream: false, handler: .borrowing(consume completion))
+            return
+        }
         submit(method, payload, timeoutMilliseconds: timeoutMilliseconds, token: token,
-               isStream: false, handler: .unary(completion))
+               isStream: false, handler: .borrowing(consume completion))
     }
 
     /// Opens a server stream from the loop thread; `handler` runs on the loop for each item and
@@ -179,7 +222,9 @@ public final class WireClient: @unchecked Sendable {
         handler: @escaping (ClientStreamEvent) -> Void
     ) -> CallToken {
         loop.preconditionInLoop()
-        submit(method, payload, timeoutMilliseconds: 0, token: token, isStream: true, handler: .stream(handler))
+        payload.withUnsafeBytes { bytes in
+            submit(method, bytes, timeoutMilliseconds: 0, token: token, isStream: true, handler: .stream(handler))
+        }
         return token
     }
 
@@ -269,8 +314,8 @@ public final class WireClient: @unchecked Sendable {
     // MARK: Calls
 
     private func submit(
-        _ method: String, _ payload: [UInt8], timeoutMilliseconds: UInt32, token: CallToken?,
-        isStream: Bool, handler: Pending
+        _ method: String, _ payload: UnsafeRawBufferPointer, timeoutMilliseconds: UInt32, token: CallToken?,
+        isStream: Bool, handler: consuming Pending
     ) {
         if let token, token.cancelled {
             Self.finish(handler, WireError(.cancelled, "\(method): cancelled by the caller"))
@@ -297,15 +342,15 @@ public final class WireClient: @unchecked Sendable {
             return
         }
         waiting.append(Waiting(
-            token: token, method: method, payload: payload, deadline: deadline, isStream: isStream,
+            token: token, method: method, payload: Array(payload), deadline: deadline, isStream: isStream,
             handler: handler))
         if let deadline { scheduleDeadline(deadline, streamID: 0) }
         if state == .idle { attemptConnection() }
     }
 
     private func send(
-        _ method: String, _ payload: [UInt8], deadline: UInt64?, token: CallToken?, isStream: Bool,
-        handler: Pending
+        _ method: String, _ payload: UnsafeRawBufferPointer, deadline: UInt64?, token: CallToken?, isStream: Bool,
+        handler: consuming Pending
     ) {
         let maximum = Int(serverLimits.maxInFlightCalls)
         if maximum > 0 && pendingCalls.count >= maximum {
@@ -314,12 +359,12 @@ public final class WireClient: @unchecked Sendable {
                 "\(method): \(pendingCalls.count) calls in flight to \(address), the server's limit is \(maximum)"))
             return
         }
-        guard let tcp else {
+        guard let unmanagedTCP else {
             // The connection is gone and the state has not caught up yet (a handler failed by
             // the loss starts a new call): the call waits for the next connection like any call
             // made while not connected.
             waiting.append(Waiting(
-                token: token, method: method, payload: payload, deadline: deadline, isStream: isStream,
+                token: token, method: method, payload: Array(payload), deadline: deadline, isStream: isStream,
                 handler: handler))
             return
         }
@@ -339,15 +384,24 @@ public final class WireClient: @unchecked Sendable {
         pendingCalls.insert(PendingCall(handler: handler, token: token), for: streamID)
         sentSinceKeepaliveTick = true
         // The request is encoded straight into the connection's outbound buffer.
-        var method = method
-        method.withUTF8 { methodBytes in
-            payload.withUnsafeBytes { payloadBytes in
-                tcp.sendCallFrame(
-                    streamID: streamID, kind: .request, method: UnsafeRawBufferPointer(methodBytes),
-                    payload: payloadBytes, deadlineMilliseconds: deadlineMilliseconds,
-                    flags: isStream ? Frame.flagServerStream : 0)
-            }
+        if method != requestMethod { cacheMethodField(method) }
+        let methodField = UnsafeRawBufferPointer(requestMethodField)
+        unmanagedTCP._withUnsafeGuaranteedRef { tcp in
+            tcp.sendRequest(
+                streamID: streamID, methodField: methodField, payload: payload,
+                deadlineMilliseconds: deadlineMilliseconds, flags: isStream ? Frame.flagServerStream : 0)
         }
+    }
+
+    /// Encodes the method field of `method`'s requests once, for every request that repeats it.
+    private func cacheMethodField(_ method: String) {
+        let field = Frame.requestMethodField(method)
+        requestMethodField.deallocate()
+        requestMethodField = UnsafeMutableRawBufferPointer.allocate(byteCount: field.count, alignment: 8)
+        field.withUnsafeBytes { bytes in
+            if !bytes.isEmpty { requestMethodField.copyMemory(from: bytes) }
+        }
+        requestMethod = method
     }
 
     private func send(_ envelope: Envelope) {
@@ -359,6 +413,7 @@ public final class WireClient: @unchecked Sendable {
     private static func finish(_ pending: Pending, _ error: WireError) {
         switch pending {
         case .unary(let completion): completion(.failure(error))
+        case .borrowing(let completion): completion(.failure(error))
         case .stream(let handler): handler(.end(error))
         case .async(let call): call.resume(.failure(error))
         }
@@ -457,8 +512,10 @@ public final class WireClient: @unchecked Sendable {
         let queued = waiting
         waiting.removeAll()
         for entry in queued {
-            send(entry.method, entry.payload, deadline: entry.deadline, token: entry.token,
-                 isStream: entry.isStream, handler: entry.handler)
+            entry.payload.withUnsafeBytes { payload in
+                send(entry.method, payload, deadline: entry.deadline, token: entry.token,
+                     isStream: entry.isStream, handler: entry.handler)
+            }
         }
         let waiters = readyWaiters
         readyWaiters.removeAll()
@@ -544,6 +601,7 @@ extension WireClient: TCPConnectionDelegate {
             // copy into an Envelope.
             if frame.kind == .response {
                 switch pendingCalls.removeValue(forKey: frame.streamID)?.handler {
+                case .borrowing(let completion)?: completion(.success(frame.payload))
                 case .unary(let completion)?: completion(.success(frame.payloadBytes))
                 case .async(let call)?: call.resume(.success(frame.payloadBytes))
                 case .stream(let handler)?:
@@ -568,7 +626,7 @@ extension WireClient: TCPConnectionDelegate {
                         ? nil : WireError(envelope.statusCode, envelope.statusMessage)
                     switch pending {
                     case .stream(let handler): handler(.end(status))
-                    case .unary, .async:
+                    case .unary, .borrowing, .async:
                         Self.finish(pending, status ?? WireError(.internal, "stream end for a unary call"))
                     }
                 }
@@ -610,6 +668,10 @@ extension WireClient: TCPConnectionDelegate {
         connectionLost(lastError ?? WireError(.unavailable, reason))
     }
 }
+
+/// The completion of a call whose answer is read in place (`WireClient.start(_:payload:
+/// timeoutMilliseconds:token:borrowing:)`): the bytes are valid only until it returns.
+public typealias BorrowedCompletion = (Result<UnsafeRawBufferPointer, WireError>) -> Void
 
 /// CallToken names one call so that it can be cancelled; the stream id is assigned when the call
 /// is actually sent.

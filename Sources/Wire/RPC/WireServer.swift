@@ -10,36 +10,74 @@ import Glibc
 /// enters itself with `assumeIsolated` instead of hopping.
 public protocol WireService: Sendable {
     func handle(_ calls: [ServerCall])
+    /// The borrowing handler of `method`, if the service answers it on the hot path (see
+    /// `BorrowedCall`): unary requests of that method go straight to it, one at a time as their
+    /// frames are read, instead of reaching `handle` as `ServerCall`s. A connection asks once per
+    /// change of method name, not per call. The default has none.
+    func borrowingHandler(for method: String) -> BorrowedCallHandler?
+}
+
+extension WireService {
+    public func borrowingHandler(for method: String) -> BorrowedCallHandler? { nil }
 }
 
 /// MethodRouter dispatches calls by method name; unknown methods get UNIMPLEMENTED with the list
 /// of what the server offers.
+///
+/// A method is served either by a `(ServerCall) -> Void` handler, which gets a call object with
+/// its own copy of the request and may answer any time later, or by a borrowing handler
+/// (`registerBorrowing(_:_:)`), which gets the request in place in the read buffer and answers
+/// it, or detaches it, before returning: the cheaper path for unary methods that answer at once.
 public final class MethodRouter: WireService, @unchecked Sendable {
     // Safety of @unchecked Sendable: routes are registered before the server starts and only
     // read afterwards.
-    private var routes: [String: (ServerCall) -> Void] = [:]
+    private enum Route {
+        case call((ServerCall) -> Void)
+        case borrowing(BorrowedCallHandler)
+    }
+
+    private var routes: [String: Route] = [:]
 
     public init() {}
 
     public func register(_ method: String, _ handler: @escaping (ServerCall) -> Void) {
         precondition(routes[method] == nil, "method \(method) registered twice")
-        routes[method] = handler
+        routes[method] = .call(handler)
+    }
+
+    /// Registers a unary method answered by a borrowing handler (see `BorrowedCall`). Opening
+    /// a server stream on it fails with INVALID_ARGUMENT.
+    public func registerBorrowing(_ method: String, _ handler: @escaping BorrowedCallHandler) {
+        precondition(routes[method] == nil, "method \(method) registered twice")
+        routes[method] = .borrowing(handler)
     }
 
     public var methods: [String] { routes.keys.sorted() }
 
+    public func borrowingHandler(for method: String) -> BorrowedCallHandler? {
+        if case .borrowing(let handler)? = routes[method] { return handler }
+        return nil
+    }
+
     public func handle(_ calls: [ServerCall]) {
         // A batch usually repeats one method: look it up once per run of equal names.
         var lastMethod = ""
-        var lastRoute: ((ServerCall) -> Void)? = nil
+        var lastRoute: Route? = nil
         for call in calls {
             if lastRoute == nil || call.method != lastMethod {
                 lastMethod = call.method
                 lastRoute = routes[call.method]
             }
-            if let route = lastRoute {
-                route(call)
-            } else {
+            switch lastRoute {
+            case .call(let handler)?:
+                handler(call)
+            case .borrowing?:
+                // Connections hand unary requests of these methods to the borrowing handler;
+                // only a stream request gets here.
+                call.fail(WireError(
+                    .invalidArgument,
+                    "\(call.method) is a unary method: make a call, do not open a stream"))
+            case nil:
                 call.fail(WireError(
                     .unimplemented,
                     "unknown method \"\(call.method)\"; this server offers: \(methods.joined(separator: ", "))"))
@@ -215,9 +253,20 @@ final class ServerConnection: TCPConnectionDelegate {
     /// payload storage each keeps.
     private var spareCalls: [ServerCall] = []
     static let maximumSpareCalls = 128
-    /// The method of the last request, and its bytes (see `methodName`).
-    private var lastMethod = ""
-    private var lastMethodUTF8: [UInt8] = []
+    /// The method of the last request, its bytes and the service's borrowing handler for it
+    /// (see `resolveMethod`). While a borrowing handler runs, `currentMethod` is its method.
+    private(set) var currentMethod = ""
+    /// The bytes of `currentMethod` in memory of the connection's own: compared per request
+    /// without the retain and release an array's `withUnsafeBytes` costs.
+    private var currentMethodUTF8 = UnsafeMutableRawBufferPointer(start: nil, count: 0)
+    private var currentBorrowingRoute: Unmanaged<BorrowingRoute>?
+    /// Whether the borrowed call being handled has been answered (see `BorrowedCall`).
+    private var borrowedCallAnswered = false
+
+    deinit {
+        currentMethodUTF8.deallocate()
+        currentBorrowingRoute?.release()
+    }
 
     init(tcp: TCPConnection, server: WireServer) {
         self.tcp = tcp
@@ -417,36 +466,122 @@ final class ServerConnection: TCPConnectionDelegate {
             tcp.send(error)
             return
         }
-        var deadline: UInt64? = nil
+        var deadline: UInt64 = 0
         if frame.deadlineMilliseconds > 0 {
             deadline = monotonicNanoseconds() + UInt64(frame.deadlineMilliseconds) * 1_000_000
         }
-        let method = methodName(frame.methodUTF8)
+        resolveMethod(frame.methodUTF8)
         let isStream = frame.flags & Frame.flagServerStream != 0
+        if !isStream, let route = currentBorrowingRoute {
+            // Answered (or detached) before the handler returns: no call object, no copy.
+            borrowedCallAnswered = false
+            let call = BorrowedCall(streamID: streamID, payload: frame.payload, deadlineNanoseconds: deadline, connection: self)
+            route._withUnsafeGuaranteedRef { $0.handler(call) }
+            if !borrowedCallAnswered {
+                // Tell the caller now rather than at its deadline.
+                sendCallError(
+                    streamID: streamID, WireError(.internal, "the handler of \(currentMethod) returned without answering"))
+            }
+            return
+        }
         let call: ServerCall
         if let spare = spareCalls.popLast() {
-            spare.reuse(streamID: streamID, method: method, payload: frame.payload, isStream: isStream, deadline: deadline)
+            spare.reuse(
+                streamID: streamID, method: currentMethod, payload: frame.payload, isStream: isStream,
+                deadline: deadline == 0 ? nil : deadline)
             call = spare
         } else {
             call = ServerCall(
-                streamID: streamID, method: method, payload: frame.payloadBytes, isStream: isStream, deadline: deadline,
-                connection: self)
+                streamID: streamID, method: currentMethod, payload: frame.payloadBytes, isStream: isStream,
+                deadline: deadline == 0 ? nil : deadline, connection: self)
         }
         opened.append(call)
     }
 
-    /// The String of a request's method: a connection's requests mostly repeat a few methods,
-    /// so the last one is kept and reused when the bytes match instead of building a new one.
-    private func methodName(_ utf8: UnsafeRawBufferPointer) -> String {
-        guard !utf8.isEmpty else { return "" }
-        if utf8.count == lastMethodUTF8.count
-            && lastMethodUTF8.withUnsafeBytes({ memcmp($0.baseAddress!, utf8.baseAddress!, utf8.count) == 0 })
-        {
-            return lastMethod
+    /// Makes `currentMethod` and `currentBorrowingHandler` those of the method named by `utf8`: a
+    /// connection's requests mostly repeat a few methods, so the last one is kept and reused
+    /// when the bytes match instead of building a new String and asking the service again.
+    @inline(__always)
+    private func resolveMethod(_ utf8: UnsafeRawBufferPointer) {
+        if utf8.count == currentMethodUTF8.count && Self.bytesEqual(utf8, UnsafeRawBufferPointer(currentMethodUTF8)) {
+            return
         }
-        lastMethod = EnvelopeDecoding.string(utf8)
-        lastMethodUTF8 = Array(utf8)
-        return lastMethod
+        resolveNewMethod(utf8)
+    }
+
+    private func resolveNewMethod(_ utf8: UnsafeRawBufferPointer) {
+        currentMethod = EnvelopeDecoding.string(utf8)
+        currentMethodUTF8.deallocate()
+        currentMethodUTF8 = UnsafeMutableRawBufferPointer.allocate(byteCount: utf8.count, alignment: 8)
+        if !utf8.isEmpty { currentMethodUTF8.copyMemory(from: utf8) }
+        currentBorrowingRoute?.release()
+        currentBorrowingRoute = service.borrowingHandler(for: currentMethod).map {
+            Unmanaged.passRetained(BorrowingRoute($0))
+        }
+    }
+
+    /// Whether two byte runs of the same length are equal; method names are short, so the
+    /// common case is two or three word compares instead of a call to memcmp.
+    @inline(__always)
+    static func bytesEqual(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Bool {
+        let count = a.count
+        guard count > 0 else { return true }
+        let x = a.baseAddress!, y = b.baseAddress!
+        if count < 8 {
+            for index in 0..<count where x.load(fromByteOffset: index, as: UInt8.self) != y.load(fromByteOffset: index, as: UInt8.self) {
+                return false
+            }
+            return true
+        }
+        var index = 0
+        while count - index > 8 {
+            if x.loadUnaligned(fromByteOffset: index, as: UInt64.self) != y.loadUnaligned(fromByteOffset: index, as: UInt64.self) {
+                return false
+            }
+            index += 8
+        }
+        // The last eight bytes, overlapping what was compared.
+        return x.loadUnaligned(fromByteOffset: count - 8, as: UInt64.self) == y.loadUnaligned(fromByteOffset: count - 8, as: UInt64.self)
+    }
+
+    /// The `ServerCall` a borrowing handler turned its request into (`BorrowedCall.detach`):
+    /// registered at once, so that a cancel later in the same read batch finds it.
+    func detach(streamID: UInt64, payload: UnsafeRawBufferPointer, deadlineNanoseconds: UInt64) -> ServerCall {
+        let call = ServerCall(
+            streamID: streamID, method: currentMethod, payload: payload.isEmpty ? [] : [UInt8](payload.assumingMemoryBound(to: UInt8.self)),
+            isStream: false, deadline: deadlineNanoseconds == 0 ? nil : deadlineNanoseconds, connection: self)
+        guard !tcp.isClosed else {
+            call.cancel()
+            return call
+        }
+        call.isRegistered = true
+        calls[streamID] = call
+        if deadlineNanoseconds != 0 { scheduleDeadline(deadlineNanoseconds, streamID: streamID) }
+        return call
+    }
+
+    /// Answers the borrowed call being handled (`BorrowedCall.respond`).
+    @inline(__always)
+    func respondBorrowed(streamID: UInt64, payload: UnsafeRawBufferPointer) {
+        answerBorrowedCall()
+        tcp.sendResponse(streamID: streamID, payload: payload)
+    }
+
+    /// Records the answer of the borrowed call being handled; a second one is a handler's bug.
+    @inline(__always)
+    func answerBorrowedCall() {
+        precondition(!borrowedCallAnswered, "a borrowed call of \(currentMethod) was answered twice")
+        borrowedCallAnswered = true
+    }
+
+    /// Fails one unary call with an error frame.
+    func sendCallError(streamID: UInt64, _ error: WireError) {
+        var envelope = Envelope()
+        envelope.streamID = streamID
+        envelope.kind = .error
+        envelope.statusCode = error.code
+        envelope.statusMessage = error.message
+        tcp.send(envelope)
     }
 
     func callFinished(_ streamID: UInt64) {
@@ -505,6 +640,16 @@ final class ServerConnection: TCPConnectionDelegate {
         envelope.statusCode = error.code
         envelope.statusMessage = error.message
         tcp.close(after: envelope, reason: error.message)
+    }
+}
+
+/// BorrowingRoute holds a borrowing handler for a connection's method cache: one object retained
+/// once per change of method, so that calling the handler per request retains nothing.
+final class BorrowingRoute {
+    let handler: BorrowedCallHandler
+
+    init(_ handler: @escaping BorrowedCallHandler) {
+        self.handler = handler
     }
 }
 

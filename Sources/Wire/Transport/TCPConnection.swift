@@ -183,6 +183,54 @@ public final class TCPConnection: @unchecked Sendable {
         afterQueueing()
     }
 
+    /// Queues a request, written straight into the outbound buffer by the request writer
+    /// (`Frame.appendRequest`) with its method field encoded beforehand.
+    func sendRequest(
+        streamID: UInt64, methodField: UnsafeRawBufferPointer, payload: UnsafeRawBufferPointer,
+        deadlineMilliseconds: UInt32, flags: UInt32
+    ) {
+        // Internal and on the hot path: every caller runs on the loop already (WireClient's
+        // entry points and a borrowing handler, which the loop calls), so only debug builds
+        // check again.
+        assert(loop.inLoop, "must run on event loop \(loop.name)")
+        guard !isClosed else { return }
+        Frame.appendRequest(
+            streamID: streamID, methodField: methodField, payload: payload, deadlineMilliseconds: deadlineMilliseconds,
+            flags: flags, to: &pending)
+        afterQueueing()
+    }
+
+    /// Queues the response of a unary call, written straight into the outbound buffer by the
+    /// response writer (`Frame.appendResponse`).
+    func sendResponse(streamID: UInt64, payload: UnsafeRawBufferPointer) {
+        // Internal and on the hot path: every caller runs on the loop already (WireClient's
+        // entry points and a borrowing handler, which the loop calls), so only debug builds
+        // check again.
+        assert(loop.inLoop, "must run on event loop \(loop.name)")
+        guard !isClosed else { return }
+        Frame.appendResponse(streamID: streamID, payloadByteCount: payload.count, to: &pending) { target in
+            target.copyMemory(from: payload.baseAddress!, byteCount: payload.count)
+        }
+        afterQueueing()
+    }
+
+    /// Queues the response of a unary call whose `payloadByteCount` payload bytes `encode`
+    /// writes in place in the outbound buffer.
+    func sendResponse(
+        streamID: UInt64, payloadByteCount: Int, _ encode: (UnsafeMutableRawBufferPointer) -> Void
+    ) {
+        // Internal and on the hot path: every caller runs on the loop already (WireClient's
+        // entry points and a borrowing handler, which the loop calls), so only debug builds
+        // check again.
+        assert(loop.inLoop, "must run on event loop \(loop.name)")
+        guard !isClosed else { return }
+        if payloadByteCount == 0 { encode(UnsafeMutableRawBufferPointer(start: nil, count: 0)) }
+        Frame.appendResponse(streamID: streamID, payloadByteCount: payloadByteCount, to: &pending) { target in
+            encode(UnsafeMutableRawBufferPointer(start: target, count: payloadByteCount))
+        }
+        afterQueueing()
+    }
+
     /// Queues bytes that already hold whole frames (for example one watch event encoded once
     /// and sent to many connections).
     public func send(encodedFrames bytes: UnsafeRawBufferPointer) {
@@ -192,7 +240,15 @@ public final class TCPConnection: @unchecked Sendable {
         afterQueueing()
     }
 
+    /// After a frame was queued: the bounds and the flush at the end of the turn. The common
+    /// case (within the watermark, flush already scheduled) is two compares, inlined.
+    @inline(__always)
     private func afterQueueing() {
+        if flushScheduled && !throttled && outboundBytes <= limits.highWatermarkBytes { return }
+        afterQueueingSlowly()
+    }
+
+    private func afterQueueingSlowly() {
         if outboundBytes > limits.maximumOutboundBytes {
             close(reason: "peer is not reading: \(outboundBytes) bytes unsent exceed the limit of "
                 + "\(limits.maximumOutboundBytes) bytes")
