@@ -18,12 +18,14 @@ public struct CachedObject: @unchecked Sendable {
 }
 
 /// WatchCacheEvent is one change, encoded once as an ApiWatchEvent: every binary-protocol
-/// watcher gets the same bytes.
+/// watcher gets the same bytes, and their connections' outbound queues reference them rather
+/// than copy them (SharedBytes), so a burst queued for many watchers costs a small header per
+/// watcher; the history holds the only other reference.
 struct WatchCacheEvent {
     let revision: Int64
     let type: String
     let object: CachedObject
-    let encoded: [UInt8]
+    let encoded: SharedBytes
 }
 
 /// WatchDelivery is one event on its way to the watchers of a cache: a change, a synthetic
@@ -41,8 +43,8 @@ struct WatchDelivery {
     let object: CachedObject
     let isBookmark: Bool
     let resourceType: ResourceType
-    /// The binary protocol's ApiWatchEvent bytes.
-    let protobuf: [UInt8]
+    /// The binary protocol's ApiWatchEvent bytes, shared by every binary watcher's frame.
+    let protobuf: SharedBytes
     private var encodings: [String: ByteBuffer] = [:]
 
     init(change event: WatchCacheEvent, resourceType: ResourceType) {
@@ -58,7 +60,7 @@ struct WatchDelivery {
         self.object = object
         isBookmark = false
         self.resourceType = resourceType
-        protobuf = ApiWatchEvent(type: "ADDED", object: object.bytes).protobufBytes()
+        protobuf = SharedBytes(ApiWatchEvent(type: "ADDED", object: object.bytes).protobufBytes())
     }
 
     init(bookmark revision: Int64, resourceType: ResourceType) {
@@ -69,7 +71,7 @@ struct WatchDelivery {
         object = CachedObject(key: "", object: empty, bytes: bytes, revision: revision)
         isBookmark = true
         self.resourceType = resourceType
-        protobuf = ApiWatchEvent(type: "BOOKMARK", object: bytes).protobufBytes()
+        protobuf = SharedBytes(ApiWatchEvent(type: "BOOKMARK", object: bytes).protobufBytes())
     }
 
     var revision: Int64 { object.revision }
@@ -266,7 +268,7 @@ final class WatchCache: @unchecked Sendable {
                 objects[key] = cached
                 record(WatchCacheEvent(
                     revision: kv.modRevision, type: existed ? "MODIFIED" : "ADDED", object: cached,
-                    encoded: ApiWatchEvent(type: existed ? "MODIFIED" : "ADDED", object: cached.bytes).protobufBytes()))
+                    encoded: SharedBytes(ApiWatchEvent(type: existed ? "MODIFIED" : "ADDED", object: cached.bytes).protobufBytes())))
             case .delete:
                 guard let previous = objects.removeValue(forKey: key) else { continue }
                 sortedKeys = nil
@@ -278,7 +280,7 @@ final class WatchCache: @unchecked Sendable {
                 let deleted = CachedObject(key: key, object: object, bytes: object.protobufBytes(), revision: kv.modRevision)
                 record(WatchCacheEvent(
                     revision: kv.modRevision, type: "DELETED", object: deleted,
-                    encoded: ApiWatchEvent(type: "DELETED", object: deleted.bytes).protobufBytes()))
+                    encoded: SharedBytes(ApiWatchEvent(type: "DELETED", object: deleted.bytes).protobufBytes())))
             }
         }
         if let headerRevision = response.header?.revision, headerRevision > revision { revision = headerRevision }
