@@ -349,31 +349,49 @@ final class WatchCache: @unchecked Sendable {
         loop.execute { [self] in catchUp() }
     }
 
-    /// Feeds the ready watchers from the history one event each per round, so that watchers
-    /// sharing a connection advance together, until each has caught up (it is live again) or
-    /// its connection is full again (it waits for the next drain).
+    /// Feeds the ready watchers from the history, event by event in order: each event goes to
+    /// every ready watcher at its place (encoded once, as live events are), so that watchers
+    /// sharing a connection advance together. A watcher leaves when it has caught up (it is live
+    /// again), when its connection is full again (it waits for the next drain) or when it ended.
     private func catchUp() {
         catchUpScheduled = false
         var active = readyToCatchUp
         readyToCatchUp.removeAll()
         for watcher in active { watcher.queuedForCatchUp = false }
+        active.removeAll { $0.ended || !$0.isBehind }
+        guard var sequence = active.lazy.compactMap(\.resumeSequence).min() else { return }
         var delivered = 0
-        while !active.isEmpty {
-            var next: [CacheWatcher] = []
-            next.reserveCapacity(active.count)
-            for watcher in active {
-                switch watcher.catchUpStep() {
-                case .sent:
-                    delivered += 1
-                    next.append(watcher)
-                case .blocked:
-                    delivered += 1
-                case .done:
-                    break
+        while !active.isEmpty && sequence < nextSequence {
+            guard let event = event(at: sequence) else {
+                // The oldest places fell out of the history: those watchers relist.
+                for watcher in active where watcher.resumeSequence == sequence { watcher.fellBehindHistory() }
+                active.removeAll { $0.ended }
+                sequence += 1
+                continue
+            }
+            var delivery: WatchDelivery?
+            var kept = 0
+            for index in active.indices {
+                let watcher = active[index]
+                var keep = true
+                if watcher.resumeSequence == sequence {
+                    if watcher.filter.accepts(event.object) {
+                        if delivery == nil { delivery = WatchDelivery(change: event, resourceType: type) }
+                        delivered += 1
+                        keep = watcher.send(&delivery!, resumeAt: sequence + 1)
+                    }
+                    if keep { watcher.advance(to: sequence + 1) }
+                }
+                if keep {
+                    active[kept] = watcher
+                    kept += 1
                 }
             }
-            active = next
+            active.removeLast(active.count - kept)
+            sequence += 1
         }
+        // Whoever is left has every event up to the live one.
+        for watcher in active { watcher.caughtUp() }
         metrics?.watchEventsDelivered(delivered)
     }
 
@@ -532,15 +550,6 @@ final class CacheWatcher: @unchecked Sendable {
     /// it is keeping up).
     private var throttledSince: UInt64?
 
-    enum CatchUpStep {
-        /// One event sent; the watcher may send more now.
-        case sent
-        /// One event queued, and the connection is full: wait for it to drain.
-        case blocked
-        /// Live again, or ended.
-        case done
-    }
-
     /// Queues one event. True when the watcher may be given more now.
     @discardableResult
     func send(_ delivery: inout WatchDelivery, resumeAt: Int) -> Bool {
@@ -579,25 +588,20 @@ final class CacheWatcher: @unchecked Sendable {
         }
     }
 
-    /// The next step of catching up from the history: sends the next event the filter accepts,
-    /// or, when there is none left, makes the watcher live again.
-    func catchUpStep() -> CatchUpStep {
-        guard !ended, let resume = resumeSequence, let cache else { return .done }
-        var sequence = resume
-        while sequence < cache.nextSequence {
-            guard let event = cache.event(at: sequence) else {
-                end(expired: Self.fellOutOfHistory)
-                return .done
-            }
-            sequence += 1
-            guard filter.accepts(event.object) else { continue }
-            resumeSequence = sequence
-            var delivery = WatchDelivery(change: event, resourceType: cache.type)
-            if send(&delivery, resumeAt: sequence) { return .sent }
-            return ended ? .done : .blocked
-        }
+    /// Catching up: the events before `sequence` are queued or not for this watcher.
+    func advance(to sequence: Int) {
+        precondition(resumeSequence != nil && sequence > resumeSequence!, "advancing a watcher that is not behind")
+        resumeSequence = sequence
+    }
+
+    /// Catching up reached the live stream: the watcher is fed as events are recorded again.
+    func caughtUp() {
         resumeSequence = nil
-        return .done
+    }
+
+    /// The events the watcher has yet to get are no longer in the history: it relists.
+    func fellBehindHistory() {
+        end(expired: Self.fellOutOfHistory)
     }
 
     /// The slow-watcher rule for a watcher behind, checked as events pass it by.
