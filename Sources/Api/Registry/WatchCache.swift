@@ -157,7 +157,18 @@ final class WatchCache: @unchecked Sendable {
     /// the floor: a kind that changed rarely has few events, but nothing of it changed between
     /// the load and its first event, so a watch from any revision since the load is complete.)
     private var historyFloor: Int64 = 0
-    private var watchers: [ObjectIdentifier: CacheWatcher] = [:]
+    private var watchers: [ObjectIdentifier: CacheWatcher] = [:] {
+        didSet { watcherSnapshot = nil }
+    }
+    /// `watchers` as an array, kept between changes: the fan-out loop runs over it for every
+    /// event, and a fresh array per event would allocate and free one pointer per watcher.
+    private var watcherSnapshot: [CacheWatcher]?
+    private var watcherList: [CacheWatcher] {
+        if let watcherSnapshot { return watcherSnapshot }
+        let list = Array(watchers.values)
+        watcherSnapshot = list
+        return list
+    }
     private var sortedKeys: [String]?
     private var revisionWaiters: [(revision: Int64, deadline: UInt64, resume: (Bool) -> Void)] = []
     private var storeWatch: StoreWatch?
@@ -226,9 +237,11 @@ final class WatchCache: @unchecked Sendable {
         for waiter in waiters { waiter(.success(())) }
         let interval = StoreKeys.prefixInterval(Array(type.storePrefix.utf8))
         // Progress notifications move an idle kind's revision on with the store's, so that its
-        // bookmarks tell clients how current it is even when nothing of the kind changes.
+        // bookmarks tell clients how current it is even when nothing of the kind changes. No
+        // previous values: the cache has them (`objects`), and they would double what the store
+        // sends, and what a batch of events costs to decode when the cache is behind.
         storeWatch = store.watch(
-            WatchCreateRequest(key: interval.key, rangeEnd: interval.rangeEnd, startRevision: revision + 1, progressNotify: true, prevKv: true)
+            WatchCreateRequest(key: interval.key, rangeEnd: interval.rangeEnd, startRevision: revision + 1, progressNotify: true)
         ) { [self] event in
             switch event {
             case .response(let response): apply(response)
@@ -324,7 +337,7 @@ final class WatchCache: @unchecked Sendable {
         var delivery = WatchDelivery(change: event, resourceType: type)
         var delivered = 0
         var now: UInt64?
-        for watcher in Array(watchers.values) {
+        for watcher in watcherList {
             if watcher.isBehind {
                 // It takes this event from the history once its connection drains; here it is
                 // only checked against the slow-watcher rule.
