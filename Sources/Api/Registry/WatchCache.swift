@@ -608,8 +608,11 @@ final class CacheWatcher: @unchecked Sendable {
     }
 
     /// Catching up reached the live stream: the watcher is fed as events are recorded again.
+    /// It is not behind any more, even if the last events it passed were not for it (so nothing
+    /// was sent): the slow-watcher clock starts afresh the next time it falls behind.
     func caughtUp() {
         resumeSequence = nil
+        throttledSince = nil
     }
 
     /// The events the watcher has yet to get are no longer in the history: it relists.
