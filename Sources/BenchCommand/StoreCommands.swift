@@ -140,6 +140,8 @@ extension BenchCommand {
         var api: String?
         @Option(help: "With --layer api and --api: file holding an admin token.")
         var apiTokenFile: String?
+        @Flag(help: "With --layer api and a self-started server: skip the second run of the same writes with no watcher (which bytes_per_watcher_peak_net subtracts).")
+        var noBaselineRun = false
 
         func run() async throws {
             guard layer == "store" || layer == "api" else {
@@ -152,6 +154,7 @@ extension BenchCommand {
                 options.events = events
                 options.rate = rate
                 options.drainSeconds = drainSeconds
+                options.runWithoutWatchers = !noBaselineRun
                 if let api {
                     options.apiAddress = try SocketAddress(parsing: api)
                     guard let apiTokenFile, let token = try? String(contentsOfFile: apiTokenFile, encoding: .utf8) else {

@@ -41,7 +41,7 @@ struct RunApiServer: AsyncParsableCommand {
     @Option(help: "Seconds of the NoExecute toleration of node.kubernetes.io/unreachable that DefaultTolerationSeconds gives pods without one.")
     var defaultUnreachableTolerationSeconds: Int64 = 300
     @Option(help: "Unsent bytes a client connection (binary or HTTPS) may hold before its watchers count as behind.")
-    var connectionBufferBytes = 16 << 20
+    var connectionBufferBytes = 4 << 20
     @Option(help: "Milliseconds a watcher may stay behind before it is cut off (it relists).")
     var slowWatcherGraceMilliseconds: UInt64 = 2000
     @Option(help: "Events of history each kind's watch cache keeps; a watch from an older version gets 410 and relists.")

@@ -27,12 +27,14 @@ extension CachedObject {
 }
 
 /// WatchCacheEvent is one change, encoded once as an ApiWatchEvent: every binary-protocol
-/// watcher gets the same bytes.
+/// watcher gets the same bytes, and their connections' outbound queues reference them rather
+/// than copy them (SharedBytes), so a burst queued for many watchers costs a small header per
+/// watcher; the history holds the only other reference.
 struct WatchCacheEvent {
     let revision: Int64
     let type: String
     let object: CachedObject
-    let encoded: [UInt8]
+    let encoded: SharedBytes
 }
 
 /// WatchDelivery is one event on its way to the watchers of a cache: a change, a synthetic
@@ -50,8 +52,8 @@ struct WatchDelivery {
     let object: CachedObject
     let isBookmark: Bool
     let resourceType: ResourceType
-    /// The binary protocol's ApiWatchEvent bytes.
-    let protobuf: [UInt8]
+    /// The binary protocol's ApiWatchEvent bytes, shared by every binary watcher's frame.
+    let protobuf: SharedBytes
     private var encodings: [String: ByteBuffer] = [:]
 
     init(change event: WatchCacheEvent, resourceType: ResourceType) {
@@ -67,7 +69,7 @@ struct WatchDelivery {
         self.object = object
         isBookmark = false
         self.resourceType = resourceType
-        protobuf = ApiWatchEvent(type: "ADDED", object: object.bytes).protobufBytes()
+        protobuf = SharedBytes(ApiWatchEvent(type: "ADDED", object: object.bytes).protobufBytes())
     }
 
     init(bookmark revision: Int64, resourceType: ResourceType) {
@@ -78,7 +80,7 @@ struct WatchDelivery {
         object = CachedObject(key: "", object: empty, bytes: bytes, revision: revision)
         isBookmark = true
         self.resourceType = resourceType
-        protobuf = ApiWatchEvent(type: "BOOKMARK", object: bytes).protobufBytes()
+        protobuf = SharedBytes(ApiWatchEvent(type: "BOOKMARK", object: bytes).protobufBytes())
     }
 
     var revision: Int64 { object.revision }
@@ -93,10 +95,11 @@ struct WatchDelivery {
 }
 
 /// WatchSink is where one watcher's events go: a binary-protocol server stream, or an HTTP
-/// chunked response. It lives on the cache's loop (every call comes from there). The cache's
-/// back-pressure rule is the same for every sink: `deliver` always queues, and says
-/// `.throttled` while the peer is behind; a watcher throttled longer than the grace period is
-/// ended with 410 so that it relists.
+/// chunked response. It lives on the cache's loop (every call comes from there). `deliver`
+/// always queues, and says `.throttled` while the peer is behind. What the cache does then
+/// depends on the sink (see CacheWatcher): a binary stream stops being fed and later pulls what
+/// it missed from the cache's history; other sinks keep being fed. Either way a watcher that
+/// makes no progress for longer than the grace period is ended with 410 so that it relists.
 protocol WatchSink: AnyObject, Sendable {
     /// Queues one event.
     func deliver(_ delivery: inout WatchDelivery) -> StreamSendResult
@@ -174,16 +177,35 @@ final class WatchCache: @unchecked Sendable {
     private(set) var changeCount: UInt64 = 0
     private var history: [WatchCacheEvent] = []
     private var historyStart = 0
+    /// The sequence number the next recorded event gets: events are numbered in the order they
+    /// were recorded, so a watcher behind the live stream keeps its place in the history as one
+    /// number (see CacheWatcher.resumeSequence).
+    private(set) var nextSequence = 0
     /// The oldest revision a watch may start from: every change after it is in `history`. It is
     /// the revision the cache was loaded at until the first event falls out of the history, then
     /// the revision of the last event that fell out. (The first retained event's revision is not
     /// the floor: a kind that changed rarely has few events, but nothing of it changed between
     /// the load and its first event, so a watch from any revision since the load is complete.)
     private var historyFloor: Int64 = 0
-    private var watchers: [ObjectIdentifier: CacheWatcher] = [:]
+    private var watchers: [ObjectIdentifier: CacheWatcher] = [:] {
+        didSet { watcherSnapshot = nil }
+    }
+    /// `watchers` as an array, kept between changes: the fan-out loop runs over it for every
+    /// event, and a fresh array per event would allocate and free one pointer per watcher.
+    private var watcherSnapshot: [CacheWatcher]?
+    private var watcherList: [CacheWatcher] {
+        if let watcherSnapshot { return watcherSnapshot }
+        let list = Array(watchers.values)
+        watcherSnapshot = list
+        return list
+    }
     private var sortedKeys: [String]?
     private var revisionWaiters: [(revision: Int64, deadline: UInt64, resume: (Bool) -> Void)] = []
     private var storeWatch: StoreWatch?
+    /// Watchers whose connections drained while they were behind: `catchUp` feeds them from the
+    /// history, round-robin, at the end of the loop turn.
+    private var readyToCatchUp: [CacheWatcher] = []
+    private var catchUpScheduled = false
     private(set) var isReady = false
     private var readyWaiters: [(Result<Void, ApiError>) -> Void] = []
 
@@ -247,9 +269,11 @@ final class WatchCache: @unchecked Sendable {
         for waiter in waiters { waiter(.success(())) }
         let interval = StoreKeys.prefixInterval(Array(type.storePrefix.utf8))
         // Progress notifications move an idle kind's revision on with the store's, so that its
-        // bookmarks tell clients how current it is even when nothing of the kind changes.
+        // bookmarks tell clients how current it is even when nothing of the kind changes. No
+        // previous values: the cache has them (`objects`), and they would double what the store
+        // sends, and what a batch of events costs to decode when the cache is behind.
         storeWatch = store.watch(
-            WatchCreateRequest(key: interval.key, rangeEnd: interval.rangeEnd, startRevision: revision + 1, progressNotify: true, prevKv: true)
+            WatchCreateRequest(key: interval.key, rangeEnd: interval.rangeEnd, startRevision: revision + 1, progressNotify: true)
         ) { [self] event in
             switch event {
             case .response(let response): apply(response)
@@ -348,7 +372,7 @@ final class WatchCache: @unchecked Sendable {
                 objects[key] = cached
                 record(WatchCacheEvent(
                     revision: kv.modRevision, type: existed ? "MODIFIED" : "ADDED", object: cached,
-                    encoded: ApiWatchEvent(type: existed ? "MODIFIED" : "ADDED", object: cached.bytes).protobufBytes()))
+                    encoded: SharedBytes(ApiWatchEvent(type: existed ? "MODIFIED" : "ADDED", object: cached.bytes).protobufBytes())))
             case .delete:
                 if !pendingWrites.isEmpty { pendingWrites[key] = nil }
                 guard let previous = objects.removeValue(forKey: key) else { continue }
@@ -361,11 +385,22 @@ final class WatchCache: @unchecked Sendable {
                 let deleted = CachedObject(key: key, object: object, bytes: object.protobufBytes(), revision: kv.modRevision)
                 record(WatchCacheEvent(
                     revision: kv.modRevision, type: "DELETED", object: deleted,
-                    encoded: ApiWatchEvent(type: "DELETED", object: deleted.bytes).protobufBytes()))
+                    encoded: SharedBytes(ApiWatchEvent(type: "DELETED", object: deleted.bytes).protobufBytes())))
             }
         }
         if let headerRevision = response.header?.revision, headerRevision > revision { revision = headerRevision }
         wakeRevisionWaiters()
+    }
+
+    /// The sequence number of the oldest event the history still holds.
+    var oldestSequence: Int { nextSequence - (history.count - historyStart) }
+
+    /// The recorded event numbered `sequence`, or nil when the history no longer (or not yet)
+    /// holds it.
+    func event(at sequence: Int) -> WatchCacheEvent? {
+        let oldest = oldestSequence
+        guard sequence >= oldest, sequence < nextSequence else { return nil }
+        return history[historyStart + (sequence - oldest)]
     }
 
     private func record(_ event: WatchCacheEvent) {
@@ -380,10 +415,80 @@ final class WatchCache: @unchecked Sendable {
             }
         }
         history.append(event)
+        let sequence = nextSequence
+        nextSequence += 1
         guard !watchers.isEmpty else { return }
         var delivery = WatchDelivery(change: event, resourceType: type)
         var delivered = 0
-        for watcher in Array(watchers.values) where watcher.offer(&delivery) { delivered += 1 }
+        var now: UInt64?
+        for watcher in watcherList {
+            if watcher.isBehind {
+                // It takes this event from the history once its connection drains; here it is
+                // only checked against the slow-watcher rule.
+                let clock = now ?? monotonicNanoseconds()
+                now = clock
+                watcher.checkBehind(now: clock, oldestSequence: oldestSequence)
+            } else if watcher.offer(&delivery, resumeAt: sequence + 1) {
+                delivered += 1
+            }
+        }
+        metrics?.watchEventsDelivered(delivered)
+    }
+
+    /// Called when a watcher that is behind may send again (its connection drained): it is fed
+    /// from the history with the others that are ready, at the end of this loop turn.
+    func readyToSend(_ watcher: CacheWatcher) {
+        guard watcher.isBehind, !watcher.ended, !watcher.queuedForCatchUp else { return }
+        watcher.queuedForCatchUp = true
+        readyToCatchUp.append(watcher)
+        guard !catchUpScheduled else { return }
+        catchUpScheduled = true
+        loop.execute { [self] in catchUp() }
+    }
+
+    /// Feeds the ready watchers from the history, event by event in order: each event goes to
+    /// every ready watcher at its place (encoded once, as live events are), so that watchers
+    /// sharing a connection advance together. A watcher leaves when it has caught up (it is live
+    /// again), when its connection is full again (it waits for the next drain) or when it ended.
+    private func catchUp() {
+        catchUpScheduled = false
+        var active = readyToCatchUp
+        readyToCatchUp.removeAll()
+        for watcher in active { watcher.queuedForCatchUp = false }
+        active.removeAll { $0.ended || !$0.isBehind }
+        guard var sequence = active.lazy.compactMap(\.resumeSequence).min() else { return }
+        var delivered = 0
+        while !active.isEmpty && sequence < nextSequence {
+            guard let event = event(at: sequence) else {
+                // The oldest places fell out of the history: those watchers relist.
+                for watcher in active where watcher.resumeSequence == sequence { watcher.fellBehindHistory() }
+                active.removeAll { $0.ended }
+                sequence += 1
+                continue
+            }
+            var delivery: WatchDelivery?
+            var kept = 0
+            for index in active.indices {
+                let watcher = active[index]
+                var keep = true
+                if watcher.resumeSequence == sequence {
+                    if watcher.filter.accepts(event.object) {
+                        if delivery == nil { delivery = WatchDelivery(change: event, resourceType: type) }
+                        delivered += 1
+                        keep = watcher.send(&delivery!, resumeAt: sequence + 1)
+                    }
+                    if keep { watcher.advance(to: sequence + 1) }
+                }
+                if keep {
+                    active[kept] = watcher
+                    kept += 1
+                }
+            }
+            active.removeLast(active.count - kept)
+            sequence += 1
+        }
+        // Whoever is left has every event up to the live one.
+        for watcher in active { watcher.caughtUp() }
         metrics?.watchEventsDelivered(delivered)
     }
 
@@ -455,20 +560,26 @@ final class WatchCache: @unchecked Sendable {
             if fromRevision < historyFloor {
                 throw .expired("too old resource version: \(fromRevision) (\(historyFloor))")
             }
-            for event in history[historyStart...] where event.revision > fromRevision {
-                var delivery = WatchDelivery(change: event, resourceType: type)
-                watcher.offer(&delivery)
+            let oldest = oldestSequence
+            for index in historyStart..<history.count where history[index].revision > fromRevision {
+                // Once it is behind, the rest comes from the history as its connection drains.
+                guard !watcher.isBehind, !watcher.ended else { break }
+                var delivery = WatchDelivery(change: history[index], resourceType: type)
+                watcher.offer(&delivery, resumeAt: oldest + (index - historyStart) + 1)
             }
         } else {
             for object in list(filter) {
                 var delivery = WatchDelivery(added: object, resourceType: type)
-                watcher.send(&delivery)
+                watcher.send(&delivery, resumeAt: nextSequence)
             }
         }
         guard !watcher.ended else { return }
         let id = ObjectIdentifier(watcher)
         watchers[id] = watcher
         sink.onCancel = { [weak self] in self?.watchers[id] = nil }
+        watcher.wireCall?.onWritable = { [weak self, weak watcher] in
+            if let self, let watcher { self.readyToSend(watcher) }
+        }
     }
 
     func removeWatcher(_ watcher: CacheWatcher) {
@@ -477,23 +588,40 @@ final class WatchCache: @unchecked Sendable {
 
     /// Sends each watcher that asked for bookmarks the cache's current revision.
     func sendBookmarks() {
-        let wanting = watchers.values.filter(\.bookmarks)
+        // Not to a watcher behind: a bookmark must not overtake the events it has yet to get.
+        let wanting = watchers.values.filter { $0.bookmarks && !$0.isBehind }
         guard !wanting.isEmpty else { return }
         var delivery = WatchDelivery(bookmark: revision, resourceType: type)
-        for watcher in wanting { watcher.send(&delivery) }
+        for watcher in wanting { watcher.send(&delivery, resumeAt: nextSequence) }
     }
 }
 
 /// CacheWatcher is one client watch on a cache.
+///
+/// Back-pressure: a binary-protocol watcher (`wireCall`) whose connection reports it is behind
+/// stops being fed live events; it remembers where it is in the cache's history
+/// (`resumeSequence`) and, when the connection drains, pulls the events it missed from there
+/// (WatchCache.catchUp) until it is live again. Its connection therefore never holds more than
+/// about its high watermark of frames, however long the client lags: memory for a lagging
+/// watcher is a sequence number, not a backlog — as Kubernetes' cacheWatcher keeps its place in
+/// the shared event buffer rather than copies. Other sinks (HTTP) keep being fed and their
+/// transport buffers the backlog. For both, a watcher that makes no progress for longer than
+/// the grace period, or whose place fell out of the history, is ended with 410 and relists.
 final class CacheWatcher: @unchecked Sendable {
     // Safety of @unchecked Sendable: used on the cache's loop only.
     let sink: any WatchSink
-    /// The sink when it is a binary-protocol stream: the fan-out loop calls it directly.
-    private let wireCall: ServerCall?
+    /// The sink when it is a binary-protocol stream: the fan-out loop calls it directly, and it
+    /// says when its connection drained (`onWritable`).
+    let wireCall: ServerCall?
     let filter: ObjectFilter
     let bookmarks: Bool
     weak var cache: WatchCache?
     private(set) var ended = false
+    /// While behind: the sequence number of the next history event to consider. nil while the
+    /// watcher is live (fed as events are recorded).
+    private(set) var resumeSequence: Int?
+    /// True while the watcher waits in the cache's catch-up list.
+    var queuedForCatchUp = false
 
     init(sink: any WatchSink, filter: ObjectFilter, bookmarks: Bool, cache: WatchCache) {
         self.sink = sink
@@ -503,21 +631,26 @@ final class CacheWatcher: @unchecked Sendable {
         self.cache = cache
     }
 
+    /// True while the watcher is behind the live stream and takes events from the history.
+    var isBehind: Bool { resumeSequence != nil }
+
     /// Sends the event if the watcher's filter accepts its object; true when it was sent.
+    /// `resumeAt` is where in the history the watcher continues if this send finds it behind.
     @discardableResult
-    func offer(_ delivery: inout WatchDelivery) -> Bool {
+    func offer(_ delivery: inout WatchDelivery, resumeAt: Int) -> Bool {
         guard filter.accepts(delivery.object) else { return false }
-        send(&delivery)
+        send(&delivery, resumeAt: resumeAt)
         return true
     }
 
-    /// When the sink first reported it was behind (nil: it is not).
+    /// When the sink last went from keeping up to behind without sending anything since (nil:
+    /// it is keeping up).
     private var throttledSince: UInt64?
 
-    /// Sends an event. A watcher whose sink stays behind past the grace period is cut off so
-    /// that it cannot hold the others back: the client lists again.
-    func send(_ delivery: inout WatchDelivery) {
-        guard !ended else { return }
+    /// Queues one event. True when the watcher may be given more now.
+    @discardableResult
+    func send(_ delivery: inout WatchDelivery, resumeAt: Int) -> Bool {
+        guard !ended else { return false }
         let result = if let wireCall {
             wireCall.send(prefix: ServerCall.noPrefix, shared: delivery.protobuf)
         } else {
@@ -526,25 +659,75 @@ final class CacheWatcher: @unchecked Sendable {
         switch result {
         case .sent:
             throttledSince = nil
+            return true
         case .closed:
             ended = true
             cache?.removeWatcher(self)
+            return false
         case .throttled:
             let now = monotonicNanoseconds()
+            if wireCall != nil {
+                // The event is queued; the next ones wait in the history until the connection
+                // drains (onWritable → WatchCache.readyToSend).
+                resumeSequence = resumeAt
+                if throttledSince == nil { throttledSince = now }
+                return false
+            }
             guard let since = throttledSince else {
                 throttledSince = now
-                return
+                return true
             }
-            let grace = cache?.slowWatcherGraceNanoseconds ?? 0
             if now - since > grace {
-                end(expired: "watch stream too slow: the client has not kept up for \(grace / 1_000_000) ms; list again and watch from the listed resourceVersion")
+                end(expired: Self.tooSlow(grace))
+                return false
             }
+            return true
         }
     }
+
+    /// Catching up: the events before `sequence` are queued or not for this watcher.
+    func advance(to sequence: Int) {
+        precondition(resumeSequence != nil && sequence > resumeSequence!, "advancing a watcher that is not behind")
+        resumeSequence = sequence
+    }
+
+    /// Catching up reached the live stream: the watcher is fed as events are recorded again.
+    /// It is not behind any more, even if the last events it passed were not for it (so nothing
+    /// was sent): the slow-watcher clock starts afresh the next time it falls behind.
+    func caughtUp() {
+        resumeSequence = nil
+        throttledSince = nil
+    }
+
+    /// The events the watcher has yet to get are no longer in the history: it relists.
+    func fellBehindHistory() {
+        end(expired: Self.fellOutOfHistory)
+    }
+
+    /// The slow-watcher rule for a watcher behind, checked as events pass it by.
+    func checkBehind(now: UInt64, oldestSequence: Int) {
+        guard !ended, let resume = resumeSequence else { return }
+        if resume < oldestSequence {
+            end(expired: Self.fellOutOfHistory)
+        } else if let since = throttledSince, now - since > grace {
+            end(expired: Self.tooSlow(grace))
+        }
+    }
+
+    private var grace: UInt64 { cache?.slowWatcherGraceNanoseconds ?? 0 }
+
+    private static func tooSlow(_ grace: UInt64) -> String {
+        "watch stream too slow: the client has not kept up for \(grace / 1_000_000) ms; list again and watch from the listed resourceVersion"
+    }
+
+    private static let fellOutOfHistory =
+        "watch stream too slow: the events the client has yet to receive are no longer in the API server's watch cache; list again and watch from the listed resourceVersion"
 
     func end(expired reason: String) {
         guard !ended else { return }
         ended = true
+        resumeSequence = nil
+        wireCall?.onWritable = nil
         sink.end(error: .expired(reason))
         cache?.removeWatcher(self)
     }

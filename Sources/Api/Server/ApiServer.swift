@@ -17,10 +17,13 @@ public struct ApiServerConfiguration: Sendable {
     public var admissionOptions = AdmissionOptions()
     /// Milliseconds between watch bookmarks.
     public var bookmarkIntervalMilliseconds: UInt64 = 1000
-    /// Unsent bytes one client connection may hold before its watchers count as behind: watch
-    /// fan-out is bursty (one event becomes a frame per watcher on the connection), so this
-    /// absorbs a burst for a few hundred watchers.
-    public var connectionBufferBytes = 16 << 20
+    /// Unsent bytes one client connection may hold before its watchers count as behind. Binary
+    /// watchers behind stop being fed and catch up from the watch cache's history once the
+    /// connection drains (CacheWatcher), so the buffer need not absorb a whole fan-out burst;
+    /// 4 MiB keeps the socket busy while the cache refills it, and bounds what a connection's
+    /// queue holds (frame headers and references to shared events: under 200 KB of memory for
+    /// 4 MiB of 600-byte events).
+    public var connectionBufferBytes = 4 << 20
     /// How long a watcher may stay behind before it is cut off (410; it relists).
     public var slowWatcherGraceMilliseconds: UInt64 = 2000
     /// Events of history each kind's watch cache keeps: a watch may resume from any version

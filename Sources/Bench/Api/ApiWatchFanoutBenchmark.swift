@@ -7,6 +7,14 @@ import Wire
 /// writer creating and updating pods at R/s for N events. Latency runs from the write's
 /// acknowledgement to the event's receipt (an event that arrives before its acknowledgement
 /// counts as 0), all in this process on one clock.
+///
+/// Memory: `bytes_per_watcher_peak` divides the API server's whole peak RSS growth (from before
+/// the watches opened to the burst's peak) by the watchers, so it also counts what the write
+/// workload costs without any watcher (the watch cache holding the pods written and their
+/// history, the writes' own buffers). When the bench starts the server itself it therefore
+/// repeats the same writes against a fresh server with no watcher and reports, as
+/// `bytes_per_watcher_peak_net`, the peak growth minus that run's peak growth, per watcher:
+/// the memory attributable to the watchers.
 public enum ApiWatchFanoutBenchmark {
     public struct Options: Sendable {
         public var watchers = 1000
@@ -16,10 +24,35 @@ public enum ApiWatchFanoutBenchmark {
         public var drainSeconds = 60.0
         public var apiAddress: SocketAddress?
         public var token = ""
+        /// With a self-started server: also run the writes with no watcher (see above).
+        public var runWithoutWatchers = true
         public init() {}
     }
 
     public static func run(_ options: Options) async throws -> JSON {
+        var measured = try await measure(options, watchers: options.watchers)
+        guard options.apiAddress == nil, options.runWithoutWatchers, options.watchers > 0,
+            let peak = measured.peakKilobytes, let before = measured.beforeWatchersKilobytes
+        else { return .object(measured.fields) }
+        let alone = try await measure(options, watchers: 0)
+        if let alonePeak = alone.peakKilobytes, let aloneBefore = alone.beforeWatchersKilobytes {
+            let aloneGrowth = alonePeak - aloneBefore
+            measured.fields.append(("apiserver_rss_before_writes_no_watchers_kb", .integer(aloneBefore)))
+            measured.fields.append(("apiserver_peak_rss_no_watchers_kb", .integer(alonePeak)))
+            measured.fields.append(("bytes_per_watcher_peak_net", .integer(((peak - before) - aloneGrowth) * 1024 / options.watchers)))
+        }
+        return .object(measured.fields)
+    }
+
+    /// One run's JSON fields and the API server's memory figures (nil when it is not ours).
+    struct Measurement {
+        var fields: [(String, JSON)]
+        var beforeWatchersKilobytes: Int?
+        var peakKilobytes: Int?
+    }
+
+    /// Starts a server (unless given one), opens `watchers` watches and runs the writes.
+    static func measure(_ options: Options, watchers: Int) async throws -> Measurement {
         var cluster: ApiCluster?
         var address: SocketAddress
         var token = options.token
@@ -49,8 +82,8 @@ public enum ApiWatchFanoutBenchmark {
         _ = try await writer.create(Namespace(metadata: ObjectMeta(name: namespace)))
         _ = try await writer.create(ServiceAccount(metadata: ObjectMeta(name: "default", namespace: namespace)), namespace: namespace)
         let listed = try await writer.list(Pod.self, namespace: namespace)
-        let state = ApiFanoutState(watchers: options.watchers)
-        for watcher in 0..<options.watchers {
+        let state = ApiFanoutState(watchers: watchers)
+        for watcher in 0..<watchers {
             connections[watcher % connections.count].watchRaw(
                 Pod.self, namespace: namespace, resourceVersion: listed.resourceVersion, bookmarks: false
             ) { kind, bytes, error in
@@ -126,7 +159,7 @@ public enum ApiWatchFanoutBenchmark {
         }
         let expectedPerWatcher = options.events - writes.errors
         let drainDeadline = Date().addingTimeInterval(options.drainSeconds)
-        while Date() < drainDeadline {
+        while watchers > 0 && Date() < drainDeadline {
             if await loop.submit({ state.minimumDelivered >= expectedPerWatcher }) { break }
             try await Task.sleep(for: .milliseconds(20))
         }
@@ -136,11 +169,11 @@ public enum ApiWatchFanoutBenchmark {
                     state.lastDelivery, state.failure)
         }
         for client in clients { await client.close() }
-        let expected = options.watchers * expectedPerWatcher
+        let expected = watchers * expectedPerWatcher
         let span = Double(max(summary.5, begin + 1) - begin) / 1e9
         let peak = cluster?.apiServerPeakResidentKilobytes().first
         var fields: [(String, JSON)] = [
-            ("workload", "watch_fanout"), ("layer", "api"), ("watchers", .integer(options.watchers)),
+            ("workload", "watch_fanout"), ("layer", "api"), ("watchers", .integer(watchers)),
             ("watch_conns", .integer(options.connections)), ("events", .integer(options.events)),
             ("write_errors", .integer(writes.errors)), ("target_rate", .integer(options.rate)),
             ("achieved_write_rate", .rounded(Double(options.events) / writes.seconds, 1)),
@@ -153,12 +186,12 @@ public enum ApiWatchFanoutBenchmark {
         if let baselineKilobytes, let withWatchersKilobytes {
             fields.append(("apiserver_rss_before_watchers_kb", .integer(baselineKilobytes)))
             fields.append(("apiserver_rss_with_watchers_kb", .integer(withWatchersKilobytes)))
-            if let peak {
-                fields.append(("bytes_per_watcher_idle", .integer((withWatchersKilobytes - baselineKilobytes) * 1024 / options.watchers)))
-                fields.append(("bytes_per_watcher_peak", .integer((peak - baselineKilobytes) * 1024 / options.watchers)))
+            if let peak, watchers > 0 {
+                fields.append(("bytes_per_watcher_idle", .integer((withWatchersKilobytes - baselineKilobytes) * 1024 / watchers)))
+                fields.append(("bytes_per_watcher_peak", .integer((peak - baselineKilobytes) * 1024 / watchers)))
             }
         }
-        return .object(fields)
+        return Measurement(fields: fields, beforeWatchersKilobytes: baselineKilobytes, peakKilobytes: peak)
     }
 }
 

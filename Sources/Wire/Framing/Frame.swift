@@ -190,6 +190,26 @@ public enum Frame {
         buffer.commit(total)
     }
 
+    /// Appends the first part of a STREAM_ITEM frame whose payload is `payloadPrefix` followed by
+    /// `sharedByteCount` bytes the caller queues after it by reference (OutboundQueue): the
+    /// header, fields 1 and 2, the payload's tag and length, and the prefix. Payload is the
+    /// frame's last field, so the frame is complete once the shared bytes follow; together they
+    /// are exactly the bytes `appendStreamItem` writes.
+    static func appendStreamItemHead(
+        streamID: UInt64, payloadPrefix: UnsafeRawBufferPointer, sharedByteCount: Int, to buffer: inout FrameBuffer
+    ) {
+        let total = callFrameByteCount(
+            streamID: streamID, kind: .streamItem, methodByteCount: 0,
+            payloadByteCount: payloadPrefix.count + sharedByteCount, deadlineMilliseconds: 0, flags: 0)
+        let headBytes = total - sharedByteCount
+        let target = buffer.reserve(headBytes)
+        writeCallFrame(
+            streamID: streamID, kind: .streamItem, method: UnsafeRawBufferPointer(start: nil, count: 0),
+            payload: payloadPrefix, payloadTail: UnsafeRawBufferPointer(start: nil, count: 0),
+            externalTailByteCount: sharedByteCount, deadlineMilliseconds: 0, flags: 0, to: target)
+        buffer.commit(headBytes)
+    }
+
     /// Appends `envelope` as one frame to an outbound buffer, packed by protoc-c straight into
     /// the buffer.
     static func append(_ envelope: Envelope, to buffer: inout FrameBuffer) {
@@ -226,13 +246,18 @@ public enum Frame {
         return count
     }
 
-    /// Writes a call frame of exactly `callFrameByteCount(...)` bytes at `target`.
+    /// Writes a call frame of exactly `callFrameByteCount(...)` bytes at `target`, less
+    /// `externalTailByteCount`: payload bytes counted in the lengths but written by the caller
+    /// after the frame's other bytes (only when the payload is the last field).
     private static func writeCallFrame(
         streamID: UInt64, kind: FrameKind, method: UnsafeRawBufferPointer, payload: UnsafeRawBufferPointer,
-        payloadTail: UnsafeRawBufferPointer, deadlineMilliseconds: UInt32, flags: UInt32,
+        payloadTail: UnsafeRawBufferPointer, externalTailByteCount: Int = 0, deadlineMilliseconds: UInt32, flags: UInt32,
         to target: UnsafeMutableRawPointer
     ) {
-        let payloadCount = payload.count + payloadTail.count
+        precondition(
+            externalTailByteCount == 0 || (deadlineMilliseconds == 0 && flags == 0),
+            "an external payload tail must end the frame")
+        let payloadCount = payload.count + payloadTail.count + externalTailByteCount
         var at = target + headerBytes
         if streamID != 0 {
             at.storeBytes(of: 0x08, as: UInt8.self)  // field 1, varint
@@ -269,7 +294,7 @@ public enum Frame {
             at.storeBytes(of: 0x40, as: UInt8.self)  // field 8, varint
             at = writeVarint(UInt64(flags), to: at + 1)
         }
-        let length = at - target - headerBytes
+        let length = at - target - headerBytes + externalTailByteCount
         precondition(length >= 0 && length <= Int(UInt32.max), "call frame of \(length) bytes")
         writeHeader(UInt32(length), to: target)
     }

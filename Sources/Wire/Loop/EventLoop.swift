@@ -41,6 +41,11 @@ public final class EventLoop: @unchecked Sendable {
     /// One read buffer for every connection of the loop: reads are handled synchronously, one at
     /// a time, and a frame split across reads is copied out by its connection's decoder.
     let readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 256 << 10, alignment: 16)
+    /// One array of buffer descriptors for every connection's vectored writes: a connection
+    /// fills it and hands it to libuv (which copies what it keeps) within one call.
+    let writeBuffers = UnsafeMutableBufferPointer<uv_buf_t>.allocate(capacity: EventLoop.maximumWriteBuffers)
+    /// Pieces per vectored write: Linux's IOV_MAX, above which `writev` fails.
+    static let maximumWriteBuffers = 1024
 
     /// Bound on the jobs run in one drain before the loop gets to poll for I/O again; it keeps a
     /// job that re-enqueues itself from starving the network.
@@ -229,6 +234,7 @@ public final class EventLoop: @unchecked Sendable {
         wakeup.deallocate()
         turnEnd.deallocate()
         readBuffer.deallocate()
+        writeBuffers.deallocate()
     }
 }
 

@@ -180,6 +180,21 @@ public final class ServerCall: @unchecked Sendable {
         return connection.isWritable ? .sent : .throttled
     }
 
+    /// Sends one stream item whose payload is `prefix` followed by `shared`, queueing a
+    /// reference to `shared` instead of a copy: for fan-out of one encoded event to many
+    /// streams, where the connection's backlog then grows by a header per item, not by the
+    /// event's bytes. The peer receives the same frame as from `send(prefix:shared:)` with bytes.
+    @discardableResult
+    public func send(prefix: [UInt8], shared: SharedBytes) -> StreamSendResult {
+        loop.preconditionInLoop()
+        precondition(isStream, "send is for server streams; unary calls use respond")
+        guard !isFinished, !connection.isClosed else { return .closed }
+        prefix.withUnsafeBytes { prefixBytes in
+            connection.tcp.sendStreamItem(streamID: streamID, payloadPrefix: prefixBytes, shared: shared)
+        }
+        return connection.isWritable ? .sent : .throttled
+    }
+
     @discardableResult
     public func send<Message: ProtoMessage>(_ message: Message) -> StreamSendResult {
         send(message.protobufBytes())

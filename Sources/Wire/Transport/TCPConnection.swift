@@ -42,9 +42,12 @@ public struct TCPConnectionLimits: Sendable {
 /// TCPConnection is one libuv TCP stream carrying frames. It lives on one loop and every method
 /// must be called there.
 ///
-/// Outbound frames are appended to `pending` and written once per loop turn (`flush`). A write
-/// the kernel does not take at once is copied to a malloc'd buffer for `uv_write`; while it is
-/// in flight new frames keep accumulating in `pending`.
+/// Outbound frames are appended to `queue` and written once per loop turn (`flush`). What the
+/// kernel does not take at once moves, without a copy, to `writing`, which `uv_write` sends from
+/// while new frames keep accumulating in `queue`; `writing` is not touched until it is all
+/// written. Fan-out frames (`sendStreamItem(streamID:payloadPrefix:shared:)`) queue a header and
+/// a reference to the shared payload rather than a copy of it, so a backlog of them costs
+/// memory per frame, not per payload byte (see OutboundQueue).
 public final class TCPConnection: @unchecked Sendable {
     // Safety of @unchecked Sendable: all state is touched on `loop` only (preconditionInLoop).
 
@@ -56,8 +59,12 @@ public final class TCPConnection: @unchecked Sendable {
 
     let handle: UnsafeMutablePointer<uv_tcp_t>
     private var decoder: FrameDecoder
-    private var pending = FrameBuffer()
-    private var inFlightBytes = 0
+    /// Where new frames go.
+    private var queue = OutboundQueue()
+    /// What is being written by `uv_write`, frozen until it is all written; empty otherwise.
+    private var writing = OutboundQueue()
+    /// Bytes of the `uv_write` in flight (a part of `writing`); 0 when none is.
+    private var writeRequestBytes = 0
     private var flushScheduled = false
     private var reading = false
     private var throttled = false
@@ -87,8 +94,13 @@ public final class TCPConnection: @unchecked Sendable {
         UnsafeMutableRawPointer(handle).assumingMemoryBound(to: uv_stream_t.self)
     }
 
-    /// Unsent bytes: queued plus handed to an unfinished `uv_write`.
-    public var outboundBytes: Int { pending.count + inFlightBytes }
+    /// Unsent bytes: queued plus handed to an unfinished `uv_write`. Shared payloads count in
+    /// full: this is how far behind the peer is, and what the watermarks bound.
+    public var outboundBytes: Int { queue.unsentBytes + writing.unsentBytes }
+
+    /// Memory the outbound buffers hold: their capacity and the references to shared payloads
+    /// (which are not counted: they belong to whoever shares them).
+    public var outboundHeldBytes: Int { queue.heldBytes + writing.heldBytes }
 
     /// False while the peer is not reading fast enough; producers should pause until told.
     public var isWritable: Bool { !throttled && !isClosed }
@@ -153,7 +165,7 @@ public final class TCPConnection: @unchecked Sendable {
     public func send(_ envelope: Envelope) {
         loop.preconditionInLoop()
         guard !isClosed else { return }
-        Frame.append(envelope, to: &pending)
+        Frame.append(envelope, to: &queue.owned)
         afterQueueing()
     }
 
@@ -165,7 +177,20 @@ public final class TCPConnection: @unchecked Sendable {
         guard !isClosed else { return }
         Frame.appendCallFrame(
             streamID: streamID, kind: .streamItem, method: UnsafeRawBufferPointer(start: nil, count: 0),
-            payload: payloadPrefix, payloadTail: payloadShared, to: &pending)
+            payload: payloadPrefix, payloadTail: payloadShared, to: &queue.owned)
+        afterQueueing()
+    }
+
+    /// Queues a stream item whose payload is `payloadPrefix` followed by `shared`, without
+    /// copying `shared`: the queue keeps the frame's header and prefix and a reference to the
+    /// shared bytes, which the socket write reads in place. The bytes on the wire are those of
+    /// the copying variant above.
+    public func sendStreamItem(streamID: UInt64, payloadPrefix: UnsafeRawBufferPointer, shared: SharedBytes) {
+        loop.preconditionInLoop()
+        guard !isClosed else { return }
+        Frame.appendStreamItemHead(
+            streamID: streamID, payloadPrefix: payloadPrefix, sharedByteCount: shared.count, to: &queue.owned)
+        queue.append(shared: shared)
         afterQueueing()
     }
 
@@ -179,7 +204,7 @@ public final class TCPConnection: @unchecked Sendable {
         guard !isClosed else { return }
         Frame.appendCallFrame(
             streamID: streamID, kind: kind, method: method, payload: payload,
-            deadlineMilliseconds: deadlineMilliseconds, flags: flags, to: &pending)
+            deadlineMilliseconds: deadlineMilliseconds, flags: flags, to: &queue.owned)
         afterQueueing()
     }
 
@@ -196,7 +221,7 @@ public final class TCPConnection: @unchecked Sendable {
         guard !isClosed else { return }
         Frame.appendRequest(
             streamID: streamID, methodField: methodField, payload: payload, deadlineMilliseconds: deadlineMilliseconds,
-            flags: flags, to: &pending)
+            flags: flags, to: &queue.owned)
         afterQueueing()
     }
 
@@ -208,7 +233,7 @@ public final class TCPConnection: @unchecked Sendable {
         // check again.
         assert(loop.inLoop, "must run on event loop \(loop.name)")
         guard !isClosed else { return }
-        Frame.appendResponse(streamID: streamID, payloadByteCount: payload.count, to: &pending) { target in
+        Frame.appendResponse(streamID: streamID, payloadByteCount: payload.count, to: &queue.owned) { target in
             target.copyMemory(from: payload.baseAddress!, byteCount: payload.count)
         }
         afterQueueing()
@@ -225,7 +250,7 @@ public final class TCPConnection: @unchecked Sendable {
         assert(loop.inLoop, "must run on event loop \(loop.name)")
         guard !isClosed else { return }
         if payloadByteCount == 0 { encode(UnsafeMutableRawBufferPointer(start: nil, count: 0)) }
-        Frame.appendResponse(streamID: streamID, payloadByteCount: payloadByteCount, to: &pending) { target in
+        Frame.appendResponse(streamID: streamID, payloadByteCount: payloadByteCount, to: &queue.owned) { target in
             encode(UnsafeMutableRawBufferPointer(start: target, count: payloadByteCount))
         }
         afterQueueing()
@@ -236,7 +261,7 @@ public final class TCPConnection: @unchecked Sendable {
     public func send(encodedFrames bytes: UnsafeRawBufferPointer) {
         loop.preconditionInLoop()
         guard !isClosed else { return }
-        pending.append(bytes)
+        queue.owned.append(bytes)
         afterQueueing()
     }
 
@@ -268,58 +293,76 @@ public final class TCPConnection: @unchecked Sendable {
     /// Writes what is queued now instead of at the end of the turn.
     public func flush() {
         flushScheduled = false
-        guard !isClosed, inFlightBytes == 0, !pending.isEmpty else { return }
-        let total = pending.count
-        var buffer = uv_buf_init(
-            UnsafeMutableRawPointer(mutating: pending.bytes.baseAddress!).assumingMemoryBound(to: CChar.self),
-            UInt32(total))
-        let written = uv_try_write(stream, &buffer, 1)
-        if written < 0 && written != UV_EAGAIN.rawValue {
-            close(reason: "write failed: \(uvError(written))")
-            return
+        guard !isClosed, writing.isEmpty, !queue.isEmpty else { return }
+        // As much as the kernel takes now, without a write request; a fan-out backlog may need
+        // several vectored writes (each takes at most `maximumWriteBuffers` pieces).
+        let buffers = loop.writeBuffers
+        while !queue.isEmpty {
+            let (count, bytes) = queue.gather(into: buffers)
+            let written = uv_try_write(stream, buffers.baseAddress, UInt32(count))
+            if written < 0 && written != UV_EAGAIN.rawValue {
+                close(reason: "write failed: \(uvError(written))")
+                return
+            }
+            let done = max(0, Int(written))
+            queue.consume(done)
+            bytesWritten += done
+            if done < bytes { break }
         }
-        let done = max(0, Int(written))
-        bytesWritten += done
-        if done == total {
-            pending.removeAll(keepingCapacityUpTo: 1 << 20)
+        if queue.isEmpty {
+            queue.reset(keepingCapacityUpTo: Self.keptQueueCapacity)
             updateWritability()
             return
         }
-        startWrite(skipping: done)
+        // The rest goes out through `uv_write` from where it is: no copy. New frames go to the
+        // (empty) other queue meanwhile.
+        swap(&queue, &writing)
+        startWrite()
     }
 
-    /// Hands what `uv_try_write` did not take to `uv_write`, from a private copy.
-    private func startWrite(skipping done: Int) {
-        let remaining = pending.count - done
-        let copy = UnsafeMutableRawPointer.allocate(byteCount: remaining, alignment: 1)
-        copy.copyMemory(from: pending.bytes.baseAddress! + done, byteCount: remaining)
-        pending.removeAll(keepingCapacityUpTo: 1 << 20)
-        inFlightBytes = remaining
+    /// Owned outbound memory a drained queue keeps for the next frames.
+    static let keptQueueCapacity = 1 << 20
+
+    /// Hands the next part of `writing` to `uv_write`; one request is in flight at a time.
+    private func startWrite() {
+        let buffers = loop.writeBuffers
+        let (count, bytes) = writing.gather(into: buffers)
+        precondition(count > 0 && writeRequestBytes == 0, "a write request with nothing to write or while another is in flight")
         let request = UnsafeMutablePointer<uv_write_t>.allocate(capacity: 1)
-        request.pointee.data = copy
-        var buffer = uv_buf_init(copy.assumingMemoryBound(to: CChar.self), UInt32(remaining))
-        let result = uv_write(request, stream, &buffer, 1) { request, status in
-            let copy = request!.pointee.data
+        writeRequestBytes = bytes
+        // libuv copies the buffer array; the bytes it points at stay put until the callback.
+        let result = uv_write(request, stream, buffers.baseAddress, UInt32(count)) { request, status in
             let connection = TCPConnection.from(UnsafeMutableRawPointer(request!.pointee.handle))
-            copy?.deallocate()
             request!.deallocate()
             connection.didWrite(status: status)
         }
         if result != 0 {
-            copy.deallocate()
             request.deallocate()
-            inFlightBytes = 0
+            writeRequestBytes = 0
+            writing.reset(keepingCapacityUpTo: 0)
             close(reason: "write failed: \(uvError(result))")
         }
     }
 
     private func didWrite(status: Int32) {
-        bytesWritten += inFlightBytes
-        inFlightBytes = 0
+        let done = writeRequestBytes
+        writeRequestBytes = 0
         if status < 0 {
+            writing.reset(keepingCapacityUpTo: 0)
             close(reason: status == UV_ECANCELED.rawValue ? "closed" : "write failed: \(uvError(status))")
             return
         }
+        writing.consume(done)
+        bytesWritten += done
+        if isClosed {
+            writing.reset(keepingCapacityUpTo: 0)
+            return
+        }
+        if !writing.isEmpty {
+            startWrite()
+            return
+        }
+        writing.reset(keepingCapacityUpTo: Self.keptQueueCapacity)
         updateWritability()
         flush()
     }
@@ -350,7 +393,7 @@ public final class TCPConnection: @unchecked Sendable {
         let raw = UnsafeMutableRawPointer(handle).assumingMemoryBound(to: uv_handle_t.self)
         // A loop shutting down closes every handle itself; closing twice would abort in libuv.
         if uv_is_closing(raw) != 0 {
-            pending.removeAll(keepingCapacityUpTo: 0)
+            releaseQueues()
             delegate?.connectionDidClose(self, reason: reason)
             return
         }
@@ -359,8 +402,15 @@ public final class TCPConnection: @unchecked Sendable {
             handle!.withMemoryRebound(to: uv_tcp_t.self, capacity: 1) { $0.deallocate() }
             Unmanaged<TCPConnection>.fromOpaque(opaque).release()
         }
-        pending.removeAll(keepingCapacityUpTo: 0)
+        releaseQueues()
         delegate?.connectionDidClose(self, reason: reason)
+    }
+
+    /// Drops what was not sent. A `uv_write` in flight still points into `writing`: that queue
+    /// goes when its callback (cancelled by the close) runs.
+    private func releaseQueues() {
+        queue.reset(keepingCapacityUpTo: 0)
+        if writeRequestBytes == 0 { writing.reset(keepingCapacityUpTo: 0) }
     }
 
     private static func peerName(_ handle: UnsafeMutablePointer<uv_tcp_t>) -> String? {
