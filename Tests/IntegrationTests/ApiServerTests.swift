@@ -162,7 +162,7 @@ struct ApiServerTests {
         written.append(try await client.updateStatus(status))
         let got = try await client.get(Pod.self, namespace: "default", name: "echo-0")
         try await watched.waitFor(written.count)
-        #expect(watched.pods == written)
+        #expect(watched.lines == written)
         #expect(got == written.last)
         #expect(written.last?.status?.phase == "Running" && written.last?.metadata?.labels["round"] == "2")
     }
@@ -375,11 +375,13 @@ struct ApiServerTests {
     }
 }
 
-final class EventLog: @unchecked Sendable {
+/// RecordedLog collects what watch handlers see, from any thread, for a test to wait on.
+final class RecordedLog<Element: Sendable>: @unchecked Sendable {
+    // Safety of @unchecked Sendable: `stored` is read and written under `lock` only.
     private let lock = NSLock()
-    private var stored: [String] = []
-    func append(_ line: String) { lock.withLock { stored.append(line) } }
-    var lines: [String] { lock.withLock { stored } }
+    private var stored: [Element] = []
+    func append(_ element: Element) { lock.withLock { stored.append(element) } }
+    var lines: [Element] { lock.withLock { stored } }
     func waitFor(_ count: Int, seconds: Double = 10) async throws {
         let deadline = Date().addingTimeInterval(seconds)
         while lines.count < count {
@@ -388,6 +390,9 @@ final class EventLog: @unchecked Sendable {
         }
     }
 }
+
+typealias EventLog = RecordedLog<String>
+typealias PodLog = RecordedLog<Pod>
 
 final class WatchCounts: @unchecked Sendable {
     private let lock = NSLock()
@@ -404,16 +409,3 @@ final class WatchCounts: @unchecked Sendable {
     }
 }
 
-final class PodLog: @unchecked Sendable {
-    private let lock = NSLock()
-    private var stored: [Pod] = []
-    func append(_ pod: Pod) { lock.withLock { stored.append(pod) } }
-    var pods: [Pod] { lock.withLock { stored } }
-    func waitFor(_ count: Int, seconds: Double = 10) async throws {
-        let deadline = Date().addingTimeInterval(seconds)
-        while pods.count < count {
-            if Date() > deadline { throw TestError("only \(pods.count) of \(count) events") }
-            try await Task.sleep(for: .milliseconds(20))
-        }
-    }
-}
