@@ -1,4 +1,4 @@
-import Api
+@testable import Api
 import Testing
 import Wire
 
@@ -79,5 +79,32 @@ struct GeneratedStorageTests {
         var pod = Self.pod("trip")
         pod.status = PodStatus(phase: "Pending")
         #expect(try Pod(protobuf: pod.protobufBytes()) == pod)
+    }
+}
+
+/// The watch cache appends an object's resourceVersion to the stored bytes instead of encoding
+/// the object again (CachedObject(stored:storedBytes:key:revision:)).
+@Suite("Cached objects: the resourceVersion appended to the stored bytes")
+struct CachedObjectBytesTests {
+    @Test("the bytes decode to the object with its resourceVersion, for a pod and a cluster-scoped kind")
+    func appendedVersionDecodes() throws {
+        var pod = GeneratedStorageTests.pod("web")
+        pod.status = PodStatus(phase: "Running")
+        let cachedPod = CachedObject(stored: pod, storedBytes: pod.protobufBytes(), key: "/registry/pods/default/web", revision: 9_223_372_036_854_775_807)
+        let decodedPod = try Pod(protobuf: cachedPod.bytes)
+        #expect(decodedPod.metadata?.resourceVersion == "9223372036854775807")
+        #expect(decodedPod.metadata?.name == "web" && decodedPod.metadata?.labels == ["app": "web"])
+        #expect(decodedPod == cachedPod.object as? Pod)
+        #expect(decodedPod.status?.phase == "Running" && decodedPod.spec?.containers.first?.image == "nginx:1.27")
+
+        let node = Node(metadata: ObjectMeta(name: "n1"))
+        let cachedNode = CachedObject(stored: node, storedBytes: node.protobufBytes(), key: "/registry/minions/n1", revision: 7)
+        let decodedNode = try Node(protobuf: cachedNode.bytes)
+        #expect(decodedNode.metadata?.name == "n1" && decodedNode.metadata?.resourceVersion == "7")
+        // A stored value that still held an older resourceVersion is overridden (last wins).
+        var stale = node
+        stale.metadata?.resourceVersion = "3"
+        let overridden = CachedObject(stored: stale, storedBytes: stale.protobufBytes(), key: "/registry/minions/n1", revision: 8)
+        #expect(try Node(protobuf: overridden.bytes).metadata?.resourceVersion == "8")
     }
 }

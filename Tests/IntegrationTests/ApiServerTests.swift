@@ -163,6 +163,10 @@ struct ApiServerTests {
         let got = try await client.get(Pod.self, namespace: "default", name: "echo-0")
         try await watched.waitFor(written.count)
         #expect(watched.lines == written)
+        // Every answer carries its name and a resourceVersion that grows with each write.
+        let versions = written.map { Int64($0.metadata?.resourceVersion ?? "") ?? 0 }
+        #expect(written.allSatisfy { $0.metadata?.name?.hasPrefix("echo-") == true && $0.metadata?.uid?.isEmpty == false })
+        #expect(versions.allSatisfy { $0 > 0 } && versions == versions.sorted() && Set(versions).count == versions.count)
         #expect(got == written.last)
         #expect(written.last?.status?.phase == "Running" && written.last?.metadata?.labels["round"] == "2")
     }

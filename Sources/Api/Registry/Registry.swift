@@ -179,7 +179,8 @@ final class Registry: @unchecked Sendable {
             if await quotasMoved(chargingQuotas) { return .quotaMoved(revision: response.header?.revision ?? 0) }
             throw .conflict(type, name, "the service IP chosen was taken concurrently; retry")
         }
-        return .created(await finishWrite(type, object, revision: response.header?.revision ?? 0, key: key, ticket: ticket))
+        return .created(await finishWrite(
+            type, object, storedBytes: bytes, revision: response.header?.revision ?? 0, key: key, ticket: ticket))
     }
 
     // MARK: Update
@@ -301,7 +302,7 @@ final class Registry: @unchecked Sendable {
             }
             throw .notFound(type, name)
         }
-        return await finishWrite(type, object, revision: response.header?.revision ?? 0, key: key, ticket: ticket)
+        return await finishWrite(type, object, storedBytes: bytes, revision: response.header?.revision ?? 0, key: key, ticket: ticket)
     }
 
     // MARK: Delete
@@ -438,11 +439,11 @@ final class Registry: @unchecked Sendable {
     }
 
     private func finishWrite(
-        _ type: ResourceType, _ object: any KubernetesObject, revision: Int64, key: String, ticket: UInt64
+        _ type: ResourceType, _ object: any KubernetesObject, storedBytes: [UInt8], revision: Int64, key: String, ticket: UInt64
     ) async -> CachedObject {
         await loop.submit {
-            self.caches[type]?.finishWrite(key: key, ticket: ticket, object: object, revision: revision)
-                ?? CachedObject(stored: object, key: key, revision: revision)
+            self.caches[type]?.finishWrite(key: key, ticket: ticket, object: object, storedBytes: storedBytes, revision: revision)
+                ?? CachedObject(stored: object, storedBytes: storedBytes, key: key, revision: revision)
         }
     }
 

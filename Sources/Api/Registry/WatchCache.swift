@@ -24,6 +24,25 @@ extension CachedObject {
         result.metadata?.resourceVersion = String(revision)
         self.init(key: key, object: result, bytes: result.protobufBytes(), revision: revision)
     }
+
+    /// The same, from the bytes the store holds for it (`storedBytes`, the object encoded
+    /// without a resourceVersion): instead of encoding the object again (about 8% of the API
+    /// server's CPU), the resourceVersion is appended as a second `metadata` field, which
+    /// protobuf decoders merge into the first (singular message fields merge; protobuf-c does).
+    /// Every kind's metadata is field 1 (Kubernetes' numbering), resourceVersion field 6.
+    init(stored object: any KubernetesObject, storedBytes: [UInt8], key: String, revision: Int64) {
+        var result = object
+        let version = String(revision)
+        result.metadata?.resourceVersion = version
+        self.init(key: key, object: result, bytes: storedBytes + Self.resourceVersionSuffix(version), revision: revision)
+    }
+
+    /// `metadata { resourceVersion: version }` as protobuf: field 1 holding field 6.
+    static func resourceVersionSuffix(_ version: String) -> [UInt8] {
+        let digits = Array(version.utf8)
+        precondition(digits.count < 126, "a resourceVersion is a decimal Int64")
+        return [0x0A, UInt8(digits.count + 2), 0x32, UInt8(digits.count)] + digits
+    }
 }
 
 /// WatchCacheEvent is one change, encoded once as an ApiWatchEvent: every binary-protocol
@@ -314,19 +333,21 @@ final class WatchCache: @unchecked Sendable {
     }
 
     /// The write succeeded at `revision`: the object as stored, with that resourceVersion.
-    func finishWrite(key: String, ticket: UInt64, object: any KubernetesObject, revision: Int64) -> CachedObject {
+    func finishWrite(
+        key: String, ticket: UInt64, object: any KubernetesObject, storedBytes: [UInt8], revision: Int64
+    ) -> CachedObject {
         loop.preconditionInLoop()
         switch pendingWrites[key] {
         case .seen(ticket, let cached) where cached.revision == revision:
             pendingWrites[key] = nil
             return cached
         case .sent(ticket, _, _):
-            let cached = CachedObject(stored: object, key: key, revision: revision)
+            let cached = CachedObject(stored: object, storedBytes: storedBytes, key: key, revision: revision)
             pendingWrites[key] = isReady && revision > self.revision ? .answered(cached) : nil
             return cached
         default:
             // Another write of the key replaced the entry, or the event has gone by.
-            return CachedObject(stored: object, key: key, revision: revision)
+            return CachedObject(stored: object, storedBytes: storedBytes, key: key, revision: revision)
         }
     }
 
@@ -335,7 +356,7 @@ final class WatchCache: @unchecked Sendable {
         guard let pending = pendingWrites.removeValue(forKey: key) else { return nil }
         switch pending {
         case .sent(let ticket, let object, let storedBytes) where storedBytes == kv.value:
-            let cached = CachedObject(stored: object, key: key, revision: kv.modRevision)
+            let cached = CachedObject(stored: object, storedBytes: storedBytes, key: key, revision: kv.modRevision)
             pendingWrites[key] = .seen(ticket: ticket, cached)
             return cached
         case .answered(let cached) where cached.revision == kv.modRevision:
@@ -347,13 +368,9 @@ final class WatchCache: @unchecked Sendable {
 
     func decode(_ kv: KeyValue) -> CachedObject? {
         do {
-            var object = try type.decode(kv.value)
-            var meta = object.meta
-            meta.resourceVersion = String(kv.modRevision)
-            object.metadata = meta
+            let object = try type.decode(kv.value)
             return CachedObject(
-                key: String(decoding: kv.key, as: UTF8.self), object: object, bytes: object.protobufBytes(),
-                revision: kv.modRevision)
+                stored: object, storedBytes: kv.value, key: String(decoding: kv.key, as: UTF8.self), revision: kv.modRevision)
         } catch {
             logger.error("store key \(String(decoding: kv.key, as: UTF8.self)) does not hold a \(type.kind): \(error); skipped")
             return nil

@@ -353,9 +353,11 @@ struct PodWatchFields {
             while let field = reader.next() {
                 guard case .bytes(let body) = field.value else { continue }
                 switch field.number {
-                case 1: name = ProtoFieldReader.string(1, in: body)
-                case 2: bound = !(ProtoFieldReader.string(10, in: body) ?? "").isEmpty
-                case 3: running = ProtoFieldReader.string(1, in: body) == "Running"
+                // A message field may come more than once (the API server appends the
+                // resourceVersion as a second metadata): later ones merge into earlier ones.
+                case 1: name = ProtoFieldReader.string(1, in: body) ?? name
+                case 2: bound = bound || !(ProtoFieldReader.string(10, in: body) ?? "").isEmpty
+                case 3: running = ProtoFieldReader.string(1, in: body).map { $0 == "Running" } ?? running
                 default: break
                 }
             }
