@@ -372,7 +372,7 @@ final class Registry: @unchecked Sendable {
             }
             throw .notFound(type, name)
         }
-        return finish(current.object, revision: response.header?.revision ?? 0, key: key)
+        return CachedObject(stored: current.object, key: key, revision: response.header?.revision ?? 0)
     }
 
     // MARK: Helpers
@@ -454,10 +454,6 @@ final class Registry: @unchecked Sendable {
             await abandonWrite(type, key: key, ticket: ticket)
             throw error
         }
-    }
-
-    private func finish(_ object: any KubernetesObject, revision: Int64, key: String) -> CachedObject {
-        CachedObject(stored: object, key: key, revision: revision)
     }
 
     static func now() -> Time {

@@ -395,11 +395,7 @@ final class WatchCache: @unchecked Sendable {
                 guard let previous = objects.removeValue(forKey: key) else { continue }
                 sortedKeys = nil
                 // Like Kubernetes: a deleted object carries the revision of its deletion.
-                var object = previous.object
-                var meta = object.meta
-                meta.resourceVersion = String(kv.modRevision)
-                object.metadata = meta
-                let deleted = CachedObject(key: key, object: object, bytes: object.protobufBytes(), revision: kv.modRevision)
+                let deleted = CachedObject(stored: previous.object, key: key, revision: kv.modRevision)
                 record(WatchCacheEvent(
                     revision: kv.modRevision, type: "DELETED", object: deleted,
                     encoded: SharedBytes(ApiWatchEvent(type: "DELETED", object: deleted.bytes).protobufBytes())))

@@ -144,6 +144,19 @@ public enum Frame {
             at.copyMemory(from: base, byteCount: payload.count)
             at += payload.count
         }
+        at = writeDeadlineAndFlags(deadlineMilliseconds: deadlineMilliseconds, flags: flags, to: at)
+        let total = at - target
+        writeHeader(UInt32(truncatingIfNeeded: total &- headerBytes), to: target)
+        buffer.commit(total)
+    }
+
+    /// Writes a call frame's last two fields, the deadline (7) and flags (8), each only when
+    /// non-zero; returns the address after them.
+    @inline(__always)
+    static func writeDeadlineAndFlags(
+        deadlineMilliseconds: UInt32, flags: UInt32, to start: UnsafeMutableRawPointer
+    ) -> UnsafeMutableRawPointer {
+        var at = start
         if deadlineMilliseconds != 0 {
             at.storeBytes(of: 0x38, as: UInt8.self)  // field 7, varint
             at = writeVarint(UInt64(deadlineMilliseconds), to: at + 1)
@@ -152,9 +165,7 @@ public enum Frame {
             at.storeBytes(of: 0x40, as: UInt8.self)  // field 8, varint
             at = writeVarint(UInt64(flags), to: at + 1)
         }
-        let total = at - target
-        writeHeader(UInt32(truncatingIfNeeded: total &- headerBytes), to: target)
-        buffer.commit(total)
+        return at
     }
 
     /// At most the bytes of a response frame before its payload: header, stream id field (tag
@@ -286,14 +297,7 @@ public enum Frame {
                 at += payloadTail.count
             }
         }
-        if deadlineMilliseconds != 0 {
-            at.storeBytes(of: 0x38, as: UInt8.self)  // field 7, varint
-            at = writeVarint(UInt64(deadlineMilliseconds), to: at + 1)
-        }
-        if flags != 0 {
-            at.storeBytes(of: 0x40, as: UInt8.self)  // field 8, varint
-            at = writeVarint(UInt64(flags), to: at + 1)
-        }
+        at = writeDeadlineAndFlags(deadlineMilliseconds: deadlineMilliseconds, flags: flags, to: at)
         let length = at - target - headerBytes + externalTailByteCount
         precondition(length >= 0 && length <= Int(UInt32.max), "call frame of \(length) bytes")
         writeHeader(UInt32(length), to: target)
