@@ -11,7 +11,6 @@ struct AgentCtl: AsyncParsableCommand {
         subcommands: [Up.self, RunCommand.self, KubeconfigCommand.self, StoreCommand.self])
 
     static func main() async {
-        AllocatorTuning.applyServerDefaults()
         await main(KubeBooleanFlags.normalize(Array(CommandLine.arguments.dropFirst())))
     }
 }

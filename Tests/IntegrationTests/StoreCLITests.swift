@@ -39,6 +39,9 @@ struct StoreCLITests {
         // watch: a separate process that exits after two events.
         let watcher = try cli.start(["watch", "/w/", "--prefix", "--count", "2"])
         try await Task.sleep(for: .milliseconds(500))
+        // Every agentctl process allocates through jemalloc (Package.swift links it ahead of libc).
+        let maps = try String(contentsOfFile: "/proc/\(watcher.process.processIdentifier)/maps", encoding: .utf8)
+        #expect(maps.contains("libjemalloc"), "agentctl runs without jemalloc mapped")
         #expect(try cli.run(["put", "/w/a", "1"]).status == 0)
         #expect(try cli.run(["del", "/w/a"]).stdout == "1\n")
         let watched = try await cli.finish(watcher, withinSeconds: 10)
