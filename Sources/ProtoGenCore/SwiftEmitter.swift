@@ -264,8 +264,12 @@ struct SwiftEmitter {
         line("// Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).")
         line("/// The storage of `init()`, shared until the first change.")
         line("static let empty = _Storage()")
+        // No runtime exclusivity checks on the fields: they are reached only through the value's
+        // own accessors, whose accesses the compiler checks statically (a struct's stored property),
+        // and each accessor touches one field once. The checks were 5% of the API server's
+        // samples, on every field of every decode, encode and copy.
         for field in info.fields {
-            line("var \(Naming.escaped(field.swiftName)): \(swiftType(field)) = \(defaultValue(field))")
+            line("@exclusivity(unchecked) var \(Naming.escaped(field.swiftName)): \(swiftType(field)) = \(defaultValue(field))")
         }
         line("")
         line("init() {}")

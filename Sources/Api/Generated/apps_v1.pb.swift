@@ -29,9 +29,9 @@ public struct Deployment: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var metadata: ObjectMeta? = nil
-        var spec: DeploymentSpec? = nil
-        var status: DeploymentStatus? = nil
+        @exclusivity(unchecked) var metadata: ObjectMeta? = nil
+        @exclusivity(unchecked) var spec: DeploymentSpec? = nil
+        @exclusivity(unchecked) var status: DeploymentStatus? = nil
 
         init() {}
 
@@ -91,8 +91,8 @@ public struct DeploymentList: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var metadata: ListMeta? = nil
-        var items: [Deployment] = []
+        @exclusivity(unchecked) var metadata: ListMeta? = nil
+        @exclusivity(unchecked) var items: [Deployment] = []
 
         init() {}
 
@@ -187,14 +187,14 @@ public struct DeploymentSpec: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var replicas: Int32? = nil
-        var selector: LabelSelector? = nil
-        var template: PodTemplateSpec? = nil
-        var strategy: DeploymentStrategy? = nil
-        var minReadySeconds: Int32? = nil
-        var revisionHistoryLimit: Int32? = nil
-        var paused: Bool? = nil
-        var progressDeadlineSeconds: Int32? = nil
+        @exclusivity(unchecked) var replicas: Int32? = nil
+        @exclusivity(unchecked) var selector: LabelSelector? = nil
+        @exclusivity(unchecked) var template: PodTemplateSpec? = nil
+        @exclusivity(unchecked) var strategy: DeploymentStrategy? = nil
+        @exclusivity(unchecked) var minReadySeconds: Int32? = nil
+        @exclusivity(unchecked) var revisionHistoryLimit: Int32? = nil
+        @exclusivity(unchecked) var paused: Bool? = nil
+        @exclusivity(unchecked) var progressDeadlineSeconds: Int32? = nil
 
         init() {}
 
@@ -283,8 +283,8 @@ public struct DeploymentStrategy: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var type: String? = nil
-        var rollingUpdate: RollingUpdateDeployment? = nil
+        @exclusivity(unchecked) var type: String? = nil
+        @exclusivity(unchecked) var rollingUpdate: RollingUpdateDeployment? = nil
 
         init() {}
 
@@ -340,8 +340,8 @@ public struct RollingUpdateDeployment: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var maxUnavailable: IntOrString? = nil
-        var maxSurge: IntOrString? = nil
+        @exclusivity(unchecked) var maxUnavailable: IntOrString? = nil
+        @exclusivity(unchecked) var maxSurge: IntOrString? = nil
 
         init() {}
 
@@ -443,15 +443,15 @@ public struct DeploymentStatus: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var observedGeneration: Int64? = nil
-        var replicas: Int32? = nil
-        var updatedReplicas: Int32? = nil
-        var availableReplicas: Int32? = nil
-        var unavailableReplicas: Int32? = nil
-        var conditions: [DeploymentCondition] = []
-        var readyReplicas: Int32? = nil
-        var collisionCount: Int32? = nil
-        var terminatingReplicas: Int32? = nil
+        @exclusivity(unchecked) var observedGeneration: Int64? = nil
+        @exclusivity(unchecked) var replicas: Int32? = nil
+        @exclusivity(unchecked) var updatedReplicas: Int32? = nil
+        @exclusivity(unchecked) var availableReplicas: Int32? = nil
+        @exclusivity(unchecked) var unavailableReplicas: Int32? = nil
+        @exclusivity(unchecked) var conditions: [DeploymentCondition] = []
+        @exclusivity(unchecked) var readyReplicas: Int32? = nil
+        @exclusivity(unchecked) var collisionCount: Int32? = nil
+        @exclusivity(unchecked) var terminatingReplicas: Int32? = nil
 
         init() {}
 
@@ -571,12 +571,12 @@ public struct DeploymentCondition: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var type: String? = nil
-        var status: String? = nil
-        var reason: String? = nil
-        var message: String? = nil
-        var lastUpdateTime: Time? = nil
-        var lastTransitionTime: Time? = nil
+        @exclusivity(unchecked) var type: String? = nil
+        @exclusivity(unchecked) var status: String? = nil
+        @exclusivity(unchecked) var reason: String? = nil
+        @exclusivity(unchecked) var message: String? = nil
+        @exclusivity(unchecked) var lastUpdateTime: Time? = nil
+        @exclusivity(unchecked) var lastTransitionTime: Time? = nil
 
         init() {}
 
@@ -661,9 +661,9 @@ public struct ReplicaSet: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var metadata: ObjectMeta? = nil
-        var spec: ReplicaSetSpec? = nil
-        var status: ReplicaSetStatus? = nil
+        @exclusivity(unchecked) var metadata: ObjectMeta? = nil
+        @exclusivity(unchecked) var spec: ReplicaSetSpec? = nil
+        @exclusivity(unchecked) var status: ReplicaSetStatus? = nil
 
         init() {}
 
@@ -723,8 +723,8 @@ public struct ReplicaSetList: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var metadata: ListMeta? = nil
-        var items: [ReplicaSet] = []
+        @exclusivity(unchecked) var metadata: ListMeta? = nil
+        @exclusivity(unchecked) var items: [ReplicaSet] = []
 
         init() {}
 
@@ -793,10 +793,10 @@ public struct ReplicaSetSpec: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var replicas: Int32? = nil
-        var selector: LabelSelector? = nil
-        var template: PodTemplateSpec? = nil
-        var minReadySeconds: Int32? = nil
+        @exclusivity(unchecked) var replicas: Int32? = nil
+        @exclusivity(unchecked) var selector: LabelSelector? = nil
+        @exclusivity(unchecked) var template: PodTemplateSpec? = nil
+        @exclusivity(unchecked) var minReadySeconds: Int32? = nil
 
         init() {}
 
@@ -899,13 +899,13 @@ public struct ReplicaSetStatus: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var replicas: Int32? = nil
-        var fullyLabeledReplicas: Int32? = nil
-        var observedGeneration: Int64? = nil
-        var readyReplicas: Int32? = nil
-        var availableReplicas: Int32? = nil
-        var conditions: [ReplicaSetCondition] = []
-        var terminatingReplicas: Int32? = nil
+        @exclusivity(unchecked) var replicas: Int32? = nil
+        @exclusivity(unchecked) var fullyLabeledReplicas: Int32? = nil
+        @exclusivity(unchecked) var observedGeneration: Int64? = nil
+        @exclusivity(unchecked) var readyReplicas: Int32? = nil
+        @exclusivity(unchecked) var availableReplicas: Int32? = nil
+        @exclusivity(unchecked) var conditions: [ReplicaSetCondition] = []
+        @exclusivity(unchecked) var terminatingReplicas: Int32? = nil
 
         init() {}
 
@@ -1009,11 +1009,11 @@ public struct ReplicaSetCondition: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var type: String? = nil
-        var status: String? = nil
-        var lastTransitionTime: Time? = nil
-        var reason: String? = nil
-        var message: String? = nil
+        @exclusivity(unchecked) var type: String? = nil
+        @exclusivity(unchecked) var status: String? = nil
+        @exclusivity(unchecked) var lastTransitionTime: Time? = nil
+        @exclusivity(unchecked) var reason: String? = nil
+        @exclusivity(unchecked) var message: String? = nil
 
         init() {}
 
@@ -1093,9 +1093,9 @@ public struct DaemonSet: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var metadata: ObjectMeta? = nil
-        var spec: DaemonSetSpec? = nil
-        var status: DaemonSetStatus? = nil
+        @exclusivity(unchecked) var metadata: ObjectMeta? = nil
+        @exclusivity(unchecked) var spec: DaemonSetSpec? = nil
+        @exclusivity(unchecked) var status: DaemonSetStatus? = nil
 
         init() {}
 
@@ -1155,8 +1155,8 @@ public struct DaemonSetList: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var metadata: ListMeta? = nil
-        var items: [DaemonSet] = []
+        @exclusivity(unchecked) var metadata: ListMeta? = nil
+        @exclusivity(unchecked) var items: [DaemonSet] = []
 
         init() {}
 
@@ -1232,11 +1232,11 @@ public struct DaemonSetSpec: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var selector: LabelSelector? = nil
-        var template: PodTemplateSpec? = nil
-        var updateStrategy: DaemonSetUpdateStrategy? = nil
-        var minReadySeconds: Int32? = nil
-        var revisionHistoryLimit: Int32? = nil
+        @exclusivity(unchecked) var selector: LabelSelector? = nil
+        @exclusivity(unchecked) var template: PodTemplateSpec? = nil
+        @exclusivity(unchecked) var updateStrategy: DaemonSetUpdateStrategy? = nil
+        @exclusivity(unchecked) var minReadySeconds: Int32? = nil
+        @exclusivity(unchecked) var revisionHistoryLimit: Int32? = nil
 
         init() {}
 
@@ -1310,8 +1310,8 @@ public struct DaemonSetUpdateStrategy: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var type: String? = nil
-        var rollingUpdate: RollingUpdateDaemonSet? = nil
+        @exclusivity(unchecked) var type: String? = nil
+        @exclusivity(unchecked) var rollingUpdate: RollingUpdateDaemonSet? = nil
 
         init() {}
 
@@ -1367,8 +1367,8 @@ public struct RollingUpdateDaemonSet: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var maxUnavailable: IntOrString? = nil
-        var maxSurge: IntOrString? = nil
+        @exclusivity(unchecked) var maxUnavailable: IntOrString? = nil
+        @exclusivity(unchecked) var maxSurge: IntOrString? = nil
 
         init() {}
 
@@ -1476,16 +1476,16 @@ public struct DaemonSetStatus: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var currentNumberScheduled: Int32? = nil
-        var numberMisscheduled: Int32? = nil
-        var desiredNumberScheduled: Int32? = nil
-        var numberReady: Int32? = nil
-        var observedGeneration: Int64? = nil
-        var updatedNumberScheduled: Int32? = nil
-        var numberAvailable: Int32? = nil
-        var numberUnavailable: Int32? = nil
-        var collisionCount: Int32? = nil
-        var conditions: [DaemonSetCondition] = []
+        @exclusivity(unchecked) var currentNumberScheduled: Int32? = nil
+        @exclusivity(unchecked) var numberMisscheduled: Int32? = nil
+        @exclusivity(unchecked) var desiredNumberScheduled: Int32? = nil
+        @exclusivity(unchecked) var numberReady: Int32? = nil
+        @exclusivity(unchecked) var observedGeneration: Int64? = nil
+        @exclusivity(unchecked) var updatedNumberScheduled: Int32? = nil
+        @exclusivity(unchecked) var numberAvailable: Int32? = nil
+        @exclusivity(unchecked) var numberUnavailable: Int32? = nil
+        @exclusivity(unchecked) var collisionCount: Int32? = nil
+        @exclusivity(unchecked) var conditions: [DaemonSetCondition] = []
 
         init() {}
 
@@ -1604,11 +1604,11 @@ public struct DaemonSetCondition: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var type: String? = nil
-        var status: String? = nil
-        var lastTransitionTime: Time? = nil
-        var reason: String? = nil
-        var message: String? = nil
+        @exclusivity(unchecked) var type: String? = nil
+        @exclusivity(unchecked) var status: String? = nil
+        @exclusivity(unchecked) var lastTransitionTime: Time? = nil
+        @exclusivity(unchecked) var reason: String? = nil
+        @exclusivity(unchecked) var message: String? = nil
 
         init() {}
 
@@ -1688,9 +1688,9 @@ public struct StatefulSet: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var metadata: ObjectMeta? = nil
-        var spec: StatefulSetSpec? = nil
-        var status: StatefulSetStatus? = nil
+        @exclusivity(unchecked) var metadata: ObjectMeta? = nil
+        @exclusivity(unchecked) var spec: StatefulSetSpec? = nil
+        @exclusivity(unchecked) var status: StatefulSetStatus? = nil
 
         init() {}
 
@@ -1750,8 +1750,8 @@ public struct StatefulSetList: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var metadata: ListMeta? = nil
-        var items: [StatefulSet] = []
+        @exclusivity(unchecked) var metadata: ListMeta? = nil
+        @exclusivity(unchecked) var items: [StatefulSet] = []
 
         init() {}
 
@@ -1864,17 +1864,17 @@ public struct StatefulSetSpec: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var replicas: Int32? = nil
-        var selector: LabelSelector? = nil
-        var template: PodTemplateSpec? = nil
-        var volumeClaimTemplates: [PersistentVolumeClaim] = []
-        var serviceName: String? = nil
-        var podManagementPolicy: String? = nil
-        var updateStrategy: StatefulSetUpdateStrategy? = nil
-        var revisionHistoryLimit: Int32? = nil
-        var minReadySeconds: Int32? = nil
-        var persistentVolumeClaimRetentionPolicy: StatefulSetPersistentVolumeClaimRetentionPolicy? = nil
-        var ordinals: StatefulSetOrdinals? = nil
+        @exclusivity(unchecked) var replicas: Int32? = nil
+        @exclusivity(unchecked) var selector: LabelSelector? = nil
+        @exclusivity(unchecked) var template: PodTemplateSpec? = nil
+        @exclusivity(unchecked) var volumeClaimTemplates: [PersistentVolumeClaim] = []
+        @exclusivity(unchecked) var serviceName: String? = nil
+        @exclusivity(unchecked) var podManagementPolicy: String? = nil
+        @exclusivity(unchecked) var updateStrategy: StatefulSetUpdateStrategy? = nil
+        @exclusivity(unchecked) var revisionHistoryLimit: Int32? = nil
+        @exclusivity(unchecked) var minReadySeconds: Int32? = nil
+        @exclusivity(unchecked) var persistentVolumeClaimRetentionPolicy: StatefulSetPersistentVolumeClaimRetentionPolicy? = nil
+        @exclusivity(unchecked) var ordinals: StatefulSetOrdinals? = nil
 
         init() {}
 
@@ -1978,8 +1978,8 @@ public struct StatefulSetUpdateStrategy: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var type: String? = nil
-        var rollingUpdate: RollingUpdateStatefulSetStrategy? = nil
+        @exclusivity(unchecked) var type: String? = nil
+        @exclusivity(unchecked) var rollingUpdate: RollingUpdateStatefulSetStrategy? = nil
 
         init() {}
 
@@ -2035,8 +2035,8 @@ public struct RollingUpdateStatefulSetStrategy: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var partition: Int32? = nil
-        var maxUnavailable: IntOrString? = nil
+        @exclusivity(unchecked) var partition: Int32? = nil
+        @exclusivity(unchecked) var maxUnavailable: IntOrString? = nil
 
         init() {}
 
@@ -2171,16 +2171,16 @@ public struct StatefulSetStatus: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var observedGeneration: Int64? = nil
-        var replicas: Int32? = nil
-        var readyReplicas: Int32? = nil
-        var currentReplicas: Int32? = nil
-        var updatedReplicas: Int32? = nil
-        var currentRevision: String? = nil
-        var updateRevision: String? = nil
-        var collisionCount: Int32? = nil
-        var conditions: [StatefulSetCondition] = []
-        var availableReplicas: Int32? = nil
+        @exclusivity(unchecked) var observedGeneration: Int64? = nil
+        @exclusivity(unchecked) var replicas: Int32? = nil
+        @exclusivity(unchecked) var readyReplicas: Int32? = nil
+        @exclusivity(unchecked) var currentReplicas: Int32? = nil
+        @exclusivity(unchecked) var updatedReplicas: Int32? = nil
+        @exclusivity(unchecked) var currentRevision: String? = nil
+        @exclusivity(unchecked) var updateRevision: String? = nil
+        @exclusivity(unchecked) var collisionCount: Int32? = nil
+        @exclusivity(unchecked) var conditions: [StatefulSetCondition] = []
+        @exclusivity(unchecked) var availableReplicas: Int32? = nil
 
         init() {}
 
@@ -2299,11 +2299,11 @@ public struct StatefulSetCondition: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var type: String? = nil
-        var status: String? = nil
-        var lastTransitionTime: Time? = nil
-        var reason: String? = nil
-        var message: String? = nil
+        @exclusivity(unchecked) var type: String? = nil
+        @exclusivity(unchecked) var status: String? = nil
+        @exclusivity(unchecked) var lastTransitionTime: Time? = nil
+        @exclusivity(unchecked) var reason: String? = nil
+        @exclusivity(unchecked) var message: String? = nil
 
         init() {}
 
@@ -2384,9 +2384,9 @@ public struct ControllerRevision: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var metadata: ObjectMeta? = nil
-        var data: RawExtension? = nil
-        var revision: Int64? = nil
+        @exclusivity(unchecked) var metadata: ObjectMeta? = nil
+        @exclusivity(unchecked) var data: RawExtension? = nil
+        @exclusivity(unchecked) var revision: Int64? = nil
 
         init() {}
 
@@ -2446,8 +2446,8 @@ public struct ControllerRevisionList: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var metadata: ListMeta? = nil
-        var items: [ControllerRevision] = []
+        @exclusivity(unchecked) var metadata: ListMeta? = nil
+        @exclusivity(unchecked) var items: [ControllerRevision] = []
 
         init() {}
 

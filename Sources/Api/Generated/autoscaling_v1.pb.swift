@@ -30,9 +30,9 @@ public struct Scale: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var metadata: ObjectMeta? = nil
-        var spec: ScaleSpec? = nil
-        var status: ScaleStatus? = nil
+        @exclusivity(unchecked) var metadata: ObjectMeta? = nil
+        @exclusivity(unchecked) var spec: ScaleSpec? = nil
+        @exclusivity(unchecked) var status: ScaleStatus? = nil
 
         init() {}
 

@@ -29,9 +29,9 @@ public struct Job: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var metadata: ObjectMeta? = nil
-        var spec: JobSpec? = nil
-        var status: JobStatus? = nil
+        @exclusivity(unchecked) var metadata: ObjectMeta? = nil
+        @exclusivity(unchecked) var spec: JobSpec? = nil
+        @exclusivity(unchecked) var status: JobStatus? = nil
 
         init() {}
 
@@ -91,8 +91,8 @@ public struct JobList: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var metadata: ListMeta? = nil
-        var items: [Job] = []
+        @exclusivity(unchecked) var metadata: ListMeta? = nil
+        @exclusivity(unchecked) var items: [Job] = []
 
         init() {}
 
@@ -233,22 +233,22 @@ public struct JobSpec: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var parallelism: Int32? = nil
-        var completions: Int32? = nil
-        var activeDeadlineSeconds: Int64? = nil
-        var selector: LabelSelector? = nil
-        var manualSelector: Bool? = nil
-        var template: PodTemplateSpec? = nil
-        var backoffLimit: Int32? = nil
-        var ttlSecondsAfterFinished: Int32? = nil
-        var completionMode: String? = nil
-        var suspend: Bool? = nil
-        var podFailurePolicy: PodFailurePolicy? = nil
-        var backoffLimitPerIndex: Int32? = nil
-        var maxFailedIndexes: Int32? = nil
-        var podReplacementPolicy: String? = nil
-        var managedBy: String? = nil
-        var successPolicy: SuccessPolicy? = nil
+        @exclusivity(unchecked) var parallelism: Int32? = nil
+        @exclusivity(unchecked) var completions: Int32? = nil
+        @exclusivity(unchecked) var activeDeadlineSeconds: Int64? = nil
+        @exclusivity(unchecked) var selector: LabelSelector? = nil
+        @exclusivity(unchecked) var manualSelector: Bool? = nil
+        @exclusivity(unchecked) var template: PodTemplateSpec? = nil
+        @exclusivity(unchecked) var backoffLimit: Int32? = nil
+        @exclusivity(unchecked) var ttlSecondsAfterFinished: Int32? = nil
+        @exclusivity(unchecked) var completionMode: String? = nil
+        @exclusivity(unchecked) var suspend: Bool? = nil
+        @exclusivity(unchecked) var podFailurePolicy: PodFailurePolicy? = nil
+        @exclusivity(unchecked) var backoffLimitPerIndex: Int32? = nil
+        @exclusivity(unchecked) var maxFailedIndexes: Int32? = nil
+        @exclusivity(unchecked) var podReplacementPolicy: String? = nil
+        @exclusivity(unchecked) var managedBy: String? = nil
+        @exclusivity(unchecked) var successPolicy: SuccessPolicy? = nil
 
         init() {}
 
@@ -434,17 +434,17 @@ public struct JobStatus: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var conditions: [JobCondition] = []
-        var startTime: Time? = nil
-        var completionTime: Time? = nil
-        var active: Int32? = nil
-        var succeeded: Int32? = nil
-        var failed: Int32? = nil
-        var completedIndexes: String? = nil
-        var uncountedTerminatedPods: UncountedTerminatedPods? = nil
-        var ready: Int32? = nil
-        var failedIndexes: String? = nil
-        var terminating: Int32? = nil
+        @exclusivity(unchecked) var conditions: [JobCondition] = []
+        @exclusivity(unchecked) var startTime: Time? = nil
+        @exclusivity(unchecked) var completionTime: Time? = nil
+        @exclusivity(unchecked) var active: Int32? = nil
+        @exclusivity(unchecked) var succeeded: Int32? = nil
+        @exclusivity(unchecked) var failed: Int32? = nil
+        @exclusivity(unchecked) var completedIndexes: String? = nil
+        @exclusivity(unchecked) var uncountedTerminatedPods: UncountedTerminatedPods? = nil
+        @exclusivity(unchecked) var ready: Int32? = nil
+        @exclusivity(unchecked) var failedIndexes: String? = nil
+        @exclusivity(unchecked) var terminating: Int32? = nil
 
         init() {}
 
@@ -574,12 +574,12 @@ public struct JobCondition: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var type: String? = nil
-        var status: String? = nil
-        var lastProbeTime: Time? = nil
-        var lastTransitionTime: Time? = nil
-        var reason: String? = nil
-        var message: String? = nil
+        @exclusivity(unchecked) var type: String? = nil
+        @exclusivity(unchecked) var status: String? = nil
+        @exclusivity(unchecked) var lastProbeTime: Time? = nil
+        @exclusivity(unchecked) var lastTransitionTime: Time? = nil
+        @exclusivity(unchecked) var reason: String? = nil
+        @exclusivity(unchecked) var message: String? = nil
 
         init() {}
 
@@ -697,9 +697,9 @@ public struct PodFailurePolicyRule: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var action: String? = nil
-        var onExitCodes: PodFailurePolicyOnExitCodesRequirement? = nil
-        var onPodConditions: [PodFailurePolicyOnPodConditionsPattern] = []
+        @exclusivity(unchecked) var action: String? = nil
+        @exclusivity(unchecked) var onExitCodes: PodFailurePolicyOnExitCodesRequirement? = nil
+        @exclusivity(unchecked) var onPodConditions: [PodFailurePolicyOnPodConditionsPattern] = []
 
         init() {}
 
@@ -828,8 +828,8 @@ public struct JobTemplateSpec: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var metadata: ObjectMeta? = nil
-        var spec: JobSpec? = nil
+        @exclusivity(unchecked) var metadata: ObjectMeta? = nil
+        @exclusivity(unchecked) var spec: JobSpec? = nil
 
         init() {}
 
@@ -891,9 +891,9 @@ public struct CronJob: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var metadata: ObjectMeta? = nil
-        var spec: CronJobSpec? = nil
-        var status: CronJobStatus? = nil
+        @exclusivity(unchecked) var metadata: ObjectMeta? = nil
+        @exclusivity(unchecked) var spec: CronJobSpec? = nil
+        @exclusivity(unchecked) var status: CronJobStatus? = nil
 
         init() {}
 
@@ -953,8 +953,8 @@ public struct CronJobList: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var metadata: ListMeta? = nil
-        var items: [CronJob] = []
+        @exclusivity(unchecked) var metadata: ListMeta? = nil
+        @exclusivity(unchecked) var items: [CronJob] = []
 
         init() {}
 
@@ -1048,14 +1048,14 @@ public struct CronJobSpec: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var schedule: String? = nil
-        var startingDeadlineSeconds: Int64? = nil
-        var concurrencyPolicy: String? = nil
-        var suspend: Bool? = nil
-        var jobTemplate: JobTemplateSpec? = nil
-        var successfulJobsHistoryLimit: Int32? = nil
-        var failedJobsHistoryLimit: Int32? = nil
-        var timeZone: String? = nil
+        @exclusivity(unchecked) var schedule: String? = nil
+        @exclusivity(unchecked) var startingDeadlineSeconds: Int64? = nil
+        @exclusivity(unchecked) var concurrencyPolicy: String? = nil
+        @exclusivity(unchecked) var suspend: Bool? = nil
+        @exclusivity(unchecked) var jobTemplate: JobTemplateSpec? = nil
+        @exclusivity(unchecked) var successfulJobsHistoryLimit: Int32? = nil
+        @exclusivity(unchecked) var failedJobsHistoryLimit: Int32? = nil
+        @exclusivity(unchecked) var timeZone: String? = nil
 
         init() {}
 
@@ -1151,9 +1151,9 @@ public struct CronJobStatus: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var active: [ObjectReference] = []
-        var lastScheduleTime: Time? = nil
-        var lastSuccessfulTime: Time? = nil
+        @exclusivity(unchecked) var active: [ObjectReference] = []
+        @exclusivity(unchecked) var lastScheduleTime: Time? = nil
+        @exclusivity(unchecked) var lastSuccessfulTime: Time? = nil
 
         init() {}
 

@@ -23,8 +23,8 @@ public struct Lease: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var metadata: ObjectMeta? = nil
-        var spec: LeaseSpec? = nil
+        @exclusivity(unchecked) var metadata: ObjectMeta? = nil
+        @exclusivity(unchecked) var spec: LeaseSpec? = nil
 
         init() {}
 
@@ -80,8 +80,8 @@ public struct LeaseList: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var metadata: ListMeta? = nil
-        var items: [Lease] = []
+        @exclusivity(unchecked) var metadata: ListMeta? = nil
+        @exclusivity(unchecked) var items: [Lease] = []
 
         init() {}
 
@@ -167,13 +167,13 @@ public struct LeaseSpec: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var holderIdentity: String? = nil
-        var leaseDurationSeconds: Int32? = nil
-        var acquireTime: MicroTime? = nil
-        var renewTime: MicroTime? = nil
-        var leaseTransitions: Int32? = nil
-        var strategy: String? = nil
-        var preferredHolder: String? = nil
+        @exclusivity(unchecked) var holderIdentity: String? = nil
+        @exclusivity(unchecked) var leaseDurationSeconds: Int32? = nil
+        @exclusivity(unchecked) var acquireTime: MicroTime? = nil
+        @exclusivity(unchecked) var renewTime: MicroTime? = nil
+        @exclusivity(unchecked) var leaseTransitions: Int32? = nil
+        @exclusivity(unchecked) var strategy: String? = nil
+        @exclusivity(unchecked) var preferredHolder: String? = nil
 
         init() {}
 

@@ -53,13 +53,13 @@ public struct ObjectReference: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var kind: String? = nil
-        var namespace: String? = nil
-        var name: String? = nil
-        var uid: String? = nil
-        var apiVersion: String? = nil
-        var resourceVersion: String? = nil
-        var fieldPath: String? = nil
+        @exclusivity(unchecked) var kind: String? = nil
+        @exclusivity(unchecked) var namespace: String? = nil
+        @exclusivity(unchecked) var name: String? = nil
+        @exclusivity(unchecked) var uid: String? = nil
+        @exclusivity(unchecked) var apiVersion: String? = nil
+        @exclusivity(unchecked) var resourceVersion: String? = nil
+        @exclusivity(unchecked) var fieldPath: String? = nil
 
         init() {}
 
@@ -215,9 +215,9 @@ public struct Pod: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var metadata: ObjectMeta? = nil
-        var spec: PodSpec? = nil
-        var status: PodStatus? = nil
+        @exclusivity(unchecked) var metadata: ObjectMeta? = nil
+        @exclusivity(unchecked) var spec: PodSpec? = nil
+        @exclusivity(unchecked) var status: PodStatus? = nil
 
         init() {}
 
@@ -277,8 +277,8 @@ public struct PodList: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var metadata: ListMeta? = nil
-        var items: [Pod] = []
+        @exclusivity(unchecked) var metadata: ListMeta? = nil
+        @exclusivity(unchecked) var items: [Pod] = []
 
         init() {}
 
@@ -583,44 +583,44 @@ public struct PodSpec: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var volumes: [Volume] = []
-        var initContainers: [Container] = []
-        var containers: [Container] = []
-        var restartPolicy: String? = nil
-        var terminationGracePeriodSeconds: Int64? = nil
-        var activeDeadlineSeconds: Int64? = nil
-        var dnsPolicy: String? = nil
-        var nodeSelector: [String: String] = [:]
-        var serviceAccountName: String? = nil
-        var serviceAccount: String? = nil
-        var automountServiceAccountToken: Bool? = nil
-        var nodeName: String? = nil
-        var hostNetwork: Bool? = nil
-        var hostPID: Bool? = nil
-        var hostIPC: Bool? = nil
-        var shareProcessNamespace: Bool? = nil
-        var securityContext: PodSecurityContext? = nil
-        var imagePullSecrets: [LocalObjectReference] = []
-        var hostname: String? = nil
-        var subdomain: String? = nil
-        var affinity: Affinity? = nil
-        var schedulerName: String? = nil
-        var tolerations: [Toleration] = []
-        var hostAliases: [HostAlias] = []
-        var priorityClassName: String? = nil
-        var priority: Int32? = nil
-        var dnsConfig: PodDNSConfig? = nil
-        var readinessGates: [PodReadinessGate] = []
-        var runtimeClassName: String? = nil
-        var enableServiceLinks: Bool? = nil
-        var preemptionPolicy: String? = nil
-        var overhead: [String: Quantity] = [:]
-        var topologySpreadConstraints: [TopologySpreadConstraint] = []
-        var setHostnameAsFQDN: Bool? = nil
-        var os: PodOS? = nil
-        var hostUsers: Bool? = nil
-        var schedulingGates: [PodSchedulingGate] = []
-        var resources: ResourceRequirements? = nil
+        @exclusivity(unchecked) var volumes: [Volume] = []
+        @exclusivity(unchecked) var initContainers: [Container] = []
+        @exclusivity(unchecked) var containers: [Container] = []
+        @exclusivity(unchecked) var restartPolicy: String? = nil
+        @exclusivity(unchecked) var terminationGracePeriodSeconds: Int64? = nil
+        @exclusivity(unchecked) var activeDeadlineSeconds: Int64? = nil
+        @exclusivity(unchecked) var dnsPolicy: String? = nil
+        @exclusivity(unchecked) var nodeSelector: [String: String] = [:]
+        @exclusivity(unchecked) var serviceAccountName: String? = nil
+        @exclusivity(unchecked) var serviceAccount: String? = nil
+        @exclusivity(unchecked) var automountServiceAccountToken: Bool? = nil
+        @exclusivity(unchecked) var nodeName: String? = nil
+        @exclusivity(unchecked) var hostNetwork: Bool? = nil
+        @exclusivity(unchecked) var hostPID: Bool? = nil
+        @exclusivity(unchecked) var hostIPC: Bool? = nil
+        @exclusivity(unchecked) var shareProcessNamespace: Bool? = nil
+        @exclusivity(unchecked) var securityContext: PodSecurityContext? = nil
+        @exclusivity(unchecked) var imagePullSecrets: [LocalObjectReference] = []
+        @exclusivity(unchecked) var hostname: String? = nil
+        @exclusivity(unchecked) var subdomain: String? = nil
+        @exclusivity(unchecked) var affinity: Affinity? = nil
+        @exclusivity(unchecked) var schedulerName: String? = nil
+        @exclusivity(unchecked) var tolerations: [Toleration] = []
+        @exclusivity(unchecked) var hostAliases: [HostAlias] = []
+        @exclusivity(unchecked) var priorityClassName: String? = nil
+        @exclusivity(unchecked) var priority: Int32? = nil
+        @exclusivity(unchecked) var dnsConfig: PodDNSConfig? = nil
+        @exclusivity(unchecked) var readinessGates: [PodReadinessGate] = []
+        @exclusivity(unchecked) var runtimeClassName: String? = nil
+        @exclusivity(unchecked) var enableServiceLinks: Bool? = nil
+        @exclusivity(unchecked) var preemptionPolicy: String? = nil
+        @exclusivity(unchecked) var overhead: [String: Quantity] = [:]
+        @exclusivity(unchecked) var topologySpreadConstraints: [TopologySpreadConstraint] = []
+        @exclusivity(unchecked) var setHostnameAsFQDN: Bool? = nil
+        @exclusivity(unchecked) var os: PodOS? = nil
+        @exclusivity(unchecked) var hostUsers: Bool? = nil
+        @exclusivity(unchecked) var schedulingGates: [PodSchedulingGate] = []
+        @exclusivity(unchecked) var resources: ResourceRequirements? = nil
 
         init() {}
 
@@ -950,21 +950,21 @@ public struct PodStatus: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var observedGeneration: Int64? = nil
-        var phase: String? = nil
-        var conditions: [PodCondition] = []
-        var message: String? = nil
-        var reason: String? = nil
-        var nominatedNodeName: String? = nil
-        var hostIP: String? = nil
-        var hostIPs: [HostIP] = []
-        var podIP: String? = nil
-        var podIPs: [PodIP] = []
-        var startTime: Time? = nil
-        var initContainerStatuses: [ContainerStatus] = []
-        var containerStatuses: [ContainerStatus] = []
-        var qosClass: String? = nil
-        var resize: String? = nil
+        @exclusivity(unchecked) var observedGeneration: Int64? = nil
+        @exclusivity(unchecked) var phase: String? = nil
+        @exclusivity(unchecked) var conditions: [PodCondition] = []
+        @exclusivity(unchecked) var message: String? = nil
+        @exclusivity(unchecked) var reason: String? = nil
+        @exclusivity(unchecked) var nominatedNodeName: String? = nil
+        @exclusivity(unchecked) var hostIP: String? = nil
+        @exclusivity(unchecked) var hostIPs: [HostIP] = []
+        @exclusivity(unchecked) var podIP: String? = nil
+        @exclusivity(unchecked) var podIPs: [PodIP] = []
+        @exclusivity(unchecked) var startTime: Time? = nil
+        @exclusivity(unchecked) var initContainerStatuses: [ContainerStatus] = []
+        @exclusivity(unchecked) var containerStatuses: [ContainerStatus] = []
+        @exclusivity(unchecked) var qosClass: String? = nil
+        @exclusivity(unchecked) var resize: String? = nil
 
         init() {}
 
@@ -1120,13 +1120,13 @@ public struct PodCondition: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var type: String? = nil
-        var observedGeneration: Int64? = nil
-        var status: String? = nil
-        var lastProbeTime: Time? = nil
-        var lastTransitionTime: Time? = nil
-        var reason: String? = nil
-        var message: String? = nil
+        @exclusivity(unchecked) var type: String? = nil
+        @exclusivity(unchecked) var observedGeneration: Int64? = nil
+        @exclusivity(unchecked) var status: String? = nil
+        @exclusivity(unchecked) var lastProbeTime: Time? = nil
+        @exclusivity(unchecked) var lastTransitionTime: Time? = nil
+        @exclusivity(unchecked) var reason: String? = nil
+        @exclusivity(unchecked) var message: String? = nil
 
         init() {}
 
@@ -1236,8 +1236,8 @@ public struct PodTemplateSpec: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var metadata: ObjectMeta? = nil
-        var spec: PodSpec? = nil
+        @exclusivity(unchecked) var metadata: ObjectMeta? = nil
+        @exclusivity(unchecked) var spec: PodSpec? = nil
 
         init() {}
 
@@ -1293,8 +1293,8 @@ public struct PodTemplate: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var metadata: ObjectMeta? = nil
-        var template: PodTemplateSpec? = nil
+        @exclusivity(unchecked) var metadata: ObjectMeta? = nil
+        @exclusivity(unchecked) var template: PodTemplateSpec? = nil
 
         init() {}
 
@@ -1350,8 +1350,8 @@ public struct PodTemplateList: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var metadata: ListMeta? = nil
-        var items: [PodTemplate] = []
+        @exclusivity(unchecked) var metadata: ListMeta? = nil
+        @exclusivity(unchecked) var items: [PodTemplate] = []
 
         init() {}
 
@@ -1408,8 +1408,8 @@ public struct Binding: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var metadata: ObjectMeta? = nil
-        var target: ObjectReference? = nil
+        @exclusivity(unchecked) var metadata: ObjectMeta? = nil
+        @exclusivity(unchecked) var target: ObjectReference? = nil
 
         init() {}
 
@@ -1515,16 +1515,16 @@ public struct PodSecurityContext: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var seLinuxOptions: SELinuxOptions? = nil
-        var runAsUser: Int64? = nil
-        var runAsGroup: Int64? = nil
-        var runAsNonRoot: Bool? = nil
-        var supplementalGroups: [Int64] = []
-        var fsGroup: Int64? = nil
-        var sysctls: [Sysctl] = []
-        var fsGroupChangePolicy: String? = nil
-        var seccompProfile: SeccompProfile? = nil
-        var appArmorProfile: AppArmorProfile? = nil
+        @exclusivity(unchecked) var seLinuxOptions: SELinuxOptions? = nil
+        @exclusivity(unchecked) var runAsUser: Int64? = nil
+        @exclusivity(unchecked) var runAsGroup: Int64? = nil
+        @exclusivity(unchecked) var runAsNonRoot: Bool? = nil
+        @exclusivity(unchecked) var supplementalGroups: [Int64] = []
+        @exclusivity(unchecked) var fsGroup: Int64? = nil
+        @exclusivity(unchecked) var sysctls: [Sysctl] = []
+        @exclusivity(unchecked) var fsGroupChangePolicy: String? = nil
+        @exclusivity(unchecked) var seccompProfile: SeccompProfile? = nil
+        @exclusivity(unchecked) var appArmorProfile: AppArmorProfile? = nil
 
         init() {}
 
@@ -1922,28 +1922,28 @@ public struct Container: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var name: String? = nil
-        var image: String? = nil
-        var command: [String] = []
-        var args: [String] = []
-        var workingDir: String? = nil
-        var ports: [ContainerPort] = []
-        var envFrom: [EnvFromSource] = []
-        var env: [EnvVar] = []
-        var resources: ResourceRequirements? = nil
-        var restartPolicy: String? = nil
-        var volumeMounts: [VolumeMount] = []
-        var livenessProbe: Probe? = nil
-        var readinessProbe: Probe? = nil
-        var startupProbe: Probe? = nil
-        var lifecycle: Lifecycle? = nil
-        var terminationMessagePath: String? = nil
-        var terminationMessagePolicy: String? = nil
-        var imagePullPolicy: String? = nil
-        var securityContext: SecurityContext? = nil
-        var stdin: Bool? = nil
-        var stdinOnce: Bool? = nil
-        var tty: Bool? = nil
+        @exclusivity(unchecked) var name: String? = nil
+        @exclusivity(unchecked) var image: String? = nil
+        @exclusivity(unchecked) var command: [String] = []
+        @exclusivity(unchecked) var args: [String] = []
+        @exclusivity(unchecked) var workingDir: String? = nil
+        @exclusivity(unchecked) var ports: [ContainerPort] = []
+        @exclusivity(unchecked) var envFrom: [EnvFromSource] = []
+        @exclusivity(unchecked) var env: [EnvVar] = []
+        @exclusivity(unchecked) var resources: ResourceRequirements? = nil
+        @exclusivity(unchecked) var restartPolicy: String? = nil
+        @exclusivity(unchecked) var volumeMounts: [VolumeMount] = []
+        @exclusivity(unchecked) var livenessProbe: Probe? = nil
+        @exclusivity(unchecked) var readinessProbe: Probe? = nil
+        @exclusivity(unchecked) var startupProbe: Probe? = nil
+        @exclusivity(unchecked) var lifecycle: Lifecycle? = nil
+        @exclusivity(unchecked) var terminationMessagePath: String? = nil
+        @exclusivity(unchecked) var terminationMessagePolicy: String? = nil
+        @exclusivity(unchecked) var imagePullPolicy: String? = nil
+        @exclusivity(unchecked) var securityContext: SecurityContext? = nil
+        @exclusivity(unchecked) var stdin: Bool? = nil
+        @exclusivity(unchecked) var stdinOnce: Bool? = nil
+        @exclusivity(unchecked) var tty: Bool? = nil
 
         init() {}
 
@@ -2121,11 +2121,11 @@ public struct ContainerPort: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var name: String? = nil
-        var hostPort: Int32? = nil
-        var containerPort: Int32? = nil
-        var `protocol`: String? = nil
-        var hostIP: String? = nil
+        @exclusivity(unchecked) var name: String? = nil
+        @exclusivity(unchecked) var hostPort: Int32? = nil
+        @exclusivity(unchecked) var containerPort: Int32? = nil
+        @exclusivity(unchecked) var `protocol`: String? = nil
+        @exclusivity(unchecked) var hostIP: String? = nil
 
         init() {}
 
@@ -2206,9 +2206,9 @@ public struct EnvVar: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var name: String? = nil
-        var value: String? = nil
-        var valueFrom: EnvVarSource? = nil
+        @exclusivity(unchecked) var name: String? = nil
+        @exclusivity(unchecked) var value: String? = nil
+        @exclusivity(unchecked) var valueFrom: EnvVarSource? = nil
 
         init() {}
 
@@ -2280,10 +2280,10 @@ public struct EnvVarSource: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var fieldRef: ObjectFieldSelector? = nil
-        var resourceFieldRef: ResourceFieldSelector? = nil
-        var configMapKeyRef: ConfigMapKeySelector? = nil
-        var secretKeyRef: SecretKeySelector? = nil
+        @exclusivity(unchecked) var fieldRef: ObjectFieldSelector? = nil
+        @exclusivity(unchecked) var resourceFieldRef: ResourceFieldSelector? = nil
+        @exclusivity(unchecked) var configMapKeyRef: ConfigMapKeySelector? = nil
+        @exclusivity(unchecked) var secretKeyRef: SecretKeySelector? = nil
 
         init() {}
 
@@ -2358,9 +2358,9 @@ public struct EnvFromSource: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var prefix: String? = nil
-        var configMapRef: ConfigMapEnvSource? = nil
-        var secretRef: SecretEnvSource? = nil
+        @exclusivity(unchecked) var prefix: String? = nil
+        @exclusivity(unchecked) var configMapRef: ConfigMapEnvSource? = nil
+        @exclusivity(unchecked) var secretRef: SecretEnvSource? = nil
 
         init() {}
 
@@ -2420,8 +2420,8 @@ public struct ConfigMapEnvSource: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var localObjectReference: LocalObjectReference? = nil
-        var optional: Bool? = nil
+        @exclusivity(unchecked) var localObjectReference: LocalObjectReference? = nil
+        @exclusivity(unchecked) var optional: Bool? = nil
 
         init() {}
 
@@ -2477,8 +2477,8 @@ public struct SecretEnvSource: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var localObjectReference: LocalObjectReference? = nil
-        var optional: Bool? = nil
+        @exclusivity(unchecked) var localObjectReference: LocalObjectReference? = nil
+        @exclusivity(unchecked) var optional: Bool? = nil
 
         init() {}
 
@@ -2541,9 +2541,9 @@ public struct ConfigMapKeySelector: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var localObjectReference: LocalObjectReference? = nil
-        var key: String? = nil
-        var optional: Bool? = nil
+        @exclusivity(unchecked) var localObjectReference: LocalObjectReference? = nil
+        @exclusivity(unchecked) var key: String? = nil
+        @exclusivity(unchecked) var optional: Bool? = nil
 
         init() {}
 
@@ -2610,9 +2610,9 @@ public struct SecretKeySelector: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var localObjectReference: LocalObjectReference? = nil
-        var key: String? = nil
-        var optional: Bool? = nil
+        @exclusivity(unchecked) var localObjectReference: LocalObjectReference? = nil
+        @exclusivity(unchecked) var key: String? = nil
+        @exclusivity(unchecked) var optional: Bool? = nil
 
         init() {}
 
@@ -2695,9 +2695,9 @@ public struct ResourceFieldSelector: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var containerName: String? = nil
-        var resource: String? = nil
-        var divisor: Quantity? = nil
+        @exclusivity(unchecked) var containerName: String? = nil
+        @exclusivity(unchecked) var resource: String? = nil
+        @exclusivity(unchecked) var divisor: Quantity? = nil
 
         init() {}
 
@@ -2798,12 +2798,12 @@ public struct VolumeMount: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var name: String? = nil
-        var readOnly: Bool? = nil
-        var mountPath: String? = nil
-        var subPath: String? = nil
-        var mountPropagation: String? = nil
-        var subPathExpr: String? = nil
+        @exclusivity(unchecked) var name: String? = nil
+        @exclusivity(unchecked) var readOnly: Bool? = nil
+        @exclusivity(unchecked) var mountPath: String? = nil
+        @exclusivity(unchecked) var subPath: String? = nil
+        @exclusivity(unchecked) var mountPropagation: String? = nil
+        @exclusivity(unchecked) var subPathExpr: String? = nil
 
         init() {}
 
@@ -2912,13 +2912,13 @@ public struct Probe: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var handler: ProbeHandler? = nil
-        var initialDelaySeconds: Int32? = nil
-        var timeoutSeconds: Int32? = nil
-        var periodSeconds: Int32? = nil
-        var successThreshold: Int32? = nil
-        var failureThreshold: Int32? = nil
-        var terminationGracePeriodSeconds: Int64? = nil
+        @exclusivity(unchecked) var handler: ProbeHandler? = nil
+        @exclusivity(unchecked) var initialDelaySeconds: Int32? = nil
+        @exclusivity(unchecked) var timeoutSeconds: Int32? = nil
+        @exclusivity(unchecked) var periodSeconds: Int32? = nil
+        @exclusivity(unchecked) var successThreshold: Int32? = nil
+        @exclusivity(unchecked) var failureThreshold: Int32? = nil
+        @exclusivity(unchecked) var terminationGracePeriodSeconds: Int64? = nil
 
         init() {}
 
@@ -3014,10 +3014,10 @@ public struct ProbeHandler: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var exec: ExecAction? = nil
-        var httpGet: HTTPGetAction? = nil
-        var tcpSocket: TCPSocketAction? = nil
-        var grpc: GRPCAction? = nil
+        @exclusivity(unchecked) var exec: ExecAction? = nil
+        @exclusivity(unchecked) var httpGet: HTTPGetAction? = nil
+        @exclusivity(unchecked) var tcpSocket: TCPSocketAction? = nil
+        @exclusivity(unchecked) var grpc: GRPCAction? = nil
 
         init() {}
 
@@ -3119,11 +3119,11 @@ public struct HTTPGetAction: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var path: String? = nil
-        var port: IntOrString? = nil
-        var host: String? = nil
-        var scheme: String? = nil
-        var httpHeaders: [HTTPHeader] = []
+        @exclusivity(unchecked) var path: String? = nil
+        @exclusivity(unchecked) var port: IntOrString? = nil
+        @exclusivity(unchecked) var host: String? = nil
+        @exclusivity(unchecked) var scheme: String? = nil
+        @exclusivity(unchecked) var httpHeaders: [HTTPHeader] = []
 
         init() {}
 
@@ -3215,8 +3215,8 @@ public struct TCPSocketAction: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var port: IntOrString? = nil
-        var host: String? = nil
+        @exclusivity(unchecked) var port: IntOrString? = nil
+        @exclusivity(unchecked) var host: String? = nil
 
         init() {}
 
@@ -3307,9 +3307,9 @@ public struct Lifecycle: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var postStart: LifecycleHandler? = nil
-        var preStop: LifecycleHandler? = nil
-        var stopSignal: String? = nil
+        @exclusivity(unchecked) var postStart: LifecycleHandler? = nil
+        @exclusivity(unchecked) var preStop: LifecycleHandler? = nil
+        @exclusivity(unchecked) var stopSignal: String? = nil
 
         init() {}
 
@@ -3381,10 +3381,10 @@ public struct LifecycleHandler: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var exec: ExecAction? = nil
-        var httpGet: HTTPGetAction? = nil
-        var tcpSocket: TCPSocketAction? = nil
-        var sleep: SleepAction? = nil
+        @exclusivity(unchecked) var exec: ExecAction? = nil
+        @exclusivity(unchecked) var httpGet: HTTPGetAction? = nil
+        @exclusivity(unchecked) var tcpSocket: TCPSocketAction? = nil
+        @exclusivity(unchecked) var sleep: SleepAction? = nil
 
         init() {}
 
@@ -3507,17 +3507,17 @@ public struct SecurityContext: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var capabilities: Capabilities? = nil
-        var privileged: Bool? = nil
-        var seLinuxOptions: SELinuxOptions? = nil
-        var runAsUser: Int64? = nil
-        var runAsGroup: Int64? = nil
-        var runAsNonRoot: Bool? = nil
-        var readOnlyRootFilesystem: Bool? = nil
-        var allowPrivilegeEscalation: Bool? = nil
-        var procMount: String? = nil
-        var seccompProfile: SeccompProfile? = nil
-        var appArmorProfile: AppArmorProfile? = nil
+        @exclusivity(unchecked) var capabilities: Capabilities? = nil
+        @exclusivity(unchecked) var privileged: Bool? = nil
+        @exclusivity(unchecked) var seLinuxOptions: SELinuxOptions? = nil
+        @exclusivity(unchecked) var runAsUser: Int64? = nil
+        @exclusivity(unchecked) var runAsGroup: Int64? = nil
+        @exclusivity(unchecked) var runAsNonRoot: Bool? = nil
+        @exclusivity(unchecked) var readOnlyRootFilesystem: Bool? = nil
+        @exclusivity(unchecked) var allowPrivilegeEscalation: Bool? = nil
+        @exclusivity(unchecked) var procMount: String? = nil
+        @exclusivity(unchecked) var seccompProfile: SeccompProfile? = nil
+        @exclusivity(unchecked) var appArmorProfile: AppArmorProfile? = nil
 
         init() {}
 
@@ -3703,18 +3703,18 @@ public struct ContainerStatus: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var name: String? = nil
-        var state: ContainerState? = nil
-        var lastState: ContainerState? = nil
-        var ready: Bool? = nil
-        var restartCount: Int32? = nil
-        var image: String? = nil
-        var imageID: String? = nil
-        var containerID: String? = nil
-        var started: Bool? = nil
-        var allocatedResources: [String: Quantity] = [:]
-        var resources: ResourceRequirements? = nil
-        var stopSignal: String? = nil
+        @exclusivity(unchecked) var name: String? = nil
+        @exclusivity(unchecked) var state: ContainerState? = nil
+        @exclusivity(unchecked) var lastState: ContainerState? = nil
+        @exclusivity(unchecked) var ready: Bool? = nil
+        @exclusivity(unchecked) var restartCount: Int32? = nil
+        @exclusivity(unchecked) var image: String? = nil
+        @exclusivity(unchecked) var imageID: String? = nil
+        @exclusivity(unchecked) var containerID: String? = nil
+        @exclusivity(unchecked) var started: Bool? = nil
+        @exclusivity(unchecked) var allocatedResources: [String: Quantity] = [:]
+        @exclusivity(unchecked) var resources: ResourceRequirements? = nil
+        @exclusivity(unchecked) var stopSignal: String? = nil
 
         init() {}
 
@@ -3829,9 +3829,9 @@ public struct ContainerState: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var waiting: ContainerStateWaiting? = nil
-        var running: ContainerStateRunning? = nil
-        var terminated: ContainerStateTerminated? = nil
+        @exclusivity(unchecked) var waiting: ContainerStateWaiting? = nil
+        @exclusivity(unchecked) var running: ContainerStateRunning? = nil
+        @exclusivity(unchecked) var terminated: ContainerStateTerminated? = nil
 
         init() {}
 
@@ -3904,7 +3904,7 @@ public struct ContainerStateRunning: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var startedAt: Time? = nil
+        @exclusivity(unchecked) var startedAt: Time? = nil
 
         init() {}
 
@@ -3987,13 +3987,13 @@ public struct ContainerStateTerminated: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var exitCode: Int32? = nil
-        var signal: Int32? = nil
-        var reason: String? = nil
-        var message: String? = nil
-        var startedAt: Time? = nil
-        var finishedAt: Time? = nil
-        var containerID: String? = nil
+        @exclusivity(unchecked) var exitCode: Int32? = nil
+        @exclusivity(unchecked) var signal: Int32? = nil
+        @exclusivity(unchecked) var reason: String? = nil
+        @exclusivity(unchecked) var message: String? = nil
+        @exclusivity(unchecked) var startedAt: Time? = nil
+        @exclusivity(unchecked) var finishedAt: Time? = nil
+        @exclusivity(unchecked) var containerID: String? = nil
 
         init() {}
 
@@ -4083,9 +4083,9 @@ public struct Affinity: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var nodeAffinity: NodeAffinity? = nil
-        var podAffinity: PodAffinity? = nil
-        var podAntiAffinity: PodAntiAffinity? = nil
+        @exclusivity(unchecked) var nodeAffinity: NodeAffinity? = nil
+        @exclusivity(unchecked) var podAffinity: PodAffinity? = nil
+        @exclusivity(unchecked) var podAntiAffinity: PodAntiAffinity? = nil
 
         init() {}
 
@@ -4150,8 +4150,8 @@ public struct NodeAffinity: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var requiredDuringSchedulingIgnoredDuringExecution: NodeSelector? = nil
-        var preferredDuringSchedulingIgnoredDuringExecution: [PreferredSchedulingTerm] = []
+        @exclusivity(unchecked) var requiredDuringSchedulingIgnoredDuringExecution: NodeSelector? = nil
+        @exclusivity(unchecked) var preferredDuringSchedulingIgnoredDuringExecution: [PreferredSchedulingTerm] = []
 
         init() {}
 
@@ -4264,8 +4264,8 @@ public struct PreferredSchedulingTerm: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var weight: Int32? = nil
-        var preference: NodeSelectorTerm? = nil
+        @exclusivity(unchecked) var weight: Int32? = nil
+        @exclusivity(unchecked) var preference: NodeSelectorTerm? = nil
 
         init() {}
 
@@ -4389,12 +4389,12 @@ public struct PodAffinityTerm: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var labelSelector: LabelSelector? = nil
-        var namespaces: [String] = []
-        var topologyKey: String? = nil
-        var namespaceSelector: LabelSelector? = nil
-        var matchLabelKeys: [String] = []
-        var mismatchLabelKeys: [String] = []
+        @exclusivity(unchecked) var labelSelector: LabelSelector? = nil
+        @exclusivity(unchecked) var namespaces: [String] = []
+        @exclusivity(unchecked) var topologyKey: String? = nil
+        @exclusivity(unchecked) var namespaceSelector: LabelSelector? = nil
+        @exclusivity(unchecked) var matchLabelKeys: [String] = []
+        @exclusivity(unchecked) var mismatchLabelKeys: [String] = []
 
         init() {}
 
@@ -4475,8 +4475,8 @@ public struct WeightedPodAffinityTerm: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var weight: Int32? = nil
-        var podAffinityTerm: PodAffinityTerm? = nil
+        @exclusivity(unchecked) var weight: Int32? = nil
+        @exclusivity(unchecked) var podAffinityTerm: PodAffinityTerm? = nil
 
         init() {}
 
@@ -4550,11 +4550,11 @@ public struct Toleration: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var key: String? = nil
-        var `operator`: String? = nil
-        var value: String? = nil
-        var effect: String? = nil
-        var tolerationSeconds: Int64? = nil
+        @exclusivity(unchecked) var key: String? = nil
+        @exclusivity(unchecked) var `operator`: String? = nil
+        @exclusivity(unchecked) var value: String? = nil
+        @exclusivity(unchecked) var effect: String? = nil
+        @exclusivity(unchecked) var tolerationSeconds: Int64? = nil
 
         init() {}
 
@@ -4668,14 +4668,14 @@ public struct TopologySpreadConstraint: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var maxSkew: Int32? = nil
-        var topologyKey: String? = nil
-        var whenUnsatisfiable: String? = nil
-        var labelSelector: LabelSelector? = nil
-        var minDomains: Int32? = nil
-        var nodeAffinityPolicy: String? = nil
-        var nodeTaintsPolicy: String? = nil
-        var matchLabelKeys: [String] = []
+        @exclusivity(unchecked) var maxSkew: Int32? = nil
+        @exclusivity(unchecked) var topologyKey: String? = nil
+        @exclusivity(unchecked) var whenUnsatisfiable: String? = nil
+        @exclusivity(unchecked) var labelSelector: LabelSelector? = nil
+        @exclusivity(unchecked) var minDomains: Int32? = nil
+        @exclusivity(unchecked) var nodeAffinityPolicy: String? = nil
+        @exclusivity(unchecked) var nodeTaintsPolicy: String? = nil
+        @exclusivity(unchecked) var matchLabelKeys: [String] = []
 
         init() {}
 
@@ -4765,8 +4765,8 @@ public struct Volume: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var name: String? = nil
-        var volumeSource: VolumeSource? = nil
+        @exclusivity(unchecked) var name: String? = nil
+        @exclusivity(unchecked) var volumeSource: VolumeSource? = nil
 
         init() {}
 
@@ -4876,17 +4876,17 @@ public struct VolumeSource: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var hostPath: HostPathVolumeSource? = nil
-        var emptyDir: EmptyDirVolumeSource? = nil
-        var secret: SecretVolumeSource? = nil
-        var nfs: NFSVolumeSource? = nil
-        var persistentVolumeClaim: PersistentVolumeClaimVolumeSource? = nil
-        var downwardAPI: DownwardAPIVolumeSource? = nil
-        var configMap: ConfigMapVolumeSource? = nil
-        var projected: ProjectedVolumeSource? = nil
-        var csi: CSIVolumeSource? = nil
-        var ephemeral: EphemeralVolumeSource? = nil
-        var image: ImageVolumeSource? = nil
+        @exclusivity(unchecked) var hostPath: HostPathVolumeSource? = nil
+        @exclusivity(unchecked) var emptyDir: EmptyDirVolumeSource? = nil
+        @exclusivity(unchecked) var secret: SecretVolumeSource? = nil
+        @exclusivity(unchecked) var nfs: NFSVolumeSource? = nil
+        @exclusivity(unchecked) var persistentVolumeClaim: PersistentVolumeClaimVolumeSource? = nil
+        @exclusivity(unchecked) var downwardAPI: DownwardAPIVolumeSource? = nil
+        @exclusivity(unchecked) var configMap: ConfigMapVolumeSource? = nil
+        @exclusivity(unchecked) var projected: ProjectedVolumeSource? = nil
+        @exclusivity(unchecked) var csi: CSIVolumeSource? = nil
+        @exclusivity(unchecked) var ephemeral: EphemeralVolumeSource? = nil
+        @exclusivity(unchecked) var image: ImageVolumeSource? = nil
 
         init() {}
 
@@ -5006,8 +5006,8 @@ public struct EmptyDirVolumeSource: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var medium: String? = nil
-        var sizeLimit: Quantity? = nil
+        @exclusivity(unchecked) var medium: String? = nil
+        @exclusivity(unchecked) var sizeLimit: Quantity? = nil
 
         init() {}
 
@@ -5098,10 +5098,10 @@ public struct ConfigMapVolumeSource: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var localObjectReference: LocalObjectReference? = nil
-        var items: [KeyToPath] = []
-        var defaultMode: Int32? = nil
-        var optional: Bool? = nil
+        @exclusivity(unchecked) var localObjectReference: LocalObjectReference? = nil
+        @exclusivity(unchecked) var items: [KeyToPath] = []
+        @exclusivity(unchecked) var defaultMode: Int32? = nil
+        @exclusivity(unchecked) var optional: Bool? = nil
 
         init() {}
 
@@ -5255,10 +5255,10 @@ public struct DownwardAPIVolumeFile: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var path: String? = nil
-        var fieldRef: ObjectFieldSelector? = nil
-        var resourceFieldRef: ResourceFieldSelector? = nil
-        var mode: Int32? = nil
+        @exclusivity(unchecked) var path: String? = nil
+        @exclusivity(unchecked) var fieldRef: ObjectFieldSelector? = nil
+        @exclusivity(unchecked) var resourceFieldRef: ResourceFieldSelector? = nil
+        @exclusivity(unchecked) var mode: Int32? = nil
 
         init() {}
 
@@ -5355,10 +5355,10 @@ public struct VolumeProjection: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var secret: SecretProjection? = nil
-        var downwardAPI: DownwardAPIProjection? = nil
-        var configMap: ConfigMapProjection? = nil
-        var serviceAccountToken: ServiceAccountTokenProjection? = nil
+        @exclusivity(unchecked) var secret: SecretProjection? = nil
+        @exclusivity(unchecked) var downwardAPI: DownwardAPIProjection? = nil
+        @exclusivity(unchecked) var configMap: ConfigMapProjection? = nil
+        @exclusivity(unchecked) var serviceAccountToken: ServiceAccountTokenProjection? = nil
 
         init() {}
 
@@ -5434,9 +5434,9 @@ public struct SecretProjection: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var localObjectReference: LocalObjectReference? = nil
-        var items: [KeyToPath] = []
-        var optional: Bool? = nil
+        @exclusivity(unchecked) var localObjectReference: LocalObjectReference? = nil
+        @exclusivity(unchecked) var items: [KeyToPath] = []
+        @exclusivity(unchecked) var optional: Bool? = nil
 
         init() {}
 
@@ -5503,9 +5503,9 @@ public struct ConfigMapProjection: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var localObjectReference: LocalObjectReference? = nil
-        var items: [KeyToPath] = []
-        var optional: Bool? = nil
+        @exclusivity(unchecked) var localObjectReference: LocalObjectReference? = nil
+        @exclusivity(unchecked) var items: [KeyToPath] = []
+        @exclusivity(unchecked) var optional: Bool? = nil
 
         init() {}
 
@@ -5616,11 +5616,11 @@ public struct CSIVolumeSource: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var driver: String? = nil
-        var readOnly: Bool? = nil
-        var fsType: String? = nil
-        var volumeAttributes: [String: String] = [:]
-        var nodePublishSecretRef: LocalObjectReference? = nil
+        @exclusivity(unchecked) var driver: String? = nil
+        @exclusivity(unchecked) var readOnly: Bool? = nil
+        @exclusivity(unchecked) var fsType: String? = nil
+        @exclusivity(unchecked) var volumeAttributes: [String: String] = [:]
+        @exclusivity(unchecked) var nodePublishSecretRef: LocalObjectReference? = nil
 
         init() {}
 
@@ -5688,7 +5688,7 @@ public struct EphemeralVolumeSource: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var volumeClaimTemplate: PersistentVolumeClaimTemplate? = nil
+        @exclusivity(unchecked) var volumeClaimTemplate: PersistentVolumeClaimTemplate? = nil
 
         init() {}
 
@@ -5761,9 +5761,9 @@ public struct Node: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var metadata: ObjectMeta? = nil
-        var spec: NodeSpec? = nil
-        var status: NodeStatus? = nil
+        @exclusivity(unchecked) var metadata: ObjectMeta? = nil
+        @exclusivity(unchecked) var spec: NodeSpec? = nil
+        @exclusivity(unchecked) var status: NodeStatus? = nil
 
         init() {}
 
@@ -5823,8 +5823,8 @@ public struct NodeList: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var metadata: ListMeta? = nil
-        var items: [Node] = []
+        @exclusivity(unchecked) var metadata: ListMeta? = nil
+        @exclusivity(unchecked) var items: [Node] = []
 
         init() {}
 
@@ -5907,12 +5907,12 @@ public struct NodeSpec: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var podCIDR: String? = nil
-        var externalID: String? = nil
-        var providerID: String? = nil
-        var unschedulable: Bool? = nil
-        var taints: [Taint] = []
-        var podCIDRs: [String] = []
+        @exclusivity(unchecked) var podCIDR: String? = nil
+        @exclusivity(unchecked) var externalID: String? = nil
+        @exclusivity(unchecked) var providerID: String? = nil
+        @exclusivity(unchecked) var unschedulable: Bool? = nil
+        @exclusivity(unchecked) var taints: [Taint] = []
+        @exclusivity(unchecked) var podCIDRs: [String] = []
 
         init() {}
 
@@ -6005,10 +6005,10 @@ public struct Taint: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var key: String? = nil
-        var value: String? = nil
-        var effect: String? = nil
-        var timeAdded: Time? = nil
+        @exclusivity(unchecked) var key: String? = nil
+        @exclusivity(unchecked) var value: String? = nil
+        @exclusivity(unchecked) var effect: String? = nil
+        @exclusivity(unchecked) var timeAdded: Time? = nil
 
         init() {}
 
@@ -6131,16 +6131,16 @@ public struct NodeStatus: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var capacity: [String: Quantity] = [:]
-        var allocatable: [String: Quantity] = [:]
-        var phase: String? = nil
-        var conditions: [NodeCondition] = []
-        var addresses: [NodeAddress] = []
-        var daemonEndpoints: NodeDaemonEndpoints? = nil
-        var nodeInfo: NodeSystemInfo? = nil
-        var images: [ContainerImage] = []
-        var volumesInUse: [String] = []
-        var volumesAttached: [AttachedVolume] = []
+        @exclusivity(unchecked) var capacity: [String: Quantity] = [:]
+        @exclusivity(unchecked) var allocatable: [String: Quantity] = [:]
+        @exclusivity(unchecked) var phase: String? = nil
+        @exclusivity(unchecked) var conditions: [NodeCondition] = []
+        @exclusivity(unchecked) var addresses: [NodeAddress] = []
+        @exclusivity(unchecked) var daemonEndpoints: NodeDaemonEndpoints? = nil
+        @exclusivity(unchecked) var nodeInfo: NodeSystemInfo? = nil
+        @exclusivity(unchecked) var images: [ContainerImage] = []
+        @exclusivity(unchecked) var volumesInUse: [String] = []
+        @exclusivity(unchecked) var volumesAttached: [AttachedVolume] = []
 
         init() {}
 
@@ -6265,12 +6265,12 @@ public struct NodeCondition: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var type: String? = nil
-        var status: String? = nil
-        var lastHeartbeatTime: Time? = nil
-        var lastTransitionTime: Time? = nil
-        var reason: String? = nil
-        var message: String? = nil
+        @exclusivity(unchecked) var type: String? = nil
+        @exclusivity(unchecked) var status: String? = nil
+        @exclusivity(unchecked) var lastHeartbeatTime: Time? = nil
+        @exclusivity(unchecked) var lastTransitionTime: Time? = nil
+        @exclusivity(unchecked) var reason: String? = nil
+        @exclusivity(unchecked) var message: String? = nil
 
         init() {}
 
@@ -6360,7 +6360,7 @@ public struct NodeDaemonEndpoints: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var kubeletEndpoint: DaemonEndpoint? = nil
+        @exclusivity(unchecked) var kubeletEndpoint: DaemonEndpoint? = nil
 
         init() {}
 
@@ -6489,17 +6489,17 @@ public struct NodeSystemInfo: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var machineID: String? = nil
-        var systemUUID: String? = nil
-        var bootID: String? = nil
-        var kernelVersion: String? = nil
-        var osImage: String? = nil
-        var containerRuntimeVersion: String? = nil
-        var kubeletVersion: String? = nil
-        var kubeProxyVersion: String? = nil
-        var operatingSystem: String? = nil
-        var architecture: String? = nil
-        var swap: NodeSwapStatus? = nil
+        @exclusivity(unchecked) var machineID: String? = nil
+        @exclusivity(unchecked) var systemUUID: String? = nil
+        @exclusivity(unchecked) var bootID: String? = nil
+        @exclusivity(unchecked) var kernelVersion: String? = nil
+        @exclusivity(unchecked) var osImage: String? = nil
+        @exclusivity(unchecked) var containerRuntimeVersion: String? = nil
+        @exclusivity(unchecked) var kubeletVersion: String? = nil
+        @exclusivity(unchecked) var kubeProxyVersion: String? = nil
+        @exclusivity(unchecked) var operatingSystem: String? = nil
+        @exclusivity(unchecked) var architecture: String? = nil
+        @exclusivity(unchecked) var swap: NodeSwapStatus? = nil
 
         init() {}
 
@@ -6654,9 +6654,9 @@ public struct Namespace: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var metadata: ObjectMeta? = nil
-        var spec: NamespaceSpec? = nil
-        var status: NamespaceStatus? = nil
+        @exclusivity(unchecked) var metadata: ObjectMeta? = nil
+        @exclusivity(unchecked) var spec: NamespaceSpec? = nil
+        @exclusivity(unchecked) var status: NamespaceStatus? = nil
 
         init() {}
 
@@ -6716,8 +6716,8 @@ public struct NamespaceList: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var metadata: ListMeta? = nil
-        var items: [Namespace] = []
+        @exclusivity(unchecked) var metadata: ListMeta? = nil
+        @exclusivity(unchecked) var items: [Namespace] = []
 
         init() {}
 
@@ -6825,11 +6825,11 @@ public struct NamespaceCondition: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var type: String? = nil
-        var status: String? = nil
-        var lastTransitionTime: Time? = nil
-        var reason: String? = nil
-        var message: String? = nil
+        @exclusivity(unchecked) var type: String? = nil
+        @exclusivity(unchecked) var status: String? = nil
+        @exclusivity(unchecked) var lastTransitionTime: Time? = nil
+        @exclusivity(unchecked) var reason: String? = nil
+        @exclusivity(unchecked) var message: String? = nil
 
         init() {}
 
@@ -6909,9 +6909,9 @@ public struct Service: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var metadata: ObjectMeta? = nil
-        var spec: ServiceSpec? = nil
-        var status: ServiceStatus? = nil
+        @exclusivity(unchecked) var metadata: ObjectMeta? = nil
+        @exclusivity(unchecked) var spec: ServiceSpec? = nil
+        @exclusivity(unchecked) var status: ServiceStatus? = nil
 
         init() {}
 
@@ -6971,8 +6971,8 @@ public struct ServiceList: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var metadata: ListMeta? = nil
-        var items: [Service] = []
+        @exclusivity(unchecked) var metadata: ListMeta? = nil
+        @exclusivity(unchecked) var items: [Service] = []
 
         init() {}
 
@@ -7146,26 +7146,26 @@ public struct ServiceSpec: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var ports: [ServicePort] = []
-        var selector: [String: String] = [:]
-        var clusterIP: String? = nil
-        var type: String? = nil
-        var externalIPs: [String] = []
-        var sessionAffinity: String? = nil
-        var loadBalancerIP: String? = nil
-        var loadBalancerSourceRanges: [String] = []
-        var externalName: String? = nil
-        var externalTrafficPolicy: String? = nil
-        var healthCheckNodePort: Int32? = nil
-        var publishNotReadyAddresses: Bool? = nil
-        var sessionAffinityConfig: SessionAffinityConfig? = nil
-        var ipFamilyPolicy: String? = nil
-        var clusterIPs: [String] = []
-        var ipFamilies: [String] = []
-        var allocateLoadBalancerNodePorts: Bool? = nil
-        var loadBalancerClass: String? = nil
-        var internalTrafficPolicy: String? = nil
-        var trafficDistribution: String? = nil
+        @exclusivity(unchecked) var ports: [ServicePort] = []
+        @exclusivity(unchecked) var selector: [String: String] = [:]
+        @exclusivity(unchecked) var clusterIP: String? = nil
+        @exclusivity(unchecked) var type: String? = nil
+        @exclusivity(unchecked) var externalIPs: [String] = []
+        @exclusivity(unchecked) var sessionAffinity: String? = nil
+        @exclusivity(unchecked) var loadBalancerIP: String? = nil
+        @exclusivity(unchecked) var loadBalancerSourceRanges: [String] = []
+        @exclusivity(unchecked) var externalName: String? = nil
+        @exclusivity(unchecked) var externalTrafficPolicy: String? = nil
+        @exclusivity(unchecked) var healthCheckNodePort: Int32? = nil
+        @exclusivity(unchecked) var publishNotReadyAddresses: Bool? = nil
+        @exclusivity(unchecked) var sessionAffinityConfig: SessionAffinityConfig? = nil
+        @exclusivity(unchecked) var ipFamilyPolicy: String? = nil
+        @exclusivity(unchecked) var clusterIPs: [String] = []
+        @exclusivity(unchecked) var ipFamilies: [String] = []
+        @exclusivity(unchecked) var allocateLoadBalancerNodePorts: Bool? = nil
+        @exclusivity(unchecked) var loadBalancerClass: String? = nil
+        @exclusivity(unchecked) var internalTrafficPolicy: String? = nil
+        @exclusivity(unchecked) var trafficDistribution: String? = nil
 
         init() {}
 
@@ -7339,12 +7339,12 @@ public struct ServicePort: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var name: String? = nil
-        var `protocol`: String? = nil
-        var port: Int32? = nil
-        var targetPort: IntOrString? = nil
-        var nodePort: Int32? = nil
-        var appProtocol: String? = nil
+        @exclusivity(unchecked) var name: String? = nil
+        @exclusivity(unchecked) var `protocol`: String? = nil
+        @exclusivity(unchecked) var port: Int32? = nil
+        @exclusivity(unchecked) var targetPort: IntOrString? = nil
+        @exclusivity(unchecked) var nodePort: Int32? = nil
+        @exclusivity(unchecked) var appProtocol: String? = nil
 
         init() {}
 
@@ -7417,7 +7417,7 @@ public struct SessionAffinityConfig: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var clientIP: ClientIPConfig? = nil
+        @exclusivity(unchecked) var clientIP: ClientIPConfig? = nil
 
         init() {}
 
@@ -7485,8 +7485,8 @@ public struct ServiceStatus: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var loadBalancer: LoadBalancerStatus? = nil
-        var conditions: [Condition] = []
+        @exclusivity(unchecked) var loadBalancer: LoadBalancerStatus? = nil
+        @exclusivity(unchecked) var conditions: [Condition] = []
 
         init() {}
 
@@ -7598,8 +7598,8 @@ public struct Endpoints: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var metadata: ObjectMeta? = nil
-        var subsets: [EndpointSubset] = []
+        @exclusivity(unchecked) var metadata: ObjectMeta? = nil
+        @exclusivity(unchecked) var subsets: [EndpointSubset] = []
 
         init() {}
 
@@ -7655,8 +7655,8 @@ public struct EndpointsList: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var metadata: ListMeta? = nil
-        var items: [Endpoints] = []
+        @exclusivity(unchecked) var metadata: ListMeta? = nil
+        @exclusivity(unchecked) var items: [Endpoints] = []
 
         init() {}
 
@@ -7750,10 +7750,10 @@ public struct EndpointAddress: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var ip: String? = nil
-        var targetRef: ObjectReference? = nil
-        var hostname: String? = nil
-        var nodeName: String? = nil
+        @exclusivity(unchecked) var ip: String? = nil
+        @exclusivity(unchecked) var targetRef: ObjectReference? = nil
+        @exclusivity(unchecked) var hostname: String? = nil
+        @exclusivity(unchecked) var nodeName: String? = nil
 
         init() {}
 
@@ -7856,10 +7856,10 @@ public struct ConfigMap: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var metadata: ObjectMeta? = nil
-        var data: [String: String] = [:]
-        var binaryData: [String: [UInt8]] = [:]
-        var immutable: Bool? = nil
+        @exclusivity(unchecked) var metadata: ObjectMeta? = nil
+        @exclusivity(unchecked) var data: [String: String] = [:]
+        @exclusivity(unchecked) var binaryData: [String: [UInt8]] = [:]
+        @exclusivity(unchecked) var immutable: Bool? = nil
 
         init() {}
 
@@ -7928,8 +7928,8 @@ public struct ConfigMapList: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var metadata: ListMeta? = nil
-        var items: [ConfigMap] = []
+        @exclusivity(unchecked) var metadata: ListMeta? = nil
+        @exclusivity(unchecked) var items: [ConfigMap] = []
 
         init() {}
 
@@ -8003,11 +8003,11 @@ public struct Secret: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var metadata: ObjectMeta? = nil
-        var data: [String: [UInt8]] = [:]
-        var type: String? = nil
-        var stringData: [String: String] = [:]
-        var immutable: Bool? = nil
+        @exclusivity(unchecked) var metadata: ObjectMeta? = nil
+        @exclusivity(unchecked) var data: [String: [UInt8]] = [:]
+        @exclusivity(unchecked) var type: String? = nil
+        @exclusivity(unchecked) var stringData: [String: String] = [:]
+        @exclusivity(unchecked) var immutable: Bool? = nil
 
         init() {}
 
@@ -8081,8 +8081,8 @@ public struct SecretList: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var metadata: ListMeta? = nil
-        var items: [Secret] = []
+        @exclusivity(unchecked) var metadata: ListMeta? = nil
+        @exclusivity(unchecked) var items: [Secret] = []
 
         init() {}
 
@@ -8155,10 +8155,10 @@ public struct ServiceAccount: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var metadata: ObjectMeta? = nil
-        var secrets: [ObjectReference] = []
-        var imagePullSecrets: [LocalObjectReference] = []
-        var automountServiceAccountToken: Bool? = nil
+        @exclusivity(unchecked) var metadata: ObjectMeta? = nil
+        @exclusivity(unchecked) var secrets: [ObjectReference] = []
+        @exclusivity(unchecked) var imagePullSecrets: [LocalObjectReference] = []
+        @exclusivity(unchecked) var automountServiceAccountToken: Bool? = nil
 
         init() {}
 
@@ -8227,8 +8227,8 @@ public struct ServiceAccountList: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var metadata: ListMeta? = nil
-        var items: [ServiceAccount] = []
+        @exclusivity(unchecked) var metadata: ListMeta? = nil
+        @exclusivity(unchecked) var items: [ServiceAccount] = []
 
         init() {}
 
@@ -8364,21 +8364,21 @@ public struct Event: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var metadata: ObjectMeta? = nil
-        var involvedObject: ObjectReference? = nil
-        var reason: String? = nil
-        var message: String? = nil
-        var source: EventSource? = nil
-        var firstTimestamp: Time? = nil
-        var lastTimestamp: Time? = nil
-        var count: Int32? = nil
-        var type: String? = nil
-        var eventTime: MicroTime? = nil
-        var series: EventSeries? = nil
-        var action: String? = nil
-        var related: ObjectReference? = nil
-        var reportingComponent: String? = nil
-        var reportingInstance: String? = nil
+        @exclusivity(unchecked) var metadata: ObjectMeta? = nil
+        @exclusivity(unchecked) var involvedObject: ObjectReference? = nil
+        @exclusivity(unchecked) var reason: String? = nil
+        @exclusivity(unchecked) var message: String? = nil
+        @exclusivity(unchecked) var source: EventSource? = nil
+        @exclusivity(unchecked) var firstTimestamp: Time? = nil
+        @exclusivity(unchecked) var lastTimestamp: Time? = nil
+        @exclusivity(unchecked) var count: Int32? = nil
+        @exclusivity(unchecked) var type: String? = nil
+        @exclusivity(unchecked) var eventTime: MicroTime? = nil
+        @exclusivity(unchecked) var series: EventSeries? = nil
+        @exclusivity(unchecked) var action: String? = nil
+        @exclusivity(unchecked) var related: ObjectReference? = nil
+        @exclusivity(unchecked) var reportingComponent: String? = nil
+        @exclusivity(unchecked) var reportingInstance: String? = nil
 
         init() {}
 
@@ -8502,8 +8502,8 @@ public struct EventList: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var metadata: ListMeta? = nil
-        var items: [Event] = []
+        @exclusivity(unchecked) var metadata: ListMeta? = nil
+        @exclusivity(unchecked) var items: [Event] = []
 
         init() {}
 
@@ -8574,8 +8574,8 @@ public struct EventSeries: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var count: Int32? = nil
-        var lastObservedTime: MicroTime? = nil
+        @exclusivity(unchecked) var count: Int32? = nil
+        @exclusivity(unchecked) var lastObservedTime: MicroTime? = nil
 
         init() {}
 
@@ -8637,9 +8637,9 @@ public struct ReplicationController: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var metadata: ObjectMeta? = nil
-        var spec: ReplicationControllerSpec? = nil
-        var status: ReplicationControllerStatus? = nil
+        @exclusivity(unchecked) var metadata: ObjectMeta? = nil
+        @exclusivity(unchecked) var spec: ReplicationControllerSpec? = nil
+        @exclusivity(unchecked) var status: ReplicationControllerStatus? = nil
 
         init() {}
 
@@ -8703,8 +8703,8 @@ public struct ReplicationControllerList: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var metadata: ListMeta? = nil
-        var items: [ReplicationController] = []
+        @exclusivity(unchecked) var metadata: ListMeta? = nil
+        @exclusivity(unchecked) var items: [ReplicationController] = []
 
         init() {}
 
@@ -8772,10 +8772,10 @@ public struct ReplicationControllerSpec: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var replicas: Int32? = nil
-        var selector: [String: String] = [:]
-        var template: PodTemplateSpec? = nil
-        var minReadySeconds: Int32? = nil
+        @exclusivity(unchecked) var replicas: Int32? = nil
+        @exclusivity(unchecked) var selector: [String: String] = [:]
+        @exclusivity(unchecked) var template: PodTemplateSpec? = nil
+        @exclusivity(unchecked) var minReadySeconds: Int32? = nil
 
         init() {}
 
@@ -8872,12 +8872,12 @@ public struct ReplicationControllerStatus: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var replicas: Int32? = nil
-        var fullyLabeledReplicas: Int32? = nil
-        var observedGeneration: Int64? = nil
-        var readyReplicas: Int32? = nil
-        var availableReplicas: Int32? = nil
-        var conditions: [ReplicationControllerCondition] = []
+        @exclusivity(unchecked) var replicas: Int32? = nil
+        @exclusivity(unchecked) var fullyLabeledReplicas: Int32? = nil
+        @exclusivity(unchecked) var observedGeneration: Int64? = nil
+        @exclusivity(unchecked) var readyReplicas: Int32? = nil
+        @exclusivity(unchecked) var availableReplicas: Int32? = nil
+        @exclusivity(unchecked) var conditions: [ReplicationControllerCondition] = []
 
         init() {}
 
@@ -8976,11 +8976,11 @@ public struct ReplicationControllerCondition: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var type: String? = nil
-        var status: String? = nil
-        var lastTransitionTime: Time? = nil
-        var reason: String? = nil
-        var message: String? = nil
+        @exclusivity(unchecked) var type: String? = nil
+        @exclusivity(unchecked) var status: String? = nil
+        @exclusivity(unchecked) var lastTransitionTime: Time? = nil
+        @exclusivity(unchecked) var reason: String? = nil
+        @exclusivity(unchecked) var message: String? = nil
 
         init() {}
 
@@ -9060,9 +9060,9 @@ public struct ResourceQuota: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var metadata: ObjectMeta? = nil
-        var spec: ResourceQuotaSpec? = nil
-        var status: ResourceQuotaStatus? = nil
+        @exclusivity(unchecked) var metadata: ObjectMeta? = nil
+        @exclusivity(unchecked) var spec: ResourceQuotaSpec? = nil
+        @exclusivity(unchecked) var status: ResourceQuotaStatus? = nil
 
         init() {}
 
@@ -9122,8 +9122,8 @@ public struct ResourceQuotaList: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var metadata: ListMeta? = nil
-        var items: [ResourceQuota] = []
+        @exclusivity(unchecked) var metadata: ListMeta? = nil
+        @exclusivity(unchecked) var items: [ResourceQuota] = []
 
         init() {}
 
@@ -9186,9 +9186,9 @@ public struct ResourceQuotaSpec: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var hard: [String: Quantity] = [:]
-        var scopes: [String] = []
-        var scopeSelector: ScopeSelector? = nil
+        @exclusivity(unchecked) var hard: [String: Quantity] = [:]
+        @exclusivity(unchecked) var scopes: [String] = []
+        @exclusivity(unchecked) var scopeSelector: ScopeSelector? = nil
 
         init() {}
 
@@ -9297,8 +9297,8 @@ public struct LimitRange: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var metadata: ObjectMeta? = nil
-        var spec: LimitRangeSpec? = nil
+        @exclusivity(unchecked) var metadata: ObjectMeta? = nil
+        @exclusivity(unchecked) var spec: LimitRangeSpec? = nil
 
         init() {}
 
@@ -9354,8 +9354,8 @@ public struct LimitRangeList: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var metadata: ListMeta? = nil
-        var items: [LimitRange] = []
+        @exclusivity(unchecked) var metadata: ListMeta? = nil
+        @exclusivity(unchecked) var items: [LimitRange] = []
 
         init() {}
 
@@ -9450,12 +9450,12 @@ public struct LimitRangeItem: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var type: String? = nil
-        var max: [String: Quantity] = [:]
-        var min: [String: Quantity] = [:]
-        var `default`: [String: Quantity] = [:]
-        var defaultRequest: [String: Quantity] = [:]
-        var maxLimitRequestRatio: [String: Quantity] = [:]
+        @exclusivity(unchecked) var type: String? = nil
+        @exclusivity(unchecked) var max: [String: Quantity] = [:]
+        @exclusivity(unchecked) var min: [String: Quantity] = [:]
+        @exclusivity(unchecked) var `default`: [String: Quantity] = [:]
+        @exclusivity(unchecked) var defaultRequest: [String: Quantity] = [:]
+        @exclusivity(unchecked) var maxLimitRequestRatio: [String: Quantity] = [:]
 
         init() {}
 
@@ -9540,9 +9540,9 @@ public struct PersistentVolume: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var metadata: ObjectMeta? = nil
-        var spec: PersistentVolumeSpec? = nil
-        var status: PersistentVolumeStatus? = nil
+        @exclusivity(unchecked) var metadata: ObjectMeta? = nil
+        @exclusivity(unchecked) var spec: PersistentVolumeSpec? = nil
+        @exclusivity(unchecked) var status: PersistentVolumeStatus? = nil
 
         init() {}
 
@@ -9602,8 +9602,8 @@ public struct PersistentVolumeList: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var metadata: ListMeta? = nil
-        var items: [PersistentVolume] = []
+        @exclusivity(unchecked) var metadata: ListMeta? = nil
+        @exclusivity(unchecked) var items: [PersistentVolume] = []
 
         init() {}
 
@@ -9703,15 +9703,15 @@ public struct PersistentVolumeSpec: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var capacity: [String: Quantity] = [:]
-        var persistentVolumeSource: PersistentVolumeSource? = nil
-        var accessModes: [String] = []
-        var claimRef: ObjectReference? = nil
-        var persistentVolumeReclaimPolicy: String? = nil
-        var storageClassName: String? = nil
-        var mountOptions: [String] = []
-        var volumeMode: String? = nil
-        var nodeAffinity: VolumeNodeAffinity? = nil
+        @exclusivity(unchecked) var capacity: [String: Quantity] = [:]
+        @exclusivity(unchecked) var persistentVolumeSource: PersistentVolumeSource? = nil
+        @exclusivity(unchecked) var accessModes: [String] = []
+        @exclusivity(unchecked) var claimRef: ObjectReference? = nil
+        @exclusivity(unchecked) var persistentVolumeReclaimPolicy: String? = nil
+        @exclusivity(unchecked) var storageClassName: String? = nil
+        @exclusivity(unchecked) var mountOptions: [String] = []
+        @exclusivity(unchecked) var volumeMode: String? = nil
+        @exclusivity(unchecked) var nodeAffinity: VolumeNodeAffinity? = nil
 
         init() {}
 
@@ -9817,10 +9817,10 @@ public struct PersistentVolumeSource: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var hostPath: HostPathVolumeSource? = nil
-        var nfs: NFSVolumeSource? = nil
-        var local: LocalVolumeSource? = nil
-        var csi: CSIPersistentVolumeSource? = nil
+        @exclusivity(unchecked) var hostPath: HostPathVolumeSource? = nil
+        @exclusivity(unchecked) var nfs: NFSVolumeSource? = nil
+        @exclusivity(unchecked) var local: LocalVolumeSource? = nil
+        @exclusivity(unchecked) var csi: CSIPersistentVolumeSource? = nil
 
         init() {}
 
@@ -9943,14 +9943,14 @@ public struct CSIPersistentVolumeSource: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var driver: String? = nil
-        var volumeHandle: String? = nil
-        var readOnly: Bool? = nil
-        var fsType: String? = nil
-        var volumeAttributes: [String: String] = [:]
-        var controllerPublishSecretRef: SecretReference? = nil
-        var nodeStageSecretRef: SecretReference? = nil
-        var nodePublishSecretRef: SecretReference? = nil
+        @exclusivity(unchecked) var driver: String? = nil
+        @exclusivity(unchecked) var volumeHandle: String? = nil
+        @exclusivity(unchecked) var readOnly: Bool? = nil
+        @exclusivity(unchecked) var fsType: String? = nil
+        @exclusivity(unchecked) var volumeAttributes: [String: String] = [:]
+        @exclusivity(unchecked) var controllerPublishSecretRef: SecretReference? = nil
+        @exclusivity(unchecked) var nodeStageSecretRef: SecretReference? = nil
+        @exclusivity(unchecked) var nodePublishSecretRef: SecretReference? = nil
 
         init() {}
 
@@ -10033,7 +10033,7 @@ public struct VolumeNodeAffinity: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var required: NodeSelector? = nil
+        @exclusivity(unchecked) var required: NodeSelector? = nil
 
         init() {}
 
@@ -10097,10 +10097,10 @@ public struct PersistentVolumeStatus: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var phase: String? = nil
-        var message: String? = nil
-        var reason: String? = nil
-        var lastPhaseTransitionTime: Time? = nil
+        @exclusivity(unchecked) var phase: String? = nil
+        @exclusivity(unchecked) var message: String? = nil
+        @exclusivity(unchecked) var reason: String? = nil
+        @exclusivity(unchecked) var lastPhaseTransitionTime: Time? = nil
 
         init() {}
 
@@ -10175,9 +10175,9 @@ public struct PersistentVolumeClaim: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var metadata: ObjectMeta? = nil
-        var spec: PersistentVolumeClaimSpec? = nil
-        var status: PersistentVolumeClaimStatus? = nil
+        @exclusivity(unchecked) var metadata: ObjectMeta? = nil
+        @exclusivity(unchecked) var spec: PersistentVolumeClaimSpec? = nil
+        @exclusivity(unchecked) var status: PersistentVolumeClaimStatus? = nil
 
         init() {}
 
@@ -10241,8 +10241,8 @@ public struct PersistentVolumeClaimList: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var metadata: ListMeta? = nil
-        var items: [PersistentVolumeClaim] = []
+        @exclusivity(unchecked) var metadata: ListMeta? = nil
+        @exclusivity(unchecked) var items: [PersistentVolumeClaim] = []
 
         init() {}
 
@@ -10335,14 +10335,14 @@ public struct PersistentVolumeClaimSpec: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var accessModes: [String] = []
-        var resources: VolumeResourceRequirements? = nil
-        var volumeName: String? = nil
-        var selector: LabelSelector? = nil
-        var storageClassName: String? = nil
-        var volumeMode: String? = nil
-        var dataSource: TypedLocalObjectReference? = nil
-        var dataSourceRef: TypedObjectReference? = nil
+        @exclusivity(unchecked) var accessModes: [String] = []
+        @exclusivity(unchecked) var resources: VolumeResourceRequirements? = nil
+        @exclusivity(unchecked) var volumeName: String? = nil
+        @exclusivity(unchecked) var selector: LabelSelector? = nil
+        @exclusivity(unchecked) var storageClassName: String? = nil
+        @exclusivity(unchecked) var volumeMode: String? = nil
+        @exclusivity(unchecked) var dataSource: TypedLocalObjectReference? = nil
+        @exclusivity(unchecked) var dataSourceRef: TypedObjectReference? = nil
 
         init() {}
 
@@ -10503,12 +10503,12 @@ public struct PersistentVolumeClaimCondition: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var type: String? = nil
-        var status: String? = nil
-        var lastProbeTime: Time? = nil
-        var lastTransitionTime: Time? = nil
-        var reason: String? = nil
-        var message: String? = nil
+        @exclusivity(unchecked) var type: String? = nil
+        @exclusivity(unchecked) var status: String? = nil
+        @exclusivity(unchecked) var lastProbeTime: Time? = nil
+        @exclusivity(unchecked) var lastTransitionTime: Time? = nil
+        @exclusivity(unchecked) var reason: String? = nil
+        @exclusivity(unchecked) var message: String? = nil
 
         init() {}
 
@@ -10587,8 +10587,8 @@ public struct PersistentVolumeClaimTemplate: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var metadata: ObjectMeta? = nil
-        var spec: PersistentVolumeClaimSpec? = nil
+        @exclusivity(unchecked) var metadata: ObjectMeta? = nil
+        @exclusivity(unchecked) var spec: PersistentVolumeClaimSpec? = nil
 
         init() {}
 
@@ -10649,8 +10649,8 @@ public struct ComponentStatus: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var metadata: ObjectMeta? = nil
-        var conditions: [ComponentCondition] = []
+        @exclusivity(unchecked) var metadata: ObjectMeta? = nil
+        @exclusivity(unchecked) var conditions: [ComponentCondition] = []
 
         init() {}
 
@@ -10706,8 +10706,8 @@ public struct ComponentStatusList: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var metadata: ListMeta? = nil
-        var items: [ComponentStatus] = []
+        @exclusivity(unchecked) var metadata: ListMeta? = nil
+        @exclusivity(unchecked) var items: [ComponentStatus] = []
 
         init() {}
 
@@ -10834,16 +10834,16 @@ public struct PodLogOptions: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var container: String? = nil
-        var follow: Bool? = nil
-        var previous: Bool? = nil
-        var sinceSeconds: Int64? = nil
-        var sinceTime: Time? = nil
-        var timestamps: Bool? = nil
-        var tailLines: Int64? = nil
-        var limitBytes: Int64? = nil
-        var insecureSkipTLSVerifyBackend: Bool? = nil
-        var stream: String? = nil
+        @exclusivity(unchecked) var container: String? = nil
+        @exclusivity(unchecked) var follow: Bool? = nil
+        @exclusivity(unchecked) var previous: Bool? = nil
+        @exclusivity(unchecked) var sinceSeconds: Int64? = nil
+        @exclusivity(unchecked) var sinceTime: Time? = nil
+        @exclusivity(unchecked) var timestamps: Bool? = nil
+        @exclusivity(unchecked) var tailLines: Int64? = nil
+        @exclusivity(unchecked) var limitBytes: Int64? = nil
+        @exclusivity(unchecked) var insecureSkipTLSVerifyBackend: Bool? = nil
+        @exclusivity(unchecked) var stream: String? = nil
 
         init() {}
 
@@ -10966,12 +10966,12 @@ public struct PodExecOptions: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var stdin: Bool? = nil
-        var stdout: Bool? = nil
-        var stderr: Bool? = nil
-        var tty: Bool? = nil
-        var container: String? = nil
-        var command: [String] = []
+        @exclusivity(unchecked) var stdin: Bool? = nil
+        @exclusivity(unchecked) var stdout: Bool? = nil
+        @exclusivity(unchecked) var stderr: Bool? = nil
+        @exclusivity(unchecked) var tty: Bool? = nil
+        @exclusivity(unchecked) var container: String? = nil
+        @exclusivity(unchecked) var command: [String] = []
 
         init() {}
 
@@ -11068,11 +11068,11 @@ public struct PodAttachOptions: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var stdin: Bool? = nil
-        var stdout: Bool? = nil
-        var stderr: Bool? = nil
-        var tty: Bool? = nil
-        var container: String? = nil
+        @exclusivity(unchecked) var stdin: Bool? = nil
+        @exclusivity(unchecked) var stdout: Bool? = nil
+        @exclusivity(unchecked) var stderr: Bool? = nil
+        @exclusivity(unchecked) var tty: Bool? = nil
+        @exclusivity(unchecked) var container: String? = nil
 
         init() {}
 

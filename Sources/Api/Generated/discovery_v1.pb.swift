@@ -39,10 +39,10 @@ public struct EndpointSlice: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var metadata: ObjectMeta? = nil
-        var endpoints: [Endpoint] = []
-        var ports: [EndpointSlicePort] = []
-        var addressType: String? = nil
+        @exclusivity(unchecked) var metadata: ObjectMeta? = nil
+        @exclusivity(unchecked) var endpoints: [Endpoint] = []
+        @exclusivity(unchecked) var ports: [EndpointSlicePort] = []
+        @exclusivity(unchecked) var addressType: String? = nil
 
         init() {}
 
@@ -111,8 +111,8 @@ public struct EndpointSliceList: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var metadata: ListMeta? = nil
-        var items: [EndpointSlice] = []
+        @exclusivity(unchecked) var metadata: ListMeta? = nil
+        @exclusivity(unchecked) var items: [EndpointSlice] = []
 
         init() {}
 
@@ -206,14 +206,14 @@ public struct Endpoint: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var addresses: [String] = []
-        var conditions: EndpointConditions? = nil
-        var hostname: String? = nil
-        var targetRef: ObjectReference? = nil
-        var deprecatedTopology: [String: String] = [:]
-        var nodeName: String? = nil
-        var zone: String? = nil
-        var hints: EndpointHints? = nil
+        @exclusivity(unchecked) var addresses: [String] = []
+        @exclusivity(unchecked) var conditions: EndpointConditions? = nil
+        @exclusivity(unchecked) var hostname: String? = nil
+        @exclusivity(unchecked) var targetRef: ObjectReference? = nil
+        @exclusivity(unchecked) var deprecatedTopology: [String: String] = [:]
+        @exclusivity(unchecked) var nodeName: String? = nil
+        @exclusivity(unchecked) var zone: String? = nil
+        @exclusivity(unchecked) var hints: EndpointHints? = nil
 
         init() {}
 

@@ -142,21 +142,21 @@ public struct ObjectMeta: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var name: String? = nil
-        var generateName: String? = nil
-        var namespace: String? = nil
-        var selfLink: String? = nil
-        var uid: String? = nil
-        var resourceVersion: String? = nil
-        var generation: Int64? = nil
-        var creationTimestamp: Time? = nil
-        var deletionTimestamp: Time? = nil
-        var deletionGracePeriodSeconds: Int64? = nil
-        var labels: [String: String] = [:]
-        var annotations: [String: String] = [:]
-        var ownerReferences: [OwnerReference] = []
-        var finalizers: [String] = []
-        var managedFields: [ManagedFieldsEntry] = []
+        @exclusivity(unchecked) var name: String? = nil
+        @exclusivity(unchecked) var generateName: String? = nil
+        @exclusivity(unchecked) var namespace: String? = nil
+        @exclusivity(unchecked) var selfLink: String? = nil
+        @exclusivity(unchecked) var uid: String? = nil
+        @exclusivity(unchecked) var resourceVersion: String? = nil
+        @exclusivity(unchecked) var generation: Int64? = nil
+        @exclusivity(unchecked) var creationTimestamp: Time? = nil
+        @exclusivity(unchecked) var deletionTimestamp: Time? = nil
+        @exclusivity(unchecked) var deletionGracePeriodSeconds: Int64? = nil
+        @exclusivity(unchecked) var labels: [String: String] = [:]
+        @exclusivity(unchecked) var annotations: [String: String] = [:]
+        @exclusivity(unchecked) var ownerReferences: [OwnerReference] = []
+        @exclusivity(unchecked) var finalizers: [String] = []
+        @exclusivity(unchecked) var managedFields: [ManagedFieldsEntry] = []
 
         init() {}
 
@@ -334,12 +334,12 @@ public struct OwnerReference: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var apiVersion: String? = nil
-        var kind: String? = nil
-        var name: String? = nil
-        var uid: String? = nil
-        var controller: Bool? = nil
-        var blockOwnerDeletion: Bool? = nil
+        @exclusivity(unchecked) var apiVersion: String? = nil
+        @exclusivity(unchecked) var kind: String? = nil
+        @exclusivity(unchecked) var name: String? = nil
+        @exclusivity(unchecked) var uid: String? = nil
+        @exclusivity(unchecked) var controller: Bool? = nil
+        @exclusivity(unchecked) var blockOwnerDeletion: Bool? = nil
 
         init() {}
 
@@ -448,13 +448,13 @@ public struct ManagedFieldsEntry: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var manager: String? = nil
-        var operation: String? = nil
-        var apiVersion: String? = nil
-        var time: Time? = nil
-        var fieldsType: String? = nil
-        var fieldsV1: FieldsV1? = nil
-        var subresource: String? = nil
+        @exclusivity(unchecked) var manager: String? = nil
+        @exclusivity(unchecked) var operation: String? = nil
+        @exclusivity(unchecked) var apiVersion: String? = nil
+        @exclusivity(unchecked) var time: Time? = nil
+        @exclusivity(unchecked) var fieldsType: String? = nil
+        @exclusivity(unchecked) var fieldsV1: FieldsV1? = nil
+        @exclusivity(unchecked) var subresource: String? = nil
 
         init() {}
 
@@ -617,12 +617,12 @@ public struct Condition: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var type: String? = nil
-        var status: String? = nil
-        var observedGeneration: Int64? = nil
-        var lastTransitionTime: Time? = nil
-        var reason: String? = nil
-        var message: String? = nil
+        @exclusivity(unchecked) var type: String? = nil
+        @exclusivity(unchecked) var status: String? = nil
+        @exclusivity(unchecked) var observedGeneration: Int64? = nil
+        @exclusivity(unchecked) var lastTransitionTime: Time? = nil
+        @exclusivity(unchecked) var reason: String? = nil
+        @exclusivity(unchecked) var message: String? = nil
 
         init() {}
 
@@ -725,12 +725,12 @@ public struct Status: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var metadata: ListMeta? = nil
-        var status: String? = nil
-        var message: String? = nil
-        var reason: String? = nil
-        var details: StatusDetails? = nil
-        var code: Int32? = nil
+        @exclusivity(unchecked) var metadata: ListMeta? = nil
+        @exclusivity(unchecked) var status: String? = nil
+        @exclusivity(unchecked) var message: String? = nil
+        @exclusivity(unchecked) var reason: String? = nil
+        @exclusivity(unchecked) var details: StatusDetails? = nil
+        @exclusivity(unchecked) var code: Int32? = nil
 
         init() {}
 
@@ -834,12 +834,12 @@ public struct StatusDetails: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var name: String? = nil
-        var group: String? = nil
-        var kind: String? = nil
-        var uid: String? = nil
-        var causes: [StatusCause] = []
-        var retryAfterSeconds: Int32? = nil
+        @exclusivity(unchecked) var name: String? = nil
+        @exclusivity(unchecked) var group: String? = nil
+        @exclusivity(unchecked) var kind: String? = nil
+        @exclusivity(unchecked) var uid: String? = nil
+        @exclusivity(unchecked) var causes: [StatusCause] = []
+        @exclusivity(unchecked) var retryAfterSeconds: Int32? = nil
 
         init() {}
 
@@ -969,11 +969,11 @@ public struct DeleteOptions: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var gracePeriodSeconds: Int64? = nil
-        var preconditions: Preconditions? = nil
-        var orphanDependents: Bool? = nil
-        var propagationPolicy: String? = nil
-        var dryRun: [String] = []
+        @exclusivity(unchecked) var gracePeriodSeconds: Int64? = nil
+        @exclusivity(unchecked) var preconditions: Preconditions? = nil
+        @exclusivity(unchecked) var orphanDependents: Bool? = nil
+        @exclusivity(unchecked) var propagationPolicy: String? = nil
+        @exclusivity(unchecked) var dryRun: [String] = []
 
         init() {}
 
@@ -1095,16 +1095,16 @@ public struct ListOptions: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var labelSelector: String? = nil
-        var fieldSelector: String? = nil
-        var watch: Bool? = nil
-        var allowWatchBookmarks: Bool? = nil
-        var resourceVersion: String? = nil
-        var resourceVersionMatch: String? = nil
-        var timeoutSeconds: Int64? = nil
-        var limit: Int64? = nil
-        var `continue`: String? = nil
-        var sendInitialEvents: Bool? = nil
+        @exclusivity(unchecked) var labelSelector: String? = nil
+        @exclusivity(unchecked) var fieldSelector: String? = nil
+        @exclusivity(unchecked) var watch: Bool? = nil
+        @exclusivity(unchecked) var allowWatchBookmarks: Bool? = nil
+        @exclusivity(unchecked) var resourceVersion: String? = nil
+        @exclusivity(unchecked) var resourceVersionMatch: String? = nil
+        @exclusivity(unchecked) var timeoutSeconds: Int64? = nil
+        @exclusivity(unchecked) var limit: Int64? = nil
+        @exclusivity(unchecked) var `continue`: String? = nil
+        @exclusivity(unchecked) var sendInitialEvents: Bool? = nil
 
         init() {}
 
@@ -1277,8 +1277,8 @@ public struct WatchEvent: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var type: String? = nil
-        var object: RawExtension? = nil
+        @exclusivity(unchecked) var type: String? = nil
+        @exclusivity(unchecked) var object: RawExtension? = nil
 
         init() {}
 
@@ -1328,7 +1328,7 @@ public struct PartialObjectMetadata: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var metadata: ObjectMeta? = nil
+        @exclusivity(unchecked) var metadata: ObjectMeta? = nil
 
         init() {}
 
@@ -1380,8 +1380,8 @@ public struct PartialObjectMetadataList: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var metadata: ListMeta? = nil
-        var items: [PartialObjectMetadata] = []
+        @exclusivity(unchecked) var metadata: ListMeta? = nil
+        @exclusivity(unchecked) var items: [PartialObjectMetadata] = []
 
         init() {}
 
@@ -1497,16 +1497,16 @@ public struct APIResource: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var name: String? = nil
-        var singularName: String? = nil
-        var namespaced: Bool? = nil
-        var group: String? = nil
-        var version: String? = nil
-        var kind: String? = nil
-        var verbs: Verbs? = nil
-        var shortNames: [String] = []
-        var categories: [String] = []
-        var storageVersionHash: String? = nil
+        @exclusivity(unchecked) var name: String? = nil
+        @exclusivity(unchecked) var singularName: String? = nil
+        @exclusivity(unchecked) var namespaced: Bool? = nil
+        @exclusivity(unchecked) var group: String? = nil
+        @exclusivity(unchecked) var version: String? = nil
+        @exclusivity(unchecked) var kind: String? = nil
+        @exclusivity(unchecked) var verbs: Verbs? = nil
+        @exclusivity(unchecked) var shortNames: [String] = []
+        @exclusivity(unchecked) var categories: [String] = []
+        @exclusivity(unchecked) var storageVersionHash: String? = nil
 
         init() {}
 
@@ -1662,10 +1662,10 @@ public struct APIGroup: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var name: String? = nil
-        var versions: [GroupVersionForDiscovery] = []
-        var preferredVersion: GroupVersionForDiscovery? = nil
-        var serverAddressByClientCIDRs: [ServerAddressByClientCIDR] = []
+        @exclusivity(unchecked) var name: String? = nil
+        @exclusivity(unchecked) var versions: [GroupVersionForDiscovery] = []
+        @exclusivity(unchecked) var preferredVersion: GroupVersionForDiscovery? = nil
+        @exclusivity(unchecked) var serverAddressByClientCIDRs: [ServerAddressByClientCIDR] = []
 
         init() {}
 

@@ -29,9 +29,9 @@ public struct Ingress: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var metadata: ObjectMeta? = nil
-        var spec: IngressSpec? = nil
-        var status: IngressStatus? = nil
+        @exclusivity(unchecked) var metadata: ObjectMeta? = nil
+        @exclusivity(unchecked) var spec: IngressSpec? = nil
+        @exclusivity(unchecked) var status: IngressStatus? = nil
 
         init() {}
 
@@ -91,8 +91,8 @@ public struct IngressList: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var metadata: ListMeta? = nil
-        var items: [Ingress] = []
+        @exclusivity(unchecked) var metadata: ListMeta? = nil
+        @exclusivity(unchecked) var items: [Ingress] = []
 
         init() {}
 
@@ -162,10 +162,10 @@ public struct IngressSpec: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var defaultBackend: IngressBackend? = nil
-        var tls: [IngressTLS] = []
-        var rules: [IngressRule] = []
-        var ingressClassName: String? = nil
+        @exclusivity(unchecked) var defaultBackend: IngressBackend? = nil
+        @exclusivity(unchecked) var tls: [IngressTLS] = []
+        @exclusivity(unchecked) var rules: [IngressRule] = []
+        @exclusivity(unchecked) var ingressClassName: String? = nil
 
         init() {}
 
@@ -250,8 +250,8 @@ public struct IngressRule: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var host: String? = nil
-        var ingressRuleValue: IngressRuleValue? = nil
+        @exclusivity(unchecked) var host: String? = nil
+        @exclusivity(unchecked) var ingressRuleValue: IngressRuleValue? = nil
 
         init() {}
 
@@ -301,7 +301,7 @@ public struct IngressRuleValue: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var http: HTTPIngressRuleValue? = nil
+        @exclusivity(unchecked) var http: HTTPIngressRuleValue? = nil
 
         init() {}
 
@@ -375,9 +375,9 @@ public struct HTTPIngressPath: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var path: String? = nil
-        var backend: IngressBackend? = nil
-        var pathType: String? = nil
+        @exclusivity(unchecked) var path: String? = nil
+        @exclusivity(unchecked) var backend: IngressBackend? = nil
+        @exclusivity(unchecked) var pathType: String? = nil
 
         init() {}
 
@@ -437,8 +437,8 @@ public struct IngressBackend: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var resource: TypedLocalObjectReference? = nil
-        var service: IngressServiceBackend? = nil
+        @exclusivity(unchecked) var resource: TypedLocalObjectReference? = nil
+        @exclusivity(unchecked) var service: IngressServiceBackend? = nil
 
         init() {}
 
@@ -495,8 +495,8 @@ public struct IngressServiceBackend: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var name: String? = nil
-        var port: ServiceBackendPort? = nil
+        @exclusivity(unchecked) var name: String? = nil
+        @exclusivity(unchecked) var port: ServiceBackendPort? = nil
 
         init() {}
 
@@ -561,7 +561,7 @@ public struct IngressStatus: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var loadBalancer: IngressLoadBalancerStatus? = nil
+        @exclusivity(unchecked) var loadBalancer: IngressLoadBalancerStatus? = nil
 
         init() {}
 
@@ -666,8 +666,8 @@ public struct IngressClass: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var metadata: ObjectMeta? = nil
-        var spec: IngressClassSpec? = nil
+        @exclusivity(unchecked) var metadata: ObjectMeta? = nil
+        @exclusivity(unchecked) var spec: IngressClassSpec? = nil
 
         init() {}
 
@@ -723,8 +723,8 @@ public struct IngressClassList: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var metadata: ListMeta? = nil
-        var items: [IngressClass] = []
+        @exclusivity(unchecked) var metadata: ListMeta? = nil
+        @exclusivity(unchecked) var items: [IngressClass] = []
 
         init() {}
 
@@ -780,8 +780,8 @@ public struct IngressClassSpec: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var controller: String? = nil
-        var parameters: IngressClassParametersReference? = nil
+        @exclusivity(unchecked) var controller: String? = nil
+        @exclusivity(unchecked) var parameters: IngressClassParametersReference? = nil
 
         init() {}
 
@@ -857,11 +857,11 @@ public struct IngressClassParametersReference: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var apiGroup: String? = nil
-        var kind: String? = nil
-        var name: String? = nil
-        var scope: String? = nil
-        var namespace: String? = nil
+        @exclusivity(unchecked) var apiGroup: String? = nil
+        @exclusivity(unchecked) var kind: String? = nil
+        @exclusivity(unchecked) var name: String? = nil
+        @exclusivity(unchecked) var scope: String? = nil
+        @exclusivity(unchecked) var namespace: String? = nil
 
         init() {}
 

@@ -47,11 +47,11 @@ public struct PolicyRule: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var verbs: [String] = []
-        var apiGroups: [String] = []
-        var resources: [String] = []
-        var resourceNames: [String] = []
-        var nonResourceURLs: [String] = []
+        @exclusivity(unchecked) var verbs: [String] = []
+        @exclusivity(unchecked) var apiGroups: [String] = []
+        @exclusivity(unchecked) var resources: [String] = []
+        @exclusivity(unchecked) var resourceNames: [String] = []
+        @exclusivity(unchecked) var nonResourceURLs: [String] = []
 
         init() {}
 
@@ -126,8 +126,8 @@ public struct Role: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var metadata: ObjectMeta? = nil
-        var rules: [PolicyRule] = []
+        @exclusivity(unchecked) var metadata: ObjectMeta? = nil
+        @exclusivity(unchecked) var rules: [PolicyRule] = []
 
         init() {}
 
@@ -183,8 +183,8 @@ public struct RoleList: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var metadata: ListMeta? = nil
-        var items: [Role] = []
+        @exclusivity(unchecked) var metadata: ListMeta? = nil
+        @exclusivity(unchecked) var items: [Role] = []
 
         init() {}
 
@@ -247,9 +247,9 @@ public struct ClusterRole: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var metadata: ObjectMeta? = nil
-        var rules: [PolicyRule] = []
-        var aggregationRule: AggregationRule? = nil
+        @exclusivity(unchecked) var metadata: ObjectMeta? = nil
+        @exclusivity(unchecked) var rules: [PolicyRule] = []
+        @exclusivity(unchecked) var aggregationRule: AggregationRule? = nil
 
         init() {}
 
@@ -309,8 +309,8 @@ public struct ClusterRoleList: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var metadata: ListMeta? = nil
-        var items: [ClusterRole] = []
+        @exclusivity(unchecked) var metadata: ListMeta? = nil
+        @exclusivity(unchecked) var items: [ClusterRole] = []
 
         init() {}
 
@@ -387,9 +387,9 @@ public struct RoleBinding: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var metadata: ObjectMeta? = nil
-        var subjects: [Subject] = []
-        var roleRef: RoleRef? = nil
+        @exclusivity(unchecked) var metadata: ObjectMeta? = nil
+        @exclusivity(unchecked) var subjects: [Subject] = []
+        @exclusivity(unchecked) var roleRef: RoleRef? = nil
 
         init() {}
 
@@ -449,8 +449,8 @@ public struct RoleBindingList: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var metadata: ListMeta? = nil
-        var items: [RoleBinding] = []
+        @exclusivity(unchecked) var metadata: ListMeta? = nil
+        @exclusivity(unchecked) var items: [RoleBinding] = []
 
         init() {}
 
@@ -514,9 +514,9 @@ public struct ClusterRoleBinding: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var metadata: ObjectMeta? = nil
-        var subjects: [Subject] = []
-        var roleRef: RoleRef? = nil
+        @exclusivity(unchecked) var metadata: ObjectMeta? = nil
+        @exclusivity(unchecked) var subjects: [Subject] = []
+        @exclusivity(unchecked) var roleRef: RoleRef? = nil
 
         init() {}
 
@@ -576,8 +576,8 @@ public struct ClusterRoleBindingList: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var metadata: ListMeta? = nil
-        var items: [ClusterRoleBinding] = []
+        @exclusivity(unchecked) var metadata: ListMeta? = nil
+        @exclusivity(unchecked) var items: [ClusterRoleBinding] = []
 
         init() {}
 

@@ -63,10 +63,10 @@ public struct Unknown: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var typeMeta: TypeMeta? = nil
-        var raw: [UInt8]? = nil
-        var contentEncoding: String? = nil
-        var contentType: String? = nil
+        @exclusivity(unchecked) var typeMeta: TypeMeta? = nil
+        @exclusivity(unchecked) var raw: [UInt8]? = nil
+        @exclusivity(unchecked) var contentEncoding: String? = nil
+        @exclusivity(unchecked) var contentType: String? = nil
 
         init() {}
 

@@ -120,26 +120,26 @@ public struct ApiRequest: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var resource: String? = nil
-        var namespace: String? = nil
-        var name: String? = nil
-        var subresource: String? = nil
-        var object: [UInt8]? = nil
-        var resourceVersion: String? = nil
-        var labelSelector: String? = nil
-        var fieldSelector: String? = nil
-        var limit: Int64? = nil
-        var `continue`: String? = nil
-        var allowWatchBookmarks: Bool? = nil
-        var propagationPolicy: String? = nil
-        var gracePeriodSeconds: Int64? = nil
-        var dryRun: Bool? = nil
-        var fieldManager: String? = nil
-        var patchType: String? = nil
-        var patch: [UInt8]? = nil
-        var preconditionUid: String? = nil
-        var preconditionResourceVersion: String? = nil
-        var timeoutSeconds: Int64? = nil
+        @exclusivity(unchecked) var resource: String? = nil
+        @exclusivity(unchecked) var namespace: String? = nil
+        @exclusivity(unchecked) var name: String? = nil
+        @exclusivity(unchecked) var subresource: String? = nil
+        @exclusivity(unchecked) var object: [UInt8]? = nil
+        @exclusivity(unchecked) var resourceVersion: String? = nil
+        @exclusivity(unchecked) var labelSelector: String? = nil
+        @exclusivity(unchecked) var fieldSelector: String? = nil
+        @exclusivity(unchecked) var limit: Int64? = nil
+        @exclusivity(unchecked) var `continue`: String? = nil
+        @exclusivity(unchecked) var allowWatchBookmarks: Bool? = nil
+        @exclusivity(unchecked) var propagationPolicy: String? = nil
+        @exclusivity(unchecked) var gracePeriodSeconds: Int64? = nil
+        @exclusivity(unchecked) var dryRun: Bool? = nil
+        @exclusivity(unchecked) var fieldManager: String? = nil
+        @exclusivity(unchecked) var patchType: String? = nil
+        @exclusivity(unchecked) var patch: [UInt8]? = nil
+        @exclusivity(unchecked) var preconditionUid: String? = nil
+        @exclusivity(unchecked) var preconditionResourceVersion: String? = nil
+        @exclusivity(unchecked) var timeoutSeconds: Int64? = nil
 
         init() {}
 
@@ -298,10 +298,10 @@ public struct ApiResponse: ProtoMessage {
         // Safety of @unchecked Sendable: mutated only while uniquely referenced (_uniqueStorage()).
         /// The storage of `init()`, shared until the first change.
         static let empty = _Storage()
-        var status: Status? = nil
-        var object: [UInt8]? = nil
-        var items: [[UInt8]] = []
-        var listMeta: ListMeta? = nil
+        @exclusivity(unchecked) var status: Status? = nil
+        @exclusivity(unchecked) var object: [UInt8]? = nil
+        @exclusivity(unchecked) var items: [[UInt8]] = []
+        @exclusivity(unchecked) var listMeta: ListMeta? = nil
 
         init() {}
 

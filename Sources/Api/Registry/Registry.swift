@@ -134,7 +134,7 @@ final class Registry: @unchecked Sendable {
         } else {
             meta.namespace = nil
         }
-        meta.uid = UUID().uuidString.lowercased()
+        meta.uid = UIDGenerator.next()
         meta.creationTimestamp = Self.now()
         meta.generation = 1
         meta.deletionTimestamp = nil

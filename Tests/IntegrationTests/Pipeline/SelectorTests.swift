@@ -124,6 +124,45 @@ struct PipelineFieldSelectorTests {
         #expect(try FieldSelector(parsing: "").matches(PipelineFixtures.pod()))
     }
 
+    @Test("every kind's selectable fields read as Kubernetes prints them: events, nodes, booleans, numbers, absent fields")
+    func fieldsOfEachKind() throws {
+        var event = Event()
+        event.metadata = PipelineFixtures.metadata("web.1", namespace: "default", labels: [:])
+        var reference = ObjectReference()
+        reference.kind = "Pod"
+        reference.name = "web"
+        event.involvedObject = reference
+        event.reason = "Scheduled"
+        var source = EventSource()
+        source.component = "default-scheduler"
+        event.source = source
+        #expect(try FieldSelector(parsing: "involvedObject.kind=Pod,involvedObject.name=web,reason=Scheduled,source=default-scheduler").matches(event))
+        #expect(try !FieldSelector(parsing: "involvedObject.name=web,type=Warning").matches(event))
+        #expect(try FieldSelector(parsing: "type=,involvedObject.uid=").matches(event))
+        #expect(FieldSelector.fieldValues(of: event)["metadata.name"] == "web.1")
+        #expect(FieldSelector.fieldValues(of: event).count == FieldSelector.supportedFields(of: Event.resourceType).count)
+
+        var node = Node()
+        node.metadata = PipelineFixtures.metadata("worker-1", namespace: nil, labels: [:])
+        #expect(try FieldSelector(parsing: "spec.unschedulable=false,metadata.name=worker-1").matches(node))
+        node.spec = NodeSpec()
+        node.spec?.unschedulable = true
+        #expect(try FieldSelector(parsing: "spec.unschedulable!=false").matches(node))
+        #expect(FieldSelector.fieldValue("spec.nodeName", of: node) == nil)
+
+        var pod = Self.pod(node: "worker-1", phase: "Running")
+        pod.spec?.hostNetwork = true
+        #expect(FieldSelector.fieldValues(of: pod) == [
+            "metadata.name": "web", "metadata.namespace": "default", "spec.nodeName": "worker-1", "spec.restartPolicy": "",
+            "spec.schedulerName": "", "spec.serviceAccountName": "", "spec.hostNetwork": "true", "status.phase": "Running",
+            "status.podIP": "", "status.nominatedNodeName": "",
+        ])
+        var replicaSet = ReplicaSet()
+        replicaSet.status = ReplicaSetStatus()
+        replicaSet.status?.replicas = 3
+        #expect(try FieldSelector(parsing: "status.replicas=3").matches(replicaSet))
+    }
+
     @Test("unsupported field labels are refused with Kubernetes' message; syntax errors give positions")
     func errors() throws {
         let selector = try FieldSelector(parsing: "spec.restartPolicy=Always,spec.hostname=x")

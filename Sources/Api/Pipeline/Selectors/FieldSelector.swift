@@ -117,13 +117,14 @@ public struct FieldSelector: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
+    /// Whether every term holds for `object`. Only the fields the terms name are read: a watch
+    /// filtered on `spec.nodeName` runs this for every pod event it is offered.
     public func matches(_ object: any KubernetesObject) -> Bool {
-        guard !terms.isEmpty else { return true }
-        let values = Self.fieldValues(of: object)
-        return terms.allSatisfy { term in
-            let actual = values[term.field] ?? ""
-            return term.negated ? actual != term.value : actual == term.value
+        for term in terms {
+            let actual = Self.fieldValue(term.field, of: object) ?? ""
+            if term.negated ? actual == term.value : actual != term.value { return false }
         }
+        return true
     }
 
     /// The fields each kind can be selected on (Kubernetes' field label conversion functions).
@@ -154,45 +155,64 @@ public struct FieldSelector: Sendable, Hashable, CustomStringConvertible {
     /// The selectable fields of one object, as strings (booleans as "true"/"false", absent
     /// fields as "").
     public static func fieldValues(of object: any KubernetesObject) -> [String: String] {
-        var values = ["metadata.name": object.metadata?.name ?? "", "metadata.namespace": object.metadata?.namespace ?? ""]
-        switch object {
-        case let pod as Pod:
-            values["spec.nodeName"] = pod.spec?.nodeName ?? ""
-            values["spec.restartPolicy"] = pod.spec?.restartPolicy ?? ""
-            values["spec.schedulerName"] = pod.spec?.schedulerName ?? ""
-            values["spec.serviceAccountName"] = pod.spec?.serviceAccountName ?? ""
-            values["spec.hostNetwork"] = (pod.spec?.hostNetwork ?? false) ? "true" : "false"
-            values["status.phase"] = pod.status?.phase ?? ""
-            values["status.podIP"] = pod.status?.podIP ?? ""
-            values["status.nominatedNodeName"] = pod.status?.nominatedNodeName ?? ""
-        case let node as Node:
-            values["spec.unschedulable"] = (node.spec?.unschedulable ?? false) ? "true" : "false"
-        case let namespace as Namespace:
-            values["status.phase"] = namespace.status?.phase ?? ""
-        case let secret as Secret:
-            values["type"] = secret.type ?? ""
-        case let event as Event:
-            values["involvedObject.kind"] = event.involvedObject?.kind ?? ""
-            values["involvedObject.namespace"] = event.involvedObject?.namespace ?? ""
-            values["involvedObject.name"] = event.involvedObject?.name ?? ""
-            values["involvedObject.uid"] = event.involvedObject?.uid ?? ""
-            values["involvedObject.apiVersion"] = event.involvedObject?.apiVersion ?? ""
-            values["involvedObject.resourceVersion"] = event.involvedObject?.resourceVersion ?? ""
-            values["involvedObject.fieldPath"] = event.involvedObject?.fieldPath ?? ""
-            values["reason"] = event.reason ?? ""
-            values["reportingComponent"] = event.reportingComponent ?? ""
-            values["source"] = event.source?.component ?? ""
-            values["type"] = event.type ?? ""
-        case let controller as ReplicationController:
-            values["status.replicas"] = String(controller.status?.replicas ?? 0)
-        case let replicaSet as ReplicaSet:
-            values["status.replicas"] = String(replicaSet.status?.replicas ?? 0)
-        case let job as Job:
-            values["status.successful"] = String(job.status?.succeeded ?? 0)
-        default:
-            break
+        var values: [String: String] = [:]
+        for field in supportedFields(of: object.resourceType) {
+            values[field] = fieldValue(field, of: object)
         }
         return values
+    }
+
+    /// One selectable field of `object` as a string (booleans as "true"/"false", absent fields
+    /// as ""); nil when the kind has no such selectable field.
+    public static func fieldValue(_ field: String, of object: any KubernetesObject) -> String? {
+        switch field {
+        case "metadata.name": return object.metadata?.name ?? ""
+        case "metadata.namespace": return object.metadata?.namespace ?? ""
+        default: break
+        }
+        switch object {
+        case let pod as Pod:
+            switch field {
+            case "spec.nodeName": return pod.spec?.nodeName ?? ""
+            case "spec.restartPolicy": return pod.spec?.restartPolicy ?? ""
+            case "spec.schedulerName": return pod.spec?.schedulerName ?? ""
+            case "spec.serviceAccountName": return pod.spec?.serviceAccountName ?? ""
+            case "spec.hostNetwork": return (pod.spec?.hostNetwork ?? false) ? "true" : "false"
+            case "status.phase": return pod.status?.phase ?? ""
+            case "status.podIP": return pod.status?.podIP ?? ""
+            case "status.nominatedNodeName": return pod.status?.nominatedNodeName ?? ""
+            default: return nil
+            }
+        case let node as Node:
+            return field == "spec.unschedulable" ? ((node.spec?.unschedulable ?? false) ? "true" : "false") : nil
+        case let namespace as Namespace:
+            return field == "status.phase" ? namespace.status?.phase ?? "" : nil
+        case let secret as Secret:
+            return field == "type" ? secret.type ?? "" : nil
+        case let event as Event:
+            switch field {
+            case "involvedObject.kind": return event.involvedObject?.kind ?? ""
+            case "involvedObject.namespace": return event.involvedObject?.namespace ?? ""
+            case "involvedObject.name": return event.involvedObject?.name ?? ""
+            case "involvedObject.uid": return event.involvedObject?.uid ?? ""
+            case "involvedObject.apiVersion": return event.involvedObject?.apiVersion ?? ""
+            case "involvedObject.resourceVersion": return event.involvedObject?.resourceVersion ?? ""
+            case "involvedObject.fieldPath": return event.involvedObject?.fieldPath ?? ""
+            case "reason": return event.reason ?? ""
+            case "reportingComponent": return event.reportingComponent ?? ""
+            case "source": return event.source?.component ?? ""
+            case "type": return event.type ?? ""
+            default: return nil
+            }
+        case let controller as ReplicationController:
+            return field == "status.replicas" ? String(controller.status?.replicas ?? 0) : nil
+        case let replicaSet as ReplicaSet:
+            return field == "status.replicas" ? String(replicaSet.status?.replicas ?? 0) : nil
+        case let job as Job:
+            return field == "status.successful" ? String(job.status?.succeeded ?? 0) : nil
+        default:
+            return nil
+        }
     }
 }
 
