@@ -14,9 +14,9 @@ extension ApiServer {
                 guard let request = call.decode(ApiRequest.self) else { return }
                 let peer = call.peer
                 Task(executorPreference: self.loop) {
+                    let type = request.resource.flatMap(ResourceCatalog.find)
                     let inFlight = self.metrics.started(
-                        verb: verb, group: request.resource.flatMap(ResourceCatalog.find)?.group ?? "",
-                        resource: request.resource.flatMap(ResourceCatalog.find)?.plural ?? request.resource ?? "",
+                        verb: verb, group: type?.group ?? "", resource: type?.plural ?? request.resource ?? "",
                         subresource: method == "api.UpdateStatus" ? "status" : request.subresource ?? "")
                     let response: ApiResponse
                     do {

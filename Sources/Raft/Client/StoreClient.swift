@@ -102,13 +102,15 @@ public final class StoreClient: @unchecked Sendable {
         let state = UnaryRequest.CancelBox()
         let result: Result<[UInt8], StoreClientError> = await withTaskCancellationHandler {
             await withUnsafeContinuation { continuation in
-                loop.execute { [self] in
+                let send: @Sendable () -> Void = { [self] in
                     let unary = UnaryRequest(
                         client: self, method: method, payload: payload, policy: policy, onlyEndpoint: endpoint
                     ) { continuation.resume(returning: $0) }
                     state.attach(unary)
                     unary.start()
                 }
+                // A caller on the loop (the API server's requests) sends at once.
+                if loop.inLoop { send() } else { loop.execute(send) }
             }
         } onCancel: {
             loop.execute { state.cancel() }

@@ -130,8 +130,10 @@ public final class EventLoop: @unchecked Sendable {
         enqueue(.closure(body))
     }
 
-    /// Runs `body` on the loop thread and returns its result to the waiting task.
-    @discardableResult
+    /// Runs `body` on the loop thread and returns its result to the waiting task. Inlinable so
+    /// that a caller already on the loop (the API server's requests) runs `body` in place, with
+    /// no async call and no executor check.
+    @discardableResult @inlinable
     public func submit<Result: Sendable>(_ body: @escaping @Sendable () -> Result) async -> Result {
         if inLoop { return body() }
         return await withUnsafeContinuation { continuation in
