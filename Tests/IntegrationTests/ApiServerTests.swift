@@ -70,6 +70,25 @@ struct ApiServerTests {
         let statusWritten = try await client.updateStatus(withStatus)
         #expect(statusWritten.status?.phase == "Running")
         #expect(statusWritten.spec?.containers[0].image == "nginx:1.29")
+        // A status write may carry only the object's identity and status (as kubelets send):
+        // the stored spec and labels stay.
+        var statusOnly = Pod()
+        statusOnly.metadata = ObjectMeta()
+        statusOnly.metadata?.name = "web-1"
+        statusOnly.metadata?.namespace = "default"
+        statusOnly.metadata?.resourceVersion = statusWritten.metadata?.resourceVersion
+        statusOnly.status = PodStatus(phase: "Succeeded")
+        let bare = try await client.updateStatus(statusOnly)
+        #expect(bare.status?.phase == "Succeeded")
+        #expect(bare.spec == statusWritten.spec)
+        #expect(bare.metadata?.labels == statusWritten.metadata?.labels)
+        #expect(bare.metadata?.uid == statusWritten.metadata?.uid)
+        do {
+            _ = try await client.updateStatus(statusOnly)  // its resourceVersion is stale now
+            Issue.record("a stale status write succeeded")
+        } catch {
+            #expect(error.reason == "Conflict")
+        }
 
         try await client.delete(Pod.self, namespace: "default", name: "db-1")
         do {

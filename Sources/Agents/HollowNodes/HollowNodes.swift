@@ -275,7 +275,15 @@ public final class HollowNodes: @unchecked Sendable {
             pools[block] = pool
             addressByUID[uid] = address
         }
-        var updated = pod
+        // Like a kubelet's status patch, the write carries the pod's identity, its version and
+        // the new status, not the spec: the status subresource keeps the stored spec.
+        var updated = Pod()
+        var identity = ObjectMeta()
+        identity.name = pod.metadata?.name
+        identity.namespace = pod.metadata?.namespace
+        identity.uid = pod.metadata?.uid
+        identity.resourceVersion = pod.metadata?.resourceVersion
+        updated.metadata = identity
         updated.status = HollowPodLifecycle.runningStatus(of: pod, hostIP: template.address(index), podIP: address)
         var request = ApiClient.request(Pod.self, namespace: pod.metadata?.namespace, name: pod.metadata?.name)
         request.subresource = "status"
