@@ -8,10 +8,34 @@ import Wire
 public struct CachedObject: @unchecked Sendable {
     // Safety of @unchecked Sendable: `object` is an immutable value of a generated (Sendable)
     // message type behind an existential the compiler cannot see through.
-    public let key: String
-    public let object: any KubernetesObject
-    public let bytes: [UInt8]
-    public let revision: Int64
+
+    /// The four parts live in one immutable box: a cached object is copied into the cache's
+    /// table, its history, pending writes and every delivery, and each copy of the parts costs
+    /// three reference counts (key, object, bytes) where the box costs one.
+    private final class Parts {
+        let key: String
+        let object: any KubernetesObject
+        let bytes: [UInt8]
+        let revision: Int64
+
+        init(key: String, object: any KubernetesObject, bytes: [UInt8], revision: Int64) {
+            self.key = key
+            self.object = object
+            self.bytes = bytes
+            self.revision = revision
+        }
+    }
+
+    private let parts: Parts
+
+    public init(key: String, object: any KubernetesObject, bytes: [UInt8], revision: Int64) {
+        parts = Parts(key: key, object: object, bytes: bytes, revision: revision)
+    }
+
+    public var key: String { parts.key }
+    public var object: any KubernetesObject { parts.object }
+    public var bytes: [UInt8] { parts.bytes }
+    public var revision: Int64 { parts.revision }
 
     public var namespace: String { object.metadata?.namespace ?? "" }
     public var name: String { object.metadata?.name ?? "" }
