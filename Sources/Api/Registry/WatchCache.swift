@@ -112,7 +112,7 @@ struct WatchDelivery {
         self.object = object
         isBookmark = false
         self.resourceType = resourceType
-        protobuf = SharedBytes(ApiWatchEvent(type: "ADDED", object: object.bytes).protobufBytes())
+        protobuf = SharedBytes(DirectEncoding.watchEvent(type: "ADDED", object: object.bytes))
     }
 
     init(bookmark revision: Int64, resourceType: ResourceType) {
@@ -123,7 +123,7 @@ struct WatchDelivery {
         object = CachedObject(key: "", object: empty, bytes: bytes, revision: revision)
         isBookmark = true
         self.resourceType = resourceType
-        protobuf = SharedBytes(ApiWatchEvent(type: "BOOKMARK", object: bytes).protobufBytes())
+        protobuf = SharedBytes(DirectEncoding.watchEvent(type: "BOOKMARK", object: bytes))
     }
 
     var revision: Int64 { object.revision }
@@ -413,7 +413,7 @@ final class WatchCache: @unchecked Sendable {
                 objects[key] = cached
                 record(WatchCacheEvent(
                     revision: kv.modRevision, type: existed ? "MODIFIED" : "ADDED", object: cached,
-                    encoded: SharedBytes(ApiWatchEvent(type: existed ? "MODIFIED" : "ADDED", object: cached.bytes).protobufBytes())))
+                    encoded: SharedBytes(DirectEncoding.watchEvent(type: existed ? "MODIFIED" : "ADDED", object: cached.bytes))))
             case .delete:
                 if !pendingWrites.isEmpty { pendingWrites[key] = nil }
                 guard let previous = objects.removeValue(forKey: key) else { continue }
@@ -422,7 +422,7 @@ final class WatchCache: @unchecked Sendable {
                 let deleted = CachedObject(stored: previous.object, key: key, revision: kv.modRevision)
                 record(WatchCacheEvent(
                     revision: kv.modRevision, type: "DELETED", object: deleted,
-                    encoded: SharedBytes(ApiWatchEvent(type: "DELETED", object: deleted.bytes).protobufBytes())))
+                    encoded: SharedBytes(DirectEncoding.watchEvent(type: "DELETED", object: deleted.bytes))))
             }
         }
         if let headerRevision = response.header?.revision, headerRevision > revision { revision = headerRevision }

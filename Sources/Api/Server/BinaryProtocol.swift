@@ -18,14 +18,19 @@ extension ApiServer {
                     let inFlight = self.metrics.started(
                         verb: verb, group: type?.group ?? "", resource: type?.plural ?? request.resource ?? "",
                         subresource: method == "api.UpdateStatus" ? "status" : request.subresource ?? "")
-                    let response: ApiResponse
+                    let answer: BinaryAnswer
                     do {
-                        response = try await self.serveBinary(method, verb: verb, request, peer: peer)
+                        answer = try await self.serveBinary(method, verb: verb, request, peer: peer)
                     } catch {
-                        response = ApiResponse(status: ApiError.from(error).status)
+                        answer = .message(ApiResponse(status: ApiError.from(error).status))
                     }
-                    inFlight.finished(code: Int(response.status?.code ?? 200))
-                    await self.loop.submit { call.respond(response) }
+                    inFlight.finished(code: answer.code)
+                    await self.loop.submit {
+                        switch answer {
+                        case .message(let response): call.respond(response)
+                        case .encoded(let bytes): call.respond(bytes)
+                        }
+                    }
                 }
             }
         }
@@ -96,7 +101,20 @@ extension ApiServer {
         return resource
     }
 
-    private func serveBinary(_ method: String, verb: Verb, _ request: ApiRequest, peer: PeerIdentity) async throws(ApiError) -> ApiResponse {
+    /// An answer of the binary door: a response message, or one already encoded (an object's).
+    enum BinaryAnswer: Sendable {
+        case message(ApiResponse)
+        case encoded([UInt8])
+
+        var code: Int {
+            switch self {
+            case .message(let response): Int(response.status?.code ?? 200)
+            case .encoded: 200
+            }
+        }
+    }
+
+    private func serveBinary(_ method: String, verb: Verb, _ request: ApiRequest, peer: PeerIdentity) async throws(ApiError) -> BinaryAnswer {
         var resource = try binaryRequest(request, verb: verb, peer: peer)
         switch method {
         case "api.Get":
@@ -113,7 +131,7 @@ extension ApiServer {
             meta.resourceVersion = list.resourceVersion
             meta.continue = list.continueToken
             meta.remainingItemCount = list.remainingItemCount
-            return ApiResponse(items: list.items.map(\.bytes), listMeta: meta)
+            return .message(ApiResponse(items: list.items.map(\.bytes), listMeta: meta))
         case "api.Create":
             return Self.protobufResponse(try await create(resource, try Self.decodeBody(resource, request)))
         case "api.Update", "api.UpdateStatus":
@@ -131,11 +149,11 @@ extension ApiServer {
         }
     }
 
-    private static func protobufResponse(_ served: ServedObject) -> ApiResponse {
+    private static func protobufResponse(_ served: ServedObject) -> BinaryAnswer {
         switch served {
-        case .stored(let object): ApiResponse(object: object.bytes)
-        case .scale(let scale): ApiResponse(object: scale.protobufBytes())
-        case .status(let status): ApiResponse(status: status)
+        case .stored(let object): .encoded(DirectEncoding.objectResponse(object.bytes))
+        case .scale(let scale): .encoded(DirectEncoding.objectResponse(scale.protobufBytes()))
+        case .status(let status): .message(ApiResponse(status: status))
         }
     }
 
