@@ -66,6 +66,19 @@ public final class EventRecorder: Sendable {
     }
 
     public func record(about reference: ObjectReference, _ type: EventType, reason: String, message: String) {
+        // A full queue drops the event before it is built or charged to the spam filter (a
+        // scheduler binding thousands of pods a second fills it, and would build each event to
+        // drop it).
+        enum Room { case stopped, full, open }
+        switch state.withLock({ state -> Room in
+            state.stopped ? .stopped : state.queue.count - state.head >= capacity ? .full : .open
+        }) {
+        case .stopped: return
+        case .full:
+            droppedCount.add(1, ordering: .relaxed)
+            return
+        case .open: break
+        }
         let now = Date().timeIntervalSince1970
         let spamKey = EventSpamFilter.key(reference, type: type.rawValue)
         guard spamFilter.withLock({ $0.allow(spamKey, now: now) }) else {
