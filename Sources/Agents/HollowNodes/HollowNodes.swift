@@ -278,12 +278,9 @@ public final class HollowNodes: @unchecked Sendable {
         // Like a kubelet's status patch, the write carries the pod's identity, its version and
         // the new status, not the spec: the status subresource keeps the stored spec.
         var updated = Pod()
-        var identity = ObjectMeta()
-        identity.name = pod.metadata?.name
-        identity.namespace = pod.metadata?.namespace
-        identity.uid = pod.metadata?.uid
-        identity.resourceVersion = pod.metadata?.resourceVersion
-        updated.metadata = identity
+        updated.metadata = ObjectMeta(
+            name: pod.metadata?.name, namespace: pod.metadata?.namespace, uid: pod.metadata?.uid,
+            resourceVersion: pod.metadata?.resourceVersion)
         updated.status = HollowPodLifecycle.runningStatus(of: pod, hostIP: template.address(index), podIP: address)
         var request = ApiClient.request(Pod.self, namespace: pod.metadata?.namespace, name: pod.metadata?.name)
         request.subresource = "status"
