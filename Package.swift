@@ -15,8 +15,9 @@ let profiling: [LinkerSetting] = []
 // The long-running executables allocate through jemalloc (Debian's libjemalloc-dev) instead of
 // glibc's malloc: linked ahead of libc, it takes malloc/free for the whole process, Swift's
 // runtime included. glibc's allocator spent 16% of the API server's samples while 30,000 pods
-// were scheduled (bins, consolidation, page clears); with jemalloc the same benchmark binds 22%
-// more pods per second on this 2-core machine (docs/benchmarks.md, "Allocator").
+// were scheduled (bins, consolidation, page clears); with jemalloc the same benchmark binds about
+// 30% more pods per second on this 2-core machine (docs/benchmarks.md, "jemalloc and the cost of
+// generated storage").
 let jemalloc: [LinkerSetting] = [.linkedLibrary("jemalloc", .when(platforms: [.linux]))]
 let cProfiling: [CSetting] = [.unsafeFlags(["-fno-omit-frame-pointer"])]
 

@@ -1,6 +1,8 @@
+import Wire
+
 /// DirectEncoding writes the two messages the API server sends most — the ApiWatchEvent of every
 /// change and the ApiResponse of every get and write — straight from the object's encoded bytes:
-/// a tag, a length and the bytes, into one buffer of the final size. Going through protobuf-c
+/// a tag, a length and the bytes, into one buffer reserved once. Going through protobuf-c
 /// filled a C struct, copied the object into the scratch arena and packed it into a second
 /// buffer, for messages that are one or two length-delimited fields. The bytes are the same as
 /// protobuf-c's (fields in number order; tests compare them).
@@ -25,30 +27,16 @@ enum DirectEncoding {
         return buffer
     }
 
-    /// The bytes of a length-delimited field of `count` bytes with a one-byte tag.
+    /// At most the bytes of a length-delimited field of `count` bytes: a one-byte tag, a varint
+    /// length of at most 10 bytes, the bytes.
     private static func fieldSize(_ count: Int) -> Int {
-        1 + varintSize(UInt64(count)) + count
-    }
-
-    private static func varintSize(_ value: UInt64) -> Int {
-        var value = value
-        var size = 1
-        while value >= 0x80 {
-            value >>= 7
-            size += 1
-        }
-        return size
+        11 + count
     }
 
     private static func appendField(_ number: UInt8, _ bytes: UnsafeBufferPointer<UInt8>, to buffer: inout [UInt8]) {
         precondition(number < 16, "a one-byte tag holds field numbers below 16")
         buffer.append(number << 3 | 2)
-        var length = UInt64(bytes.count)
-        while length >= 0x80 {
-            buffer.append(UInt8(truncatingIfNeeded: length) | 0x80)
-            length >>= 7
-        }
-        buffer.append(UInt8(length))
+        Frame.appendVarint(UInt64(bytes.count), to: &buffer)
         buffer.append(contentsOf: bytes)
     }
 }

@@ -12,9 +12,9 @@ import Glibc
 /// store, an API server, a scheduler and hollow nodes (or uses a running cluster that has a
 /// scheduler and nodes), creates `pods` pods in a fresh namespace with `concurrency` creates in
 /// flight, and watches the namespace's bound pods (`spec.nodeName!=`): a pod counts as bound when
-/// the watch first shows it, that is once the binding is persisted. Latency runs from the start of a pod's create to
-/// that event, all in this process on one clock; throughput is pods over the time from the first
-/// create to the last binding.
+/// the watch first shows it, that is once the binding is persisted. Latency runs from the start
+/// of a pod's create to that event, all in this process on one clock; throughput is pods over the
+/// time from the first create to the last binding.
 public enum SchedulingBenchmark {
     public struct Options: Sendable {
         public var nodes = 5000
