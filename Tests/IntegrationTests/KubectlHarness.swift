@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -29,16 +28,12 @@ struct Kubectl: Sendable {
     /// Runs `kubectl <arguments>` to completion (or kills it after `timeoutSeconds`).
     func run(_ arguments: [String], stdin: String? = nil, environment: [String: String] = [:], timeoutSeconds: Double = 60) throws -> Result {
         let process = try makeProcess(arguments, environment: environment)
-        let output = Pipe()
-        let errors = Pipe()
+        let output = try Collected(in: outputDirectory)
+        let errors = try Collected(in: outputDirectory)
         let input = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
+        process.standardOutput = output.handle
+        process.standardError = errors.handle
         process.standardInput = input
-        let collectedOutput = Collected()
-        let collectedErrors = Collected()
-        output.fileHandleForReading.readabilityHandler = { handle in collectedOutput.append(handle.availableData) }
-        errors.fileHandleForReading.readabilityHandler = { handle in collectedErrors.append(handle.availableData) }
         try process.run()
         if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
         try? input.fileHandleForWriting.close()
@@ -48,26 +43,23 @@ struct Kubectl: Sendable {
             kill(process.processIdentifier, SIGKILL)
         }
         process.waitUntilExit()
-        output.fileHandleForReading.readabilityHandler = nil
-        errors.fileHandleForReading.readabilityHandler = nil
-        collectedOutput.append(output.fileHandleForReading.readDataToEndOfFile())
-        collectedErrors.append(errors.fileHandleForReading.readDataToEndOfFile())
-        return Result(status: process.terminationStatus, stdout: collectedOutput.text, stderr: collectedErrors.text)
+        return Result(status: process.terminationStatus, stdout: output.text, stderr: errors.text)
     }
 
     /// Starts `kubectl <arguments>` in the background (a watch); read `output`, then `stop()`.
     func start(_ arguments: [String]) throws -> Background {
         let process = try makeProcess(arguments, environment: [:])
-        let output = Pipe()
-        let errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
+        let background = Background(process: process, output: try Collected(in: outputDirectory), errors: try Collected(in: outputDirectory))
+        process.standardOutput = background.output.handle
+        process.standardError = background.errors.handle
         process.standardInput = FileHandle.nullDevice
-        let background = Background(process: process)
-        output.fileHandleForReading.readabilityHandler = { handle in background.output.append(handle.availableData) }
-        errors.fileHandleForReading.readabilityHandler = { handle in background.errors.append(handle.availableData) }
         try process.run()
         return background
+    }
+
+    /// Where the output files of this kubeconfig's runs go (beside it, in the test's directory).
+    private var outputDirectory: String {
+        (kubeconfig as NSString).deletingLastPathComponent + "/kubectl-output"
     }
 
     private func makeProcess(_ arguments: [String], environment: [String: String]) throws -> Process {
@@ -87,11 +79,13 @@ struct Kubectl: Sendable {
     /// A kubectl process running in the background.
     final class Background: Sendable {
         let process: Process
-        let output = Collected()
-        let errors = Collected()
+        let output: Collected
+        let errors: Collected
 
-        init(process: Process) {
+        init(process: Process, output: Collected, errors: Collected) {
             self.process = process
+            self.output = output
+            self.errors = errors
         }
 
         /// Waits until the output contains `text` (true) or `seconds` pass (false).
@@ -112,11 +106,26 @@ struct Kubectl: Sendable {
         deinit { stop() }
     }
 
-    /// Bytes collected from a pipe, read from any thread.
+    /// What a process writes to one of its output streams, kept in a file and read from any
+    /// thread. A file rather than a pipe: reading pipes through `readabilityHandler` runs on
+    /// libdispatch sources, and the test process crashed twice inside libdispatch's event loop
+    /// while such a handler was live (Foundation on Linux).
     final class Collected: Sendable {
-        private let data = Mutex(Data())
-        func append(_ chunk: Data) { data.withLock { $0.append(chunk) } }
-        var text: String { data.withLock { String(decoding: $0, as: UTF8.self) } }
+        let path: String
+        let handle: FileHandle
+
+        init(in directory: String) throws {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            path = directory + "/\(UUID().uuidString).out"
+            _ = FileManager.default.createFile(atPath: path, contents: nil)
+            handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+        }
+
+        var text: String {
+            String(decoding: FileManager.default.contents(atPath: path) ?? Data(), as: UTF8.self)
+        }
+
+        deinit { try? handle.close() }
     }
 
     struct KubectlMissing: Error, CustomStringConvertible {
