@@ -26,7 +26,7 @@ final class Gateway: Sendable {
 
     /// Runs `body` on the API server's loop, where the pipeline and the caches live.
     func onLoop<Result: Sendable>(_ body: () async throws(ApiError) -> Result) async throws(ApiError) -> Result {
-        try await withTaskExecutorPreference(server.loop, operation: body)
+        try await withTaskExecutorPreference(server.loop.taskExecutor, operation: body)
     }
 
     func handle(_ request: GatewayRequest, _ responder: HTTPResponder) {

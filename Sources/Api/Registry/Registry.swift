@@ -57,6 +57,8 @@ final class Registry: @unchecked Sendable {
 
     /// Waits on the loop until `type`'s cache has loaded.
     func ready(_ type: ResourceType, atLeast revision: Int64 = 0) async throws(ApiError) {
+        // The usual case, on the loop with the cache loaded and current: no suspension.
+        if loop.inLoop, let cache = caches[type], cache.isReady, cache.revision >= revision { return }
         let result: Result<Void, ApiError> = await withUnsafeContinuation { continuation in
             loop.execute { self.cache(type).whenReady(atLeast: revision) { continuation.resume(returning: $0) } }
         }

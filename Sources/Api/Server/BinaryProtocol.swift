@@ -13,7 +13,7 @@ extension ApiServer {
             router.register(method) { [unowned self] call in
                 guard let request = call.decode(ApiRequest.self) else { return }
                 let peer = call.peer
-                Task(executorPreference: self.loop) {
+                Task(executorPreference: self.loop.taskExecutor) {
                     let type = request.resource.flatMap(ResourceCatalog.find)
                     let inFlight = self.metrics.started(
                         verb: verb, group: type?.group ?? "", resource: type?.plural ?? request.resource ?? "",
@@ -39,7 +39,7 @@ extension ApiServer {
                 if !call.isStream { call.fail(WireError(.invalidArgument, "api.Watch is a server stream")) }
                 return
             }
-            Task(executorPreference: self.loop) {
+            Task(executorPreference: self.loop.taskExecutor) {
                 let type = request.resource.flatMap(ResourceCatalog.find)
                 let inFlight = self.metrics.started(
                     verb: .watch, group: type?.group ?? "", resource: type?.plural ?? request.resource ?? "",
@@ -74,7 +74,7 @@ extension ApiServer {
             call.respond(ApiResponse(status: status))
         }
         router.register("api.Readyz") { [unowned self] call in
-            Task(executorPreference: self.loop) {
+            Task(executorPreference: self.loop.taskExecutor) {
                 let (ready, reasons) = await self.readiness()
                 var status = Status()
                 status.status = ready ? "Success" : "Failure"

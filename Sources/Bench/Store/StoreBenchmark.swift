@@ -168,7 +168,7 @@ public enum StoreBenchmark {
         let value = randomValue(options.valueBytes)
         let probe = Probe(target.cluster)
         let begin = monotonicNanoseconds()
-        let (samples, errors) = await withTaskExecutorPreference(target.loop) {
+        let (samples, errors) = await withTaskExecutorPreference(target.loop.taskExecutor) {
             var samples: [UInt64] = []
             samples.reserveCapacity(options.latencyOperations)
             var errors = 0

@@ -130,7 +130,7 @@ public enum WireBenchmark {
 
     /// Sequential unary calls through the async API, from a task that prefers the client's loop.
     static func sequentialRTT(client: WireClient, payload: [UInt8], calls: Int) async throws -> LatencySummary {
-        let samples = try await withTaskExecutorPreference(client.loop) {
+        let samples = try await withTaskExecutorPreference(client.loop.taskExecutor) {
             var samples = [UInt64]()
             samples.reserveCapacity(calls)
             for _ in 0..<calls {
@@ -162,7 +162,7 @@ public enum WireBenchmark {
         let perTask = calls / concurrency
         try await withThrowingTaskGroup(of: Void.self) { group in
             for _ in 0..<concurrency {
-                group.addTask(executorPreference: client.loop) {
+                group.addTask(executorPreference: client.loop.taskExecutor) {
                     for _ in 0..<perTask { _ = try await client.call(echoMethod, payload) }
                 }
             }

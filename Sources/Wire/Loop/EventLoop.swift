@@ -10,7 +10,9 @@ import Glibc
 ///
 /// Work reaches the loop three ways:
 /// - I/O callbacks from libuv (reads, writes, timers), which run on the loop thread;
-/// - jobs enqueued by Swift concurrency (actors pinned here and tasks that prefer this loop);
+/// - jobs enqueued by Swift concurrency: those of actors pinned here (the loop is their serial
+///   executor) and those of tasks that prefer this loop (`taskExecutor`) but are not isolated to
+///   it;
 /// - closures passed to `execute(_:)` from any thread.
 ///
 /// Jobs enqueued on the loop thread itself go to a lock-free local queue; jobs from other threads
@@ -52,9 +54,20 @@ public final class EventLoop: @unchecked Sendable {
     static let maximumJobsPerDrain = 65_536
 
     enum Work: Sendable {
+        /// A job isolated to the loop: an actor pinned here.
         case job(UnownedJob)
+        /// A job of a task that prefers the loop, running nonisolated code.
+        case taskJob(UnownedJob)
         case closure(@Sendable () -> Void)
     }
+
+    /// The loop as the task executor of tasks that prefer it: `Task(executorPreference:
+    /// loop.taskExecutor)`. It is a separate object from the loop's serial executor so that
+    /// their jobs can be told apart: a nonisolated task's job runs as nonisolated (serial
+    /// executor generic, task executor this), so that calling a nonisolated async function
+    /// continues in place; were it run as isolated to the loop, every such call would be a
+    /// switch of isolation that re-enqueues the task (about 27 per API request).
+    public let taskExecutor = LoopTaskExecutor()
 
     struct RemoteQueue {
         var work: [Work] = []
@@ -78,6 +91,7 @@ public final class EventLoop: @unchecked Sendable {
         precondition(uv_prepare_start(turnEnd, { handle in
             EventLoop.from(handle!.pointee.data).runTurnEnd()
         }) == 0)
+        taskExecutor.loop = self
         startThread()
     }
 
@@ -192,7 +206,9 @@ public final class EventLoop: @unchecked Sendable {
         switch work {
         case .job(let job):
             job.runSynchronously(
-                isolatedTo: asUnownedSerialExecutor(), taskExecutor: asUnownedTaskExecutor())
+                isolatedTo: asUnownedSerialExecutor(), taskExecutor: taskExecutor.asUnownedTaskExecutor())
+        case .taskJob(let job):
+            job.runSynchronously(on: taskExecutor.asUnownedTaskExecutor())
         case .closure(let body):
             body()
         }
@@ -240,7 +256,7 @@ public final class EventLoop: @unchecked Sendable {
     }
 }
 
-extension EventLoop: SerialExecutor, TaskExecutor {
+extension EventLoop: SerialExecutor {
     public func enqueue(_ job: consuming ExecutorJob) {
         enqueue(.job(UnownedJob(job)))
     }
@@ -249,16 +265,32 @@ extension EventLoop: SerialExecutor, TaskExecutor {
         UnownedSerialExecutor(ordinary: self)
     }
 
-    public func asUnownedTaskExecutor() -> UnownedTaskExecutor {
-        UnownedTaskExecutor(ordinary: self)
-    }
-
     public func checkIsolated() {
         preconditionInLoop()
     }
 
     public func isSameExclusiveExecutionContext(other: EventLoop) -> Bool {
         other === self
+    }
+}
+
+/// LoopTaskExecutor runs the jobs of tasks that prefer an event loop (`EventLoop.taskExecutor`)
+/// on that loop's thread, as nonisolated code.
+public final class LoopTaskExecutor: TaskExecutor, @unchecked Sendable {
+    // Safety of @unchecked Sendable: `loop` is set once, by the loop's initializer, before the
+    // executor is handed out.
+    /// Unowned: the loop owns its task executor. Tasks preferring a loop must not outlive it
+    /// (true of every component: a loop is shut down after the work it serves).
+    fileprivate unowned var loop: EventLoop?
+
+    fileprivate init() {}
+
+    public func enqueue(_ job: consuming ExecutorJob) {
+        loop!.enqueue(.taskJob(UnownedJob(job)))
+    }
+
+    public func asUnownedTaskExecutor() -> UnownedTaskExecutor {
+        UnownedTaskExecutor(ordinary: self)
     }
 }
 

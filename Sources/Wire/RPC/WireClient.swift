@@ -40,7 +40,7 @@ public enum ClientStreamEvent: Sendable {
 ///
 /// The callback API (`start(...)`, `openStream(...)`) runs handlers on the loop thread and costs
 /// no task switch; the async API (`call`) is built on it. A task that prefers the client's loop
-/// as its executor (`withTaskExecutorPreference(client.loop)`) resumes without any hop.
+/// as its executor (`withTaskExecutorPreference(client.loop.taskExecutor)`) resumes without any hop.
 public final class WireClient: @unchecked Sendable {
     // Safety of @unchecked Sendable: the mutable state is touched on `loop` only; public entry
     // points either check preconditionInLoop() or hop with loop.execute.
