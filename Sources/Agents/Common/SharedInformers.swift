@@ -23,14 +23,19 @@ public final class SharedInformers: Sendable {
 
     public let client: ApiClient
     public let configuration: Informer<Namespace>.Configuration
+    /// Whether every informer keeps the standard indexes (`InformerIndexes.standard`).
+    public let standardIndexes: Bool
     private let state = Mutex(State())
 
     /// `configuration` applies to every kind (resync period, page size); selectors in it are
     /// ignored: shared informers see every object unless `informer(_:…fieldSelector:)` says
-    /// otherwise for a kind.
-    public init(client: ApiClient, configuration: Informer<Namespace>.Configuration = .init()) {
+    /// otherwise for a kind. A process whose consumers never look objects up by index (the
+    /// scheduler, the hollow nodes) passes `standardIndexes: false`: keeping five indexes
+    /// current costs ten index-function calls per cached change.
+    public init(client: ApiClient, configuration: Informer<Namespace>.Configuration = .init(), standardIndexes: Bool = true) {
         self.client = client
         self.configuration = configuration
+        self.standardIndexes = standardIndexes
     }
 
     /// The informer of `type`. `indexes` are added when this call creates it; a later call may
@@ -52,7 +57,7 @@ public final class SharedInformers: Sendable {
                     "the shared \(Object.resourceType) informer was created without indexes \(missing.sorted()); ask for them in the first call")
                 return (existing, false)
             }
-            var all = InformerIndexes.standard(Object.self)
+            var all = standardIndexes ? InformerIndexes.standard(Object.self) : [:]
             all.merge(indexes) { _, requested in requested }
             var perKind = Informer<Object>.Configuration()
             perKind.pageSize = configuration.pageSize

@@ -76,7 +76,7 @@ public final class HollowNodes: @unchecked Sendable {
         self.configuration = configuration
         self.logger = logger
         loop = client.loop
-        informers = SharedInformers(client: client)
+        informers = SharedInformers(client: client, standardIndexes: false)
         let template = configuration.template
         var names: [String: Int] = [:]
         for index in 0..<template.count { names[template.name(index)] = index }

@@ -64,7 +64,7 @@ public final class Scheduler: Sendable {
         self.bindingClient = bindingClient
         self.configuration = configuration
         self.logger = logger
-        informers = SharedInformers(client: client)
+        informers = SharedInformers(client: client, standardIndexes: false)
         events = EventRecorder(
             client: client, component: configuration.schedulerName, instance: configuration.identity, capacity: 4096, writers: 8,
             logger: logger)
