@@ -56,7 +56,7 @@ final class Registry: @unchecked Sendable {
     }
 
     /// Waits on the loop until `type`'s cache has loaded.
-    func ready(_ type: ResourceType, atLeast revision: Int64 = 0) async throws(ApiError) {
+    nonisolated(nonsending) func ready(_ type: ResourceType, atLeast revision: Int64 = 0) async throws(ApiError) {
         // The usual case, on the loop with the cache loaded and current: no suspension.
         if loop.inLoop, let cache = caches[type], cache.isReady, cache.revision >= revision { return }
         let result: Result<Void, ApiError> = await withUnsafeContinuation { continuation in
@@ -70,7 +70,7 @@ final class Registry: @unchecked Sendable {
     /// Stores a new object. With `dryRun` the object is shaped exactly as it would be stored
     /// (name from generateName, uid, timestamps) and checked against what exists, but nothing is
     /// written and no service IP is claimed.
-    func create(_ type: ResourceType, namespace: String, object: any KubernetesObject, dryRun: Bool = false) async throws(ApiError) -> CachedObject {
+    nonisolated(nonsending) func create(_ type: ResourceType, namespace: String, object: any KubernetesObject, dryRun: Bool = false) async throws(ApiError) -> CachedObject {
         switch try await create(type, namespace: namespace, object: object, chargingQuotas: [], dryRun: dryRun) {
         case .created(let created): return created
         case .quotaMoved: preconditionFailure("a create without quotas cannot lose a quota race")
@@ -88,7 +88,7 @@ final class Registry: @unchecked Sendable {
     /// `chargingQuotas` are quotas with their `status.used` raised by admission (each with the
     /// resourceVersion admission read); they are written in the same transaction, only if
     /// unchanged, so that two creates never both take a quota's last unit.
-    func create(
+    nonisolated(nonsending) func create(
         _ type: ResourceType, namespace: String, object input: any KubernetesObject, chargingQuotas: [ResourceQuota],
         dryRun: Bool = false
     ) async throws(ApiError) -> CreateOutcome {
@@ -109,7 +109,7 @@ final class Registry: @unchecked Sendable {
     /// Attempts at a free name for a create with generateName.
     static let generateNameAttempts = 8
 
-    private func createOnce(
+    private nonisolated(nonsending) func createOnce(
         _ type: ResourceType, namespace: String, object input: any KubernetesObject, chargingQuotas: [ResourceQuota],
         dryRun: Bool
     ) async throws(ApiError) -> CreateOutcome {
@@ -188,7 +188,7 @@ final class Registry: @unchecked Sendable {
     // MARK: Update
 
     /// Replaces an object (or only its status) if the caller's resourceVersion is current.
-    func update(
+    nonisolated(nonsending) func update(
         _ type: ResourceType, namespace: String, name: String, object input: any KubernetesObject,
         statusOnly: Bool, dryRun: Bool = false
     ) async throws(ApiError) -> CachedObject {
@@ -239,7 +239,7 @@ final class Registry: @unchecked Sendable {
 
     /// `namespaces/finalize`: replaces only a namespace's `spec.finalizers` (see NamespaceRules),
     /// if the caller's resourceVersion is current.
-    func finalize(_ type: ResourceType, name: String, object input: any KubernetesObject) async throws(ApiError) -> CachedObject {
+    nonisolated(nonsending) func finalize(_ type: ResourceType, name: String, object input: any KubernetesObject) async throws(ApiError) -> CachedObject {
         let key = type.storeKey(namespace: "", name: name)
         let givenVersion = input.metadata?.resourceVersion ?? ""
         let current = try await currentObject(type, key: key, name: name, atLeast: Int64(givenVersion) ?? 0)
@@ -254,7 +254,7 @@ final class Registry: @unchecked Sendable {
 
     /// Writes `object` over `current`, or removes it when it is being deleted and its last
     /// finalizer is gone.
-    private func writeOrRemove(
+    private nonisolated(nonsending) func writeOrRemove(
         _ type: ResourceType, key: String, name: String, object: any KubernetesObject, current: CachedObject
     ) async throws(ApiError) -> CachedObject {
         let meta = object.meta
@@ -267,7 +267,7 @@ final class Registry: @unchecked Sendable {
 
     /// Applies `change` to the current object and writes it, retrying on conflicts: for the
     /// server's own edits (bindings, scale, graceful deletion).
-    func modify(
+    nonisolated(nonsending) func modify(
         _ type: ResourceType, namespace: String, name: String,
         _ change: (inout any KubernetesObject) throws(ApiError) -> Void
     ) async throws(ApiError) -> CachedObject {
@@ -286,7 +286,7 @@ final class Registry: @unchecked Sendable {
         }
     }
 
-    private func write(
+    private nonisolated(nonsending) func write(
         _ type: ResourceType, key: String, name: String, object: any KubernetesObject, expectedRevision: Int64
     ) async throws(ApiError) -> CachedObject {
         var stored = object
@@ -309,7 +309,7 @@ final class Registry: @unchecked Sendable {
 
     // MARK: Delete
 
-    func delete(
+    nonisolated(nonsending) func delete(
         _ type: ResourceType, namespace: String, name: String, options: DeleteRequestOptions, dryRun: Bool = false
     ) async throws(ApiError) -> CachedObject {
         let key = type.storeKey(namespace: namespace, name: name)
@@ -359,7 +359,7 @@ final class Registry: @unchecked Sendable {
         return pod.spec?.terminationGracePeriodSeconds ?? 30
     }
 
-    private func remove(_ type: ResourceType, key: String, current: CachedObject, name: String) async throws(ApiError) -> CachedObject {
+    private nonisolated(nonsending) func remove(_ type: ResourceType, key: String, current: CachedObject, name: String) async throws(ApiError) -> CachedObject {
         var operations = [RequestOp(requestDeleteRange: DeleteRangeRequest(key: Array(key.utf8)))]
         if let service = current.object as? Service, let ip = service.spec?.clusterIP, ip != "None", !ip.isEmpty {
             operations.append(RequestOp(requestDeleteRange: DeleteRangeRequest(key: Array(Self.serviceIPKey(ip).utf8))))
@@ -379,7 +379,7 @@ final class Registry: @unchecked Sendable {
 
     // MARK: Helpers
 
-    private func currentObject(_ type: ResourceType, key: String, name: String, atLeast revision: Int64) async throws(ApiError) -> CachedObject {
+    private nonisolated(nonsending) func currentObject(_ type: ResourceType, key: String, name: String, atLeast revision: Int64) async throws(ApiError) -> CachedObject {
         try await ready(type, atLeast: revision)
         let found: CachedObject? = await loop.submit { self.cache(type).objects[key] }
         if let found { return found }
@@ -397,7 +397,7 @@ final class Registry: @unchecked Sendable {
     }
 
     /// Whether a quota's stored version differs from the one admission read.
-    private func quotasMoved(_ quotas: [ResourceQuota]) async -> Bool {
+    private nonisolated(nonsending) func quotasMoved(_ quotas: [ResourceQuota]) async -> Bool {
         for quota in quotas {
             let key = ResourceQuota.resourceType.storeKey(namespace: quota.metadata?.namespace ?? "", name: quota.metadata?.name ?? "")
             let stored = try? await store.get(Array(key.utf8))
@@ -406,11 +406,11 @@ final class Registry: @unchecked Sendable {
         return false
     }
 
-    private func exists(_ key: String) async -> Bool {
+    private nonisolated(nonsending) func exists(_ key: String) async -> Bool {
         (try? await store.get(Array(key.utf8))) != nil
     }
 
-    private func run(_ txn: TxnRequest) async throws(ApiError) -> TxnResponse {
+    private nonisolated(nonsending) func run(_ txn: TxnRequest) async throws(ApiError) -> TxnResponse {
         let start = ContinuousClock.now
         defer { metrics?.storeRequest(.txn, since: start) }
         do {
@@ -432,15 +432,15 @@ final class Registry: @unchecked Sendable {
     // A put goes through the type's watch cache, which then builds the write's own event from
     // the written object (WatchCache.pendingWrites).
 
-    private func beginWrite(_ type: ResourceType, key: String, object: any KubernetesObject, storedBytes: [UInt8]) async -> UInt64 {
+    private nonisolated(nonsending) func beginWrite(_ type: ResourceType, key: String, object: any KubernetesObject, storedBytes: [UInt8]) async -> UInt64 {
         await loop.submit { self.caches[type]?.beginWrite(key: key, object: object, storedBytes: storedBytes) ?? 0 }
     }
 
-    private func abandonWrite(_ type: ResourceType, key: String, ticket: UInt64) async {
+    private nonisolated(nonsending) func abandonWrite(_ type: ResourceType, key: String, ticket: UInt64) async {
         await loop.submit { self.caches[type]?.abandonWrite(key: key, ticket: ticket) }
     }
 
-    private func finishWrite(
+    private nonisolated(nonsending) func finishWrite(
         _ type: ResourceType, _ object: any KubernetesObject, storedBytes: [UInt8], revision: Int64, key: String, ticket: UInt64
     ) async -> CachedObject {
         await loop.submit {
@@ -449,7 +449,7 @@ final class Registry: @unchecked Sendable {
         }
     }
 
-    private func run(_ txn: TxnRequest, abandoning ticket: UInt64, of type: ResourceType, key: String) async throws(ApiError) -> TxnResponse {
+    private nonisolated(nonsending) func run(_ txn: TxnRequest, abandoning ticket: UInt64, of type: ResourceType, key: String) async throws(ApiError) -> TxnResponse {
         do {
             return try await run(txn)
         } catch {
@@ -473,7 +473,7 @@ final class Registry: @unchecked Sendable {
 
     /// Picks a free cluster IP for a Service that needs one; the create transaction claims its
     /// key so that two API servers never hand out the same address.
-    private func allocateClusterIP(_ service: inout Service) async throws(ApiError) -> String? {
+    private nonisolated(nonsending) func allocateClusterIP(_ service: inout Service) async throws(ApiError) -> String? {
         var spec = service.spec ?? ServiceSpec()
         if spec.type == "ExternalName" { return nil }
         if let ip = spec.clusterIP, !ip.isEmpty {

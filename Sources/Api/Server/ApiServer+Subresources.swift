@@ -4,7 +4,7 @@ import Wire
 /// The subresources the server shapes itself: pods/binding and the scale of workloads.
 extension ApiServer {
     /// pods/binding: the scheduler's only way to place a pod (seed item 18).
-    func bind(_ request: ResourceRequest, _ binding: Binding) async throws(ApiError) -> ServedObject {
+    nonisolated(nonsending) func bind(_ request: ResourceRequest, _ binding: Binding) async throws(ApiError) -> ServedObject {
         let podName = binding.metadata?.name ?? request.name
         if !request.name.isEmpty && podName != request.name {
             throw .badRequest("the binding names pod \(podName), but the request is for pod \(request.name)")

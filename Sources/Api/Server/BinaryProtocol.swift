@@ -114,7 +114,7 @@ extension ApiServer {
         }
     }
 
-    private func serveBinary(_ method: String, verb: Verb, _ request: ApiRequest, peer: PeerIdentity) async throws(ApiError) -> BinaryAnswer {
+    private nonisolated(nonsending) func serveBinary(_ method: String, verb: Verb, _ request: ApiRequest, peer: PeerIdentity) async throws(ApiError) -> BinaryAnswer {
         var resource = try binaryRequest(request, verb: verb, peer: peer)
         switch method {
         case "api.Get":

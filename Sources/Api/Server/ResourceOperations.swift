@@ -103,7 +103,7 @@ extension ApiServer {
         }
     }
 
-    func get(_ request: ResourceRequest) async throws(ApiError) -> ServedObject {
+    nonisolated(nonsending) func get(_ request: ResourceRequest) async throws(ApiError) -> ServedObject {
         try checkSubresource(request)
         try pipeline.authorize(request.attributes())
         return try await read(request)
@@ -111,7 +111,7 @@ extension ApiServer {
 
     /// The object (or its scale) as the cache holds it, without authorization: for get, and for
     /// patch, which Kubernetes authorizes as "patch" alone.
-    private func read(_ request: ResourceRequest) async throws(ApiError) -> ServedObject {
+    private nonisolated(nonsending) func read(_ request: ResourceRequest) async throws(ApiError) -> ServedObject {
         let type = request.type
         if type == ComponentStatus.resourceType {
             let statuses = await componentStatuses()
@@ -195,7 +195,7 @@ extension ApiServer {
         try result.get()
     }
 
-    func create(_ request: ResourceRequest, _ body: WriteBody) async throws(ApiError) -> ServedObject {
+    nonisolated(nonsending) func create(_ request: ResourceRequest, _ body: WriteBody) async throws(ApiError) -> ServedObject {
         try checkSubresource(request)
         let type = request.type
         if type == ComponentStatus.resourceType { throw .methodNotSupported(type, "create") }
@@ -226,7 +226,7 @@ extension ApiServer {
         }
     }
 
-    func update(_ request: ResourceRequest, _ body: WriteBody) async throws(ApiError) -> ServedObject {
+    nonisolated(nonsending) func update(_ request: ResourceRequest, _ body: WriteBody) async throws(ApiError) -> ServedObject {
         try checkSubresource(request)
         let type = request.type
         if type == ComponentStatus.resourceType { throw .methodNotSupported(type, "update") }
@@ -272,7 +272,7 @@ extension ApiServer {
     /// and updates with the version it read. A conflict with a concurrent writer is retried on
     /// a fresh read, as Kubernetes does, unless the patch itself names a resourceVersion. With
     /// `createIfMissing` (server-side apply) a missing object is created from `transform(nil)`.
-    func patch(
+    nonisolated(nonsending) func patch(
         _ request: ResourceRequest, createIfMissing: Bool = false,
         _ transform: @Sendable (ServedObject?) throws(ApiError) -> WriteBody
     ) async throws(ApiError) -> (object: ServedObject, created: Bool) {
@@ -313,7 +313,7 @@ extension ApiServer {
         }
     }
 
-    func delete(_ request: ResourceRequest, _ options: DeleteRequestOptions) async throws(ApiError) -> ServedObject {
+    nonisolated(nonsending) func delete(_ request: ResourceRequest, _ options: DeleteRequestOptions) async throws(ApiError) -> ServedObject {
         try checkSubresource(request)
         let type = request.type
         if type == ComponentStatus.resourceType { throw .methodNotSupported(type, "delete") }
@@ -369,7 +369,7 @@ extension ApiServer {
     /// Creates an object, charging the quotas admission raised in the same store transaction.
     /// When a quota moved meanwhile (another create charged it, or the quota controller
     /// recounted), admission runs again on the newer quota, a few times at most.
-    func createCharging(_ request: ResourceRequest, object: any KubernetesObject) async throws(ApiError) -> CachedObject {
+    nonisolated(nonsending) func createCharging(_ request: ResourceRequest, object: any KubernetesObject) async throws(ApiError) -> CachedObject {
         let type = request.type
         for _ in 0..<5 {
             let (admittedObject, quotas) = try await admitCharging(request, object: object, old: nil)
@@ -390,14 +390,14 @@ extension ApiServer {
     }
 
     /// Admission and validation for a write; returns the admitted object.
-    func admit(
+    nonisolated(nonsending) func admit(
         _ request: ResourceRequest, object: (any KubernetesObject)?, old: (any KubernetesObject)?
     ) async throws(ApiError) -> (any KubernetesObject)? {
         try await admitCharging(request, object: object, old: old).object
     }
 
     /// Admission and validation, with the quotas whose usage the write raises.
-    func admitCharging(
+    nonisolated(nonsending) func admitCharging(
         _ request: ResourceRequest, object: (any KubernetesObject)?, old: (any KubernetesObject)?
     ) async throws(ApiError) -> (object: (any KubernetesObject)?, quotas: [ResourceQuota]) {
         let admission = AdmissionRequest(

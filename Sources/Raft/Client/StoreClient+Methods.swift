@@ -10,7 +10,7 @@ extension StoreClient {
     }
 
     /// get reads one key; nil when it does not exist (at `revision`, 0 = now).
-    public func get(_ key: [UInt8], revision: Int64 = 0) async throws(StoreClientError) -> KeyValue? {
+    nonisolated(nonsending) public func get(_ key: [UInt8], revision: Int64 = 0) async throws(StoreClientError) -> KeyValue? {
         try Self.requireKey(key)
         return try await range(RangeRequest(key: key, revision: revision)).kvs.first
     }
@@ -54,7 +54,7 @@ extension StoreClient {
         return try await delete(DeleteRangeRequest(key: interval.key, rangeEnd: interval.rangeEnd, prevKv: previousKeyValues))
     }
 
-    public func txn(_ request: TxnRequest) async throws(StoreClientError) -> TxnResponse {
+    nonisolated(nonsending) public func txn(_ request: TxnRequest) async throws(StoreClientError) -> TxnResponse {
         try await unary("store.Txn", request, policy: Self.isReadOnly(request) ? .idempotent : .write)
     }
 

@@ -94,7 +94,7 @@ public final class StoreClient: @unchecked Sendable {
     // MARK: Requests
 
     /// unary sends one request with failover and decodes the answer.
-    func unary<Request: ProtoMessage, Response: ProtoMessage>(
+    nonisolated(nonsending) func unary<Request: ProtoMessage, Response: ProtoMessage>(
         _ method: String, _ request: Request, as: Response.Type = Response.self, policy: RetryPolicy,
         endpoint: Int? = nil
     ) async throws(StoreClientError) -> Response {
