@@ -57,6 +57,8 @@ let package = Package(
             providers: [.apt(["libprotobuf-c-dev"])]),
         // protoc-c output for every file in proto/ (generated; see scripts/generate).
         .target(name: "CSkiffProto", dependencies: ["CProtobufC"], cSettings: cProfiling),
+        // CRC32C with SSE4.2's crc32 instruction, for the store's log and snapshot checksums.
+        .target(name: "CSkiffCRC", cSettings: cProfiling),
         // The plain C libuv echo pair that `bench wire` measures Skiff's wire against.
         .executableTarget(name: "UVEcho", dependencies: ["CLibUV"], cSettings: cProfiling),
 
@@ -80,7 +82,7 @@ let package = Package(
         .target(
             name: "Raft",
             dependencies: [
-                "Wire", "CSkiffProto", "CProtobufC",
+                "Wire", "CSkiffProto", "CProtobufC", "CSkiffCRC",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),

@@ -15,6 +15,20 @@ import Testing
         }
     }
 
+    @Test func crc32cInstructionAndTablesAgree() {
+        // Every length around the 8-byte steps, at unaligned starts, continued from a prior state.
+        let bytes = testPayload(11, size: 4096)
+        for start in [0, 1, 3, 8] {
+            for length in [0, 1, 7, 8, 9, 15, 16, 17, 63, 64, 65, 1000, 4000] where start + length <= bytes.count {
+                bytes[start..<start + length].withUnsafeBytes { slice in
+                    #expect(CRC32C.checksum(slice) == CRC32C.portableChecksum(slice))
+                    #expect(CRC32C.checksum(slice, continuing: 0xDEAD_BEEF) == CRC32C.portableChecksum(slice, continuing: 0xDEAD_BEEF))
+                }
+            }
+        }
+        Array("123456789".utf8).withUnsafeBytes { #expect(CRC32C.portableChecksum($0) == 0xE306_9283) }
+    }
+
     @Test func appendSyncReopenRoundTrip() throws {
         let directory = TemporaryDirectory()
         let wal = directory.child("wal")

@@ -1,12 +1,16 @@
 // CRC32C (Castagnoli) for write-ahead log records and snapshot files.
+import CSkiffCRC
 
 /// CRC32C computes the Castagnoli checksum (polynomial 0x1EDC6F41, bit-reflected 0x82F63B78),
 /// the one iSCSI, ext4 and etcd's WAL use: it detects all burst errors up to 32 bits and has a
 /// better Hamming distance than the zlib CRC at record sizes of a few KiB.
 ///
-/// The implementation is portable "slicing-by-8": eight 256-entry tables let the loop fold eight
-/// input bytes per iteration with eight independent table loads instead of eight dependent ones.
-/// That runs at roughly 1.5-2 GB/s on one core, far from the bottleneck next to an fdatasync.
+/// On x86-64 CPUs with SSE4.2 it runs the crc32 instruction (CSkiffCRC), eight bytes per
+/// instruction; a snapshot of a store holding 100,000 revisions checksums about 150 MB, which
+/// the portable code below took 5% of the store's CPU over a scheduling benchmark to do. The
+/// portable fallback is "slicing-by-8": eight 256-entry tables let the loop fold eight input
+/// bytes per iteration with eight independent table loads instead of eight dependent ones
+/// (roughly 1.5-2 GB/s on one core).
 public enum CRC32C {
     /// Reflected Castagnoli polynomial.
     static let polynomial: UInt32 = 0x82F6_3B78
@@ -35,6 +39,15 @@ public enum CRC32C {
     /// `continuing` extends that checksum, so `checksum(b, continuing: checksum(a))` equals the
     /// checksum of `a` followed by `b`.
     public static func checksum(_ bytes: UnsafeRawBufferPointer, continuing previous: UInt32 = 0) -> UInt32 {
+        guard hardware, let base = bytes.baseAddress else { return portableChecksum(bytes, continuing: previous) }
+        return ~skiff_crc32c_hardware(~previous, base, bytes.count)
+    }
+
+    /// Whether this CPU has the crc32 instruction.
+    static let hardware = skiff_crc32c_hardware_available() != 0
+
+    /// The table-driven checksum, the same function as `checksum` on any CPU.
+    static func portableChecksum(_ bytes: UnsafeRawBufferPointer, continuing previous: UInt32 = 0) -> UInt32 {
         table.withUnsafeBufferPointer { table in
             var crc = ~previous
             var position = 0
