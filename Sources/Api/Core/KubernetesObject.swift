@@ -19,19 +19,23 @@ extension KubernetesObject {
 }
 
 /// ResourceType describes one served kind: where it lives in the API and in the store.
-public struct ResourceType: Sendable, Hashable, CustomStringConvertible {
+/// A class: requests, caches and filters pass their kind around on every call, and a struct of
+/// five strings, two collections and four closures cost a reference count per member on every
+/// copy (and hashing three strings on every dictionary lookup); a reference costs one, and the
+/// hash is computed once.
+public final class ResourceType: Sendable, Hashable, CustomStringConvertible {
     /// API group; "" is the core group.
-    public var group: String
-    public var version: String
-    public var kind: String
+    public let group: String
+    public let version: String
+    public let kind: String
     /// Lower-case plural, as in URLs and store keys: "pods", "deployments".
-    public var plural: String
+    public let plural: String
     /// Lower-case singular, for kubectl: "pod".
-    public var singular: String
-    public var namespaced: Bool
-    public var shortNames: [String]
+    public let singular: String
+    public let namespaced: Bool
+    public let shortNames: [String]
     /// Subresources this kind serves: "status", "scale", "binding".
-    public var subresources: Set<String>
+    public let subresources: Set<String>
     /// Decodes the stored or sent protobuf of this kind.
     public let decode: @Sendable ([UInt8]) throws -> any KubernetesObject
     /// An empty object of this kind.
@@ -64,7 +68,15 @@ public struct ResourceType: Sendable, Hashable, CustomStringConvertible {
         self.decodeJSONFields = { (value, context) throws(JSONDecodingError) in
             try Object(json: value, at: .root, context: &context)
         }
+        var hasher = Hasher()
+        hasher.combine(group)
+        hasher.combine(version)
+        hasher.combine(plural)
+        identityHash = hasher.finalize()
     }
+
+    /// The hash of group, version and plural (what == compares), computed once.
+    private let identityHash: Int
 
     /// "pods" for the core group, "deployments.apps" otherwise: how requests name resources.
     public var qualifiedName: String { group.isEmpty ? plural : plural + "." + group }
@@ -87,13 +99,11 @@ public struct ResourceType: Sendable, Hashable, CustomStringConvertible {
     public var description: String { qualifiedName }
 
     public static func == (left: ResourceType, right: ResourceType) -> Bool {
-        left.group == right.group && left.version == right.version && left.plural == right.plural
+        left === right || (left.group == right.group && left.version == right.version && left.plural == right.plural)
     }
 
     public func hash(into hasher: inout Hasher) {
-        hasher.combine(group)
-        hasher.combine(version)
-        hasher.combine(plural)
+        hasher.combine(identityHash)
     }
 }
 
