@@ -167,14 +167,18 @@ final class Registry: @unchecked Sendable {
             charged.metadata?.resourceVersion = nil
             extraOperations.append(RequestOp(requestPut: PutRequest(key: Array(quotaKey.utf8), value: charged.protobufBytes())))
         }
-        var stored = object
-        stored.metadata?.resourceVersion = nil
-        let bytes = stored.protobufBytes()
-        let txn = TxnRequest(
-            compare: [Compare(result: .equal, target: .create, key: Array(key.utf8), createRevision: 0)] + extraCompares,
-            success: [RequestOp(requestPut: PutRequest(key: Array(key.utf8), value: bytes))] + extraOperations)
+        let bytes = Self.storedBytes(object)
+        let put = GuardedPut(key: Array(key.utf8), value: bytes, if: .absent)
         let ticket = await beginWrite(type, key: key, object: object, storedBytes: bytes)
-        let response = try await run(txn, abandoning: ticket, of: type, key: key)
+        let response: TxnResponse
+        if extraCompares.isEmpty && extraOperations.isEmpty {
+            response = try await run(put, abandoning: ticket, of: type, key: key)
+        } else {
+            var txn = put.request
+            txn.compare += extraCompares
+            txn.success += extraOperations
+            response = try await run(txn, abandoning: ticket, of: type, key: key)
+        }
         guard response.succeeded else {
             await abandonWrite(type, key: key, ticket: ticket)
             if await exists(key) { throw .alreadyExists(type, name) }
@@ -229,6 +233,8 @@ final class Registry: @unchecked Sendable {
                 meta.generation = (old.generation ?? 1) + 1
             }
         }
+        // Stored without a version (the write's revision becomes it).
+        meta.resourceVersion = nil
         object.metadata = meta
         if dryRun {
             object.metadata?.resourceVersion = String(current.revision)
@@ -277,6 +283,7 @@ final class Registry: @unchecked Sendable {
             let current = try await currentObject(type, key: key, name: name, atLeast: 0)
             var object = current.object
             try change(&object)
+            object.metadata?.resourceVersion = nil  // stored without one (see storedBytes), after `change` may read it
             do {
                 return try await write(type, key: key, name: name, object: object, expectedRevision: current.revision)
             } catch let error where error.reason == "Conflict" && attempts < 5 {
@@ -289,14 +296,10 @@ final class Registry: @unchecked Sendable {
     private nonisolated(nonsending) func write(
         _ type: ResourceType, key: String, name: String, object: any KubernetesObject, expectedRevision: Int64
     ) async throws(ApiError) -> CachedObject {
-        var stored = object
-        stored.metadata?.resourceVersion = nil
-        let bytes = stored.protobufBytes()
-        let txn = TxnRequest(
-            compare: [Compare(result: .equal, target: .mod, key: Array(key.utf8), modRevision: expectedRevision)],
-            success: [RequestOp(requestPut: PutRequest(key: Array(key.utf8), value: bytes))])
+        let bytes = Self.storedBytes(object)
+        let put = GuardedPut(key: Array(key.utf8), value: bytes, if: .modifiedAt(expectedRevision))
         let ticket = await beginWrite(type, key: key, object: object, storedBytes: bytes)
-        let response = try await run(txn, abandoning: ticket, of: type, key: key)
+        let response = try await run(put, abandoning: ticket, of: type, key: key)
         guard response.succeeded else {
             await abandonWrite(type, key: key, ticket: ticket)
             if await exists(key) {
@@ -456,6 +459,27 @@ final class Registry: @unchecked Sendable {
             await abandonWrite(type, key: key, ticket: ticket)
             throw error
         }
+    }
+
+    private nonisolated(nonsending) func run(_ put: GuardedPut, abandoning ticket: UInt64, of type: ResourceType, key: String) async throws(ApiError) -> TxnResponse {
+        let start = ContinuousClock.now
+        defer { metrics?.storeRequest(.txn, since: start) }
+        do {
+            return try await store.txn(put)
+        } catch {
+            await abandonWrite(type, key: key, ticket: ticket)
+            throw Self.storeError(error)
+        }
+    }
+
+    /// An object's bytes as the store keeps them: without a resourceVersion (the key's
+    /// modification revision is its version). Objects usually arrive here without one; only
+    /// those with one are copied to drop it.
+    static func storedBytes(_ object: any KubernetesObject) -> [UInt8] {
+        guard object.metadata?.resourceVersion != nil else { return object.protobufBytes() }
+        var stored = object
+        stored.metadata?.resourceVersion = nil
+        return stored.protobufBytes()
     }
 
     static func now() -> Time {

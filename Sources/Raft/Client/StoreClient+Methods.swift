@@ -58,6 +58,13 @@ extension StoreClient {
         try await unary("store.Txn", request, policy: Self.isReadOnly(request) ? .idempotent : .write)
     }
 
+    /// Puts one key if `write`'s guard holds (GuardedPut: the API server's create and update),
+    /// sent as bytes encoded directly.
+    nonisolated(nonsending) public func txn(_ write: GuardedPut) async throws(StoreClientError) -> TxnResponse {
+        try Self.requireKey(write.key)
+        return try await unary("store.Txn", encoded: write.encoded(), policy: .write)
+    }
+
     public func compact(_ revision: Int64, physical: Bool = false) async throws(StoreClientError) -> CompactionResponse {
         guard revision > 0 else {
             throw .invalidArgument("compact: revision \(revision) must be positive (see the revision in `agentctl store status`)")

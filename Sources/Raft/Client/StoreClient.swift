@@ -98,7 +98,14 @@ public final class StoreClient: @unchecked Sendable {
         _ method: String, _ request: Request, as: Response.Type = Response.self, policy: RetryPolicy,
         endpoint: Int? = nil
     ) async throws(StoreClientError) -> Response {
-        let payload = request.protobufBytes()
+        try await unary(method, encoded: request.protobufBytes(), as: Response.self, policy: policy, endpoint: endpoint)
+    }
+
+    /// unary with the request already encoded (`payload`, the protobuf of the method's request).
+    nonisolated(nonsending) func unary<Response: ProtoMessage>(
+        _ method: String, encoded payload: [UInt8], as: Response.Type = Response.self, policy: RetryPolicy,
+        endpoint: Int? = nil
+    ) async throws(StoreClientError) -> Response {
         let state = UnaryRequest.CancelBox()
         let result: Result<[UInt8], StoreClientError> = await withTaskCancellationHandler {
             await withUnsafeContinuation { continuation in
