@@ -44,6 +44,19 @@ struct ApiServerTests {
         #expect(web.items.map { $0.metadata?.name } == ["web-1"])
         let all = try await client.list(Pod.self, namespace: "default")
         #expect(all.items.count == 2)
+        // Namespaces whose keys sort right before and after "default"'s: each namespace's list
+        // holds its own pods only, and a cluster-wide list all of them.
+        for namespace in ["defaul", "default-b", "defaultz"] {
+            _ = try await client.create(Namespace(metadata: ObjectMeta(name: namespace)))
+            _ = try await client.create(ServiceAccount(metadata: ObjectMeta(name: "default", namespace: namespace)), namespace: namespace)
+            var pod = Self.pod("web-1")
+            pod.metadata?.namespace = namespace
+            _ = try await client.create(pod)
+        }
+        #expect(try await client.list(Pod.self, namespace: "default").items.map { $0.metadata?.name } == ["db-1", "web-1"])
+        #expect(try await client.list(Pod.self, namespace: "defaul").items.map { $0.metadata?.namespace } == ["defaul"])
+        #expect(try await client.list(Pod.self, namespace: "defaultz").items.map { $0.metadata?.namespace } == ["defaultz"])
+        #expect(try await client.list(Pod.self).items.count == 5)
 
         var changed = fetched
         changed.spec?.containers[0].image = "nginx:1.28"

@@ -111,6 +111,9 @@ public enum InformerIndexes {
     /// Pods by spec.nodeName ("" for unscheduled pods).
     public static let nodeName = "nodeName"
 
+    /// The `nodeName` index function of pods (for informers made without the standard indexes).
+    public static let podNodeName: IndexFunction<Pod> = { [$0.spec?.nodeName ?? ""] }
+
     /// Objects without a controller owner reference, by namespace: the orphans a controller
     /// may adopt, found without scanning the objects other controllers own.
     public static let orphanNamespace = "orphanNamespace"
@@ -130,7 +133,7 @@ public enum InformerIndexes {
             },
         ]
         if Object.self == Pod.self {
-            indexes[nodeName] = { object in [(object as! Pod).spec?.nodeName ?? ""] }
+            indexes[nodeName] = { object in podNodeName(object as! Pod) }
         }
         return indexes
     }

@@ -174,7 +174,10 @@ public final class HollowNodes: @unchecked Sendable {
     public func start() async -> Bool {
         // Like a kubelet's `spec.nodeName=<node>`, but for all the nodes of this process: pods
         // waiting for the scheduler are none of their business (a third of all pod events).
-        informers.informer(Pod.self, fieldSelector: "spec.nodeName!=").addEventHandler(.init(
+        // Only the nodeName index: resumed nodes look up their pods by it (everySecond).
+        let pods = informers.informer(
+            Pod.self, indexes: [InformerIndexes.nodeName: InformerIndexes.podNodeName], fieldSelector: "spec.nodeName!=")
+        pods.addEventHandler(.init(
             onAdd: { [weak self] pod in self?.consider(pod) },
             onUpdate: { [weak self] _, pod in self?.consider(pod) },
             onDelete: { [weak self] pod in self?.forget(pod) }))

@@ -57,6 +57,7 @@ public final class ResourceType: Sendable, Hashable, CustomStringConvertible {
         self.namespaced = namespaced
         self.shortNames = shortNames
         self.subresources = subresources
+        self.storePrefix = group.isEmpty ? "/registry/\(plural)/" : "/registry/\(group)/\(plural)/"
         self.decode = { bytes in try Object(protobuf: bytes) }
         self.emptyObject = { Object() }
         self.encodeJSONFields = { object in
@@ -87,9 +88,7 @@ public final class ResourceType: Sendable, Hashable, CustomStringConvertible {
     /// The store key prefix of every object of this kind: /registry/<resource>/.
     /// Core kinds use the plural alone, like Kubernetes; other groups use group/plural so
     /// that two groups' kinds of one name never share keys.
-    public var storePrefix: String {
-        group.isEmpty ? "/registry/\(plural)/" : "/registry/\(group)/\(plural)/"
-    }
+    public let storePrefix: String
 
     /// The store key of one object.
     public func storeKey(namespace: String, name: String) -> String {

@@ -578,7 +578,16 @@ final class WatchCache: @unchecked Sendable {
         if sortedKeys == nil { sortedKeys = objects.keys.sorted() }
         var result: [CachedObject] = []
         let prefix = filter.namespace.isEmpty || !type.namespaced ? type.storePrefix : type.storePrefix + filter.namespace + "/"
-        for key in sortedKeys! where key.hasPrefix(prefix) {
+        let keys = sortedKeys!
+        // The keys with the prefix are consecutive in sorted order, from the first key not
+        // below it: one namespace of a kind is found without reading the others.
+        var low = 0, high = keys.count
+        while low < high {
+            let middle = (low + high) / 2
+            if keys[middle] < prefix { low = middle + 1 } else { high = middle }
+        }
+        for key in keys[low...] {
+            guard key.hasPrefix(prefix) else { break }
             if let object = objects[key], filter.accepts(object) { result.append(object) }
         }
         return result

@@ -50,6 +50,9 @@ final class CacheLookups: RBACSource, AdmissionLookups, @unchecked Sendable {
 
     func namespace(named name: String) -> Namespace? { object(Namespace.self, name: name) }
     func serviceAccounts(inNamespace namespace: String) -> [ServiceAccount] { objects(ServiceAccount.self, namespace: namespace) }
+    func serviceAccount(namespace: String, name: String) -> ServiceAccount? {
+        object(ServiceAccount.self, namespace: namespace, name: name)
+    }
     /// The uid of a service account, for the service-account token authenticator.
     func serviceAccountUID(namespace: String, name: String) -> String? {
         object(ServiceAccount.self, namespace: namespace, name: name)?.metadata?.uid

@@ -7,6 +7,14 @@ public protocol AdmissionLookups: Sendable {
     /// (or the registry, when a quota is created) computed it.
     func resourceQuotas(inNamespace namespace: String) -> [ResourceQuota]
     func limitRanges(inNamespace namespace: String) -> [LimitRange]
+    /// One service account, by name.
+    func serviceAccount(namespace: String, name: String) -> ServiceAccount?
+}
+
+extension AdmissionLookups {
+    public func serviceAccount(namespace: String, name: String) -> ServiceAccount? {
+        serviceAccounts(inNamespace: namespace).first { $0.metadata?.name == name }
+    }
 }
 
 /// AdmissionRequest is one write on its way through the admission plugins: create, update,

@@ -75,7 +75,7 @@ public struct ServiceAccountAdmission: AdmissionPlugin {
         spec.serviceAccountName = accountName
         spec.serviceAccount = accountName
         let namespace = request.attributes.namespace
-        let exists = request.lookups.serviceAccounts(inNamespace: namespace).contains { $0.metadata?.name == accountName }
+        let exists = request.lookups.serviceAccount(namespace: namespace, name: accountName) != nil
         guard exists else {
             throw request.forbidden(
                 "error looking up service account \(namespace)/\(accountName): serviceaccount \"\(accountName)\" not found")
