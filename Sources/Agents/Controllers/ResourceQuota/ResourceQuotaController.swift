@@ -113,6 +113,14 @@ public final class ResourceQuotaController: Controller {
             }
             informers[type] = informer
         }
+        // Each cache's revision is read before its objects: an informer files an event's object
+        // before it moves its revision on, so the objects read next include every change up to
+        // that revision. Read after them, a revision could count an object the read missed (a
+        // pod admitted meanwhile), and the lowered usage would hand its unit out again.
+        var seen: [ResourceType: Int64] = [:]
+        for type in [Pod.resourceType, Service.resourceType, PersistentVolumeClaim.resourceType] + Array(informers.keys) {
+            seen[type] = revision(of: type, informers)
+        }
         let now = Date()
         let namespacePods = pods.indexer.byIndex(InformerIndexes.namespace, namespace)
         var objects = QuotaUsage.Objects(
@@ -126,7 +134,7 @@ public final class ResourceQuotaController: Controller {
         }
         let quotaRevision = Int64(quota.metadata?.resourceVersion ?? "") ?? 0
         for resource in QuotaUsage.lowered(used, than: quota.status?.used ?? [:]) {
-            guard let type = QuotaUsage.countedKind(ofResource: resource), revision(of: type, informers) < quotaRevision else { continue }
+            guard let type = QuotaUsage.countedKind(ofResource: resource), (seen[type] ?? 0) < quotaRevision else { continue }
             loop.enqueue(key, afterSeconds: 0.1)
             return
         }
