@@ -78,7 +78,7 @@ struct ApiServerTests {
 
         // Status writes touch only status.
         var withStatus = try await client.get(Pod.self, namespace: "default", name: "web-1")
-        withStatus.status = PodStatus(phase: "Running")
+        withStatus.status?.phase = "Running"
         withStatus.spec?.containers[0].image = "ignored"
         let statusWritten = try await client.updateStatus(withStatus)
         #expect(statusWritten.status?.phase == "Running")
@@ -90,7 +90,8 @@ struct ApiServerTests {
         statusOnly.metadata?.name = "web-1"
         statusOnly.metadata?.namespace = "default"
         statusOnly.metadata?.resourceVersion = statusWritten.metadata?.resourceVersion
-        statusOnly.status = PodStatus(phase: "Succeeded")
+        statusOnly.status = statusWritten.status
+        statusOnly.status?.phase = "Succeeded"
         let bare = try await client.updateStatus(statusOnly)
         #expect(bare.status?.phase == "Succeeded")
         #expect(bare.spec == statusWritten.spec)
@@ -102,6 +103,26 @@ struct ApiServerTests {
         } catch {
             #expect(error.reason == "Conflict")
         }
+        // A status Kubernetes would refuse is refused (422, with the field and the rule), and
+        // the stored pod stays as it was.
+        var bad = bare
+        bad.status?.qosClass = "Guaranteed"
+        bad.status?.podIP = "127.96.0.300"
+        bad.status?.conditions.append(PodCondition(type: "bad type!", status: "True"))
+        do {
+            _ = try await client.updateStatus(bad)
+            Issue.record("an invalid status write succeeded")
+        } catch {
+            #expect(error.code == 422)
+            #expect(error.reason == "Invalid")
+            #expect(error.message.contains("Pod \"web-1\" is invalid"), "\(error.message)")
+            #expect(error.message.contains("status.qosClass: Invalid value: \"Guaranteed\": field is immutable"), "\(error.message)")
+            #expect(error.message.contains("status.podIP: Invalid value: \"127.96.0.300\": must be a valid IP address"), "\(error.message)")
+            #expect(error.message.contains(".type: Invalid value: \"bad type!\""), "\(error.message)")
+        }
+        let kept = try await client.get(Pod.self, namespace: "default", name: "web-1")
+        #expect(kept.metadata?.resourceVersion == bare.metadata?.resourceVersion)
+        #expect(kept.status == bare.status)
 
         try await client.delete(Pod.self, namespace: "default", name: "db-1")
         do {
@@ -190,7 +211,7 @@ struct ApiServerTests {
             written.append(try await client.update(pod))
         }
         var status = written[5]
-        status.status = PodStatus(phase: "Running")
+        status.status?.phase = "Running"
         written.append(try await client.updateStatus(status))
         let got = try await client.get(Pod.self, namespace: "default", name: "echo-0")
         try await watched.waitFor(written.count)

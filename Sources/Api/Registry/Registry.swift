@@ -210,6 +210,8 @@ final class Registry: @unchecked Sendable {
             guard let merged = ObjectParts.statusOnly(input, onto: current.object) else {
                 throw .methodNotSupported(type, "update status")
             }
+            let causes = Validation.validateStatus(object: merged, old: current.object)
+            if !causes.isEmpty { throw .invalid(type, name, causes) }
             object = merged
         } else {
             object = ObjectParts.keepingStatus(input, from: current.object)

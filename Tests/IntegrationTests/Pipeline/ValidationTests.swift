@@ -235,4 +235,117 @@ struct PipelineValidationTests {
             "subjects[1].kind: Unsupported value: \"Robot\": supported values: \"ServiceAccount\", \"User\", \"Group\"",
         ])
     }
+
+    static func statusProblems(_ object: any KubernetesObject, old: any KubernetesObject) -> [String] {
+        Validation.validateStatus(object: object, old: old).map { "\($0.field ?? ""): \($0.message ?? "")" }
+    }
+
+    static func terminated(_ name: String, exitCode: Int32) -> ContainerStatus {
+        var done = ContainerStateTerminated()
+        done.exitCode = exitCode
+        var status = ContainerStatus()
+        status.name = name
+        status.state = ContainerState(terminated: done)
+        return status
+    }
+
+    static func running(_ name: String) -> ContainerStatus {
+        var status = ContainerStatus()
+        status.name = name
+        status.state = ContainerState(running: ContainerStateRunning())
+        return status
+    }
+
+    @Test("pod status writes: condition types, nominated node, immutable QoS class, addresses, no restart of a finished container the policy does not restart")
+    func podStatus() {
+        var old = F.pod()
+        old.status = PodStatus(phase: "Pending")
+        old.status?.qosClass = "BestEffort"
+        var new = old
+        new.status?.phase = "Running"
+        new.status?.podIP = "127.96.0.7"
+        new.status?.podIPs = [PodIP(ip: "127.96.0.7")]
+        new.status?.hostIP = "127.95.0.1"
+        new.status?.hostIPs = [HostIP(ip: "127.95.0.1")]
+        new.status?.conditions = [PodCondition(type: "Ready", status: "True"), PodCondition(type: "example.com/gate", status: "True")]
+        #expect(Self.statusProblems(new, old: old).isEmpty)
+
+        var bad = new
+        bad.status?.conditions.append(PodCondition(type: "not a name!", status: "True"))
+        bad.status?.nominatedNodeName = "Node_1"
+        bad.status?.qosClass = "Guaranteed"
+        #expect(Self.statusProblems(bad, old: old).map { String($0.prefix(60)) } == [
+            "status.conditions[2].type: Invalid value: \"not a name!\": nam",
+            "status.nominatedNodeName: Invalid value: \"Node_1\": a lowerca",
+            "status.qosClass: Invalid value: \"Guaranteed\": field is immut",
+        ])
+
+        var addresses = new
+        addresses.status?.podIP = "127.96.0.999"
+        addresses.status?.podIPs = [PodIP(ip: "127.96.0.8"), PodIP(ip: "127.96.0.9")]
+        #expect(Self.statusProblems(addresses, old: old) == [
+            "status.podIP: Invalid value: \"127.96.0.999\": must be a valid IP address",
+            "status.podIPs[0].ip: Invalid value: \"127.96.0.8\": must be the same address as status.podIP (\"127.96.0.999\")",
+            "status.podIPs: Invalid value: [\"127.96.0.8\", \"127.96.0.9\"]: may specify no more than one IP for each IP family",
+        ])
+        var dualStack = new
+        dualStack.status?.podIPs = [PodIP(ip: "127.96.0.7"), PodIP(ip: "fd00::7")]
+        #expect(Self.statusProblems(dualStack, old: old).isEmpty)
+
+        // A finished container comes back only if the restart policy restarts it.
+        var finished = new
+        finished.spec?.restartPolicy = "OnFailure"
+        finished.status?.containerStatuses = [Self.terminated("app", exitCode: 0), Self.terminated("side", exitCode: 1)]
+        var restarted = finished
+        restarted.status?.containerStatuses = [Self.running("app"), Self.running("side")]
+        #expect(Self.statusProblems(restarted, old: finished) == [
+            "status.containerStatuses[0].state: Forbidden: may not be transitioned to non-terminated state (container \"app\" terminated and restartPolicy is OnFailure)",
+        ])
+        finished.spec?.restartPolicy = "Always"
+        restarted.spec?.restartPolicy = "Always"
+        #expect(Self.statusProblems(restarted, old: finished).isEmpty)
+    }
+
+    @Test("workload status writes: counts not negative, ready and available within replicas, collisionCount never decremented")
+    func workloadStatus() {
+        var deployment = F.deployment()
+        deployment.status = DeploymentStatus()
+        deployment.status?.replicas = 3
+        deployment.status?.readyReplicas = 3
+        deployment.status?.availableReplicas = 2
+        deployment.status?.collisionCount = 2
+        let old = deployment
+        #expect(Self.statusProblems(deployment, old: old).isEmpty)
+        deployment.status?.updatedReplicas = 4
+        deployment.status?.availableReplicas = -1
+        deployment.status?.collisionCount = 1
+        #expect(Self.statusProblems(deployment, old: old) == [
+            "status.availableReplicas: Invalid value: -1: must be greater than or equal to 0",
+            "status.updatedReplicas: Invalid value: 4: cannot be greater than status.replicas",
+            "status.collisionCount: Invalid value: 1: cannot be decremented",
+        ])
+
+        var replicaSet = ReplicaSet()
+        replicaSet.metadata = F.metadata("web-abc")
+        replicaSet.status = ReplicaSetStatus()
+        replicaSet.status?.replicas = 2
+        replicaSet.status?.readyReplicas = 1
+        replicaSet.status?.availableReplicas = 2
+        #expect(Self.statusProblems(replicaSet, old: replicaSet) == [
+            "status.availableReplicas: Invalid value: 2: cannot be greater than status.readyReplicas",
+        ])
+
+        var job = Job()
+        job.metadata = F.metadata("migrate")
+        job.status = JobStatus()
+        job.status?.failed = -2
+        #expect(Self.statusProblems(job, old: job) == ["status.failed: Invalid value: -2: must be greater than or equal to 0"])
+
+        var quota = ResourceQuota()
+        quota.metadata = F.metadata("compute")
+        quota.status = ResourceQuotaStatus()
+        quota.status?.hard = ["pods": Quantity("10")]
+        quota.status?.used = ["pods": Quantity("-1")]
+        #expect(Self.statusProblems(quota, old: quota) == ["status.used[pods]: Invalid value: \"-1\": must be greater than or equal to 0"])
+    }
 }

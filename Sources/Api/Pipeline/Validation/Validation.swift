@@ -4,8 +4,9 @@
 /// causes; the server answers `ApiError.invalid(type, name, causes)` (422) when there are any.
 ///
 /// Call it after admission (which may fill in fields) with the stored object as `old` for
-/// updates. It checks a write to the main resource; writes to the status, binding and scale
-/// subresources change fields the server copies in itself and are not validated here.
+/// updates. It checks a write to the main resource; a write to the status subresource is
+/// checked by `validateStatus` (StatusValidation.swift), in the registry where the stored object
+/// it merges onto is at hand; binding and scale change fields the server copies in itself.
 public enum Validation {
     public static func validate(object: any KubernetesObject, old: (any KubernetesObject)?) -> [StatusCause] {
         var errors = FieldErrors()
