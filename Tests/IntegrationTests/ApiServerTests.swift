@@ -362,6 +362,7 @@ struct ApiServerTests {
         let slowEnd = EventLog()
         slow.watchRaw(Pod.self, namespace: "default", resourceVersion: listed.resourceVersion, bookmarks: false) { kind, _, error in
             if kind == .error { slowEnd.append("ERROR \(error?.code ?? 0)") }
+            if kind == nil, let error { slowEnd.append("ENDED \(error.message)") }
         }
         for client in healthy + [slow] { _ = try await client.list(Namespace.self, limit: 1) }
         // The slow client's loop stops reading its socket until every write is done.
@@ -375,8 +376,13 @@ struct ApiServerTests {
             _ = try await writer.create(pod)
         }
         try await counts.waitForAll(total, seconds: 60)
-        // Keep the slow reader stuck past the grace period, then let it read again.
+        // Keep the slow reader stuck past the grace period. The rule is checked as events pass a
+        // watcher that is behind, so one more write comes after the grace period: the last of
+        // the 1,200 may pass it sooner than that after it fell behind (the kernel's socket
+        // buffers take the first megabytes), and a watcher nothing passes is never cut off.
         try await Task.sleep(for: .milliseconds(1500))
+        _ = try await writer.create(Self.pod("after-grace"))
+        try await counts.waitForAll(total + 1, seconds: 60)
         resume.signal()
         // Once it reads again, the slow watcher finds it was cut off with 410 Expired.
         try await slowEnd.waitFor(1, seconds: 20)

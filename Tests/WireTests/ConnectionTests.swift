@@ -366,6 +366,68 @@ struct ConnectionTests {
         await client.stop()
         await server.stop()
     }
+
+    /// Blocks `loop` for `milliseconds` (as a process that was descheduled or stopped would be).
+    static func stall(_ loop: EventLoop, milliseconds: UInt32) {
+        loop.execute { usleep(milliseconds * 1000) }
+    }
+
+    @Test("a client whose own loop stalled past the keepalive timeout keeps its connection: the stall is not the server's silence")
+    func clientStallIsNotServerSilence() async throws {
+        let server = try await TestServer(router: makeRouter()) { $0.keepaliveIntervalMilliseconds = 5000 }
+        // Checks every 500 ms, gives up after 2 s of silence; the stall comes before the first check.
+        let client = TestClient(address: server.address) { $0.keepaliveIntervalMilliseconds = 1000 }
+        try await client.client.waitUntilReady()
+        let failed = Box<WireError>()
+        let pending = Task {
+            do {
+                _ = try await client.client.call("test.Never", [], timeoutMilliseconds: 30_000)
+            } catch let error as WireError {
+                failed.value = error
+            }
+        }
+        try await Task.sleep(for: .milliseconds(100))
+        Self.stall(client.loop, milliseconds: 3000)  // longer than the client's 2 s timeout
+        try await Task.sleep(for: .milliseconds(3600))
+        #expect(failed.value == nil, "the call in flight failed: \(failed.value?.message ?? "")")
+        #expect(await client.loop.submit { client.client.state } == .ready)
+        #expect(try await client.client.call("test.Echo", [7]) == [7])
+        pending.cancel()
+        await client.stop()
+        await server.stop()
+    }
+
+    @Test("a server whose own loop stalled past the keepalive timeout keeps its clients: the stall is not their silence")
+    func serverStallIsNotClientSilence() async throws {
+        // The server sweeps every 150 ms and closes after 900 ms without a frame; the client waits
+        // 6 s for answers and keeps sending meanwhile, as a busy client would.
+        let server = try await TestServer(router: makeRouter()) { $0.keepaliveIntervalMilliseconds = 300 }
+        let client = TestClient(address: server.address) { $0.keepaliveIntervalMilliseconds = 3000 }
+        try await client.client.waitUntilReady()
+        let failed = Box<WireError>()
+        let pending = Task {
+            do {
+                _ = try await client.client.call("test.Never", [], timeoutMilliseconds: 30_000)
+            } catch let error as WireError {
+                failed.value = error
+            }
+        }
+        let sending = Task {
+            while !Task.isCancelled {
+                client.loop.execute { client.client.start("test.Echo", [1], timeoutMilliseconds: 10_000) { _ in } }
+                try? await Task.sleep(for: .milliseconds(20))
+            }
+        }
+        try await Task.sleep(for: .milliseconds(100))
+        Self.stall(server.loop, milliseconds: 2500)  // well past the server's 900 ms timeout
+        try await Task.sleep(for: .milliseconds(3200))
+        sending.cancel()
+        #expect(failed.value == nil, "the call in flight failed: \(failed.value?.message ?? "")")
+        #expect(try await client.client.call("test.Echo", [8]) == [8])
+        pending.cancel()
+        await client.stop()
+        await server.stop()
+    }
 }
 
 // MARK: Helpers

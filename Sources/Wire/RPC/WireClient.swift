@@ -81,6 +81,8 @@ public final class WireClient: @unchecked Sendable {
     /// Loop time (milliseconds, `uv_now`) of the last frame received: libuv read the clock for
     /// this turn already, so a read batch costs no clock read.
     private var lastReceivedAtMilliseconds: UInt64 = 0
+    /// Loop time of the last keepalive tick (of arming the timer, before the first).
+    private var lastKeepaliveTickMilliseconds: UInt64 = 0
     private var serverLimits = HandshakeAck()
     private var random = SplitMix64(seed: monotonicNanoseconds())
     private var readyWaiters: [(Result<Void, WireError>) -> Void] = []
@@ -524,15 +526,26 @@ public final class WireClient: @unchecked Sendable {
 
     private func armKeepalive() {
         if keepaliveTimer == nil { keepaliveTimer = LoopTimer(loop: loop) }
-        let interval = configuration.keepaliveIntervalMilliseconds
-        let check = max(interval / 2, 10)
+        let check = Self.keepaliveCheckMilliseconds(configuration.keepaliveIntervalMilliseconds)
+        lastKeepaliveTickMilliseconds = uv_now(loop.uvLoop)
         keepaliveTimer!.arm(milliseconds: check, repeatMilliseconds: check, owner: self) { $0.keepaliveTick() }
     }
+
+    private static func keepaliveCheckMilliseconds(_ interval: UInt64) -> UInt64 { max(interval / 2, 10) }
 
     private func keepaliveTick() {
         guard let tcp, state == .ready || state == .handshaking else { return }
         let now = uv_now(loop.uvLoop)
         let interval = configuration.keepaliveIntervalMilliseconds
+        let previousTick = lastKeepaliveTickMilliseconds
+        lastKeepaliveTickMilliseconds = now
+        // A tick far later than its period means this loop was stalled, not the server silent:
+        // libuv runs timers before it reads, so what the server sent meanwhile is still unread,
+        // and no ping went out to draw an answer. The stall is not counted against the server:
+        // its silence is measured from now.
+        if now > previousTick && now - previousTick > 2 * Self.keepaliveCheckMilliseconds(interval) + 100 {
+            lastReceivedAtMilliseconds = max(lastReceivedAtMilliseconds, now)
+        }
         if now > lastReceivedAtMilliseconds && now - lastReceivedAtMilliseconds > 2 * interval {
             tcp.close(reason: "no answer from \(address) for \(2 * interval) ms (keepalive timeout)")
             return

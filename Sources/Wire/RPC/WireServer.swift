@@ -129,6 +129,11 @@ public final class WireServer: @unchecked Sendable {
     private var listener: TCPListener?
     private var connectionList: [ObjectIdentifier: ServerConnection] = [:]
     private var sweepTimer: LoopTimer?
+    /// Loop time of the last liveness sweep (of arming the timer, before the first).
+    private var lastSweepMilliseconds: UInt64 = 0
+    /// Loop time at which the last stall of this loop was noticed (0: none).
+    private var stallEndedAtMilliseconds: UInt64 = 0
+    private var sweepIntervalMilliseconds: UInt64 { UInt64(max(configuration.keepaliveIntervalMilliseconds / 2, 50)) }
 
     /// Starts listening; call on the loop (see `start(on:...)` for other threads).
     public init(
@@ -150,9 +155,10 @@ public final class WireServer: @unchecked Sendable {
             self.accept(connection)
         }
         let sweep = LoopTimer(loop: loop)
-        let interval = UInt64(max(configuration.keepaliveIntervalMilliseconds / 2, 50))
+        let interval = sweepIntervalMilliseconds
         sweep.arm(milliseconds: interval, repeatMilliseconds: interval, owner: self) { $0.sweepIdleConnections() }
         sweepTimer = sweep
+        lastSweepMilliseconds = uv_now(loop.uvLoop)
     }
 
     /// Starts a server from any thread.
@@ -192,8 +198,16 @@ public final class WireServer: @unchecked Sendable {
     private func sweepIdleConnections() {
         let now = monotonicNanoseconds()
         let loopMilliseconds = uv_now(loop.uvLoop)
+        let previousSweep = lastSweepMilliseconds
+        lastSweepMilliseconds = loopMilliseconds
+        // A sweep far later than its period means this loop was stalled: libuv runs timers
+        // before it reads, so clients' frames of meanwhile are still unread. The stall is not
+        // counted against them: their silence is measured from its end.
+        if loopMilliseconds > previousSweep && loopMilliseconds - previousSweep > 2 * sweepIntervalMilliseconds + 100 {
+            stallEndedAtMilliseconds = loopMilliseconds
+        }
         for connection in Array(connectionList.values) {
-            connection.checkLiveness(now: now, loopMilliseconds: loopMilliseconds)
+            connection.checkLiveness(now: now, loopMilliseconds: loopMilliseconds, silentSinceAtLeast: stallEndedAtMilliseconds)
         }
     }
 
@@ -618,11 +632,15 @@ final class ServerConnection: TCPConnectionDelegate {
 
     // MARK: Liveness and errors
 
-    func checkLiveness(now: UInt64, loopMilliseconds: UInt64) {
+    /// Closes the connection when the handshake is overdue or no frame came for three keepalive
+    /// intervals, counted from `silentSinceAtLeast` at the earliest (the end of this loop's last
+    /// stall, when frames may have waited unread).
+    func checkLiveness(now: UInt64, loopMilliseconds: UInt64, silentSinceAtLeast floor: UInt64) {
         let interval = UInt64(configuration.keepaliveIntervalMilliseconds)
+        let heardAt = max(lastFrameAtMilliseconds, floor)
         if peer == nil && now - openedAt > configuration.handshakeTimeoutMilliseconds * 1_000_000 {
             close(WireError(.deadlineExceeded, "no handshake within \(configuration.handshakeTimeoutMilliseconds) ms"))
-        } else if loopMilliseconds > lastFrameAtMilliseconds && loopMilliseconds - lastFrameAtMilliseconds > 3 * interval {
+        } else if loopMilliseconds > heardAt && loopMilliseconds - heardAt > 3 * interval {
             close(WireError(.unavailable, "no frame for \(3 * interval) ms (keepalive timeout)"))
         }
     }
