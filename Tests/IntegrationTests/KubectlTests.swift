@@ -227,6 +227,18 @@ struct KubectlTests {
         #expect(unknownField.status == 1)
         #expect(unknownField.stderr.contains(#"unknown field "spec.containers[0].imagePullPolicee""#), "\(unknownField)")
 
+        // A status patch is validated too: the status write is refused and the pod keeps its class.
+        let badStatus = try await cluster.kubectl([
+            "patch", "pod", "web", "--subresource=status", "--type=merge", "-p", #"{"status":{"qosClass":"Guaranteed","podIP":"not-an-ip"}}"#,
+        ])
+        #expect(badStatus.status == 1)
+        #expect(
+            badStatus.stderr.contains(#"The Pod "web" is invalid: "#) && badStatus.stderr.contains(#"status.qosClass: Invalid value: "Guaranteed": field is immutable"#)
+                && badStatus.stderr.contains(#"status.podIP: Invalid value: "not-an-ip": must be a valid IP address"#),
+            "\(badStatus)")
+        let qos = try await cluster.kubectl(["get", "pod", "web", "-o", "jsonpath={.status.qosClass}"])
+        #expect(qos.stdout == "BestEffort", "\(qos)")
+
         // Replacing with an object read before someone else's write is a conflict.
         let read = try await cluster.kubectl(["get", "pod", "web", "-o", "yaml"])
         let stale = try cluster.file("stale.yaml", read.stdout)
