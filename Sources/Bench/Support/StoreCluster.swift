@@ -160,9 +160,18 @@ public final class StoreCluster: @unchecked Sendable {
 
     /// A port the kernel says is free now (bound to port 0, then released).
     public static func freePort() throws -> UInt16 {
+        let bound = try boundLoopbackSocket()
+        close(bound.descriptor)
+        return bound.port
+    }
+
+    /// A TCP socket bound to 127.0.0.1 on a port the kernel chose (not listening yet); the
+    /// caller closes it.
+    public static func boundLoopbackSocket() throws -> (descriptor: Int32, port: UInt16) {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw BenchmarkError("socket() failed") }
-        defer { close(fd) }
+        var keep = false
+        defer { if !keep { close(fd) } }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
@@ -175,7 +184,8 @@ public final class StoreCluster: @unchecked Sendable {
         _ = withUnsafeMutablePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
         }
-        return UInt16(bigEndian: address.sin_port)
+        keep = true
+        return (fd, UInt16(bigEndian: address.sin_port))
     }
 }
 
