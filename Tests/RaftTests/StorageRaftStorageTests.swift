@@ -76,6 +76,33 @@ import Wire
         #expect(storage.lastIndex == 12)
     }
 
+    /// A local compaction whose file another thread wrote: recorded like saveSnapshot's, and
+    /// dropped (its older file removed) when a snapshot from the leader was installed meanwhile.
+    @Test func snapshotWrittenElsewhereIsRecordedOrDropped() throws {
+        let directory = TemporaryDirectory()
+        let snapshots = RaftStorage.snapshotDirectory(of: directory.path)
+        do {
+            let (storage, _) = try RaftStorage.open(dataDirectory: directory.path, options: .forTests)
+            storage.append(entries(1...20, term: 1))
+            try storage.sync()
+            let local = SnapshotMetadata(index: 12, term: 1)
+            try RaftStorage.snapshotFile(local, data: [12]).write(to: snapshots)
+            #expect(try storage.recordWrittenSnapshot(local))
+            #expect(storage.snapshotIndex == 12)
+            // Written while the leader's snapshot at 30 replaced the log: not recorded, file gone.
+            let stale = SnapshotMetadata(index: 15, term: 1)
+            try RaftStorage.snapshotFile(stale, data: [15]).write(to: snapshots)
+            try storage.saveSnapshot(metadata: SnapshotMetadata(index: 30, term: 2), data: [30], replacesLog: true)
+            #expect(try storage.recordWrittenSnapshot(stale) == false)
+            #expect(storage.snapshotIndex == 30)
+            #expect(!RawFile.names(snapshots).contains(SnapshotFile.fileName(term: 1, index: 15)))
+        }
+        let (storage, recovered) = try RaftStorage.open(dataDirectory: directory.path, options: .forTests)
+        #expect(recovered.snapshot?.metadata?.index == 30)
+        #expect(recovered.snapshot?.data == [30])
+        #expect(storage.lastIndex == 30)
+    }
+
     @Test func dataDirectoryInUseIsRefused() throws {
         let directory = TemporaryDirectory()
         let (storage, _) = try RaftStorage.open(dataDirectory: directory.path, options: .forTests)

@@ -5,15 +5,17 @@ extension MVCCStore {
     /// snapshot is the whole replicated state: every retained record in revision order, the
     /// leases in id order, the revisions and the consistent index.
     public func snapshot() -> StoreSnapshot {
-        var snapshot = StoreSnapshot(
-            formatVersion: Self.snapshotFormatVersion, revision: revision, compactedRevision: compactedRevision,
-            consistentIndex: consistentIndex)
-        snapshot.records.reserveCapacity(records.count)
-        for record in records {
-            snapshot.records.append(StoreSnapshotRecord(kv: record.keyValue(), subRevision: Int64(record.subRevision)))
-        }
-        snapshot.leases = leaseTTLs.map { StoreSnapshotLease(id: $0.id, ttl: $0.ttlSeconds) }
-        return snapshot
+        image().snapshot()
+    }
+
+    /// image is the state `snapshot()` describes, taken in O(1) on the store's thread (the
+    /// records are shared copy-on-write: the store's next write copies its array, not each
+    /// record's bytes) so that another thread can build and encode the snapshot from it while
+    /// the store goes on applying.
+    public func image() -> StoreImage {
+        StoreImage(
+            revision: revision, compactedRevision: compactedRevision, consistentIndex: consistentIndex, records: records,
+            leases: leaseTTLs.map { StoreSnapshotLease(id: $0.id, ttl: $0.ttlSeconds) })
     }
 
     /// init(restoring:) rebuilds a store from a snapshot, refusing one that breaks the store's
@@ -89,5 +91,29 @@ extension MVCCStore {
         if let missing {
             throw .corruptSnapshot(reason: "key \(printableKey(missing.key)) is attached to lease \(missing.lease), which is not in the snapshot")
         }
+    }
+}
+
+/// StoreImage is an immutable copy of an `MVCCStore`'s replicated state as of one applied index
+/// (see `MVCCStore.image()`); any thread may turn it into the snapshot.
+public struct StoreImage: Sendable {
+    let revision: Int64
+    let compactedRevision: Int64
+    let consistentIndex: UInt64
+    let records: [VersionRecord]
+    let leases: [StoreSnapshotLease]
+
+    /// Every retained record in revision order, the leases in id order, the revisions and the
+    /// consistent index.
+    public func snapshot() -> StoreSnapshot {
+        var snapshot = StoreSnapshot(
+            formatVersion: MVCCStore.snapshotFormatVersion, revision: revision, compactedRevision: compactedRevision,
+            consistentIndex: consistentIndex)
+        snapshot.records.reserveCapacity(records.count)
+        for record in records {
+            snapshot.records.append(StoreSnapshotRecord(kv: record.keyValue(), subRevision: Int64(record.subRevision)))
+        }
+        snapshot.leases = leases
+        return snapshot
     }
 }

@@ -2,7 +2,7 @@
 /// delete, `version == 0`). Records live in `MVCCStore.records` in (revision, subRevision)
 /// order; `previous` links each record to the one before it for the same key (-1 = none), so a
 /// key's history is a chain that starts at the key index and runs back in time.
-struct VersionRecord {
+struct VersionRecord: Sendable {
     var key: [UInt8]
     var value: [UInt8]
     var revision: Int64

@@ -21,8 +21,9 @@ final class DiskWriter: @unchecked Sendable {
     enum Job: Sendable {
         /// Persist what a Ready asks: a received snapshot (replacing the log), entries, hard state.
         case persist(Ready)
-        /// A local compaction: store a snapshot of applied state; the log after it stays.
-        case snapshot(SnapshotMetadata, [UInt8])
+        /// A local compaction of applied state whose snapshot file is already written (off this
+        /// thread, see StoreMember.maybeSnapshot): the log records it; the log after it stays.
+        case recordSnapshot(SnapshotMetadata)
     }
 
     private let storage: RaftStorage
@@ -105,14 +106,12 @@ final class DiskWriter: @unchecked Sendable {
                         storage.setHardState(hardState)
                         needsSync = true
                     }
-                case .snapshot(let metadata, let data):
+                case .recordSnapshot(let metadata):
                     if needsSync {
                         try storage.sync()
                         needsSync = false
                     }
-                    if metadata.index > storage.snapshotIndex {
-                        try storage.saveSnapshot(metadata: metadata, data: data, replacesLog: false)
-                    }
+                    try storage.recordWrittenSnapshot(metadata)
                 }
             }
             if needsSync {

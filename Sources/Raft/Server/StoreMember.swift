@@ -1,3 +1,4 @@
+import Dispatch
 import Logging
 
 #if canImport(Glibc)
@@ -406,26 +407,50 @@ public final class StoreMember: @unchecked Sendable {
         logger.info("installed a snapshot from the leader at index \(appliedIndex)")
     }
 
-    func snapshotData() -> [UInt8] {
-        MemberStateSnapshot(members: members.values.sorted { $0.id < $1.id }, store: store.snapshotBytes()).protobufBytes()
+    static func snapshotData(members: [Member], image: StoreImage) -> [UInt8] {
+        MemberStateSnapshot(members: members, store: image.snapshot().protobufBytes()).protobufBytes()
     }
 
+    /// A local compaction every `snapshotEntries` applied entries. The loop only takes an image
+    /// of the state (O(1): the records are shared copy-on-write); a thread of its own builds,
+    /// encodes, checksums and writes the snapshot file (a 100,000-record snapshot took the loop
+    /// about 0.1 s, and the disk writer's group commit 0.15 s more while it wrote the file), then
+    /// the disk writer records it in the log and the in-memory log is compacted.
     private func maybeSnapshot() {
         guard !snapshotInProgress, appliedIndex >= lastSnapshotIndex + configuration.snapshotEntries,
             node.canCompact(upTo: appliedIndex)
         else { return }
         snapshotInProgress = true
         let metadata = SnapshotMetadata(confState: confState, index: appliedIndex, term: appliedTerm)
-        let data = snapshotData()
-        disk.enqueue(.snapshot(metadata, data)) { [unowned self] in
-            self.snapshotInProgress = false
-            self.lastSnapshotIndex = metadata.index
-            if self.node.canCompact(upTo: metadata.index) {
-                self.node.compact(upTo: metadata.index, snapshotData: data)
+        let members = members.values.sorted { $0.id < $1.id }
+        let image = store.image()
+        let directory = RaftStorage.snapshotDirectory(of: configuration.dataDirectory)
+        let (loop, logger, disk) = (loop, logger, disk)
+        Self.snapshotQueue.async {
+            let data = Self.snapshotData(members: members, image: image)
+            do {
+                try RaftStorage.snapshotFile(metadata, data: data).write(to: directory)
+            } catch {
+                // As a failed log write: the member cannot keep its promises about the disk.
+                logger.critical("cannot write the snapshot at index \(metadata.index), stopping this member: \(error)")
+                exit(70)
             }
-            self.logger.info("snapshot at index \(metadata.index) saved; log compacted")
+            loop.execute {
+                disk.enqueue(.recordSnapshot(metadata)) { [weak self] in
+                    guard let self else { return }
+                    self.snapshotInProgress = false
+                    self.lastSnapshotIndex = metadata.index
+                    if self.node.canCompact(upTo: metadata.index) {
+                        self.node.compact(upTo: metadata.index, snapshotData: data)
+                    }
+                    self.logger.info("snapshot at index \(metadata.index) saved; log compacted")
+                }
+            }
         }
     }
+
+    /// Where snapshot files are built and written, away from the loop and the disk writer.
+    private static let snapshotQueue = DispatchQueue(label: "skiff.store.snapshot-writer", qos: .utility)
 
     // MARK: Proposals
 

@@ -76,7 +76,7 @@ public final class RaftStorage {
     }
 
     var walDirectory: String { FileSystem.join(dataDirectory, "wal") }
-    var snapshotDirectory: String { FileSystem.join(dataDirectory, "snap") }
+    var snapshotDirectory: String { Self.snapshotDirectory(of: dataDirectory) }
 
     /// The write-ahead log segments, oldest first.
     public var segments: [SegmentedLog.Segment] { log.segments }
@@ -144,8 +144,39 @@ public final class RaftStorage {
     public func saveSnapshot(metadata: SnapshotMetadata, data: [UInt8], replacesLog: Bool) throws(StorageError) {
         precondition(metadata.index > snapshotMetadata.index, "snapshot \(metadata.index) is not newer than \(snapshotMetadata.index)")
         precondition(replacesLog || metadata.index <= lastIndex, "compaction to \(metadata.index) beyond last index \(lastIndex)")
-        let file = SnapshotFile(term: metadata.term, index: metadata.index, metadata: metadata.protobufBytes(), data: data)
-        try file.write(to: snapshotDirectory)
+        try Self.snapshotFile(metadata, data: data).write(to: snapshotDirectory)
+        try record(metadata, replacesLog: replacesLog)
+    }
+
+    /// The file that holds a snapshot: its metadata and the state machine's image.
+    public static func snapshotFile(_ metadata: SnapshotMetadata, data: [UInt8]) -> SnapshotFile {
+        SnapshotFile(term: metadata.term, index: metadata.index, metadata: metadata.protobufBytes(), data: data)
+    }
+
+    /// The folder of a data directory's snapshot files; `SnapshotFile.write` into it may run on
+    /// any thread (a local compaction's file is written away from the log's thread, then
+    /// `recordWrittenSnapshot` records it).
+    public static func snapshotDirectory(of dataDirectory: String) -> String { FileSystem.join(dataDirectory, "snap") }
+
+    /// recordWrittenSnapshot is the second half of a local compaction whose file another thread
+    /// has written durably (`snapshotFile(…).write(to: snapshotDirectory(of:))`): the log records
+    /// it, as `saveSnapshot` does after writing the file itself. False when the snapshot is no
+    /// longer newer than the storage's (the leader's was installed meanwhile) or beyond the log;
+    /// an older file is removed then.
+    @discardableResult
+    public func recordWrittenSnapshot(_ metadata: SnapshotMetadata) throws(StorageError) -> Bool {
+        guard metadata.index > snapshotMetadata.index, metadata.index <= lastIndex else {
+            if metadata.index < snapshotMetadata.index {
+                try FileSystem.removeFile(FileSystem.join(snapshotDirectory, SnapshotFile.fileName(term: metadata.term, index: metadata.index)))
+            }
+            return false
+        }
+        try record(metadata, replacesLog: false)
+        return true
+    }
+
+    /// The log's record of a snapshot whose file is durable; old snapshots and covered segments go.
+    private func record(_ metadata: SnapshotMetadata, replacesLog: Bool) throws(StorageError) {
         let type: LogRecordType = replacesLog ? .raftSnapshotInstall : .raftSnapshotCompaction
         log.append(type: type) { buffer in metadata.appendProtobuf(to: &buffer) }
         snapshotMetadata = metadata
