@@ -367,6 +367,19 @@ struct ConnectionTests {
         await server.stop()
     }
 
+    /// A call the server never answers, and the error it fails with (none while it is in flight).
+    static func callInFlight(_ client: TestClient) -> (Task<Void, Never>, Box<WireError>) {
+        let failed = Box<WireError>()
+        let pending = Task {
+            do {
+                _ = try await client.client.call("test.Never", [], timeoutMilliseconds: 30_000)
+            } catch {
+                failed.value = error as? WireError ?? WireError(.internal, "\(error)")
+            }
+        }
+        return (pending, failed)
+    }
+
     /// Blocks `loop` for `milliseconds` (as a process that was descheduled or stopped would be).
     static func stall(_ loop: EventLoop, milliseconds: UInt32) {
         loop.execute { usleep(milliseconds * 1000) }
@@ -378,14 +391,7 @@ struct ConnectionTests {
         // Checks every 500 ms, gives up after 2 s of silence; the stall comes before the first check.
         let client = TestClient(address: server.address) { $0.keepaliveIntervalMilliseconds = 1000 }
         try await client.client.waitUntilReady()
-        let failed = Box<WireError>()
-        let pending = Task {
-            do {
-                _ = try await client.client.call("test.Never", [], timeoutMilliseconds: 30_000)
-            } catch let error as WireError {
-                failed.value = error
-            }
-        }
+        let (pending, failed) = Self.callInFlight(client)
         try await Task.sleep(for: .milliseconds(100))
         Self.stall(client.loop, milliseconds: 3000)  // longer than the client's 2 s timeout
         try await Task.sleep(for: .milliseconds(3600))
@@ -404,14 +410,7 @@ struct ConnectionTests {
         let server = try await TestServer(router: makeRouter()) { $0.keepaliveIntervalMilliseconds = 300 }
         let client = TestClient(address: server.address) { $0.keepaliveIntervalMilliseconds = 3000 }
         try await client.client.waitUntilReady()
-        let failed = Box<WireError>()
-        let pending = Task {
-            do {
-                _ = try await client.client.call("test.Never", [], timeoutMilliseconds: 30_000)
-            } catch let error as WireError {
-                failed.value = error
-            }
-        }
+        let (pending, failed) = Self.callInFlight(client)
         let sending = Task {
             while !Task.isCancelled {
                 client.loop.execute { client.client.start("test.Echo", [1], timeoutMilliseconds: 10_000) { _ in } }

@@ -128,6 +128,13 @@ enum StatusValidation {
         errors.invalid("status." + name, String(value ?? 0), "cannot be decremented")
     }
 
+    /// Ready and available pods are among the replicas, and available ones among the ready.
+    static func readyAndAvailable(replicas: Int32?, ready: Int32?, available: Int32?, errors: inout FieldErrors) {
+        atMost("readyReplicas", ready, "replicas", replicas, errors: &errors)
+        atMost("availableReplicas", available, "replicas", replicas, errors: &errors)
+        atMost("availableReplicas", available, "readyReplicas", ready, errors: &errors)
+    }
+
     static func validateReplicas(
         _ replicas: Int32?, fullyLabeled: Int32?, ready: Int32?, available: Int32?, observedGeneration: Int64?, errors: inout FieldErrors
     ) {
@@ -136,9 +143,7 @@ enum StatusValidation {
             [("replicas", replicas), ("fullyLabeledReplicas", fullyLabeled), ("readyReplicas", ready), ("availableReplicas", available)],
             errors: &errors)
         atMost("fullyLabeledReplicas", fullyLabeled, "replicas", replicas, errors: &errors)
-        atMost("readyReplicas", ready, "replicas", replicas, errors: &errors)
-        atMost("availableReplicas", available, "replicas", replicas, errors: &errors)
-        atMost("availableReplicas", available, "readyReplicas", ready, errors: &errors)
+        readyAndAvailable(replicas: replicas, ready: ready, available: available, errors: &errors)
     }
 
     static func validateDeployment(_ status: DeploymentStatus, old: DeploymentStatus?, errors: inout FieldErrors) {
@@ -149,9 +154,7 @@ enum StatusValidation {
              ("collisionCount", status.collisionCount)],
             errors: &errors)
         atMost("updatedReplicas", status.updatedReplicas, "replicas", status.replicas, errors: &errors)
-        atMost("readyReplicas", status.readyReplicas, "replicas", status.replicas, errors: &errors)
-        atMost("availableReplicas", status.availableReplicas, "replicas", status.replicas, errors: &errors)
-        atMost("availableReplicas", status.availableReplicas, "readyReplicas", status.readyReplicas, errors: &errors)
+        readyAndAvailable(replicas: status.replicas, ready: status.readyReplicas, available: status.availableReplicas, errors: &errors)
         notDecremented("collisionCount", status.collisionCount, old: old?.collisionCount, errors: &errors)
     }
 
@@ -162,11 +165,9 @@ enum StatusValidation {
              ("updatedReplicas", status.updatedReplicas), ("availableReplicas", status.availableReplicas),
              ("collisionCount", status.collisionCount)],
             errors: &errors)
-        atMost("readyReplicas", status.readyReplicas, "replicas", status.replicas, errors: &errors)
         atMost("currentReplicas", status.currentReplicas, "replicas", status.replicas, errors: &errors)
         atMost("updatedReplicas", status.updatedReplicas, "replicas", status.replicas, errors: &errors)
-        atMost("availableReplicas", status.availableReplicas, "replicas", status.replicas, errors: &errors)
-        atMost("availableReplicas", status.availableReplicas, "readyReplicas", status.readyReplicas, errors: &errors)
+        readyAndAvailable(replicas: status.replicas, ready: status.readyReplicas, available: status.availableReplicas, errors: &errors)
         notDecremented("collisionCount", status.collisionCount, old: old?.collisionCount, errors: &errors)
     }
 
