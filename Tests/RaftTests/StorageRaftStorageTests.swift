@@ -44,6 +44,28 @@ import Wire
         #expect(storage.lastIndex == 10)
     }
 
+    @Test func onlyATermOrVoteChangeMustBeSynced() throws {
+        let directory = TemporaryDirectory()
+        do {
+            let (storage, _) = try RaftStorage.open(dataDirectory: directory.path, options: .forTests)
+            #expect(storage.setHardState(HardState(term: 1, vote: 1, commit: 0)))
+            storage.append(entries(1...10, term: 1))
+            try storage.sync()
+            // The commit index alone is a hint: buffered, not a reason to sync…
+            #expect(!storage.setHardState(HardState(term: 1, vote: 1, commit: 10)))
+            #expect(!storage.setHardState(HardState(term: 1, vote: 1, commit: 10)))
+            #expect(storage.setHardState(HardState(term: 2, vote: 1, commit: 10)))
+            #expect(storage.setHardState(HardState(term: 2, vote: 3, commit: 10)))
+            #expect(!storage.setHardState(HardState(term: 2, vote: 3, commit: 9)))
+            try storage.sync()
+            // …and one left unsynced is lost with a crash, leaving the last synced one.
+            #expect(!storage.setHardState(HardState(term: 2, vote: 3, commit: 10)))
+        }
+        let (_, recovered) = try RaftStorage.open(dataDirectory: directory.path, options: .forTests)
+        #expect(recovered.hardState == HardState(term: 2, vote: 3, commit: 9))
+        #expect(recovered.entries == entries(1...10, term: 1))
+    }
+
     @Test func conflictingAppendReplacesTheSuffixOnReplay() throws {
         let directory = TemporaryDirectory()
         do {

@@ -102,8 +102,7 @@ final class DiskWriter: @unchecked Sendable {
                         storage.append(ready.entries)
                         needsSync = true
                     }
-                    if let hardState = ready.hardState {
-                        storage.setHardState(hardState)
+                    if let hardState = ready.hardState, storage.setHardState(hardState) {
                         needsSync = true
                     }
                 case .recordSnapshot(let metadata):

@@ -101,11 +101,19 @@ public final class RaftStorage {
         lastIndex = expected - 1
     }
 
-    /// setHardState buffers the member's hard state; an unchanged one writes nothing.
-    public func setHardState(_ newHardState: HardState) {
-        if newHardState == hardState { return }
+    /// setHardState buffers the member's hard state; an unchanged one writes nothing. Returns
+    /// whether the change must be synced before the member acts on it: a new term or vote must
+    /// (a vote promised twice in one term breaks elections, thesis §3.8), a commit index alone
+    /// need not, as in etcd's `MustSync` — it is only a hint for a faster restart (what is
+    /// committed is learned again from the leader or, alone, by committing an entry of the new
+    /// term), and the record goes to disk with the next sync, after the entries it covers.
+    @discardableResult
+    public func setHardState(_ newHardState: HardState) -> Bool {
+        if newHardState == hardState { return false }
+        let mustSync = newHardState.term != hardState.term || newHardState.vote != hardState.vote
         hardState = newHardState
         log.append(type: .raftHardState) { buffer in newHardState.appendProtobuf(to: &buffer) }
+        return mustSync
     }
 
     /// sync makes everything buffered durable with one write and one fdatasync. When the current
