@@ -1,9 +1,13 @@
 import Synchronization
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// UIDGenerator makes `metadata.uid`s: random (version 4) UUIDs in Kubernetes' lowercase
 /// 8-4-4-4-12 form. Foundation's `UUID()` opens and reads /dev/urandom for each one (about 1% of
 /// the API server's samples while pods were created at 7,000/s); this reads the system's random
-/// generator (getrandom) 4 KiB at a time and hands out 16 bytes per UID.
+/// generator 4 KiB at a time and hands out 16 bytes per UID.
 struct UIDGenerator: ~Copyable {
     private static let bufferSize = 4096
     private var buffer = [UInt8](repeating: 0, count: bufferSize)
@@ -18,19 +22,34 @@ struct UIDGenerator: ~Copyable {
 
     mutating func next() -> String {
         if offset + 16 > buffer.count {
-            var generator = SystemRandomNumberGenerator()
-            buffer.withUnsafeMutableBytes { bytes in
-                var index = 0
-                while index < bytes.count {
-                    bytes.storeBytes(of: generator.next() as UInt64, toByteOffset: index, as: UInt64.self)
-                    index += 8
-                }
-            }
+            buffer.withUnsafeMutableBytes(Self.fillRandom)
             offset = 0
         }
         let start = offset
         offset += 16
         return buffer.withUnsafeBufferPointer { random in Self.format(random[start..<start + 16]) }
+    }
+
+    /// The kernel's generator, opened once: each refill is one read. (`SystemRandomNumberGenerator`
+    /// makes one getrandom call per 8 bytes, 512 system calls per refill, and Glibc's module
+    /// does not export getrandom itself.) /dev/urandom never blocks once the system has booted.
+    private static let urandom: Int32 = {
+        let descriptor = open("/dev/urandom", O_RDONLY | O_CLOEXEC)
+        precondition(descriptor >= 0, "cannot open /dev/urandom: errno \(errno)")
+        return descriptor
+    }()
+
+    private static func fillRandom(_ bytes: UnsafeMutableRawBufferPointer) {
+        var filled = 0
+        while filled < bytes.count {
+            let got = read(urandom, bytes.baseAddress! + filled, bytes.count - filled)
+            if got < 0 {
+                precondition(errno == EINTR, "cannot read /dev/urandom: errno \(errno)")
+                continue
+            }
+            precondition(got > 0, "/dev/urandom ended")
+            filled += got
+        }
     }
 
     /// 16 random bytes as a version-4, RFC 4122-variant UUID string.

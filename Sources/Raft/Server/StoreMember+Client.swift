@@ -1,3 +1,4 @@
+import Dispatch
 import Logging
 import Wire
 
@@ -249,11 +250,22 @@ extension StoreMember {
 
     // MARK: Snapshot
 
+    /// Streams the state as of now. The loop only takes the O(1) image; the snapshot is encoded
+    /// and checksummed on the snapshot queue (seconds for a large store, which the loop would
+    /// otherwise spend not serving), then sent in chunks as the connection drains.
     private func streamSnapshot(_ call: ServerCall) {
-        let bytes = store.snapshotBytes()
+        let image = store.image()
         let revision = store.revision
         let index = appliedIndex
-        let crc = CRC32C.checksum(bytes)
+        let loop = loop
+        Self.snapshotQueue.async {
+            let bytes = image.snapshot().protobufBytes()
+            let crc = CRC32C.checksum(bytes)
+            loop.execute { Self.sendSnapshot(bytes, crc: crc, revision: revision, index: index, on: call) }
+        }
+    }
+
+    private static func sendSnapshot(_ bytes: [UInt8], crc: UInt32, revision: Int64, index: UInt64, on call: ServerCall) {
         let chunkBytes = 1 << 20
         var offset = 0
         func pump() {

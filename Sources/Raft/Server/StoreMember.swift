@@ -450,7 +450,7 @@ public final class StoreMember: @unchecked Sendable {
     }
 
     /// Where snapshot files are built and written, away from the loop and the disk writer.
-    private static let snapshotQueue = DispatchQueue(label: "skiff.store.snapshot-writer", qos: .utility)
+    static let snapshotQueue = DispatchQueue(label: "skiff.store.snapshot-writer", qos: .utility)
 
     // MARK: Proposals
 
