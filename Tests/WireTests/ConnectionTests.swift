@@ -259,6 +259,7 @@ struct ConnectionTests {
         let throttledSeen = Counter()
         let producedAfterThrottle = Counter()
         let cutOff = Counter()
+        let brokenPhase = Counter()
         router.register("test.Flood") { call in
             let chunk = [UInt8](repeating: 7, count: 64 << 10)
             // Produce until throttled, as a well-behaved producer would...
@@ -268,6 +269,8 @@ struct ConnectionTests {
             // would: once the kernel's buffers are full too, the connection must cut it off.
             let timer = LoopTimer(loop: call.loop)
             timer.arm(milliseconds: 5, repeatMilliseconds: 5) {
+                // Not before the test has seen the healthy client served while this one is stuck.
+                guard brokenPhase.value > 0 else { return }
                 for _ in 0..<4 {
                     if call.send(chunk) == .closed {
                         cutOff.increment()
@@ -290,7 +293,10 @@ struct ConnectionTests {
         slow.handshake()
         slow.write(Frame.encode(request(1, "test.Flood", flags: Frame.flagServerStream)))
         try await eventually { throttledSeen.value == 1 }
-        // The healthy client is served while the slow one is stuck and until it is cut off.
+        // The healthy client is served while the slow one is stuck…
+        #expect(try await healthy.client.call("test.Echo", [42]) == [42])
+        // …and while the producer ignores the back-pressure, until the slow one is cut off.
+        brokenPhase.increment()
         var served = 0
         while cutOff.value == 0 {
             #expect(try await healthy.client.call("test.Echo", [UInt8(served % 256)]) == [UInt8(served % 256)])
@@ -300,7 +306,7 @@ struct ConnectionTests {
         }
         #expect(cutOff.value == 1, "the slow reader was never disconnected")
         #expect(producedAfterThrottle.value > 0)
-        #expect(served > 0)
+        #expect(try await healthy.client.call("test.Echo", [43]) == [43])
         // The slow reader sees the data that was already in the kernel's buffers, then EOF.
         let (_, closed) = slow.readUntilClosed()
         #expect(closed)
@@ -400,6 +406,27 @@ struct ConnectionTests {
         #expect(try await client.client.call("test.Echo", [7]) == [7])
         pending.cancel()
         await client.stop()
+        await server.stop()
+    }
+
+    @Test("a handshake sent while the server's loop stalled past the handshake timeout is accepted, not timed out")
+    func serverStallIsNotALateHandshake() async throws {
+        let server = try await TestServer(router: makeRouter()) {
+            $0.handshakeTimeoutMilliseconds = 600
+            $0.keepaliveIntervalMilliseconds = 200  // sweeps every 100 ms
+        }
+        let socket = try RawSocket(server.address)
+        try await Task.sleep(for: .milliseconds(150))  // accepted before the stall
+        Self.stall(server.loop, milliseconds: 1500)  // well past the 600 ms handshake timeout
+        try await Task.sleep(for: .milliseconds(200))
+        socket.handshake()  // arrives during the stall, read after it
+        let frames = try socket.readFrames(1)
+        #expect(frames.first?.kind == .handshakeAck, "got \(frames.first.map { "\($0.kind) \($0.statusMessage)" } ?? "nothing")")
+        // A client that never sends its handshake is still cut off.
+        let silent = try RawSocket(server.address)
+        let (bytes, closed) = silent.readUntilClosed()
+        #expect(closed)
+        #expect(decodeFrames(bytes).first?.statusMessage.contains("no handshake within 600 ms") == true)
         await server.stop()
     }
 

@@ -196,7 +196,6 @@ public final class WireServer: @unchecked Sendable {
     }
 
     private func sweepIdleConnections() {
-        let now = monotonicNanoseconds()
         let loopMilliseconds = uv_now(loop.uvLoop)
         let previousSweep = lastSweepMilliseconds
         lastSweepMilliseconds = loopMilliseconds
@@ -207,7 +206,7 @@ public final class WireServer: @unchecked Sendable {
             stallEndedAtMilliseconds = loopMilliseconds
         }
         for connection in Array(connectionList.values) {
-            connection.checkLiveness(now: now, loopMilliseconds: loopMilliseconds, silentSinceAtLeast: stallEndedAtMilliseconds)
+            connection.checkLiveness(loopMilliseconds: loopMilliseconds, silentSinceAtLeast: stallEndedAtMilliseconds)
         }
     }
 
@@ -251,7 +250,8 @@ final class ServerConnection: TCPConnectionDelegate {
     private var highestStreamID: UInt64 = 0
     private var deadlines = DeadlineQueue()
     private var deadlineTimer: LoopTimer?
-    private let openedAt = monotonicNanoseconds()
+    /// Loop time at which the connection was accepted, for the handshake deadline.
+    private let openedAtMilliseconds: UInt64
     /// Loop time (milliseconds, `uv_now`) of the last frame: the clock libuv already read this
     /// turn, so liveness costs no clock read per read batch.
     private var lastFrameAtMilliseconds: UInt64
@@ -289,6 +289,7 @@ final class ServerConnection: TCPConnectionDelegate {
         service = server.service
         logger = server.logger
         lastFrameAtMilliseconds = uv_now(tcp.loop.uvLoop)
+        openedAtMilliseconds = lastFrameAtMilliseconds
         let relay = ServerTransportRelay(connection: self)
         self.relay = relay
         tcp.delegate = relay
@@ -633,12 +634,15 @@ final class ServerConnection: TCPConnectionDelegate {
     // MARK: Liveness and errors
 
     /// Closes the connection when the handshake is overdue or no frame came for three keepalive
-    /// intervals, counted from `silentSinceAtLeast` at the earliest (the end of this loop's last
-    /// stall, when frames may have waited unread).
-    func checkLiveness(now: UInt64, loopMilliseconds: UInt64, silentSinceAtLeast floor: UInt64) {
+    /// intervals, both counted from `silentSinceAtLeast` at the earliest (the end of this loop's
+    /// last stall, when frames, a handshake among them, may have waited unread).
+    func checkLiveness(loopMilliseconds: UInt64, silentSinceAtLeast floor: UInt64) {
         let interval = UInt64(configuration.keepaliveIntervalMilliseconds)
         let heardAt = max(lastFrameAtMilliseconds, floor)
-        if peer == nil && now - openedAt > configuration.handshakeTimeoutMilliseconds * 1_000_000 {
+        let waitingSince = max(openedAtMilliseconds, floor)
+        if peer == nil && loopMilliseconds > waitingSince
+            && loopMilliseconds - waitingSince > configuration.handshakeTimeoutMilliseconds
+        {
             close(WireError(.deadlineExceeded, "no handshake within \(configuration.handshakeTimeoutMilliseconds) ms"))
         } else if loopMilliseconds > heardAt && loopMilliseconds - heardAt > 3 * interval {
             close(WireError(.unavailable, "no frame for \(3 * interval) ms (keepalive timeout)"))
