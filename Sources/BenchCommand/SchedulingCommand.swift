@@ -36,6 +36,8 @@ extension BenchCommand {
         var algorithmOnly = false
         @Option(help: "Threads the in-process scheduling loop filters with (--algorithm-only).")
         var parallelism = 1
+        @Flag(help: "Skip the calibration: the one-thread scheduling loop timed before the cluster starts (about a second), reported as calibration_algorithm_decisions_per_s to compare machines.")
+        var noCalibration = false
         @OptionGroup var output: OutputOptions
 
         func validate() throws {
@@ -55,6 +57,7 @@ extension BenchCommand {
             options.podMemory = podMemory
             options.timeoutSeconds = timeoutSeconds
             options.apiServers = apiServers
+            options.calibrate = !noCalibration
             options.schedulerArguments = schedulerArguments.split(separator: " ").map(String.init)
             if let api {
                 options.apiAddress = try SocketAddress(parsing: api)

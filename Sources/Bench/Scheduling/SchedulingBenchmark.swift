@@ -32,6 +32,9 @@ public enum SchedulingBenchmark {
         /// API servers to start (sharing the store): pod creates go to the first, the scheduler
         /// to the second and the hollow nodes to the third (round robin over those started).
         public var apiServers = 1
+        /// Time the in-process scheduling loop (`--algorithm-only`, one thread) before the
+        /// cluster starts, as a measure of this machine's speed at the moment of the run.
+        public var calibrate = true
         public init() {}
     }
 
@@ -46,6 +49,9 @@ public enum SchedulingBenchmark {
         let token: String
         var scheduler: ChildProcess?
         var hollowNodes: ChildProcess?
+        // Machines of one kind differ in speed by up to two times from day to day (shared hosts);
+        // the same sitting's single-threaded scheduling loop makes rates comparable across them.
+        let calibration = options.calibrate ? measureAlgorithm(options, parallelism: 1) : nil
         if let given = options.apiAddress {
             address = given
             token = options.token
@@ -171,6 +177,10 @@ public enum SchedulingBenchmark {
         }
         if options.apiAddress == nil && options.apiServers == 1 {
             fields.append(("cpu_per_pod_us", .rounded(total / Double(options.pods) * 1e6, 0)))
+        }
+        if let calibration {
+            fields.append(("calibration_algorithm_decisions_per_s", .rounded(calibration.decisionsPerSecond, 0)))
+            fields.append(("bound_rate_over_algorithm_rate", .rounded(rate / calibration.decisionsPerSecond, 4)))
         }
         return .object(fields)
     }
@@ -312,6 +322,32 @@ extension SchedulingBenchmark {
     /// nodes by a `SchedulerCore` with the default profile, no API server, no I/O. What the
     /// scheduler's own code can do per core, apart from the cluster around it.
     public static func runAlgorithmOnly(_ options: Options, parallelism: Int) -> JSON {
+        let run = measureAlgorithm(options, parallelism: parallelism)
+        return .object([
+            ("benchmark", "scheduling-algorithm"),
+            ("nodes", .integer(options.nodes)),
+            ("pods", .integer(options.pods)),
+            ("parallelism", .integer(parallelism)),
+            ("bound", .integer(run.bound)),
+            ("unschedulable_attempts", .integer(run.unschedulable)),
+            ("enqueue_seconds", .rounded(run.enqueueSeconds, 3)),
+            ("decide_seconds", .rounded(run.decideSeconds, 3)),
+            ("decisions_per_second", .rounded(run.decisionsPerSecond, 0)),
+            ("evaluated_nodes_per_pod", .integer(ScheduleAlgorithm.feasibleNodesToFind(nodeCount: options.nodes, percentage: 0))),
+        ])
+    }
+
+    /// One pass of the scheduling loop in this process over `options.pods` pods and
+    /// `options.nodes` hollow-node templates: no API server, no I/O.
+    struct AlgorithmRun {
+        var bound: Int
+        var unschedulable: Int
+        var enqueueSeconds: Double
+        var decideSeconds: Double
+        var decisionsPerSecond: Double { decideSeconds > 0 ? Double(bound) / decideSeconds : 0 }
+    }
+
+    static func measureAlgorithm(_ options: Options, parallelism: Int) -> AlgorithmRun {
         var configuration = ScheduleAlgorithm.Configuration()
         configuration.parallelism = parallelism
         let core = SchedulerCore(profile: PluginRegistry.defaultProfile(), algorithm: configuration)
@@ -343,18 +379,8 @@ extension SchedulingBenchmark {
             }
         }
         let end = monotonicNanoseconds()
-        let seconds = Double(end - queued) / 1e9
-        return .object([
-            ("benchmark", "scheduling-algorithm"),
-            ("nodes", .integer(options.nodes)),
-            ("pods", .integer(options.pods)),
-            ("parallelism", .integer(parallelism)),
-            ("bound", .integer(bound)),
-            ("unschedulable_attempts", .integer(unschedulable)),
-            ("enqueue_seconds", .rounded(Double(queued - begin) / 1e9, 3)),
-            ("decide_seconds", .rounded(seconds, 3)),
-            ("decisions_per_second", .rounded(Double(bound) / seconds, 0)),
-            ("evaluated_nodes_per_pod", .integer(ScheduleAlgorithm.feasibleNodesToFind(nodeCount: options.nodes, percentage: 0))),
-        ])
+        return AlgorithmRun(
+            bound: bound, unschedulable: unschedulable, enqueueSeconds: Double(queued - begin) / 1e9,
+            decideSeconds: Double(end - queued) / 1e9)
     }
 }
