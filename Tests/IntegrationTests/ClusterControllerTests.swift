@@ -15,7 +15,7 @@ import Glibc
 final class ClusterControlPlane: @unchecked Sendable {
     // Safety of @unchecked Sendable: driven by one test at a time.
     let cluster: ApiCluster
-    let admin: ApiClient
+    private(set) var admin: ApiClient
     let controllerManagerToken = "cm-\(UInt64.random(in: 1...UInt64.max))"
     let signingKeyPath: String
     let volumeDirectory: String
@@ -35,10 +35,17 @@ final class ClusterControlPlane: @unchecked Sendable {
             toFile: directory + "/tokens.csv", atomically: true, encoding: .utf8)
         try controllerManagerToken.write(toFile: directory + "/cm-token", atomically: true, encoding: .utf8)
         cluster.apiServerArguments = ["--service-account-key-file", signingKeyPath] + apiServerArguments
-        admin = ApiClient(address: cluster.apiAddresses[0], token: cluster.adminToken, component: "test", identity: "admin")
+        let firstAddress = cluster.apiAddresses[0]
+        admin = ApiClient(address: firstAddress, token: cluster.adminToken, component: "test", identity: "admin")
         do {
             try cluster.start()
             try await cluster.waitUntilServing()
+            if cluster.apiAddresses[0] != firstAddress {
+                // The API server lost its port and was started again on another.
+                let stale = admin
+                Task { await stale.close() }
+                admin = ApiClient(address: cluster.apiAddresses[0], token: cluster.adminToken, component: "test", identity: "admin")
+            }
             try startControllerManager(controllerManagerArguments)
         } catch {
             stop()

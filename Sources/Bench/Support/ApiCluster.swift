@@ -51,17 +51,26 @@ public final class ApiCluster: @unchecked Sendable {
     public func start() throws {
         try store.start()
         for index in apiAddresses.indices {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: store.agentctl)
-            process.arguments = arguments(forApiServer: index, name: "apiserver-\(index + 1)")
-            let logPath = store.workDirectory + "/apiserver-\(index + 1).log"
-            _ = FileManager.default.createFile(atPath: logPath, contents: nil)
-            let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
-            process.standardOutput = log
-            process.standardError = log
-            try process.run()
-            apiServers.append(process)
+            apiServers.append(try launchApiServer(index))
         }
+    }
+
+    private func launchApiServer(_ index: Int) throws -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: store.agentctl)
+        process.arguments = arguments(forApiServer: index, name: "apiserver-\(index + 1)")
+        let logPath = apiServerLogPath(index)
+        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
+        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
+        process.standardOutput = log
+        process.standardError = log
+        try process.run()
+        return process
+    }
+
+    /// Where API server `index` writes its log.
+    public func apiServerLogPath(_ index: Int) -> String {
+        store.workDirectory + "/apiserver-\(index + 1).log"
     }
 
     /// The command line (after the executable) of API server `index`: binary protocol, HTTPS
@@ -92,24 +101,45 @@ public final class ApiCluster: @unchecked Sendable {
     }
 
     /// Waits until an admin client can list namespaces and read the default service account
-    /// through every API server.
+    /// through every API server, and each answers ready (every watch cache loaded), as a user
+    /// waits for /readyz. An API server that exits meanwhile fails the wait with its status and
+    /// log, except one that lost its port: a port from `freePort()` is free only until another
+    /// process binds it, so it gets fresh ports and another start (twice at most).
     public func waitUntilServing(seconds: Double = 30) async throws {
         let deadline = Date().addingTimeInterval(seconds)
-        for address in apiAddresses {
-            let client = ApiClient(address: address, token: adminToken, component: "harness", identity: "ready")
-            defer { Task { await client.close() } }
+        for index in apiAddresses.indices {
+            var restarts = 0
             while true {
-                // The bootstrap objects exist (the default namespace's service account is the
-                // last one pods need), not only the listener.
-                if (try? await client.list(Namespace.self)) != nil,
-                    (try? await client.get(ServiceAccount.self, namespace: "default", name: "default")) != nil
-                {
-                    break
+                let address = apiAddresses[index]
+                let client = ApiClient(address: address, token: adminToken, component: "harness", identity: "ready")
+                defer { Task { await client.close() } }
+                while true {
+                    // The bootstrap objects exist (the default namespace's service account is the
+                    // last one pods need), not only the listener, and every cache has loaded.
+                    if (try? await client.list(Namespace.self)) != nil,
+                        (try? await client.get(ServiceAccount.self, namespace: "default", name: "default")) != nil,
+                        (try? await client.call("api.Readyz", ApiRequest()))?.status?.status == "Success"
+                    {
+                        break
+                    }
+                    if !apiServers[index].isRunning { break }
+                    if Date() > deadline {
+                        throw BenchmarkError("the API server at \(address) did not serve within \(seconds) s")
+                    }
+                    try await Task.sleep(for: .milliseconds(100))
                 }
-                if Date() > deadline {
-                    throw BenchmarkError("the API server at \(address) did not serve within \(seconds) s")
+                let process = apiServers[index]
+                if process.isRunning { break }
+                let log = (try? String(contentsOfFile: apiServerLogPath(index), encoding: .utf8)) ?? ""
+                if log.contains("address already in use") && restarts < 2 {
+                    restarts += 1
+                    apiAddresses[index] = SocketAddress(host: "127.0.0.1", port: try StoreCluster.freePort())
+                    httpsAddresses[index] = SocketAddress(host: "127.0.0.1", port: try StoreCluster.freePort())
+                    apiServers[index] = try launchApiServer(index)
+                    continue
                 }
-                try await Task.sleep(for: .milliseconds(100))
+                throw BenchmarkError(
+                    "the API server at \(address) exited with status \(process.terminationStatus): \(log.suffix(2000))")
             }
         }
     }
