@@ -142,7 +142,9 @@ let package = Package(
             name: "WireTests", dependencies: ["Wire", "CSkiffProto"], exclude: ["Corpus"],
             swiftSettings: strict),
         .testTarget(name: "ProtoGenTests", dependencies: ["ProtoGenCore"], swiftSettings: strict),
-        .testTarget(name: "RaftTests", dependencies: ["Raft", "Wire"], swiftSettings: strict),
+        .testTarget(
+            name: "RaftTests", dependencies: ["Raft", "Wire", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict),
         .testTarget(
             name: "ApiTests",
             dependencies: [

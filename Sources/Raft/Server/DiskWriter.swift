@@ -84,7 +84,16 @@ final class DiskWriter: @unchecked Sendable {
                 if batch.isEmpty { break }
                 write(batch)
             }
-            if stopping.load(ordering: .acquiring) && queue.withLock({ $0.isEmpty }) { return }
+            if stopping.load(ordering: .acquiring) && queue.withLock({ $0.isEmpty }) {
+                // A commit-only hard state may still be buffered (it needs no sync of its own);
+                // writing it now spares a restart re-learning that much of the commit index.
+                do {
+                    try storage.sync()
+                } catch {
+                    logger.warning("write-ahead log: the last hard state was not written at shutdown: \(error)")
+                }
+                return
+            }
         }
     }
 
